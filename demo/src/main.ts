@@ -1,0 +1,2 @@
+// The todo demo arrives with issue #6.
+export {};

@@ -1,0 +1,199 @@
+import type { z } from 'zod';
+import type { EventMetadata } from '../events/event.ts';
+import type { AnyEventDefinition, EventDataOf } from '../events/event-definition.ts';
+import {
+  createEventRegistry,
+  type EventOfDefinition,
+  type EventRegistry,
+} from '../events/event-registry.ts';
+import type { JsonValue } from '../events/json.ts';
+import { snapshotFingerprint } from '../snapshots/snapshot-fingerprint.ts';
+import { everyNVersions, type SnapshotPolicy } from '../snapshots/snapshot-policy.ts';
+
+/**
+ * What `decide` returns for each new event: its type and data. The envelope (id, version,
+ * times, metadata) is filled in by command execution.
+ */
+export type EventDraftOf<TDefinition> = TDefinition extends AnyEventDefinition
+  ? {
+      readonly type: TDefinition['type'];
+      readonly data: EventDataOf<TDefinition>;
+      /** App metadata keys for this event only. */
+      readonly metadata?: { readonly [key: string]: JsonValue };
+    }
+  : never;
+
+/** Metadata of the command being decided, as it will be written into its events. */
+export interface CommandMetadata extends EventMetadata {
+  readonly commandId: string;
+  readonly correlationId: string;
+  readonly causationId: string;
+}
+
+/** What `decide` may know besides state and input. Keeps `decide` pure: no clock, no globals. */
+export interface CommandContext {
+  readonly aggregateId: string;
+  /** The aggregate's version before this command, 0 when it has no events. */
+  readonly version: number;
+  /** The time of execution, the same for every event the command produces. */
+  readonly now: Date;
+  readonly metadata: CommandMetadata;
+}
+
+/** One command: its zod input schema and the pure `decide` that turns state and input into events. */
+export interface CommandDefinition<TInput, TParsedInput, TState, TDraft> {
+  readonly input: z.ZodType<TParsedInput, TInput>;
+  readonly decide: (
+    state: TState,
+    input: TParsedInput,
+    context: CommandContext,
+  ) => readonly TDraft[];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: variance escape hatch for maps of commands
+type AnyCommandDefinition = CommandDefinition<any, any, any, any>;
+
+/** How an aggregate's snapshots are written and recognised. */
+export interface SnapshotOptions<TState> {
+  /** Schema of the state; decides the fingerprint and validates loaded snapshots. */
+  readonly schema: z.ZodType<TState>;
+  /** When to snapshot. Defaults to `everyNVersions(100)`. */
+  readonly policy?: SnapshotPolicy;
+  /** Bump when `evolve` changes meaning without a schema change, to retire old snapshots. */
+  readonly revision?: string;
+}
+
+/** Configuration of `defineAggregate`. */
+export interface AggregateConfig<TType extends string, TState, TEvents extends AnyEventDefinition> {
+  /** The aggregate type; part of every stream's identity. */
+  readonly type: TType;
+  /** Every event type this aggregate emits or has emitted. */
+  readonly events: readonly TEvents[];
+  /** The state before the first event. Called once per load, so it may return a fresh object. */
+  readonly initialState: () => TState;
+  /** Applies one event to the state. Pure: the same (state, event) gives the same state. */
+  readonly evolve: (state: TState, event: EventOfDefinition<TEvents>) => TState;
+  /** Snapshots are off unless configured. */
+  readonly snapshots?: SnapshotOptions<TState>;
+}
+
+/** Snapshot settings with defaults applied and the fingerprint computed once. */
+export interface ResolvedSnapshotOptions<TState> {
+  readonly schema: z.ZodType<TState>;
+  readonly policy: SnapshotPolicy;
+  readonly fingerprint: string;
+}
+
+/**
+ * An aggregate: the same definition decides and applies events in the browser, on the server and
+ * in tests. Built by `defineAggregate(...).withCommands(...)`.
+ */
+export interface AggregateDefinition<
+  TType extends string = string,
+  TState = unknown,
+  TEvents extends AnyEventDefinition = AnyEventDefinition,
+  TCommands extends Record<string, AnyCommandDefinition> = Record<string, AnyCommandDefinition>,
+> {
+  readonly type: TType;
+  readonly events: EventRegistry<TEvents>;
+  readonly initialState: () => TState;
+  readonly evolve: (state: TState, event: EventOfDefinition<TEvents>) => TState;
+  readonly commands: TCommands;
+  readonly snapshots: ResolvedSnapshotOptions<TState> | undefined;
+  /**
+   * Adds commands. `command(schema, decide)` infers each command's input from its schema and
+   * types `decide` against this aggregate's state and events.
+   */
+  withCommands<TNewCommands extends Record<string, AnyCommandDefinition>>(
+    build: (command: CommandFactory<TState, EventDraftOf<TEvents>>) => TNewCommands,
+  ): AggregateDefinition<TType, TState, TEvents, TCommands & TNewCommands>;
+}
+
+/** The `command` helper handed to `withCommands`. */
+export type CommandFactory<TState, TDraft> = <TSchema extends z.ZodType>(
+  input: TSchema,
+  decide: (state: TState, input: z.output<TSchema>, context: CommandContext) => readonly TDraft[],
+) => CommandDefinition<z.input<TSchema>, z.output<TSchema>, TState, TDraft>;
+
+/** Any aggregate definition, whatever its types. */
+// biome-ignore lint/suspicious/noExplicitAny: variance escape hatch for collections of aggregates
+export type AnyAggregateDefinition = AggregateDefinition<string, any, AnyEventDefinition, any>;
+
+/** The state type of an aggregate definition. */
+export type StateOf<TAggregate> =
+  TAggregate extends AggregateDefinition<string, infer S> ? S : never;
+
+/** The decoded event union of an aggregate definition. */
+export type EventOf<TAggregate> =
+  TAggregate extends AggregateDefinition<string, unknown, infer E> ? EventOfDefinition<E> : never;
+
+/** The names of an aggregate's commands. */
+export type CommandName<TAggregate> =
+  TAggregate extends AggregateDefinition<string, unknown, AnyEventDefinition, infer C>
+    ? Extract<keyof C, string>
+    : never;
+
+/** What a caller passes to a command (zod input type: before defaults and transforms). */
+export type CommandInput<TAggregate, TName extends CommandName<TAggregate>> =
+  TAggregate extends AggregateDefinition<string, unknown, AnyEventDefinition, infer C>
+    ? C[TName] extends CommandDefinition<infer I, unknown, unknown, unknown>
+      ? I
+      : never
+    : never;
+
+/**
+ * Declares an aggregate from its event definitions, initial state and `evolve`; add commands
+ * with `.withCommands`.
+ *
+ * @example
+ * const Counter = defineAggregate({
+ *   type: 'Counter',
+ *   events: [Incremented],
+ *   initialState: () => ({ count: 0 }),
+ *   evolve: (state, event) => ({ count: state.count + event.data.by }),
+ * }).withCommands((command) => ({
+ *   increment: command(z.object({ by: z.number().int().positive() }), (_state, input) => [
+ *     { type: 'Incremented', data: { by: input.by } },
+ *   ]),
+ * }));
+ */
+export function defineAggregate<TType extends string, TState, TEvents extends AnyEventDefinition>(
+  config: AggregateConfig<TType, TState, TEvents>,
+): AggregateDefinition<TType, TState, TEvents, Record<never, AnyCommandDefinition>> {
+  const snapshots =
+    config.snapshots === undefined
+      ? undefined
+      : {
+          schema: config.snapshots.schema,
+          policy: config.snapshots.policy ?? everyNVersions(100),
+          fingerprint: snapshotFingerprint(
+            config.type,
+            config.snapshots.schema,
+            config.snapshots.revision,
+          ),
+        };
+  return build(config, createEventRegistry(config.events), snapshots, {});
+}
+
+function build<TType extends string, TState, TEvents extends AnyEventDefinition, TCommands>(
+  config: AggregateConfig<TType, TState, TEvents>,
+  events: EventRegistry<TEvents>,
+  snapshots: ResolvedSnapshotOptions<TState> | undefined,
+  commands: TCommands & Record<string, AnyCommandDefinition>,
+): AggregateDefinition<TType, TState, TEvents, TCommands & Record<string, AnyCommandDefinition>> {
+  return {
+    type: config.type,
+    events,
+    initialState: config.initialState,
+    evolve: config.evolve,
+    commands,
+    snapshots,
+    withCommands(factory) {
+      const added = factory((input, decide) => ({ input: input as never, decide }));
+      for (const name of Object.keys(added)) {
+        if (name in commands) throw new TypeError(`Command "${name}" is defined twice`);
+      }
+      return build(config, events, snapshots, { ...commands, ...added }) as never;
+    },
+  };
+}

@@ -1,0 +1,289 @@
+import type {
+  AnyAggregateDefinition,
+  CommandContext,
+  CommandInput,
+  CommandMetadata,
+  CommandName,
+  EventOf,
+  StateOf,
+} from '../aggregates/aggregate-definition.ts';
+import { isStrataError, UnknownCommandError, ValidationFailedError } from '../errors/errors.ts';
+import { toValidationIssues } from '../errors/validation-issues.ts';
+import type { EventStore } from '../event-store/event-store.ts';
+import {
+  assertExpectedVersion,
+  type ExpectedVersion,
+  NO_STREAM,
+} from '../event-store/expected-version.ts';
+import type { StreamRef } from '../event-store/stream-ref.ts';
+import type { EventEnvelope, EventMetadata, NewEvent, StoredEvent } from '../events/event.ts';
+import { newKsuid } from '../ids/ksuid.ts';
+import { type LoadedAggregate, loadAggregate } from './load-aggregate.ts';
+import type { InlineProjection } from './projections.ts';
+import { type AsyncReactor, receives, type SyncReactor } from './reactors.ts';
+
+/** Options of `createCommandHandler`; defaults are applied in one place, below. */
+export interface CommandHandlerOptions<TTransaction> {
+  readonly store: EventStore<TTransaction>;
+  /** Read models updated in the append's transaction. */
+  readonly projections?: readonly InlineProjection<TTransaction>[];
+  /** Run in the append's transaction after projections; a throw vetoes the append. */
+  readonly syncReactors?: readonly SyncReactor<TTransaction>[];
+  /** Run after commit, in the background. */
+  readonly asyncReactors?: readonly AsyncReactor[];
+  /** Metadata written into every event (e.g. `clientId`); per-command metadata wins. */
+  readonly metadata?: EventMetadata;
+  /** Re-load and re-decide this many times on a version conflict. Defaults to 0. */
+  readonly conflictRetries?: number;
+  /** Attempts per async reactor and event before `onError`. Defaults to 3. */
+  readonly asyncReactorAttempts?: number;
+  /** Events read per page while loading. Defaults to 1000. */
+  readonly readBatchSize?: number;
+  /** Time source for `occurredAt`, `takenAt` and `context.now`. Defaults to the system clock. */
+  readonly clock?: () => Date;
+  /** Id source for events and commands. Defaults to KSUIDs. */
+  readonly newId?: () => string;
+  /** Failures that cannot reach a caller: async reactors, snapshot writes. Defaults to console.error. */
+  readonly onError?: (error: unknown, source: string) => void;
+}
+
+/** Options of one `execute` call. */
+export interface ExecuteOptions {
+  /**
+   * Fail with `VERSION_CONFLICT` unless the aggregate is at this version before the command.
+   * Defaults to the loaded version (optimistic concurrency), retried per `conflictRetries`.
+   */
+  readonly expectedVersion?: ExpectedVersion;
+  /** `commandId`, `correlationId`, `causationId`, `userId`, `clientId` and app keys. */
+  readonly metadata?: EventMetadata;
+  /** Overrides the handler's `conflictRetries` for this call. */
+  readonly conflictRetries?: number;
+}
+
+/** What a command did. */
+export interface ExecuteResult<TAggregate extends AnyAggregateDefinition> {
+  /** The stored events, in order; empty when `decide` decided nothing. */
+  readonly events: readonly (EventOf<TAggregate> & StoredEvent)[];
+  readonly state: StateOf<TAggregate>;
+  readonly version: number;
+}
+
+/** Runs commands against an event store. */
+export interface CommandHandler {
+  /**
+   * Validates the input, loads the aggregate, decides, and appends the events with the
+   * expected version, running inline projections and sync reactors in the append's transaction.
+   * Throws `VALIDATION_FAILED`, `UNKNOWN_COMMAND`, `UNKNOWN_EVENT_TYPE`, `VERSION_CONFLICT` or
+   * the domain error `decide` threw; the store is unchanged when it throws.
+   */
+  execute<TAggregate extends AnyAggregateDefinition, TName extends CommandName<TAggregate>>(
+    aggregate: TAggregate,
+    aggregateId: string,
+    command: TName,
+    input: CommandInput<TAggregate, TName>,
+    options?: ExecuteOptions,
+  ): Promise<ExecuteResult<TAggregate>>;
+  /** The aggregate's current state and version (initial state and 0 when it has no events). */
+  load<TAggregate extends AnyAggregateDefinition>(
+    aggregate: TAggregate,
+    aggregateId: string,
+  ): Promise<LoadedAggregate<StateOf<TAggregate>>>;
+  /** Resolves once every queued async reactor has run. */
+  whenIdle(): Promise<void>;
+}
+
+/**
+ * Creates a command handler over a store.
+ *
+ * @example
+ * const app = createCommandHandler({ store: createInMemoryEventStore() });
+ * const { state, version } = await app.execute(Todo, 'todo-1', 'add', { title: 'Milk' });
+ */
+export function createCommandHandler<TTransaction>(
+  options: CommandHandlerOptions<TTransaction>,
+): CommandHandler {
+  const store = options.store;
+  const projections = options.projections ?? [];
+  const syncReactors = options.syncReactors ?? [];
+  const asyncReactors = options.asyncReactors ?? [];
+  const conflictRetries = options.conflictRetries ?? 0;
+  const asyncAttempts = options.asyncReactorAttempts ?? 3;
+  const readBatchSize = options.readBatchSize ?? 1000;
+  const clock = options.clock ?? (() => new Date());
+  const newId = options.newId ?? (() => newKsuid());
+  const onError =
+    options.onError ??
+    ((error: unknown, source: string) => console.error(`[strata] ${source}`, error));
+  let background: Promise<void> = Promise.resolve();
+
+  const load = <TAggregate extends AnyAggregateDefinition>(aggregate: TAggregate, id: string) =>
+    loadAggregate(store as EventStore<never>, aggregate, id, { batchSize: readBatchSize });
+
+  async function beforeCommit(events: readonly StoredEvent[], transaction: TTransaction) {
+    for (const event of events) {
+      for (const projection of projections) {
+        if (receives(projection, event)) await projection.apply(event, transaction);
+      }
+      for (const reactor of syncReactors) {
+        if (receives(reactor, event)) await reactor.react(event, transaction);
+      }
+    }
+  }
+
+  async function execute<TAggregate extends AnyAggregateDefinition>(
+    aggregate: TAggregate,
+    aggregateId: string,
+    commandName: string,
+    input: unknown,
+    executeOptions: ExecuteOptions = {},
+  ): Promise<ExecuteResult<TAggregate>> {
+    const command = Object.hasOwn(aggregate.commands, commandName)
+      ? aggregate.commands[commandName]
+      : undefined;
+    if (command === undefined) throw new UnknownCommandError(aggregate.type, commandName);
+    const parsed = command.input.safeParse(input);
+    if (!parsed.success) {
+      throw new ValidationFailedError(
+        `Invalid input for ${aggregate.type}.${commandName}`,
+        toValidationIssues(parsed.error),
+        { cause: parsed.error },
+      );
+    }
+    const metadata = commandMetadata(executeOptions.metadata);
+    const stream: StreamRef = { aggregateType: aggregate.type, aggregateId };
+    let retriesLeft = executeOptions.conflictRetries ?? conflictRetries;
+
+    for (;;) {
+      const loaded = await load(aggregate, aggregateId);
+      const { expectedVersion } = executeOptions;
+      if (expectedVersion !== undefined)
+        assertExpectedVersion(stream, expectedVersion, loaded.version);
+      const now = clock();
+      const context: CommandContext = { aggregateId, version: loaded.version, now, metadata };
+      const drafts = command.decide(loaded.state, parsed.data, context);
+      if (drafts.length === 0) return { events: [], state: loaded.state, version: loaded.version };
+
+      const envelopes = drafts.map(
+        (draft: { type: string; data: unknown; metadata?: EventMetadata }, index: number) => {
+          const definition = aggregate.events.get(draft.type);
+          const envelope: EventEnvelope = {
+            id: newId(),
+            type: draft.type,
+            schemaVersion: definition.schemaVersion,
+            aggregateType: aggregate.type,
+            aggregateId,
+            version: loaded.version + 1 + index,
+            occurredAt: now.toISOString(),
+            data: definition.parse(draft.data),
+            metadata: { ...metadata, ...draft.metadata },
+          };
+          return envelope;
+        },
+      );
+      // Folding before the append means an event `evolve` cannot apply is never stored.
+      const state = envelopes.reduce(
+        (current: unknown, event: EventEnvelope) => aggregate.evolve(current, event as never),
+        loaded.state,
+      );
+
+      try {
+        const result = await store.append(stream, envelopes.map(toNewEvent), {
+          expectedVersion: expectedVersion ?? (loaded.version === 0 ? NO_STREAM : loaded.version),
+          beforeCommit,
+        });
+        await maybeSnapshot(aggregate, stream, loaded, result.version, envelopes.length, state);
+        scheduleAsyncReactors(result.events);
+        return {
+          events: result.events as ExecuteResult<TAggregate>['events'],
+          state,
+          version: result.version,
+        };
+      } catch (error) {
+        const retry =
+          isStrataError(error, 'VERSION_CONFLICT') &&
+          expectedVersion === undefined &&
+          retriesLeft-- > 0;
+        if (!retry) throw error;
+      }
+    }
+  }
+
+  function commandMetadata(given: EventMetadata = {}): CommandMetadata {
+    const commandId = given.commandId ?? newId();
+    return {
+      ...options.metadata,
+      ...given,
+      commandId,
+      correlationId: given.correlationId ?? commandId,
+      causationId: given.causationId ?? commandId,
+    };
+  }
+
+  async function maybeSnapshot(
+    aggregate: AnyAggregateDefinition,
+    stream: StreamRef,
+    loaded: LoadedAggregate<unknown>,
+    version: number,
+    appended: number,
+    state: unknown,
+  ) {
+    const snapshots = aggregate.snapshots;
+    if (snapshots === undefined) return;
+    if (!snapshots.policy({ version, snapshotVersion: loaded.snapshotVersion, appended })) return;
+    try {
+      await store.saveSnapshot({
+        ...stream,
+        version,
+        state,
+        fingerprint: snapshots.fingerprint,
+        takenAt: clock().toISOString(),
+      });
+    } catch (error) {
+      // A snapshot is a cache: the command succeeded whether or not it was written.
+      onError(error, `snapshot ${stream.aggregateType}/${stream.aggregateId}`);
+    }
+  }
+
+  function scheduleAsyncReactors(events: readonly StoredEvent[]) {
+    if (asyncReactors.length === 0) return;
+    background = background.then(async () => {
+      for (const event of events) {
+        for (const reactor of asyncReactors) {
+          if (receives(reactor, event)) await runWithRetries(reactor, event);
+        }
+      }
+    });
+  }
+
+  async function runWithRetries(reactor: AsyncReactor, event: StoredEvent) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await reactor.react(event);
+        return;
+      } catch (error) {
+        if (attempt >= asyncAttempts) {
+          onError(error, `async reactor ${reactor.name} on event ${event.id}`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 5));
+      }
+    }
+  }
+
+  return {
+    execute: execute as CommandHandler['execute'],
+    load,
+    whenIdle: () => background,
+  };
+}
+
+function toNewEvent(event: EventEnvelope): NewEvent {
+  return {
+    id: event.id,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    occurredAt: event.occurredAt,
+    data: event.data,
+    metadata: event.metadata,
+  };
+}

@@ -1,0 +1,4 @@
+export * from './command-handler.ts';
+export * from './load-aggregate.ts';
+export * from './projections.ts';
+export * from './reactors.ts';

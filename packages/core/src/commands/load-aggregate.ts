@@ -1,0 +1,74 @@
+import type {
+  AggregateDefinition,
+  AnyAggregateDefinition,
+  StateOf,
+} from '../aggregates/aggregate-definition.ts';
+import { InternalError } from '../errors/errors.ts';
+import type { EventStore } from '../event-store/event-store.ts';
+import type { StreamRef } from '../event-store/stream-ref.ts';
+
+/** An aggregate's state as loaded from a store. */
+export interface LoadedAggregate<TState> {
+  readonly state: TState;
+  /** The version of the last applied event, 0 when the aggregate has no events. */
+  readonly version: number;
+  /** The version of the valid snapshot loading started from, 0 when none was used. */
+  readonly snapshotVersion: number;
+}
+
+/** Options of `loadAggregate`. */
+export interface LoadAggregateOptions {
+  /** Events read per `readStream` call. Defaults to 1000. */
+  readonly batchSize?: number;
+}
+
+/**
+ * Loads an aggregate: its latest valid snapshot (fingerprint and schema match), then only the
+ * events after the snapshot's version, decoded and upcast through the aggregate's registry and
+ * folded with `evolve`. Replay only: no projection or reactor runs.
+ *
+ * @example
+ * const { state, version } = await loadAggregate(store, Todo, 'todo-1');
+ */
+export async function loadAggregate<TAggregate extends AnyAggregateDefinition>(
+  store: EventStore<never>,
+  aggregate: TAggregate,
+  aggregateId: string,
+  options: LoadAggregateOptions = {},
+): Promise<LoadedAggregate<StateOf<TAggregate>>> {
+  const batchSize = options.batchSize ?? 1000;
+  const stream: StreamRef = { aggregateType: aggregate.type, aggregateId };
+  let { state, version } = await startingPoint(store, aggregate, stream);
+  const snapshotVersion = version;
+
+  for (;;) {
+    const page = await store.readStream(stream, { fromVersion: version + 1, limit: batchSize });
+    for (const stored of page) {
+      if (stored.version !== version + 1) {
+        throw new InternalError(
+          `${aggregate.type}/${aggregateId}: the store returned version ${stored.version} after ${version}`,
+        );
+      }
+      state = aggregate.evolve(state, aggregate.events.decode(stored));
+      version = stored.version;
+    }
+    if (page.length < batchSize) break;
+  }
+  return { state, version, snapshotVersion };
+}
+
+async function startingPoint<TState>(
+  store: EventStore<never>,
+  aggregate: AggregateDefinition<string, TState>,
+  stream: StreamRef,
+): Promise<{ state: TState; version: number }> {
+  const options = aggregate.snapshots;
+  if (options !== undefined) {
+    const snapshot = await store.loadSnapshot(stream);
+    if (snapshot !== undefined && snapshot.fingerprint === options.fingerprint) {
+      const parsed = options.schema.safeParse(snapshot.state);
+      if (parsed.success) return { state: parsed.data, version: snapshot.version };
+    }
+  }
+  return { state: aggregate.initialState(), version: 0 };
+}

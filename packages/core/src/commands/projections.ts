@@ -1,0 +1,37 @@
+import type { AnyAggregateDefinition, EventOf } from '../aggregates/aggregate-definition.ts';
+import type { StoredEvent } from '../events/event.ts';
+
+/**
+ * A read model kept inside the append's transaction: it commits with the events or not at all.
+ * `aggregate` limits it to one aggregate type and types its events. Not called on replay.
+ */
+export interface InlineProjection<TTransaction> {
+  readonly name: string;
+  readonly aggregate?: AnyAggregateDefinition;
+  apply(event: StoredEvent, transaction: TTransaction): void | Promise<void>;
+}
+
+/** Configuration of `defineInlineProjection`. */
+export interface InlineProjectionConfig<TAggregate extends AnyAggregateDefinition, TTransaction> {
+  readonly name: string;
+  readonly aggregate: TAggregate;
+  apply(event: EventOf<TAggregate> & StoredEvent, transaction: TTransaction): void | Promise<void>;
+}
+
+/**
+ * Declares an inline projection over one aggregate's events, typed from the aggregate.
+ *
+ * @example
+ * const todoList = defineInlineProjection({
+ *   name: 'todo-list',
+ *   aggregate: Todo,
+ *   apply(event, tx: InMemoryTransaction) {
+ *     if (event.type === 'TodoAdded') tx.readModel('todos').put(event.aggregateId, event.data);
+ *   },
+ * });
+ */
+export function defineInlineProjection<TAggregate extends AnyAggregateDefinition, TTransaction>(
+  config: InlineProjectionConfig<TAggregate, TTransaction>,
+): InlineProjection<TTransaction> {
+  return config as InlineProjection<TTransaction>;
+}

@@ -1,0 +1,253 @@
+import type { ExpectedVersion } from '../event-store/expected-version.ts';
+import type { StreamRef } from '../event-store/stream-ref.ts';
+import {
+  type ErrorCode,
+  isAnyStrataError,
+  StrataError,
+  type StrataErrorOptions,
+} from './strata-error.ts';
+
+/** Where and why a value failed validation; `path` points into the input. */
+export interface ValidationIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * The stream's version is not what the writer expected. `actualVersion` is the version of the
+ * stream's last event, 0 when the stream is empty.
+ */
+export class VersionConflictError extends StrataError<'VERSION_CONFLICT'> {
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly expectedVersion: ExpectedVersion;
+  readonly actualVersion: number;
+
+  constructor(
+    stream: StreamRef,
+    expectedVersion: ExpectedVersion,
+    actualVersion: number,
+    options?: StrataErrorOptions,
+  ) {
+    super(
+      'VERSION_CONFLICT',
+      `${stream.aggregateType}/${stream.aggregateId}: expected version ${String(expectedVersion)}, actual ${actualVersion}`,
+      options,
+    );
+    this.aggregateType = stream.aggregateType;
+    this.aggregateId = stream.aggregateId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+
+  override details() {
+    return {
+      aggregateType: this.aggregateType,
+      aggregateId: this.aggregateId,
+      expectedVersion: this.expectedVersion,
+      actualVersion: this.actualVersion,
+    };
+  }
+}
+
+/** Input, event data or a stored value does not match its schema. */
+export class ValidationFailedError extends StrataError<'VALIDATION_FAILED'> {
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(message: string, issues: readonly ValidationIssue[], options?: StrataErrorOptions) {
+    super('VALIDATION_FAILED', message, options);
+    this.issues = issues;
+  }
+
+  override details() {
+    return { issues: this.issues };
+  }
+}
+
+/** An event's type, or its schema version, is not registered. */
+export class UnknownEventTypeError extends StrataError<'UNKNOWN_EVENT_TYPE'> {
+  readonly eventType: string;
+  readonly schemaVersion: number | undefined;
+
+  constructor(eventType: string, schemaVersion?: number, options?: StrataErrorOptions) {
+    super(
+      'UNKNOWN_EVENT_TYPE',
+      schemaVersion === undefined
+        ? `Unknown event type "${eventType}"`
+        : `Unknown schema version ${schemaVersion} of event type "${eventType}"`,
+      options,
+    );
+    this.eventType = eventType;
+    this.schemaVersion = schemaVersion;
+  }
+
+  override details() {
+    return { eventType: this.eventType, schemaVersion: this.schemaVersion };
+  }
+}
+
+/** The aggregate type has no command of that name (a typo the types missed, or stale input). */
+export class UnknownCommandError extends StrataError<'UNKNOWN_COMMAND'> {
+  readonly aggregateType: string;
+  readonly command: string;
+
+  constructor(aggregateType: string, command: string, options?: StrataErrorOptions) {
+    super('UNKNOWN_COMMAND', `Aggregate "${aggregateType}" has no command "${command}"`, options);
+    this.aggregateType = aggregateType;
+    this.command = command;
+  }
+
+  override details() {
+    return { aggregateType: this.aggregateType, command: this.command };
+  }
+}
+
+/** The aggregate has no events. */
+export class AggregateNotFoundError extends StrataError<'AGGREGATE_NOT_FOUND'> {
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+
+  constructor(stream: StreamRef, options?: StrataErrorOptions) {
+    super(
+      'AGGREGATE_NOT_FOUND',
+      `${stream.aggregateType}/${stream.aggregateId} not found`,
+      options,
+    );
+    this.aggregateType = stream.aggregateType;
+    this.aggregateId = stream.aggregateId;
+  }
+
+  override details() {
+    return { aggregateType: this.aggregateType, aggregateId: this.aggregateId };
+  }
+}
+
+/** An append carried no events: there is nothing to store and no version to move to. */
+export class NoEventsError extends StrataError<'NO_EVENTS'> {
+  constructor(message = 'An append needs at least one event', options?: StrataErrorOptions) {
+    super('NO_EVENTS', message, options);
+  }
+}
+
+/** An event id is already stored somewhere else than where this append would put it. */
+export class DuplicateEventIdError extends StrataError<'DUPLICATE_EVENT_ID'> {
+  readonly eventId: string;
+
+  constructor(eventId: string, message?: string, options?: StrataErrorOptions) {
+    super(
+      'DUPLICATE_EVENT_ID',
+      message ?? `Event id ${eventId} is already stored elsewhere`,
+      options,
+    );
+    this.eventId = eventId;
+  }
+
+  override details() {
+    return { eventId: this.eventId };
+  }
+}
+
+/** A cursor that this store did not hand out. */
+export class InvalidCursorError extends StrataError<'INVALID_CURSOR'> {
+  readonly cursor: string;
+
+  constructor(cursor: string, options?: StrataErrorOptions) {
+    super('INVALID_CURSOR', `Invalid cursor "${cursor.slice(0, 100)}"`, options);
+    this.cursor = cursor;
+  }
+}
+
+/**
+ * A command's `decide` refused: the app's own rule, named by `reason` (e.g. `TODO_REMOVED`).
+ *
+ * @example
+ * if (state.removed) throw new DomainRuleViolatedError('TODO_REMOVED', 'This todo was removed');
+ */
+export class DomainRuleViolatedError extends StrataError<'DOMAIN_RULE_VIOLATED'> {
+  readonly reason: string;
+
+  constructor(reason: string, message: string, options?: StrataErrorOptions) {
+    super('DOMAIN_RULE_VIOLATED', message, options);
+    this.reason = reason;
+  }
+
+  override details() {
+    return { reason: this.reason };
+  }
+}
+
+/** No valid credentials were presented. */
+export class UnauthorizedError extends StrataError<'UNAUTHORIZED'> {
+  constructor(message = 'Authentication required', options?: StrataErrorOptions) {
+    super('UNAUTHORIZED', message, options);
+  }
+}
+
+/** The principal may not do this. */
+export class ForbiddenError extends StrataError<'FORBIDDEN'> {
+  constructor(message = 'Forbidden', options?: StrataErrorOptions) {
+    super('FORBIDDEN', message, options);
+  }
+}
+
+/** A body, a push or an event is larger than the configured limit. */
+export class PayloadTooLargeError extends StrataError<'PAYLOAD_TOO_LARGE'> {
+  readonly limit: number;
+
+  constructor(message: string, limit: number, options?: StrataErrorOptions) {
+    super('PAYLOAD_TOO_LARGE', message, options);
+    this.limit = limit;
+  }
+
+  override details() {
+    return { limit: this.limit };
+  }
+}
+
+/** The storage backend failed (quota, unavailable database, aborted transaction). */
+export class StorageFailedError extends StrataError<'STORAGE_FAILED'> {
+  constructor(message: string, options?: StrataErrorOptions) {
+    super('STORAGE_FAILED', message, options);
+  }
+}
+
+/** A bug or an unexpected failure; the message is safe to show, the cause holds the detail. */
+export class InternalError extends StrataError<'INTERNAL'> {
+  constructor(message = 'Internal error', options?: StrataErrorOptions) {
+    super('INTERNAL', message, options);
+  }
+}
+
+/** The error class that carries each code, for narrowing in `isStrataError`. */
+export interface ErrorsByCode {
+  VERSION_CONFLICT: VersionConflictError;
+  VALIDATION_FAILED: ValidationFailedError;
+  UNKNOWN_EVENT_TYPE: UnknownEventTypeError;
+  UNKNOWN_COMMAND: UnknownCommandError;
+  AGGREGATE_NOT_FOUND: AggregateNotFoundError;
+  NO_EVENTS: NoEventsError;
+  DUPLICATE_EVENT_ID: DuplicateEventIdError;
+  INVALID_CURSOR: InvalidCursorError;
+  DOMAIN_RULE_VIOLATED: DomainRuleViolatedError;
+  UNAUTHORIZED: UnauthorizedError;
+  FORBIDDEN: ForbiddenError;
+  PAYLOAD_TOO_LARGE: PayloadTooLargeError;
+  STORAGE_FAILED: StorageFailedError;
+  INTERNAL: InternalError;
+}
+
+/**
+ * Narrows `value` to the strata error of `code` (or any strata error without a code). Keyed on
+ * the code, so it also recognises errors rebuilt from the wire or thrown by another bundle.
+ *
+ * @example
+ * if (isStrataError(error, 'VERSION_CONFLICT')) console.log(error.actualVersion);
+ */
+export function isStrataError<C extends ErrorCode>(
+  value: unknown,
+  code: C,
+): value is ErrorsByCode[C];
+export function isStrataError(value: unknown): value is StrataError;
+export function isStrataError(value: unknown, code?: ErrorCode): boolean {
+  return isAnyStrataError(value) && (code === undefined || value.code === code);
+}

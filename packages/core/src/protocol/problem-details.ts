@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import {
+  AggregateNotFoundError,
+  DomainRuleViolatedError,
+  DuplicateEventIdError,
+  ForbiddenError,
+  InternalError,
+  InvalidCursorError,
+  PayloadTooLargeError,
+  StorageFailedError,
+  UnauthorizedError,
+  UnknownCommandError,
+  UnknownEventTypeError,
+  ValidationFailedError,
+  type ValidationIssue,
+  VersionConflictError,
+} from '../errors/errors.ts';
+import {
+  ERROR_CODES,
+  type ErrorCode,
+  isAnyStrataError,
+  StrataError,
+} from '../errors/strata-error.ts';
+import type { ExpectedVersion } from '../event-store/expected-version.ts';
+
+/** The media type of error bodies (RFC 9457). */
+export const PROBLEM_JSON = 'application/problem+json';
+
+/** The HTTP status each error code is answered with. */
+export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
+  VERSION_CONFLICT: 409,
+  VALIDATION_FAILED: 400,
+  UNKNOWN_EVENT_TYPE: 400,
+  UNKNOWN_COMMAND: 400,
+  AGGREGATE_NOT_FOUND: 404,
+  NO_EVENTS: 400,
+  DUPLICATE_EVENT_ID: 409,
+  INVALID_CURSOR: 400,
+  DOMAIN_RULE_VIOLATED: 422,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  PAYLOAD_TOO_LARGE: 413,
+  STORAGE_FAILED: 503,
+  INTERNAL: 500,
+};
+
+/** An `application/problem+json` body carrying a strata error code and its details. */
+export const ProblemDetailsSchema = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int().min(400).max(599),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  code: z.enum(ERROR_CODES),
+});
+
+export type ProblemDetails = z.infer<typeof ProblemDetailsSchema> & Record<string, unknown>;
+
+/**
+ * The problem details body for any thrown value. Errors that are not strata errors become
+ * `INTERNAL` with a generic message: internals never leak to clients.
+ *
+ * @example
+ * const problem = toProblemDetails(error);
+ * return new Response(JSON.stringify(problem), {
+ *   status: problem.status, headers: { 'content-type': PROBLEM_JSON },
+ * });
+ */
+export function toProblemDetails(error: unknown, instance?: string): ProblemDetails {
+  const known = isAnyStrataError(error) ? error : new InternalError();
+  const details = known instanceof StrataError ? known.details() : {};
+  return {
+    ...details,
+    type: `urn:strata:problem:${known.code.toLowerCase().replaceAll('_', '-')}`,
+    title: titleOf(known.code),
+    status: HTTP_STATUS_BY_CODE[known.code],
+    detail: known.message,
+    ...(instance === undefined ? {} : { instance }),
+    code: known.code,
+  };
+}
+
+/**
+ * The typed strata error a problem details body describes, so clients branch on the same
+ * classes and codes as server code.
+ *
+ * @example
+ * const error = fromProblemDetails(await response.json());
+ * if (isStrataError(error, 'VERSION_CONFLICT')) rebase(error.actualVersion);
+ */
+export function fromProblemDetails(body: unknown): StrataError {
+  const parsed = ProblemDetailsSchema.safeParse(body);
+  if (!parsed.success) {
+    return new InternalError('The server answered with an unreadable error', { cause: body });
+  }
+  const problem = parsed.data as ProblemDetails;
+  const message = problem.detail ?? problem.title;
+  const text = (key: string) => (typeof problem[key] === 'string' ? (problem[key] as string) : '');
+  const count = (key: string) => (typeof problem[key] === 'number' ? (problem[key] as number) : 0);
+  const stream = { aggregateType: text('aggregateType'), aggregateId: text('aggregateId') };
+  switch (problem.code) {
+    case 'VERSION_CONFLICT':
+      return new VersionConflictError(
+        stream,
+        (problem.expectedVersion ?? 'any') as ExpectedVersion,
+        count('actualVersion'),
+      );
+    case 'VALIDATION_FAILED':
+      return new ValidationFailedError(
+        message,
+        Array.isArray(problem.issues) ? (problem.issues as ValidationIssue[]) : [],
+      );
+    case 'UNKNOWN_EVENT_TYPE':
+      return new UnknownEventTypeError(
+        text('eventType'),
+        typeof problem.schemaVersion === 'number' ? problem.schemaVersion : undefined,
+      );
+    case 'UNKNOWN_COMMAND':
+      return new UnknownCommandError(text('aggregateType'), text('command'));
+    case 'AGGREGATE_NOT_FOUND':
+      return new AggregateNotFoundError(stream);
+    case 'DUPLICATE_EVENT_ID':
+      return new DuplicateEventIdError(text('eventId'), message);
+    case 'INVALID_CURSOR':
+      return new InvalidCursorError(text('cursor'));
+    case 'DOMAIN_RULE_VIOLATED':
+      return new DomainRuleViolatedError(text('reason'), message);
+    case 'UNAUTHORIZED':
+      return new UnauthorizedError(message);
+    case 'FORBIDDEN':
+      return new ForbiddenError(message);
+    case 'PAYLOAD_TOO_LARGE':
+      return new PayloadTooLargeError(message, count('limit'));
+    case 'STORAGE_FAILED':
+      return new StorageFailedError(message);
+    case 'INTERNAL':
+      return new InternalError(message);
+    default:
+      return new StrataError(problem.code, message);
+  }
+}
+
+function titleOf(code: ErrorCode): string {
+  const words = code.toLowerCase().replaceAll('_', ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { CursorSchema, StoredEventSchema } from './event-schemas.ts';
+
+/** The most events one pull returns. */
+export const MAX_PULL_LIMIT = 1000;
+
+/** `GET /v1/pull` query string: `after` absent means from the beginning. */
+export const PullQuerySchema = z.strictObject({
+  after: CursorSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PULL_LIMIT).default(100),
+});
+
+/** `GET /v1/pull` response. */
+export const PullResponseSchema = z.strictObject({
+  events: z.array(StoredEventSchema),
+  /** Pass as `after` to continue. */
+  cursor: CursorSchema,
+  /** True when more events were waiting. */
+  hasMore: z.boolean(),
+});
+
+export type PullQuery = z.infer<typeof PullQuerySchema>;
+export type PullResponse = z.infer<typeof PullResponseSchema>;

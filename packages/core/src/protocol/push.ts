@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { ERROR_CODES } from '../errors/strata-error.ts';
+import { EventEnvelopeSchema, NameSchema } from './event-schemas.ts';
+
+/**
+ * The events one command produced: one aggregate, contiguous versions, distinct ids. The server
+ * accepts or rejects a commit as a whole.
+ */
+export const CommitSchema = z
+  .strictObject({
+    commitId: NameSchema,
+    events: z.array(EventEnvelopeSchema).min(1).max(1000),
+  })
+  .check((ctx) => {
+    const [first, ...rest] = ctx.value.events;
+    if (first === undefined) return;
+    const ids = new Set([first.id]);
+    rest.forEach((event, offset) => {
+      const index = offset + 1;
+      const issue = (message: string, key: string) =>
+        ctx.issues.push({ code: 'custom', message, path: ['events', index, key], input: event });
+      if (event.aggregateType !== first.aggregateType || event.aggregateId !== first.aggregateId) {
+        issue('every event of a commit must belong to the same aggregate', 'aggregateId');
+      }
+      if (event.version !== first.version + index) {
+        issue(
+          `version must be ${first.version + index}: versions in a commit are contiguous`,
+          'version',
+        );
+      }
+      if (ids.has(event.id)) issue('event id appears twice in the commit', 'id');
+      ids.add(event.id);
+    });
+  });
+
+/** `POST /v1/push` body. */
+export const PushRequestSchema = z
+  .strictObject({
+    clientId: NameSchema,
+    commits: z.array(CommitSchema).min(1).max(1000),
+  })
+  .check((ctx) => {
+    const commitIds = new Set<string>();
+    const eventIds = new Set<string>();
+    ctx.value.commits.forEach((commit, index) => {
+      if (commitIds.has(commit.commitId)) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'commitId appears twice in the push',
+          path: ['commits', index, 'commitId'],
+          input: commit.commitId,
+        });
+      }
+      commitIds.add(commit.commitId);
+      for (const event of commit.events) {
+        if (eventIds.has(event.id)) {
+          ctx.issues.push({
+            code: 'custom',
+            message: 'event id appears in two commits',
+            path: ['commits', index, 'events'],
+            input: event.id,
+          });
+        }
+        eventIds.add(event.id);
+      }
+    });
+  });
+
+/** A commit the server stored (or found already stored): the positions of its events. */
+export const AcceptedCommitSchema = z.strictObject({
+  commitId: NameSchema,
+  status: z.literal('accepted'),
+  positions: z.array(z.number().int().min(1)),
+});
+
+/**
+ * A commit the server refused, with the error code and the aggregate's current version, so the
+ * client can rebase on top of it.
+ */
+export const RejectedCommitSchema = z.strictObject({
+  commitId: NameSchema,
+  status: z.literal('rejected'),
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  currentVersion: z.number().int().min(0),
+});
+
+/** `POST /v1/push` response: one result per commit, in request order. */
+export const PushResponseSchema = z.strictObject({
+  results: z.array(z.discriminatedUnion('status', [AcceptedCommitSchema, RejectedCommitSchema])),
+});
+
+export type Commit = z.infer<typeof CommitSchema>;
+export type PushRequest = z.infer<typeof PushRequestSchema>;
+export type AcceptedCommit = z.infer<typeof AcceptedCommitSchema>;
+export type RejectedCommit = z.infer<typeof RejectedCommitSchema>;
+export type PushResponse = z.infer<typeof PushResponseSchema>;

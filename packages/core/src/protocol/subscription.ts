@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { CursorSchema, StoredEventSchema } from './event-schemas.ts';
+
+/** `GET /v1/subscribe` query string; `Last-Event-ID` takes precedence over `after`. */
+export const SubscribeQuerySchema = z.strictObject({
+  after: CursorSchema.optional(),
+});
+
+/**
+ * The JSON `data` of one Server-Sent Events message. An `event` message's SSE `id` is its
+ * cursor, so a reconnecting `EventSource` resumes with `Last-Event-ID`. `caught-up` marks the end
+ * of the catch-up phase; `heartbeat` keeps idle connections open.
+ */
+export const SubscriptionMessageSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('event'), cursor: CursorSchema, event: StoredEventSchema }),
+  z.strictObject({ kind: z.literal('caught-up'), cursor: CursorSchema }),
+  z.strictObject({ kind: z.literal('heartbeat') }),
+]);
+
+export type SubscribeQuery = z.infer<typeof SubscribeQuerySchema>;
+export type SubscriptionMessage = z.infer<typeof SubscriptionMessageSchema>;

@@ -1,0 +1,3 @@
+export * from './snapshot.ts';
+export * from './snapshot-fingerprint.ts';
+export * from './snapshot-policy.ts';
