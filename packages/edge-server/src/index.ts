@@ -1,0 +1,2 @@
+// @strata/edge-server: the Hono sync server arrives with issue #4.
+export {};

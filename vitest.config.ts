@@ -1,0 +1,78 @@
+import { playwright } from '@vitest/browser-playwright';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One Vitest project per test tier, chosen by file name:
+ * - `x.test.ts`          unit: fast, in Node, no services
+ * - `x.pg.test.ts`       pg: a real Postgres server through the Neon driver
+ * - `x.browser.test.ts`  browser: real Chromium (/usr/bin/chromium)
+ * - `x.workerd.test.ts`  workerd: Cloudflare's runtime through miniflare
+ */
+const sources = ['packages/*/src/**', 'demo/src/**'];
+const tiers = ['pg', 'browser', 'workerd'] as const;
+const inTier = (tier: string) => sources.map((dir) => `${dir}/*.${tier}.test.ts`);
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: sources.map((dir) => `${dir}/*.test.ts`),
+          exclude: tiers.flatMap(inTier),
+          benchmark: { include: sources.map((dir) => `${dir}/*.bench.ts`) },
+          typecheck: { enabled: true, include: sources.map((dir) => `${dir}/*.test-d.ts`) },
+        },
+      },
+      {
+        // A throwaway Postgres cluster (or STRATA_TEST_DATABASE_URL) + a WebSocket
+        // proxy for the Neon driver; see tooling/postgres/.
+        test: {
+          name: 'pg',
+          include: inTier('pg'),
+          environment: 'node',
+          globalSetup: ['tooling/postgres/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // Tests run inside headless Chromium from the OS (never a downloaded browser).
+        test: {
+          name: 'browser',
+          include: inTier('browser'),
+          testTimeout: 30_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+                args: [
+                  '--no-sandbox',
+                  '--disable-gpu',
+                  '--disable-quic',
+                  '--no-first-run',
+                  '--disable-background-networking',
+                  '--disable-component-update',
+                  '--disable-sync',
+                ],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+      {
+        // Node-side tests that bundle a worker and run it in workerd; see tooling/workerd/.
+        test: {
+          name: 'workerd',
+          include: inTier('workerd'),
+          environment: 'node',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
