@@ -120,26 +120,33 @@ export type CommandFactory<TState, TDraft> = <TSchema extends z.ZodType>(
 export type AnyAggregateDefinition = AggregateDefinition<string, any, AnyEventDefinition, any>;
 
 /** The state type of an aggregate definition. */
-export type StateOf<TAggregate> =
-  TAggregate extends AggregateDefinition<string, infer S> ? S : never;
+export type StateOf<TAggregate> = TAggregate extends { initialState: () => infer TState }
+  ? TState
+  : never;
+
+/** The event definitions of an aggregate definition, as a union. */
+export type EventDefinitionsOf<TAggregate> = TAggregate extends {
+  events: { definitions: readonly (infer TDefinition)[] };
+}
+  ? TDefinition
+  : never;
 
 /** The decoded event union of an aggregate definition. */
-export type EventOf<TAggregate> =
-  TAggregate extends AggregateDefinition<string, unknown, infer E> ? EventOfDefinition<E> : never;
+export type EventOf<TAggregate> = EventOfDefinition<EventDefinitionsOf<TAggregate>>;
 
 /** The names of an aggregate's commands. */
-export type CommandName<TAggregate> =
-  TAggregate extends AggregateDefinition<string, unknown, AnyEventDefinition, infer C>
-    ? Extract<keyof C, string>
-    : never;
+export type CommandName<TAggregate> = TAggregate extends { commands: infer TCommands }
+  ? Extract<keyof TCommands, string>
+  : never;
 
 /** What a caller passes to a command (zod input type: before defaults and transforms). */
-export type CommandInput<TAggregate, TName extends CommandName<TAggregate>> =
-  TAggregate extends AggregateDefinition<string, unknown, AnyEventDefinition, infer C>
-    ? C[TName] extends CommandDefinition<infer I, unknown, unknown, unknown>
-      ? I
-      : never
-    : never;
+export type CommandInput<TAggregate, TName extends CommandName<TAggregate>> = TAggregate extends {
+  commands: infer TCommands;
+}
+  ? TCommands[TName & keyof TCommands] extends { input: z.ZodType<unknown, infer TInput> }
+    ? TInput
+    : never
+  : never;
 
 /**
  * Declares an aggregate from its event definitions, initial state and `evolve`; add commands

@@ -3,6 +3,7 @@ import type {
   CommandContext,
   CommandInput,
   CommandName,
+  EventDefinitionsOf,
   EventDraftOf,
   StateOf,
 } from '../aggregates/aggregate-definition.ts';
@@ -11,14 +12,9 @@ import type { ErrorCode } from '../errors/strata-error.ts';
 import { isAnyStrataError } from '../errors/strata-error.ts';
 import { toValidationIssues } from '../errors/validation-issues.ts';
 import type { EventEnvelope } from '../events/event.ts';
-import type { AnyEventDefinition } from '../events/event-definition.ts';
 import { AssertionError, assertEqual, describeError } from './assertions.ts';
 
-type DraftOf<TAggregate> = TAggregate extends {
-  events: { definitions: readonly (infer D extends AnyEventDefinition)[] };
-}
-  ? EventDraftOf<D>
-  : never;
+type DraftOf<TAggregate> = EventDraftOf<EventDefinitionsOf<TAggregate>>;
 
 /** The outcome of `when`: assert it with `then`, `thenState` or `thenThrows`. */
 export interface SpecOutcome<TAggregate extends AnyAggregateDefinition> {
@@ -108,6 +104,7 @@ export function aggregateSpec<TAggregate extends AnyAggregateDefinition>(
             }
           };
           return {
+            // biome-ignore lint/suspicious/noThenProperty: given/when/then reads best with `then`; the outcome is never awaited
             then(expected) {
               const actual = decided();
               const comparable = actual.map((draft, index) => ({

@@ -1,0 +1,2 @@
+export * from './todo.ts';
+export * from './todo-events.ts';
