@@ -21,7 +21,11 @@ export default defineConfig({
           include: sources.map((dir) => `${dir}/*.test.ts`),
           exclude: tiers.flatMap(inTier),
           benchmark: { include: sources.map((dir) => `${dir}/*.bench.ts`) },
-          typecheck: { enabled: true, include: sources.map((dir) => `${dir}/*.test-d.ts`) },
+          typecheck: {
+            enabled: true,
+            include: sources.map((dir) => `${dir}/*.test-d.ts`),
+            tsconfig: './tsconfig.type-tests.json',
+          },
         },
       },
       {

@@ -1,0 +1,307 @@
+import { describe, expect, it, vi } from 'vitest';
+import { isStrataError } from '../errors/errors.ts';
+import { NO_STREAM } from '../event-store/expected-version.ts';
+import {
+  createInMemoryEventStore,
+  type InMemoryEventStore,
+  type InMemoryTransaction,
+} from '../event-store/in-memory-event-store.ts';
+import { Counter } from '../fixtures/counter.ts';
+import { isKsuid } from '../ids/ksuid.ts';
+import { createCommandHandler } from './command-handler.ts';
+import { defineInlineProjection } from './projections.ts';
+import { defineAsyncReactor, defineSyncReactor } from './reactors.ts';
+
+const totals = defineInlineProjection({
+  name: 'totals',
+  aggregate: Counter,
+  apply(event, tx: InMemoryTransaction) {
+    const model = tx.readModel<number>('totals');
+    const before = model.get(event.aggregateId) ?? 0;
+    model.put(event.aggregateId, event.type === 'Incremented' ? before + event.data.by : 0);
+  },
+});
+
+async function everything(store: InMemoryEventStore) {
+  return (await store.readAll({ limit: 10_000 })).events;
+}
+
+describe('createCommandHandler', () => {
+  it('decides, appends and returns events, state and version', async () => {
+    const store = createInMemoryEventStore();
+    const app = createCommandHandler({ store });
+    const first = await app.execute(Counter, 'c1', 'increment', { by: 2 });
+    const second = await app.execute(Counter, 'c1', 'incrementTwice', { by: 5 });
+
+    expect(first.state).toEqual({ count: 2, resets: 0 });
+    expect(second.state).toEqual({ count: 12, resets: 0 });
+    expect(second.version).toBe(3);
+    expect(second.events.map((event) => [event.version, event.data])).toEqual([
+      [2, { by: 5, note: 'first' }],
+      [3, { by: 5, note: 'second' }],
+    ]);
+    expect(second.events.every((event) => isKsuid(event.id))).toBe(true);
+    expect(await app.load(Counter, 'c1')).toEqual({
+      state: { count: 12, resets: 0 },
+      version: 3,
+      snapshotVersion: 0,
+    });
+  });
+
+  it('writes command metadata into every event of the command', async () => {
+    const store = createInMemoryEventStore();
+    const app = createCommandHandler({ store, metadata: { clientId: 'tab-1', app: 'x' } });
+    const { events } = await app.execute(
+      Counter,
+      'c1',
+      'incrementTwice',
+      { by: 1 },
+      {
+        metadata: { userId: 'u-7', correlationId: 'corr-1', tenantHint: 'blue' },
+      },
+    );
+    const [a, b] = events;
+    expect(a?.metadata).toEqual(b?.metadata);
+    expect(a?.metadata).toMatchObject({
+      clientId: 'tab-1',
+      app: 'x',
+      userId: 'u-7',
+      correlationId: 'corr-1',
+      tenantHint: 'blue',
+    });
+    // Without an explicit causation, a command's events are caused by the command itself.
+    expect(a?.metadata.causationId).toBe(a?.metadata.commandId);
+    expect(a?.metadata.commandId).toEqual(expect.any(String));
+
+    const caused = await app.execute(
+      Counter,
+      'c1',
+      'increment',
+      { by: 1 },
+      {
+        metadata: { commandId: 'cmd-2', causationId: a?.id as string },
+      },
+    );
+    expect(caused.events[0]?.metadata).toMatchObject({
+      commandId: 'cmd-2',
+      causationId: a?.id,
+      correlationId: 'cmd-2',
+    });
+  });
+
+  it('applies zod defaults and transforms to command input', async () => {
+    const app = createCommandHandler({ store: createInMemoryEventStore() });
+    const { events } = await app.execute(Counter, 'c1', 'increment', { by: 3 });
+    expect(events[0]?.data).toEqual({ by: 3, note: '' });
+  });
+
+  it('decides nothing without appending', async () => {
+    const store = createInMemoryEventStore();
+    const app = createCommandHandler({ store });
+    const result = await app.execute(Counter, 'c1', 'noop', {});
+    expect(result).toEqual({ events: [], state: { count: 0, resets: 0 }, version: 0 });
+    expect(await everything(store)).toEqual([]);
+  });
+
+  describe('bad input raises typed errors and leaves the store unchanged', () => {
+    async function setup() {
+      const store = createInMemoryEventStore();
+      const app = createCommandHandler({ store, projections: [totals] });
+      await app.execute(Counter, 'c1', 'increment', { by: 1 });
+      const before = await everything(store);
+      const totalsBefore = new Map(store.readModel('totals'));
+      const unchanged = async () => {
+        expect(await everything(store)).toEqual(before);
+        expect(new Map(store.readModel('totals'))).toEqual(totalsBefore);
+      };
+      return { app, unchanged };
+    }
+
+    it('invalid command input is VALIDATION_FAILED with issues', async () => {
+      const { app, unchanged } = await setup();
+      const error = await app
+        .execute(Counter, 'c1', 'increment', { by: 0 })
+        .catch((e: unknown) => e);
+      expect(isStrataError(error, 'VALIDATION_FAILED')).toBe(true);
+      if (isStrataError(error, 'VALIDATION_FAILED')) expect(error.issues[0]?.path).toEqual(['by']);
+      await expect(
+        app.execute(Counter, 'c1', 'increment', 'nonsense' as never),
+      ).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+      await unchanged();
+    });
+
+    it('an event type the aggregate does not declare is UNKNOWN_EVENT_TYPE', async () => {
+      const { app, unchanged } = await setup();
+      await expect(app.execute(Counter, 'c1', 'emitUnknown', {})).rejects.toMatchObject({
+        code: 'UNKNOWN_EVENT_TYPE',
+        eventType: 'Vanished',
+      });
+      await unchanged();
+    });
+
+    it('event data failing its schema is VALIDATION_FAILED', async () => {
+      const { app, unchanged } = await setup();
+      await expect(app.execute(Counter, 'c1', 'emitInvalid', {})).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+      await unchanged();
+    });
+
+    it('an unknown command name is UNKNOWN_COMMAND, even one inherited from Object', async () => {
+      const { app, unchanged } = await setup();
+      for (const name of ['explode', 'constructor', 'toString', '__proto__']) {
+        await expect(app.execute(Counter, 'c1', name as never, {} as never)).rejects.toMatchObject({
+          code: 'UNKNOWN_COMMAND',
+        });
+      }
+      await unchanged();
+    });
+
+    it('a domain error thrown by decide reaches the caller unchanged', async () => {
+      const { app, unchanged } = await setup();
+      await expect(app.execute(Counter, 'empty', 'reset', { reason: 'x' })).rejects.toMatchObject({
+        code: 'DOMAIN_RULE_VIOLATED',
+        reason: 'ALREADY_ZERO',
+      });
+      await unchanged();
+    });
+  });
+
+  describe('expected versions and concurrency', () => {
+    it('an explicit expected version that does not hold is a VERSION_CONFLICT before deciding', async () => {
+      const store = createInMemoryEventStore();
+      const app = createCommandHandler({ store });
+      await app.execute(Counter, 'c1', 'increment', { by: 1 });
+      await expect(
+        app.execute(Counter, 'c1', 'increment', { by: 1 }, { expectedVersion: NO_STREAM }),
+      ).rejects.toMatchObject({
+        code: 'VERSION_CONFLICT',
+        expectedVersion: NO_STREAM,
+        actualVersion: 1,
+      });
+      await expect(
+        app.execute(Counter, 'c1', 'increment', { by: 1 }, { expectedVersion: 1 }),
+      ).resolves.toMatchObject({ version: 2 });
+    });
+
+    it('racing commands: without retries one conflicts, with retries both land contiguously', async () => {
+      const store = createInMemoryEventStore();
+      const strict = createCommandHandler({ store });
+      const outcomes = await Promise.allSettled([
+        strict.execute(Counter, 'c1', 'increment', { by: 1 }),
+        strict.execute(Counter, 'c1', 'increment', { by: 1 }),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+
+      const patient = createCommandHandler({ store, conflictRetries: 3 });
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () => patient.execute(Counter, 'c2', 'increment', { by: 1 })),
+      );
+      expect(results.map((result) => result.version).sort()).toEqual([1, 2, 3, 4]);
+      expect(
+        (await store.readStream({ aggregateType: 'Counter', aggregateId: 'c2' })).map(
+          (e) => e.version,
+        ),
+      ).toEqual([1, 2, 3, 4]);
+    });
+  });
+
+  describe('projections and reactors', () => {
+    it('inline projections commit with the append', async () => {
+      const store = createInMemoryEventStore();
+      const app = createCommandHandler({ store, projections: [totals] });
+      await app.execute(Counter, 'a', 'increment', { by: 4 });
+      await app.execute(Counter, 'a', 'incrementTwice', { by: 1 });
+      await app.execute(Counter, 'b', 'increment', { by: 9 });
+      expect(Object.fromEntries(store.readModel('totals'))).toEqual({ a: 6, b: 9 });
+    });
+
+    it('a throwing sync reactor vetoes the append: no events, no projection writes', async () => {
+      const store = createInMemoryEventStore();
+      const veto = defineSyncReactor({
+        name: 'no-big-steps',
+        aggregate: Counter,
+        react(event) {
+          if (event.type === 'Incremented' && event.data.by > 10) throw new Error('too big');
+        },
+      });
+      const asyncCalls: string[] = [];
+      const app = createCommandHandler({
+        store,
+        projections: [totals],
+        syncReactors: [veto],
+        asyncReactors: [
+          defineAsyncReactor({
+            name: 'log',
+            aggregate: Counter,
+            react: (e) => void asyncCalls.push(e.id),
+          }),
+        ],
+      });
+      await app.execute(Counter, 'a', 'increment', { by: 3 });
+      await expect(app.execute(Counter, 'a', 'increment', { by: 11 })).rejects.toThrow('too big');
+      await app.whenIdle();
+      expect((await everything(store)).length).toBe(1);
+      expect(Object.fromEntries(store.readModel('totals'))).toEqual({ a: 3 });
+      expect(asyncCalls).toHaveLength(1);
+    });
+
+    it('async reactors run after commit, are retried, and report lasting failures', async () => {
+      const store = createInMemoryEventStore();
+      const seen: string[] = [];
+      let failuresLeft = 2;
+      const flaky = defineAsyncReactor({
+        name: 'flaky',
+        aggregate: Counter,
+        async react(event) {
+          expect(
+            await store.readStream({ aggregateType: 'Counter', aggregateId: event.aggregateId }),
+          ).toContainEqual(expect.objectContaining({ id: event.id }));
+          if (failuresLeft-- > 0) throw new Error('flaky');
+          seen.push(event.id);
+        },
+      });
+      const broken = defineAsyncReactor({
+        name: 'broken',
+        aggregate: Counter,
+        react: () => {
+          throw new Error('always');
+        },
+      });
+      const onError = vi.fn();
+      const app = createCommandHandler({
+        store,
+        asyncReactors: [flaky, broken],
+        onError,
+        asyncReactorAttempts: 3,
+      });
+      const { events } = await app.execute(Counter, 'a', 'increment', { by: 1 });
+      await app.whenIdle();
+      expect(seen).toEqual([events[0]?.id]);
+      expect(onError).toHaveBeenCalledTimes(1);
+      expect(onError.mock.calls[0]?.[1]).toContain('broken');
+    });
+
+    it('nothing but evolve runs when state is loaded (replay)', async () => {
+      const store = createInMemoryEventStore();
+      const apply = vi.fn(totals.apply);
+      const react = vi.fn();
+      const writer = createCommandHandler({
+        store,
+        projections: [{ ...totals, apply }],
+        syncReactors: [{ name: 'sync', react }],
+        asyncReactors: [{ name: 'async', react }],
+      });
+      await writer.execute(Counter, 'a', 'incrementTwice', { by: 1 });
+      await writer.whenIdle();
+      const callsAfterWrite = [apply.mock.calls.length, react.mock.calls.length];
+      expect(callsAfterWrite).toEqual([2, 4]);
+      await writer.load(Counter, 'a');
+      await writer.execute(Counter, 'a', 'noop', {});
+      await writer.whenIdle();
+      expect([apply.mock.calls.length, react.mock.calls.length]).toEqual(callsAfterWrite);
+    });
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ANY, NO_STREAM } from '../event-store/expected-version.ts';
+import { createInMemoryEventStore } from '../event-store/in-memory-event-store.ts';
+import { defineCounter } from '../fixtures/counter.ts';
+import { newKsuid } from '../ids/ksuid.ts';
+import { createCommandHandler } from './command-handler.ts';
+import { loadAggregate } from './load-aggregate.ts';
+
+const stream = { aggregateType: 'Counter', aggregateId: 'c1' };
+const raw = (type: string, schemaVersion: number, data: unknown) => ({
+  id: newKsuid(),
+  type,
+  schemaVersion,
+  occurredAt: '2026-01-01T00:00:00.000Z',
+  data,
+  metadata: {},
+});
+
+describe('loadAggregate', () => {
+  it('is the initial state at version 0 for an aggregate without events', async () => {
+    const loaded = await loadAggregate(createInMemoryEventStore(), defineCounter(), 'none');
+    expect(loaded).toEqual({ state: { count: 0, resets: 0 }, version: 0, snapshotVersion: 0 });
+  });
+
+  it('pages through long histories', async () => {
+    const store = createInMemoryEventStore();
+    await store.append(
+      stream,
+      Array.from({ length: 25 }, () => raw('Incremented', 2, { by: 1, note: '' })),
+      {
+        expectedVersion: NO_STREAM,
+      },
+    );
+    const readStream = vi.spyOn(store, 'readStream');
+    const loaded = await loadAggregate(store, defineCounter(), 'c1', { batchSize: 10 });
+    expect(loaded.state.count).toBe(25);
+    expect(readStream.mock.calls.map(([, options]) => options?.fromVersion)).toEqual([1, 11, 21]);
+  });
+
+  it('upcasts old schema versions while loading', async () => {
+    const store = createInMemoryEventStore();
+    await store.append(
+      stream,
+      [raw('Incremented', 1, { by: 2 }), raw('Incremented', 2, { by: 3, note: 'n' })],
+      {
+        expectedVersion: NO_STREAM,
+      },
+    );
+    expect((await loadAggregate(store, defineCounter(), 'c1')).state.count).toBe(5);
+  });
+
+  it('refuses stored events of unknown types or invalid data with typed errors', async () => {
+    const unknownType = createInMemoryEventStore();
+    await unknownType.append(stream, [raw('Teleported', 1, {})], { expectedVersion: ANY });
+    await expect(loadAggregate(unknownType, defineCounter(), 'c1')).rejects.toMatchObject({
+      code: 'UNKNOWN_EVENT_TYPE',
+    });
+    const futureVersion = createInMemoryEventStore();
+    await futureVersion.append(stream, [raw('Incremented', 3, { by: 1 })], {
+      expectedVersion: ANY,
+    });
+    await expect(loadAggregate(futureVersion, defineCounter(), 'c1')).rejects.toMatchObject({
+      code: 'UNKNOWN_EVENT_TYPE',
+      schemaVersion: 3,
+    });
+    const invalid = createInMemoryEventStore();
+    await invalid.append(stream, [raw('Incremented', 2, { by: 'lots' })], { expectedVersion: ANY });
+    await expect(loadAggregate(invalid, defineCounter(), 'c1')).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+  });
+
+  describe('snapshots', () => {
+    it('are written per the policy and loading starts after the snapshot version', async () => {
+      const store = createInMemoryEventStore();
+      const Counter = defineCounter(3);
+      const app = createCommandHandler({ store });
+      for (let i = 0; i < 7; i++) await app.execute(Counter, 'c1', 'increment', { by: 1 });
+
+      const snapshot = await store.loadSnapshot(stream);
+      expect(snapshot).toMatchObject({ version: 6, state: { count: 6, resets: 0 } });
+      const readStream = vi.spyOn(store, 'readStream');
+      const loaded = await loadAggregate(store, Counter, 'c1');
+      // Never re-applies the snapshot's last event: 6 from the snapshot + 1 event = 7.
+      expect(loaded).toEqual({ state: { count: 7, resets: 0 }, version: 7, snapshotVersion: 6 });
+      expect(readStream.mock.calls[0]?.[1]?.fromVersion).toBe(7);
+    });
+
+    it('a snapshot with another fingerprint is ignored', async () => {
+      const store = createInMemoryEventStore();
+      const app = createCommandHandler({ store });
+      for (let i = 0; i < 4; i++) await app.execute(defineCounter(2), 'c1', 'increment', { by: 1 });
+      expect((await store.loadSnapshot(stream))?.version).toBe(4);
+
+      const revised = await loadAggregate(store, defineCounter(2, 'evolve-changed'), 'c1');
+      expect(revised).toEqual({ state: { count: 4, resets: 0 }, version: 4, snapshotVersion: 0 });
+    });
+
+    it('a snapshot whose state fails the schema is ignored', async () => {
+      const store = createInMemoryEventStore();
+      const Counter = defineCounter(2);
+      const app = createCommandHandler({ store });
+      for (let i = 0; i < 2; i++) await app.execute(Counter, 'c1', 'increment', { by: 1 });
+      const snapshot = await store.loadSnapshot(stream);
+      await store.saveSnapshot({
+        ...(snapshot as NonNullable<typeof snapshot>),
+        state: { count: 'two' },
+      });
+      expect(await loadAggregate(store, Counter, 'c1')).toEqual({
+        state: { count: 2, resets: 0 },
+        version: 2,
+        snapshotVersion: 0,
+      });
+    });
+
+    it('a failing snapshot write does not fail the command', async () => {
+      const store = createInMemoryEventStore();
+      store.saveSnapshot = () => Promise.reject(new Error('disk full'));
+      const onError = vi.fn();
+      const app = createCommandHandler({ store, onError });
+      const result = await app.execute(defineCounter(1), 'c1', 'increment', { by: 1 });
+      expect(result.version).toBe(1);
+      expect(onError).toHaveBeenCalledWith(expect.any(Error), expect.stringContaining('snapshot'));
+    });
+  });
+});
