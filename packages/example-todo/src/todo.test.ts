@@ -16,24 +16,34 @@ describe('Todo', () => {
       spec.given().when('add', { title: '   ' }).thenThrows('VALIDATION_FAILED');
     });
     it('refuses to add the same todo twice', () => {
-      spec.given([added]).when('add', { title: 'Again' }).thenThrows('DOMAIN_RULE_VIOLATED', 'TODO_ALREADY_EXISTS');
+      spec
+        .given([added])
+        .when('add', { title: 'Again' })
+        .thenThrows('DOMAIN_RULE_VIOLATED', 'TODO_ALREADY_EXISTS');
     });
     it('makes an active todo', () => {
-      spec.given().when('add', { title: 'Buy milk' }).thenState({ status: 'active', title: 'Buy milk' });
+      spec
+        .given()
+        .when('add', { title: 'Buy milk' })
+        .thenState({ status: 'active', title: 'Buy milk' });
     });
   });
 
   describe('rename', () => {
     it('renames a todo', () => {
-      spec.given([added]).when('rename', { title: 'Buy oat milk' }).then([
-        { type: 'TodoRenamed', data: { title: 'Buy oat milk' } },
-      ]);
+      spec
+        .given([added])
+        .when('rename', { title: 'Buy oat milk' })
+        .then([{ type: 'TodoRenamed', data: { title: 'Buy oat milk' } }]);
     });
     it('decides nothing when the title is unchanged', () => {
       spec.given([added]).when('rename', { title: 'Buy milk' }).then([]);
     });
     it('refuses to rename a todo that does not exist', () => {
-      spec.given().when('rename', { title: 'x' }).thenThrows('DOMAIN_RULE_VIOLATED', 'TODO_NOT_FOUND');
+      spec
+        .given()
+        .when('rename', { title: 'x' })
+        .thenThrows('DOMAIN_RULE_VIOLATED', 'TODO_NOT_FOUND');
     });
   });
 
@@ -45,22 +55,34 @@ describe('Todo', () => {
       spec.given([added, completed]).when('complete', {}).then([]);
     });
     it('reopens a completed todo', () => {
-      spec.given([added, completed]).when('reopen', {}).thenState({ status: 'active', title: 'Buy milk' });
+      spec
+        .given([added, completed])
+        .when('reopen', {})
+        .thenState({ status: 'active', title: 'Buy milk' });
     });
     it('decides nothing when reopening an active todo', () => {
       spec.given([added]).when('reopen', {}).then([]);
     });
     it('refuses to complete a removed todo', () => {
-      spec.given([added, removed]).when('complete', {}).thenThrows('DOMAIN_RULE_VIOLATED', 'TODO_REMOVED');
+      spec
+        .given([added, removed])
+        .when('complete', {})
+        .thenThrows('DOMAIN_RULE_VIOLATED', 'TODO_REMOVED');
     });
   });
 
   describe('remove', () => {
     it('removes a todo', () => {
-      spec.given([added, completed]).when('remove', {}).thenState({ status: 'removed', title: 'Buy milk' });
+      spec
+        .given([added, completed])
+        .when('remove', {})
+        .thenState({ status: 'removed', title: 'Buy milk' });
     });
     it('refuses to remove twice', () => {
-      spec.given([added, removed]).when('remove', {}).thenThrows('DOMAIN_RULE_VIOLATED', 'TODO_REMOVED');
+      spec
+        .given([added, removed])
+        .when('remove', {})
+        .thenThrows('DOMAIN_RULE_VIOLATED', 'TODO_REMOVED');
     });
   });
 
@@ -76,8 +98,15 @@ describe('Todo', () => {
       data: { text: 'Old milk' },
       metadata: {},
     });
-    spec.given().when('add', { title: 'x' }).then([{ type: 'TodoAdded', data: { title: 'x' } }]);
-    if (event.type !== 'TodoAdded' || event.data.title !== 'Old milk' || event.schemaVersion !== 2) {
+    spec
+      .given()
+      .when('add', { title: 'x' })
+      .then([{ type: 'TodoAdded', data: { title: 'x' } }]);
+    if (
+      event.type !== 'TodoAdded' ||
+      event.data.title !== 'Old milk' ||
+      event.schemaVersion !== 2
+    ) {
       throw new Error(`not upcast: ${JSON.stringify(event)}`);
     }
   });
