@@ -20,7 +20,6 @@ export default defineConfig({
           name: 'unit',
           include: sources.map((dir) => `${dir}/*.test.ts`),
           exclude: tiers.flatMap(inTier),
-          benchmark: { include: sources.map((dir) => `${dir}/*.bench.ts`) },
           typecheck: {
             enabled: true,
             include: sources.map((dir) => `${dir}/*.test-d.ts`),

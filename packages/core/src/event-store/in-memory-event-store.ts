@@ -101,7 +101,9 @@ export function createInMemoryEventStore(
       }
 
       log.push(...stored);
-      streams.set(streamKey(stream), [...history, ...stored]);
+      // Appends run one at a time and reads copy, so extending the history in place is safe.
+      if (history.length === 0) streams.set(streamKey(stream), history);
+      history.push(...stored);
       for (const event of stored) byId.set(event.id, event);
       for (const [name, writes] of staged) {
         const model = committedModel(name);
@@ -110,7 +112,7 @@ export function createInMemoryEventStore(
           else model.set(key, value);
         }
       }
-      return { events: stored, version: history.length + stored.length, alreadyStored: false };
+      return { events: stored, version: history.length, alreadyStored: false };
     });
   }
 
