@@ -33,8 +33,16 @@ export interface BenchmarkResult {
   readonly name: string;
   readonly unit: string;
   readonly units: number;
-  readonly baseline: { readonly label: string; readonly medianMs: number; readonly samplesMs: number[] };
-  readonly subject: { readonly label: string; readonly medianMs: number; readonly samplesMs: number[] };
+  readonly baseline: {
+    readonly label: string;
+    readonly medianMs: number;
+    readonly samplesMs: number[];
+  };
+  readonly subject: {
+    readonly label: string;
+    readonly medianMs: number;
+    readonly samplesMs: number[];
+  };
   /** Subject throughput divided by baseline throughput (1 = as fast as the baseline). */
   readonly ratio: number;
   readonly goal: string | undefined;
@@ -78,7 +86,8 @@ export async function runBenchmark(benchmark: Benchmark, runs = 7): Promise<Benc
   };
 }
 
-const perSecond = (units: number, ms: number) => Math.round((units / ms) * 1000).toLocaleString('en-US');
+const perSecond = (units: number, ms: number) =>
+  Math.round((units / ms) * 1000).toLocaleString('en-US');
 
 /** A readable block for one result. */
 export function formatResult(result: BenchmarkResult): string {

@@ -36,7 +36,11 @@ export default [
     units: EVENTS,
     baseline: {
       label: 'raw fold of stored events (no decode)',
-      run: () => stored.reduce((state, event) => Counter.evolve(state, event as never), Counter.initialState()),
+      run: () =>
+        stored.reduce(
+          (state, event) => Counter.evolve(state, event as never),
+          Counter.initialState(),
+        ),
     },
     subject: {
       label: 'loadAggregate (paged read, zod decode, upcast)',

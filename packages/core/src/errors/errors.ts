@@ -155,6 +155,10 @@ export class InvalidCursorError extends StrataError<'INVALID_CURSOR'> {
     super('INVALID_CURSOR', `Invalid cursor "${cursor.slice(0, 100)}"`, options);
     this.cursor = cursor;
   }
+
+  override details() {
+    return { cursor: this.cursor.slice(0, 200) };
+  }
 }
 
 /**

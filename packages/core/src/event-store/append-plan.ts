@@ -8,7 +8,7 @@ import {
   NO_STREAM,
   STREAM_EXISTS,
 } from './expected-version.ts';
-import { type StreamRef, streamKey } from './stream-ref.ts';
+import { type StreamRef, sameStream, streamLabel } from './stream-ref.ts';
 
 /** What an append must do: store new events from `firstVersion`, or confirm stored ones. */
 export type AppendPlan =
@@ -65,15 +65,14 @@ export function planAppend(input: AppendPlanInput): AppendPlan {
   const samePlace =
     storedCount === events.length &&
     retried.every(
-      (event, index) =>
-        streamKey(event) === streamKey(stream) && event.version === first.version + index,
+      (event, index) => sameStream(event, stream) && event.version === first.version + index,
     ) &&
     fitsExpectedVersion(expectedVersion, first.version);
   if (!samePlace) {
     const clash = retried.find((event) => event !== undefined) as StoredEvent;
     throw new DuplicateEventIdError(
       clash.id,
-      `Event id ${clash.id} is already stored at ${streamKey(clash)} version ${clash.version}`,
+      `Event id ${clash.id} is already stored at ${streamLabel(clash)} version ${clash.version}`,
     );
   }
   return { kind: 'already-stored', events: retried };

@@ -39,7 +39,7 @@ export function matchesExpectedVersion(expected: ExpectedVersion, actualVersion:
     case STREAM_EXISTS:
       return actualVersion > 0;
     default:
-      return actualVersion === expected;
+      return expected >= 1 && actualVersion === expected;
   }
 }
 

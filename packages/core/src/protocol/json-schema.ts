@@ -44,10 +44,15 @@ export const JsonValueSchema = z.unknown().check((ctx) => {
   }
 }) as unknown as z.ZodType<JsonValue, unknown>;
 
-/** A JSON object, with the same safety rules as `JsonValueSchema`. */
-export const JsonObjectSchema = z.record(z.string(), z.unknown()).check((ctx) => {
-  const problem = findUnsafeJson(ctx.value);
+/**
+ * A JSON object, with the same safety rules as `JsonValueSchema`. The raw input is checked, so
+ * a top-level `__proto__` is refused rather than silently dropped.
+ */
+export const JsonObjectSchema = z.unknown().check((ctx) => {
+  const value = ctx.value;
+  const isObject = value !== null && typeof value === 'object' && !Array.isArray(value);
+  const problem = isObject ? findUnsafeJson(value) : (['must be a JSON object', []] as const);
   if (problem !== undefined) {
-    ctx.issues.push({ code: 'custom', message: problem[0], path: problem[1], input: ctx.value });
+    ctx.issues.push({ code: 'custom', message: problem[0], path: [...problem[1]], input: value });
   }
 }) as unknown as z.ZodType<JsonObject, unknown>;

@@ -6,6 +6,7 @@ import {
   ForbiddenError,
   InternalError,
   InvalidCursorError,
+  NoEventsError,
   PayloadTooLargeError,
   StorageFailedError,
   UnauthorizedError,
@@ -68,7 +69,9 @@ export type ProblemDetails = z.infer<typeof ProblemDetailsSchema> & Record<strin
  */
 export function toProblemDetails(error: unknown, instance?: string): ProblemDetails {
   const known = isAnyStrataError(error) ? error : new InternalError();
-  const details = known instanceof StrataError ? known.details() : {};
+  // Duck-typed, so errors from another copy of this package keep their details.
+  const details =
+    typeof (known as Partial<StrataError>).details === 'function' ? known.details() : {};
   return {
     ...details,
     type: `urn:strata:problem:${known.code.toLowerCase().replaceAll('_', '-')}`,
@@ -119,6 +122,8 @@ export function fromProblemDetails(body: unknown): StrataError {
       return new UnknownCommandError(text('aggregateType'), text('command'));
     case 'AGGREGATE_NOT_FOUND':
       return new AggregateNotFoundError(stream);
+    case 'NO_EVENTS':
+      return new NoEventsError(message);
     case 'DUPLICATE_EVENT_ID':
       return new DuplicateEventIdError(text('eventId'), message);
     case 'INVALID_CURSOR':

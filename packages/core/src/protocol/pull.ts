@@ -7,7 +7,17 @@ export const MAX_PULL_LIMIT = 1000;
 /** `GET /v1/pull` query string: `after` absent means from the beginning. */
 export const PullQuerySchema = z.strictObject({
   after: CursorSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PULL_LIMIT).default(100),
+  // Query strings carry text; only plain decimal digits count (no '1e2', ' 5 ' or 'true').
+  limit: z
+    .union([
+      z.number(),
+      z
+        .string()
+        .regex(/^[0-9]{1,4}$/, 'must be a whole number')
+        .transform(Number),
+    ])
+    .pipe(z.number().int().min(1).max(MAX_PULL_LIMIT))
+    .default(100),
 });
 
 /** `GET /v1/pull` response. */

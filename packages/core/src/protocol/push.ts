@@ -52,17 +52,17 @@ export const PushRequestSchema = z
         });
       }
       commitIds.add(commit.commitId);
-      for (const event of commit.events) {
+      commit.events.forEach((event, eventIndex) => {
         if (eventIds.has(event.id)) {
           ctx.issues.push({
             code: 'custom',
             message: 'event id appears in two commits',
-            path: ['commits', index, 'events'],
+            path: ['commits', index, 'events', eventIndex, 'id'],
             input: event.id,
           });
         }
         eventIds.add(event.id);
-      }
+      });
     });
   });
 

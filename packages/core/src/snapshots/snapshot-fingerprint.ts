@@ -16,7 +16,19 @@ export function snapshotFingerprint(
   revision = '',
 ): string {
   const shape = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'output' });
-  return hash64(stableStringify([aggregateType, revision, shape]));
+  return hash64(stableStringify([aggregateType, revision, sortRequiredKeys(shape)]));
+}
+
+/** `required` lists a set of keys: declaration order must not change the fingerprint. */
+function sortRequiredKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortRequiredKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      key === 'required' && Array.isArray(item) ? [...item].sort() : sortRequiredKeys(item),
+    ]),
+  );
 }
 
 /** JSON with object keys sorted, so equal shapes give equal strings. */

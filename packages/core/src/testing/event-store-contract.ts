@@ -385,6 +385,13 @@ export const eventStoreContract: readonly ContractCase[] = [
       });
       assertEqual(versions(other.events), [1], 'the other type starts its own stream');
       assertEqual(versions(await store.readStream(stream)), [1, 2], 'first stream untouched');
+      // Names that would collide if type and id were simply joined with a separator.
+      const joined = { aggregateType: `${stream.aggregateType}/x`, aggregateId: '1' };
+      const split = { aggregateType: stream.aggregateType, aggregateId: 'x/1' };
+      await store.append(joined, events(1, 'j'), { expectedVersion: NO_STREAM });
+      const separate = await store.append(split, events(1, 's'), { expectedVersion: NO_STREAM });
+      assertEqual(versions(separate.events), [1], 'type "A/x" + id "1" is not type "A" + id "x/1"');
+      assertEqual((await store.readStream(split)).length, 1, 'each holds only its own event');
     },
   },
   {
