@@ -1,12 +1,10 @@
 import { DuplicateEventIdError, NoEventsError } from '../errors/errors.ts';
 import type { NewEvent, StoredEvent } from '../events/event.ts';
 import {
-  ANY,
   assertExpectedVersion,
   assertValidExpectedVersion,
   type ExpectedVersion,
-  NO_STREAM,
-  STREAM_EXISTS,
+  matchesExpectedVersion,
 } from './expected-version.ts';
 import { type StreamRef, sameStream, streamLabel } from './stream-ref.ts';
 
@@ -53,41 +51,27 @@ export function planAppend(input: AppendPlanInput): AppendPlan {
     ids.add(event.id);
   }
 
-  const stored = events.map((event) => input.findStored(event.id));
-  const storedCount = stored.filter((event) => event !== undefined).length;
-  if (storedCount === 0) {
+  const retried = events
+    .map((event) => input.findStored(event.id))
+    .filter((event): event is StoredEvent => event !== undefined);
+  const first = retried[0];
+  if (first === undefined) {
     assertExpectedVersion(stream, expectedVersion, currentVersion);
     return { kind: 'append', firstVersion: currentVersion + 1 };
   }
 
-  const retried = stored.filter((event): event is StoredEvent => event !== undefined);
-  const first = retried[0] as StoredEvent;
   const samePlace =
-    storedCount === events.length &&
+    retried.length === events.length &&
     retried.every(
       (event, index) => sameStream(event, stream) && event.version === first.version + index,
     ) &&
-    fitsExpectedVersion(expectedVersion, first.version);
+    // The stream stood at first.version - 1 when these events were appended.
+    matchesExpectedVersion(expectedVersion, first.version - 1);
   if (!samePlace) {
-    const clash = retried.find((event) => event !== undefined) as StoredEvent;
     throw new DuplicateEventIdError(
-      clash.id,
-      `Event id ${clash.id} is already stored at ${streamLabel(clash)} version ${clash.version}`,
+      first.id,
+      `Event id ${first.id} is already stored at ${streamLabel(first)} version ${first.version}`,
     );
   }
   return { kind: 'already-stored', events: retried };
-}
-
-/** Whether stored events starting at `firstVersion` are where `expected` would have put them. */
-function fitsExpectedVersion(expected: ExpectedVersion, firstVersion: number): boolean {
-  switch (expected) {
-    case ANY:
-      return true;
-    case NO_STREAM:
-      return firstVersion === 1;
-    case STREAM_EXISTS:
-      return firstVersion > 1;
-    default:
-      return firstVersion === expected + 1;
-  }
 }
