@@ -89,6 +89,47 @@ describe('createCommandHandler', () => {
     });
   });
 
+  it('records the executed command inside the append transaction', async () => {
+    const store = createInMemoryEventStore();
+    const recorded: unknown[] = [];
+    const app = createCommandHandler({
+      store,
+      projections: [totals],
+      recordCommand(command, tx) {
+        // Runs after projections, in the same transaction: it sees their staged writes.
+        recorded.push({ ...command, totalSeen: tx.readModel('totals').get(command.aggregateId) });
+      },
+    });
+    const { events } = await app.execute(
+      Counter,
+      'c1',
+      'increment',
+      { by: 2 },
+      { metadata: { commandId: 'cmd-1' } },
+    );
+    expect(recorded).toEqual([
+      expect.objectContaining({
+        aggregateType: 'Counter',
+        aggregateId: 'c1',
+        command: 'increment',
+        input: { by: 2 },
+        metadata: expect.objectContaining({ commandId: 'cmd-1' }),
+        events,
+        totalSeen: 2,
+      }),
+    ]);
+  });
+
+  it('a throwing recordCommand aborts the append', async () => {
+    const store = createInMemoryEventStore();
+    const app = createCommandHandler({
+      store,
+      recordCommand: () => Promise.reject(new Error('outbox full')),
+    });
+    await expect(app.execute(Counter, 'c1', 'increment', { by: 2 })).rejects.toThrow('outbox full');
+    expect(await everything(store)).toEqual([]);
+  });
+
   it('applies zod defaults and transforms to command input', async () => {
     const app = createCommandHandler({ store: createInMemoryEventStore() });
     const { events } = await app.execute(Counter, 'c1', 'increment', { by: 3 });

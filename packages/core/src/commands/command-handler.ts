@@ -18,6 +18,7 @@ import {
 import type { StreamRef } from '../event-store/stream-ref.ts';
 import type { EventEnvelope, EventMetadata, NewEvent, StoredEvent } from '../events/event.ts';
 import { newKsuid } from '../ids/ksuid.ts';
+import type { Snapshot } from '../snapshots/snapshot.ts';
 import { type LoadedAggregate, loadAggregate } from './load-aggregate.ts';
 import type { InlineProjection } from './projections.ts';
 import { type AsyncReactor, receives, type SyncReactor } from './reactors.ts';
@@ -43,8 +44,25 @@ export interface CommandHandlerOptions<TTransaction> {
   readonly clock?: () => Date;
   /** Id source for events and commands. Defaults to KSUIDs. */
   readonly newId?: () => string;
-  /** Failures that cannot reach a caller: async reactors, snapshot writes. Defaults to console.error. */
+  /**
+   * Called inside the append's transaction with what was executed, after projections and sync
+   * reactors: the browser runtime writes its outbox (pending commands) here.
+   */
+  readonly recordCommand?: (
+    command: ExecutedCommand,
+    transaction: TTransaction,
+  ) => void | Promise<void>;
+  /** Failures that cannot reach a caller (async reactors). Defaults to console.error. */
   readonly onError?: (error: unknown, source: string) => void;
+}
+
+/** A command as it was executed: enough to run it again (e.g. to rebase after a conflict). */
+export interface ExecutedCommand extends StreamRef {
+  readonly command: string;
+  /** The input as the caller gave it, before parsing: re-running validates it again. */
+  readonly input: unknown;
+  readonly metadata: CommandMetadata;
+  readonly events: readonly StoredEvent[];
 }
 
 /** Options of one `execute` call. */
@@ -119,7 +137,7 @@ export function createCommandHandler<TTransaction>(
   const load = <TAggregate extends AnyAggregateDefinition>(aggregate: TAggregate, id: string) =>
     loadAggregate(store as EventStore<never>, aggregate, id, { batchSize: readBatchSize });
 
-  async function beforeCommit(events: readonly StoredEvent[], transaction: TTransaction) {
+  async function runInlineHandlers(events: readonly StoredEvent[], transaction: TTransaction) {
     for (const event of events) {
       for (const projection of projections) {
         if (receives(projection, event)) await projection.apply(event, transaction);
@@ -187,11 +205,16 @@ export function createCommandHandler<TTransaction>(
       );
 
       try {
+        const snapshot = dueSnapshot(aggregate, stream, loaded, envelopes.length, state, now);
         const result = await store.append(stream, envelopes.map(toNewEvent), {
           expectedVersion: expectedVersion ?? (loaded.version === 0 ? NO_STREAM : loaded.version),
-          beforeCommit,
+          ...(snapshot === undefined ? {} : { snapshot }),
+          beforeCommit: async (events, transaction) => {
+            await runInlineHandlers(events, transaction);
+            const executed = { ...stream, command: commandName, input, metadata, events };
+            await options.recordCommand?.(executed, transaction);
+          },
         });
-        await maybeSnapshot(aggregate, stream, loaded, result.version, envelopes.length, state);
         scheduleAsyncReactors(result.events);
         return {
           events: result.events as ExecuteResult<TAggregate>['events'],
@@ -217,31 +240,6 @@ export function createCommandHandler<TTransaction>(
       correlationId: given.correlationId ?? commandId,
       causationId: given.causationId ?? commandId,
     };
-  }
-
-  async function maybeSnapshot(
-    aggregate: AnyAggregateDefinition,
-    stream: StreamRef,
-    loaded: LoadedAggregate<unknown>,
-    version: number,
-    appended: number,
-    state: unknown,
-  ) {
-    const snapshots = aggregate.snapshots;
-    if (snapshots === undefined) return;
-    if (!snapshots.policy({ version, snapshotVersion: loaded.snapshotVersion, appended })) return;
-    try {
-      await store.saveSnapshot({
-        ...stream,
-        version,
-        state,
-        fingerprint: snapshots.fingerprint,
-        takenAt: clock().toISOString(),
-      });
-    } catch (error) {
-      // A snapshot is a cache: the command succeeded whether or not it was written.
-      onError(error, `snapshot ${stream.aggregateType}/${stream.aggregateId}`);
-    }
   }
 
   function scheduleAsyncReactors(events: readonly StoredEvent[]) {
@@ -285,5 +283,28 @@ function toNewEvent(event: EventEnvelope): NewEvent {
     occurredAt: event.occurredAt,
     data: event.data,
     metadata: event.metadata,
+  };
+}
+
+/** The snapshot the aggregate's policy asks for after this append, written in the same transaction. */
+function dueSnapshot(
+  aggregate: AnyAggregateDefinition,
+  stream: StreamRef,
+  loaded: LoadedAggregate<unknown>,
+  appended: number,
+  state: unknown,
+  now: Date,
+): Snapshot | undefined {
+  const snapshots = aggregate.snapshots;
+  const version = loaded.version + appended;
+  if (snapshots?.policy({ version, snapshotVersion: loaded.snapshotVersion, appended }) !== true) {
+    return undefined;
+  }
+  return {
+    ...stream,
+    version,
+    state,
+    fingerprint: snapshots.fingerprint,
+    takenAt: now.toISOString(),
   };
 }

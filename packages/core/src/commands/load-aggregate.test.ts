@@ -113,14 +113,14 @@ describe('loadAggregate', () => {
       });
     });
 
-    it('a failing snapshot write does not fail the command', async () => {
+    it('a snapshot commits with its events: a vetoed append leaves none', async () => {
       const store = createInMemoryEventStore();
-      store.saveSnapshot = () => Promise.reject(new Error('disk full'));
-      const onError = vi.fn();
-      const app = createCommandHandler({ store, onError });
-      const result = await app.execute(defineCounter(1), 'c1', 'increment', { by: 1 });
-      expect(result.version).toBe(1);
-      expect(onError).toHaveBeenCalledWith(expect.any(Error), expect.stringContaining('snapshot'));
+      const veto = { name: 'veto', react: () => Promise.reject(new Error('vetoed')) };
+      const app = createCommandHandler({ store, syncReactors: [veto] });
+      await expect(app.execute(defineCounter(1), 'c1', 'increment', { by: 1 })).rejects.toThrow(
+        'vetoed',
+      );
+      expect(await store.loadSnapshot(stream)).toBeUndefined();
     });
   });
 });

@@ -208,10 +208,31 @@ export class PayloadTooLargeError extends StrataError<'PAYLOAD_TOO_LARGE'> {
   }
 }
 
-/** The storage backend failed (quota, unavailable database, aborted transaction). */
+/** Why storage failed, as far as the backend can tell. */
+export type StorageFailureReason =
+  | 'QUOTA_EXCEEDED'
+  | 'UNAVAILABLE'
+  | 'UPGRADE_BLOCKED'
+  | 'ABORTED'
+  | 'UNKNOWN';
+
+/**
+ * The storage backend failed: quota exceeded, database unavailable (e.g. private mode), an
+ * upgrade blocked by another tab, an aborted transaction. Nothing of the failed write is stored.
+ */
 export class StorageFailedError extends StrataError<'STORAGE_FAILED'> {
-  constructor(message: string, options?: StrataErrorOptions) {
+  readonly reason: StorageFailureReason;
+
+  constructor(
+    message: string,
+    options: StrataErrorOptions & { reason?: StorageFailureReason } = {},
+  ) {
     super('STORAGE_FAILED', message, options);
+    this.reason = options.reason ?? 'UNKNOWN';
+  }
+
+  override details() {
+    return { reason: this.reason };
   }
 }
 

@@ -6,6 +6,8 @@ import type { StreamRef } from './stream-ref.ts';
 /** Options of `EventStore.append`. */
 export interface AppendOptions<TTransaction> {
   readonly expectedVersion: ExpectedVersion;
+  /** A snapshot to save in the same transaction, so it never outlives or precedes its events. */
+  readonly snapshot?: Snapshot;
   /**
    * Runs inside the append's transaction, after the events got their versions and positions and
    * before they commit. Inline projections write through `transaction`; throwing aborts the

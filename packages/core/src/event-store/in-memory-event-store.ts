@@ -105,6 +105,7 @@ export function createInMemoryEventStore(
       if (history.length === 0) streams.set(streamKey(stream), history);
       history.push(...stored);
       for (const event of stored) byId.set(event.id, event);
+      if (appendOptions.snapshot !== undefined) saveSnapshot(appendOptions.snapshot);
       for (const [name, writes] of staged) {
         const model = committedModel(name);
         for (const [key, value] of writes) {
@@ -114,6 +115,10 @@ export function createInMemoryEventStore(
       }
       return { events: stored, version: history.length, alreadyStored: false };
     });
+  }
+
+  function saveSnapshot(snapshot: Snapshot): void {
+    snapshots.set(streamKey(snapshot), deepFreeze(structuredClone(snapshot)));
   }
 
   async function readStream(
@@ -143,9 +148,7 @@ export function createInMemoryEventStore(
     append,
     readStream,
     readAll,
-    async saveSnapshot(snapshot) {
-      snapshots.set(streamKey(snapshot), deepFreeze(structuredClone(snapshot)));
-    },
+    saveSnapshot: async (snapshot) => saveSnapshot(snapshot),
     async loadSnapshot(stream) {
       return snapshots.get(streamKey(stream));
     },

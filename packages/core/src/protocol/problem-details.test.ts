@@ -128,9 +128,9 @@ const CASES: Case[] = [
   },
   {
     name: 'StorageFailedError',
-    error: new StorageFailedError('Storage quota exceeded'),
+    error: new StorageFailedError('Storage quota exceeded', { reason: 'QUOTA_EXCEEDED' }),
     status: 503,
-    details: {},
+    details: { reason: 'QUOTA_EXCEEDED' },
   },
   { name: 'InternalError', error: new InternalError(), status: 500, details: {} },
 ];

@@ -9,6 +9,7 @@ import {
   NoEventsError,
   PayloadTooLargeError,
   StorageFailedError,
+  type StorageFailureReason,
   UnauthorizedError,
   UnknownCommandError,
   UnknownEventTypeError,
@@ -137,7 +138,9 @@ export function fromProblemDetails(body: unknown): StrataError {
     case 'PAYLOAD_TOO_LARGE':
       return new PayloadTooLargeError(message, count('limit'));
     case 'STORAGE_FAILED':
-      return new StorageFailedError(message);
+      return new StorageFailedError(message, {
+        reason: (text('reason') || 'UNKNOWN') as StorageFailureReason,
+      });
     case 'INTERNAL':
       return new InternalError(message);
     default:

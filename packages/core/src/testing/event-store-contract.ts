@@ -512,6 +512,45 @@ export const eventStoreContract: readonly ContractCase[] = [
     },
   },
   {
+    name: 'snapshots: a snapshot given to append commits with the events, and only then',
+    async run(store) {
+      const stream = freshStream();
+      const snapshotAt = (version: number) => ({
+        ...stream,
+        version,
+        state: { at: version },
+        fingerprint: 'f',
+        takenAt: '2026-01-02T03:04:05.000Z',
+      });
+      await store.append(stream, events(2), {
+        expectedVersion: NO_STREAM,
+        snapshot: snapshotAt(2),
+      });
+      assertEqual(await store.loadSnapshot(stream), snapshotAt(2), 'saved with the append');
+      await assertRejectsWith(
+        () => store.append(stream, events(1), { expectedVersion: 1, snapshot: snapshotAt(3) }),
+        'VERSION_CONFLICT',
+        'conflicting append',
+      );
+      try {
+        await store.append(stream, events(1), {
+          expectedVersion: 2,
+          snapshot: snapshotAt(3),
+          beforeCommit: () => {
+            throw new Error('veto');
+          },
+        });
+      } catch {
+        // expected: the veto aborts the append
+      }
+      assertEqual(
+        await store.loadSnapshot(stream),
+        snapshotAt(2),
+        'failed appends save no snapshot',
+      );
+    },
+  },
+  {
     name: 'snapshots: none for a stream without one',
     async run(store) {
       assertEqual(await store.loadSnapshot(freshStream()), undefined, 'snapshot');
