@@ -1,2 +1,4 @@
-// @strata/browser: the Dexie event store and local runtime arrive with issue #3.
-export {};
+export * from './database/storage-errors.ts';
+export * from './database/strata-database.ts';
+export * from './event-store/dexie-event-store.ts';
+export * from './event-store/strata-transaction.ts';

@@ -1,0 +1,151 @@
+import { type Snapshot, StorageFailedError, type StoredEvent } from '@strata/core';
+import { Dexie, type Table } from 'dexie';
+import { toStorageError } from './storage-errors.ts';
+
+/** A stored event row: the event plus where it stands in sync. */
+export interface EventRow extends StoredEvent {
+  /** 1 while the event is only local (IndexedDB cannot index booleans). */
+  readonly pending: 0 | 1;
+  /** The server's position, once the server has the event. */
+  readonly serverPosition?: number;
+}
+
+/** A pending command: the local outbox, in execution order. */
+export interface PendingCommandRow {
+  readonly seq?: number;
+  readonly commandId: string;
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly command: string;
+  readonly input: unknown;
+  readonly metadata: Record<string, unknown>;
+  readonly eventIds: readonly string[];
+  readonly executedAt: string;
+}
+
+/** A command that could not be re-applied after a conflict, kept for the app to show. */
+export interface RejectedCommandRow extends PendingCommandRow {
+  readonly code: string;
+  readonly reason: string;
+  readonly rejectedAt: string;
+}
+
+/** Key/value sync state: client id, cursor. */
+export interface SyncStateRow {
+  readonly key: string;
+  readonly value: unknown;
+}
+
+/** The Dexie database strata keeps: its own tables plus the app's projection tables. */
+export type StrataDatabase = Dexie & {
+  events: Table<EventRow, number>;
+  snapshots: Table<Snapshot, [string, string]>;
+  commands: Table<PendingCommandRow, number>;
+  rejected: Table<RejectedCommandRow, number>;
+  syncState: Table<SyncStateRow, string>;
+};
+
+/** Versions of strata's own tables. Bump with a new entry; never edit a released one. */
+const STRATA_SCHEMAS: readonly Record<string, string>[] = [
+  {
+    events: '++position, &id, &[aggregateType+aggregateId+version], pending',
+    snapshots: '&[aggregateType+aggregateId]',
+    commands: '++seq, &commandId, [aggregateType+aggregateId]',
+    rejected: '++seq, commandId',
+    syncState: '&key',
+  },
+];
+
+/** Room left for app schema versions under each strata schema version. */
+const APP_VERSIONS_PER_STRATA_VERSION = 1000;
+
+/** Options of `openStrataDatabase`. */
+export interface StrataDatabaseOptions {
+  /** The IndexedDB database name; one per app and user. */
+  readonly name: string;
+  /** Projection tables in Dexie's schema syntax, e.g. `{ todos: 'id, status' }`. */
+  readonly tables?: Readonly<Record<string, string>>;
+  /**
+   * Version of the app's tables: bump it when `tables` change. `upgrade` runs once when a
+   * database at an older app version opens (e.g. to fill a new index).
+   */
+  readonly tablesVersion?: number;
+  readonly upgrade?: (transaction: import('dexie').Transaction) => void | Promise<void>;
+  /** IndexedDB implementation; defaults to the global one (fake-indexeddb in Node tests). */
+  readonly indexedDB?: IDBFactory;
+  readonly IDBKeyRange?: typeof IDBKeyRange;
+  /** How long to wait for other tabs to let an upgrade through. Defaults to 3000 ms. */
+  readonly blockedTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating or upgrading) the database. Failures are typed: `STORAGE_FAILED` with reason
+ * `UNAVAILABLE` (no IndexedDB, private mode) or `UPGRADE_BLOCKED` (another tab holds an old
+ * version open and does not let go).
+ *
+ * @example
+ * const db = await openStrataDatabase({ name: 'todos', tables: { todos: 'id, status' } });
+ */
+export async function openStrataDatabase(options: StrataDatabaseOptions): Promise<StrataDatabase> {
+  const indexedDB = options.indexedDB ?? globalThis.indexedDB;
+  if (indexedDB === undefined) {
+    throw new StorageFailedError('IndexedDB is not available in this environment', {
+      reason: 'UNAVAILABLE',
+    });
+  }
+  const db = new Dexie(options.name, {
+    indexedDB,
+    IDBKeyRange: options.IDBKeyRange ?? globalThis.IDBKeyRange,
+  }) as StrataDatabase;
+  const appVersion = options.tablesVersion ?? 1;
+  if (
+    !Number.isInteger(appVersion) ||
+    appVersion < 1 ||
+    appVersion >= APP_VERSIONS_PER_STRATA_VERSION
+  ) {
+    throw new RangeError(`tablesVersion must be an integer from 1 to 999, got ${appVersion}`);
+  }
+  for (const name of Object.keys(options.tables ?? {})) {
+    if (name in (STRATA_SCHEMAS.at(-1) ?? {})) {
+      throw new TypeError(`The table name "${name}" is reserved by strata`);
+    }
+  }
+  STRATA_SCHEMAS.forEach((schema, index) => {
+    const isLatest = index === STRATA_SCHEMAS.length - 1;
+    const version = (index + 1) * APP_VERSIONS_PER_STRATA_VERSION + (isLatest ? appVersion : 0);
+    const stores = isLatest ? { ...schema, ...options.tables } : schema;
+    const declared = db.version(version).stores(stores);
+    if (isLatest && options.upgrade !== undefined) declared.upgrade(options.upgrade);
+  });
+
+  return new Promise<StrataDatabase>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      db.close();
+      reject(toStorageError(error));
+    };
+    db.on('blocked', () => {
+      // Another tab has the database open at an older version and has not closed it. Dexie
+      // would wait forever; the app gets a typed error and can ask the user to close tabs.
+      setTimeout(
+        () =>
+          fail(
+            new StorageFailedError('The database upgrade is blocked by another open tab', {
+              reason: 'UPGRADE_BLOCKED',
+            }),
+          ),
+        options.blockedTimeoutMs ?? 3000,
+      );
+    });
+    db.open().then(
+      () => {
+        if (settled) return;
+        settled = true;
+        resolve(db);
+      },
+      (error: unknown) => fail(error),
+    );
+  });
+}

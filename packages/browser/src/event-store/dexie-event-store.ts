@@ -1,0 +1,208 @@
+import {
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  InvalidCursorError,
+  type NewEvent,
+  planAppend,
+  type ReadAllOptions,
+  type ReadAllResult,
+  type ReadStreamOptions,
+  type Snapshot,
+  type StoredEvent,
+  type StreamRef,
+} from '@strata/core';
+import { Dexie } from 'dexie';
+import { withStorageErrors } from '../database/storage-errors.ts';
+import type { EventRow, StrataDatabase } from '../database/strata-database.ts';
+import type { StrataTransaction } from './strata-transaction.ts';
+
+/** The Dexie event store: the core contract plus what sync needs. */
+export interface DexieEventStore extends EventStore<StrataTransaction> {
+  readonly db: StrataDatabase;
+  /**
+   * Stores events that are already committed upstream (the server's), in one transaction,
+   * skipping ids already stored. Returns how many were new.
+   */
+  importEvents(
+    events: readonly (StoredEvent & { readonly serverPosition?: number })[],
+  ): Promise<number>;
+  /** The version of a stream's last event, 0 when it has none. */
+  streamVersion(stream: StreamRef): Promise<number>;
+}
+
+/** Options of `createDexieEventStore`. */
+export interface DexieEventStoreOptions {
+  /** Source of `recordedAt`. Defaults to the system clock. */
+  readonly clock?: () => Date;
+}
+
+const DEFAULT_PAGE = 1000;
+const streamRange = (stream: StreamRef, from: unknown, to: unknown) =>
+  [
+    [stream.aggregateType, stream.aggregateId, from],
+    [stream.aggregateType, stream.aggregateId, to],
+  ] as const;
+
+/**
+ * An event store on IndexedDB through Dexie. Each append is one read-write transaction over all
+ * tables, so version checks, events, snapshot and projection writes are atomic, also across tabs
+ * (IndexedDB serialises overlapping read-write transactions).
+ *
+ * @example
+ * const db = await openStrataDatabase({ name: 'app' });
+ * const store = createDexieEventStore(db);
+ */
+export function createDexieEventStore(
+  db: StrataDatabase,
+  options: DexieEventStoreOptions = {},
+): DexieEventStore {
+  const clock = options.clock ?? (() => new Date());
+
+  const streamVersion = async (stream: StreamRef) => {
+    const last = await db.events
+      .where('[aggregateType+aggregateId+version]')
+      .between(...streamRange(stream, Dexie.minKey, Dexie.maxKey), true, true)
+      .last();
+    return last?.version ?? 0;
+  };
+
+  async function append(
+    stream: StreamRef,
+    events: readonly NewEvent[],
+    appendOptions: AppendOptions<StrataTransaction>,
+  ): Promise<AppendResult> {
+    return withStorageErrors(() =>
+      db.transaction('rw', db.tables, async (dexie) => {
+        const currentVersion = await streamVersion(stream);
+        const found = await db.events
+          .where('id')
+          .anyOf(events.map((event) => event.id))
+          .toArray();
+        const byId = new Map(found.map((row) => [row.id, row]));
+        const plan = planAppend({
+          stream,
+          events,
+          expectedVersion: appendOptions.expectedVersion,
+          currentVersion,
+          findStored: (id) => byId.get(id),
+        });
+        if (plan.kind === 'already-stored') {
+          const stored = plan.events.map((row) => toStoredEvent(row as EventRow));
+          return { events: stored, version: currentVersion, alreadyStored: true };
+        }
+
+        const recordedAt = clock().toISOString();
+        const rows = events.map(
+          (event, index): Omit<EventRow, 'position'> => ({
+            id: event.id,
+            type: event.type,
+            schemaVersion: event.schemaVersion,
+            aggregateType: stream.aggregateType,
+            aggregateId: stream.aggregateId,
+            version: plan.firstVersion + index,
+            occurredAt: event.occurredAt,
+            data: event.data,
+            metadata: event.metadata,
+            recordedAt,
+            pending: 1,
+          }),
+        );
+        const positions = await db.events.bulkAdd(rows as EventRow[], { allKeys: true });
+        const stored = rows.map((row, index) =>
+          toStoredEvent({ ...row, position: positions[index] as number }),
+        );
+        if (appendOptions.snapshot !== undefined) await db.snapshots.put(appendOptions.snapshot);
+        await appendOptions.beforeCommit?.(stored, {
+          dexie,
+          table: (name) => db.table(name),
+        });
+        return {
+          events: stored,
+          version: plan.firstVersion + events.length - 1,
+          alreadyStored: false,
+        };
+      }),
+    );
+  }
+
+  async function readStream(stream: StreamRef, readOptions: ReadStreamOptions = {}) {
+    return withStorageErrors(async () => {
+      const from = Math.max(1, readOptions.fromVersion ?? 1);
+      let query = db.events
+        .where('[aggregateType+aggregateId+version]')
+        .between(...streamRange(stream, from, Dexie.maxKey), true, true);
+      if (readOptions.limit !== undefined) query = query.limit(readOptions.limit);
+      return (await query.toArray()).map(toStoredEvent);
+    });
+  }
+
+  async function readAll(readOptions: ReadAllOptions = {}): Promise<ReadAllResult> {
+    const after = decodeCursor(readOptions.after);
+    const limit = readOptions.limit ?? DEFAULT_PAGE;
+    return withStorageErrors(async () => {
+      // One extra row tells whether more are waiting without a second query.
+      const rows = await db.events
+        .where('position')
+        .above(after)
+        .limit(limit + 1)
+        .toArray();
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        events: page.map(toStoredEvent),
+        cursor: String(last?.position ?? after),
+        hasMore: rows.length > limit,
+      };
+    });
+  }
+
+  async function importEvents(
+    events: readonly (StoredEvent & { readonly serverPosition?: number })[],
+  ) {
+    if (events.length === 0) return 0;
+    return withStorageErrors(() =>
+      db.transaction('rw', db.events, async () => {
+        const ids = events.map((event) => event.id);
+        const known = new Set(await db.events.where('id').anyOf(ids).keys());
+        const rows = events
+          .filter((event) => !known.has(event.id))
+          .map(
+            ({ position, ...event }): Omit<EventRow, 'position'> => ({
+              ...event,
+              pending: 0,
+              serverPosition: event.serverPosition ?? position,
+            }),
+          );
+        await db.events.bulkAdd(rows as EventRow[]);
+        return rows.length;
+      }),
+    );
+  }
+
+  return {
+    db,
+    append,
+    readStream,
+    readAll,
+    importEvents,
+    streamVersion: (stream) => withStorageErrors(() => streamVersion(stream)),
+    saveSnapshot: (snapshot: Snapshot) =>
+      withStorageErrors(async () => void (await db.snapshots.put(snapshot))),
+    loadSnapshot: (stream) =>
+      withStorageErrors(() => db.snapshots.get([stream.aggregateType, stream.aggregateId])),
+  };
+}
+
+/** The event as the contract defines it, without the row's sync bookkeeping. */
+function toStoredEvent(row: EventRow): StoredEvent {
+  const { pending: _pending, serverPosition: _serverPosition, ...event } = row;
+  return event;
+}
+
+// The Dexie cursor is the last local position read, in decimal; opaque to callers.
+function decodeCursor(cursor: string | undefined): number {
+  if (cursor === undefined || cursor === '') return 0;
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(cursor)) throw new InvalidCursorError(cursor);
+  return Number(cursor);
+}
