@@ -195,7 +195,7 @@ export function createDexieEventStore(
 }
 
 /** The event as the contract defines it, without the row's sync bookkeeping. */
-function toStoredEvent(row: EventRow): StoredEvent {
+export function toStoredEvent(row: EventRow): StoredEvent {
   const { pending: _pending, serverPosition: _serverPosition, ...event } = row;
   return event;
 }

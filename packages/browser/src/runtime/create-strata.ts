@@ -1,0 +1,167 @@
+import {
+  type AnyAggregateDefinition,
+  type AsyncReactor,
+  type CommandHandler,
+  createCommandHandler,
+  type EventOf,
+  type ExecutedCommand,
+  type InlineProjection,
+  type LoadedAggregate,
+  newKsuid,
+  type StateOf,
+  type StoredEvent,
+  type SyncReactor,
+} from '@strata/core';
+import { liveQuery, type Observable } from 'dexie';
+import { withStorageErrors } from '../database/storage-errors.ts';
+import {
+  openStrataDatabase,
+  type PendingCommandRow,
+  type StrataDatabase,
+  type StrataDatabaseOptions,
+} from '../database/strata-database.ts';
+import { createDexieEventStore, type DexieEventStore } from '../event-store/dexie-event-store.ts';
+import type { StrataTransaction } from '../event-store/strata-transaction.ts';
+import { loadAllAggregates } from './load-all.ts';
+import {
+  type RebuildOptions,
+  type RebuildProgress,
+  rebuildProjections,
+} from './rebuild-projections.ts';
+
+/** Options of `createStrata`; defaults are applied here, once. */
+export interface StrataOptions extends StrataDatabaseOptions {
+  /** Inline projections: they write the `tables` inside each command's transaction. */
+  readonly projections?: readonly InlineProjection<StrataTransaction>[];
+  readonly syncReactors?: readonly SyncReactor<StrataTransaction>[];
+  readonly asyncReactors?: readonly AsyncReactor[];
+  /** Re-read and re-decide this many times when another tab wrote first. Defaults to 3. */
+  readonly conflictRetries?: number;
+  /** Time source. Defaults to the system clock. */
+  readonly clock?: () => Date;
+  /** Failures that cannot reach a caller (async reactors). Defaults to console.error. */
+  readonly onError?: (error: unknown, source: string) => void;
+}
+
+/** A local, offline-first strata runtime over IndexedDB. */
+export interface Strata extends Pick<CommandHandler, 'execute' | 'load' | 'whenIdle'> {
+  readonly db: StrataDatabase;
+  readonly store: DexieEventStore;
+  /** This device's id, made once and kept in IndexedDB; written into every event's metadata. */
+  readonly clientId: string;
+  /** An aggregate's events (decoded, typed), from a version, up to a limit. */
+  history<TAggregate extends AnyAggregateDefinition>(
+    aggregate: TAggregate,
+    aggregateId: string,
+    options?: { readonly fromVersion?: number; readonly limit?: number },
+  ): Promise<(EventOf<TAggregate> & StoredEvent)[]>;
+  /** Every aggregate of a type, replayed to its state. */
+  loadAll<TAggregate extends AnyAggregateDefinition>(
+    aggregate: TAggregate,
+  ): Promise<Map<string, LoadedAggregate<StateOf<TAggregate>>>>;
+  /**
+   * A live query: re-runs `query` whenever the tables it read change, in this tab or another.
+   * Subscribe from any framework; `query` must only await Dexie operations.
+   */
+  live<T>(query: () => T | Promise<T>): Observable<T>;
+  /** An aggregate's state and version, live. */
+  liveState<TAggregate extends AnyAggregateDefinition>(
+    aggregate: TAggregate,
+    aggregateId: string,
+  ): Observable<LoadedAggregate<StateOf<TAggregate>>>;
+  /** The local outbox: commands not yet acknowledged by a server, in execution order. */
+  pendingCommands(): Promise<PendingCommandRow[]>;
+  /** Clears the projection tables and rebuilds them from the local log. */
+  rebuildProjections(options?: RebuildOptions): Promise<RebuildProgress>;
+  close(): void;
+}
+
+/**
+ * Opens the local database and returns the runtime. State and projections come from IndexedDB;
+ * nothing here touches the network.
+ *
+ * @example
+ * const strata = await createStrata({
+ *   name: 'todos',
+ *   tables: { todos: 'id, status' },
+ *   projections: [todoList],
+ * });
+ * await strata.execute(Todo, newKsuid(), 'add', { title: 'Buy milk' });
+ * strata.live(() => strata.db.table('todos').toArray()).subscribe(render);
+ */
+export async function createStrata(options: StrataOptions): Promise<Strata> {
+  const db = await openStrataDatabase(options);
+  const store = createDexieEventStore(
+    db,
+    options.clock === undefined ? {} : { clock: options.clock },
+  );
+  const clientId = await ensureClientId(db);
+  const tables = Object.keys(options.tables ?? {});
+  const projections = options.projections ?? [];
+
+  const handler = createCommandHandler<StrataTransaction>({
+    store,
+    projections,
+    syncReactors: options.syncReactors ?? [],
+    asyncReactors: options.asyncReactors ?? [],
+    metadata: { clientId },
+    conflictRetries: options.conflictRetries ?? 3,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.onError === undefined ? {} : { onError: options.onError }),
+    recordCommand: (command, transaction) =>
+      recordPendingCommand(command, transaction, options.clock),
+  });
+
+  return {
+    db,
+    store,
+    clientId,
+    execute: handler.execute,
+    load: handler.load,
+    whenIdle: handler.whenIdle,
+    async history(aggregate, aggregateId, historyOptions = {}) {
+      const events = await store.readStream(
+        { aggregateType: aggregate.type, aggregateId },
+        historyOptions,
+      );
+      return events.map((event) => aggregate.events.decode(event) as never);
+    },
+    loadAll: (aggregate) => loadAllAggregates(db, aggregate),
+    live: (query) => liveQuery(query),
+    liveState: (aggregate, aggregateId) => liveQuery(() => handler.load(aggregate, aggregateId)),
+    pendingCommands: () => withStorageErrors(() => db.commands.orderBy('seq').toArray()),
+    rebuildProjections: (rebuildOptions) =>
+      rebuildProjections(db, tables, projections, rebuildOptions),
+    close: () => db.close(),
+  };
+}
+
+async function ensureClientId(db: StrataDatabase): Promise<string> {
+  return withStorageErrors(() =>
+    db.transaction('rw', db.syncState, async () => {
+      const existing = await db.syncState.get('clientId');
+      if (typeof existing?.value === 'string') return existing.value;
+      const clientId = newKsuid();
+      await db.syncState.put({ key: 'clientId', value: clientId });
+      return clientId;
+    }),
+  );
+}
+
+async function recordPendingCommand(
+  command: ExecutedCommand,
+  transaction: StrataTransaction,
+  clock: (() => Date) | undefined,
+): Promise<void> {
+  const row: PendingCommandRow = {
+    commandId: command.metadata.commandId,
+    aggregateType: command.aggregateType,
+    aggregateId: command.aggregateId,
+    command: command.command,
+    input: command.input,
+    metadata: command.metadata,
+    eventIds: command.events.map((event) => event.id),
+    executedAt: (clock?.() ?? new Date()).toISOString(),
+  };
+  await transaction.table<PendingCommandRow>('commands').add(row);
+}
