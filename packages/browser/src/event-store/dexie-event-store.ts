@@ -12,7 +12,6 @@ import {
   type StoredEvent,
   type StreamRef,
 } from '@strata/core';
-import { Dexie } from 'dexie';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { EventRow, StrataDatabase } from '../database/strata-database.ts';
 import type { StrataTransaction } from './strata-transaction.ts';
@@ -38,10 +37,15 @@ export interface DexieEventStoreOptions {
 }
 
 const DEFAULT_PAGE = 1000;
-const streamRange = (stream: StreamRef, from: unknown, to: unknown) =>
+// IndexedDB orders arrays after numbers and strings, and a prefix before its extensions, so
+// [type, id] .. [type, id, []] spans exactly one stream's [type, id, version] keys.
+const AFTER_ALL: readonly never[] = [];
+const streamRange = (stream: StreamRef, fromVersion?: number) =>
   [
-    [stream.aggregateType, stream.aggregateId, from],
-    [stream.aggregateType, stream.aggregateId, to],
+    fromVersion === undefined
+      ? [stream.aggregateType, stream.aggregateId]
+      : [stream.aggregateType, stream.aggregateId, fromVersion],
+    [stream.aggregateType, stream.aggregateId, AFTER_ALL],
   ] as const;
 
 /**
@@ -62,7 +66,7 @@ export function createDexieEventStore(
   const streamVersion = async (stream: StreamRef) => {
     const last = await db.events
       .where('[aggregateType+aggregateId+version]')
-      .between(...streamRange(stream, Dexie.minKey, Dexie.maxKey), true, true)
+      .between(...streamRange(stream), true, true)
       .last();
     return last?.version ?? 0;
   };
@@ -131,7 +135,7 @@ export function createDexieEventStore(
       const from = Math.max(1, readOptions.fromVersion ?? 1);
       let query = db.events
         .where('[aggregateType+aggregateId+version]')
-        .between(...streamRange(stream, from, Dexie.maxKey), true, true);
+        .between(...streamRange(stream, from), true, true);
       if (readOptions.limit !== undefined) query = query.limit(readOptions.limit);
       return (await query.toArray()).map(toStoredEvent);
     });

@@ -12,7 +12,7 @@ import {
   type StoredEvent,
   type SyncReactor,
 } from '@strata/core';
-import { liveQuery, type Observable } from 'dexie';
+import { liveQuery } from 'dexie';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import {
   openStrataDatabase,
@@ -22,6 +22,7 @@ import {
 } from '../database/strata-database.ts';
 import { createDexieEventStore, type DexieEventStore } from '../event-store/dexie-event-store.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
+import { type LiveSubscribable, liveAggregateState } from './live-state.ts';
 import { loadAllAggregates } from './load-all.ts';
 import {
   type RebuildOptions,
@@ -63,12 +64,12 @@ export interface Strata extends Pick<CommandHandler, 'execute' | 'load' | 'whenI
    * A live query: re-runs `query` whenever the tables it read change, in this tab or another.
    * Subscribe from any framework; `query` must only await Dexie operations.
    */
-  live<T>(query: () => T | Promise<T>): Observable<T>;
+  live<T>(query: () => T | Promise<T>): LiveSubscribable<T>;
   /** An aggregate's state and version, live. */
   liveState<TAggregate extends AnyAggregateDefinition>(
     aggregate: TAggregate,
     aggregateId: string,
-  ): Observable<LoadedAggregate<StateOf<TAggregate>>>;
+  ): LiveSubscribable<LoadedAggregate<StateOf<TAggregate>>>;
   /** The local outbox: commands not yet acknowledged by a server, in execution order. */
   pendingCommands(): Promise<PendingCommandRow[]>;
   /** Clears the projection tables and rebuilds them from the local log. */
@@ -128,7 +129,8 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     },
     loadAll: (aggregate) => loadAllAggregates(db, aggregate),
     live: (query) => liveQuery(query),
-    liveState: (aggregate, aggregateId) => liveQuery(() => handler.load(aggregate, aggregateId)),
+    liveState: (aggregate, aggregateId) =>
+      liveAggregateState(db, aggregate, aggregateId, handler.load),
     pendingCommands: () => withStorageErrors(() => db.commands.orderBy('seq').toArray()),
     rebuildProjections: (rebuildOptions) =>
       rebuildProjections(db, tables, projections, rebuildOptions),

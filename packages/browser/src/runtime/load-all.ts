@@ -1,5 +1,4 @@
 import type { AnyAggregateDefinition, LoadedAggregate, StateOf } from '@strata/core';
-import { Dexie } from 'dexie';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { StrataDatabase } from '../database/strata-database.ts';
 
@@ -14,11 +13,8 @@ export async function loadAllAggregates<TAggregate extends AnyAggregateDefinitio
 ): Promise<Map<string, LoadedAggregate<StateOf<TAggregate>>>> {
   type State = StateOf<TAggregate>;
   const loaded = new Map<string, LoadedAggregate<State>>();
-  let after: [string, string | number, number | string] = [
-    aggregate.type,
-    Dexie.minKey,
-    Dexie.minKey,
-  ];
+  // [type] sorts before every [type, id, version] key and [type, []] after all of them.
+  let after: readonly unknown[] = [aggregate.type];
   let currentId: string | undefined;
   let state: State = aggregate.initialState();
   let version = 0;
@@ -27,7 +23,7 @@ export async function loadAllAggregates<TAggregate extends AnyAggregateDefinitio
     for (;;) {
       const rows = await db.events
         .where('[aggregateType+aggregateId+version]')
-        .between(after, [aggregate.type, Dexie.maxKey, Dexie.maxKey], false, true)
+        .between(after, [aggregate.type, []], false, true)
         .limit(pageSize)
         .toArray();
       for (const row of rows) {
