@@ -1,18 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 
-const readmeUrl = new URL('../../../README.md', import.meta.url);
-const exampleUrl = new URL('./readme-example.ts', import.meta.url);
+const root = new URL('../../../', import.meta.url);
+const readme = readFileSync(new URL('README.md', root), 'utf8');
+// Every `<!-- example: path -->` block in the README must be that file, word for word; the
+// files themselves are run by tests next to them.
+const blocks = [...readme.matchAll(/<!-- example: (\S+) -->\s*```ts\n([\s\S]*?)```/g)];
 
-describe('the README example', () => {
-  it('is this file, word for word', () => {
-    const readme = readFileSync(readmeUrl, 'utf8');
-    const block = /<!-- example: readme-example\.ts -->\s*```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(block, 'README.md has the example block').toBeDefined();
-    expect(block).toBe(readFileSync(exampleUrl, 'utf8'));
+describe('README examples', () => {
+  it('has the examples', () => {
+    expect(blocks.map(([, path]) => path)).toEqual([
+      'packages/example-todo/src/readme-example.ts',
+      'packages/browser/src/readme-example.ts',
+    ]);
   });
 
-  it('runs and prints what its comment says', async () => {
+  it.each(blocks.map(([, path, code]) => [path, code]))(
+    '%s is in the README word for word',
+    (path, code) => {
+      expect(code).toBe(readFileSync(new URL(path as string, root), 'utf8'));
+    },
+  );
+
+  it('the core example runs and prints what its comment says', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     await import('./readme-example.ts');
     expect(log).toHaveBeenCalledWith({ items: { apple: 5 } }, 2);
