@@ -7,9 +7,10 @@ import { defineConfig } from 'vitest/config';
  * - `x.pg.test.ts`       pg: a real Postgres server through the Neon driver
  * - `x.browser.test.ts`  browser: real Chromium (/usr/bin/chromium)
  * - `x.workerd.test.ts`  workerd: Cloudflare's runtime through miniflare
+ * - `x.e2e.test.ts`      chromium-e2e: Node drives several pages of real Chromium (playwright)
  */
 const sources = ['packages/*/src/**', 'demo/src/**'];
-const tiers = ['pg', 'browser', 'workerd'] as const;
+const tiers = ['pg', 'browser', 'workerd', 'e2e'] as const;
 const inTier = (tier: string) => sources.map((dir) => `${dir}/*.${tier}.test.ts`);
 
 export default defineConfig({
@@ -74,6 +75,19 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // Node-side tests that serve a bundled page and drive several pages of Chromium from the
+        // OS through playwright (reloads, offline, two tabs of one origin); see
+        // packages/browser/src/e2e/. One file at a time: each launches its own browser.
+        test: {
+          name: 'chromium-e2e',
+          include: inTier('e2e'),
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
         },
       },
     ],

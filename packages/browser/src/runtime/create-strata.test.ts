@@ -161,6 +161,30 @@ describe('createStrata', () => {
     expect(versions).toHaveLength(1 + outcomes.length - failures.length);
   });
 
+  it('commands on one aggregate from one tab run in order, none lost to a self-inflicted conflict', async () => {
+    const strata = await open(freshName(), { conflictRetries: 0 });
+    await strata.execute(Todo, 't1', 'add', { title: 'start' });
+    const results = await Promise.all(
+      Array.from({ length: 15 }, (_, i) =>
+        strata.execute(Todo, 't1', 'rename', { title: `title ${i}` }),
+      ),
+    );
+    expect(results.map((result) => result.version)).toEqual(
+      Array.from({ length: 15 }, (_, i) => i + 2),
+    );
+    expect((await strata.load(Todo, 't1')).state.title).toBe('title 14');
+  });
+
+  it('a reused commandId is VALIDATION_FAILED and stores nothing', async () => {
+    const strata = await open();
+    await strata.execute(Todo, 't1', 'add', { title: 'x' }, { metadata: { commandId: 'cmd-1' } });
+    await expect(
+      strata.execute(Todo, 't1', 'rename', { title: 'y' }, { metadata: { commandId: 'cmd-1' } }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await strata.db.events.count()).toBe(1);
+    expect((await strata.load(Todo, 't1')).state.title).toBe('x');
+  });
+
   it('rebuilds projections from the log with progress', async () => {
     const strata = await open();
     for (let i = 0; i < 30; i++) {

@@ -11,6 +11,8 @@ import {
   type StateOf,
   type StoredEvent,
   type SyncReactor,
+  streamKey,
+  ValidationFailedError,
 } from '@strata/core';
 import { liveQuery } from 'dexie';
 import { withStorageErrors } from '../database/storage-errors.ts';
@@ -113,11 +115,28 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
       recordPendingCommand(command, transaction, options.clock),
   });
 
+  // Commands on one aggregate from this tab run one after the other: each decides on the state
+  // the previous one left, instead of racing it into a version conflict. Other tabs are
+  // serialised by IndexedDB and handled by conflict retries.
+  const queues = new Map<string, Promise<unknown>>();
+  const oneAtATime = <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const result = (queues.get(key) ?? Promise.resolve()).then(work);
+    const tail = result.catch(() => undefined);
+    queues.set(key, tail);
+    void tail.then(() => {
+      if (queues.get(key) === tail) queues.delete(key);
+    });
+    return result;
+  };
+
   return {
     db,
     store,
     clientId,
-    execute: handler.execute,
+    execute: ((aggregate, aggregateId, ...rest) =>
+      oneAtATime(streamKey({ aggregateType: aggregate.type, aggregateId }), () =>
+        handler.execute(aggregate, aggregateId, ...rest),
+      )) as CommandHandler['execute'],
     load: handler.load,
     whenIdle: handler.whenIdle,
     async history(aggregate, aggregateId, historyOptions = {}) {
@@ -165,5 +184,11 @@ async function recordPendingCommand(
     eventIds: command.events.map((event) => event.id),
     executedAt: (clock?.() ?? new Date()).toISOString(),
   };
-  await transaction.table<PendingCommandRow>('commands').add(row);
+  const outbox = transaction.table<PendingCommandRow, number>('commands');
+  if ((await outbox.where('commandId').equals(row.commandId).count()) > 0) {
+    throw new ValidationFailedError(`Command ${row.commandId} was already executed`, [
+      { path: ['metadata', 'commandId'], message: 'must be unique per command' },
+    ]);
+  }
+  await outbox.add(row);
 }

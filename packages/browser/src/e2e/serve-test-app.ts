@@ -1,0 +1,131 @@
+/**
+ * Serves the e2e test page (`test-app.ts`, bundled once with esbuild for the browser) and its
+ * index.html from a static HTTP server on 127.0.0.1 and a free port, for `*.e2e.test.ts` files.
+ * Runs in Node.
+ */
+import { build } from 'esbuild';
+
+// The browser package's tsconfig has `types: []` and Biome forbids Node modules in its sources,
+// so, as core's bundle test does, Node's http module is loaded through an untyped specifier and
+// the little used here is declared.
+interface NodeRequest {
+  readonly url?: string;
+  readonly method?: string;
+}
+interface NodeResponse {
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  end(body?: string): unknown;
+}
+interface NodeServer {
+  listen(port: number, host: string, listening: () => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+  address(): { port: number } | string | null;
+  close(closed: (error?: Error) => void): unknown;
+  closeAllConnections(): void;
+}
+interface NodeHttp {
+  createServer(handler: (request: NodeRequest, response: NodeResponse) => void): NodeServer;
+}
+const nodeHttpSpecifier = 'node:http';
+
+/** The path of the bundled page script. */
+export const SCRIPT_PATH = '/test-app.js';
+
+/** The page: no favicon request, one module script. */
+export const INDEX_HTML = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <link rel="icon" href="data:," />
+    <title>strata e2e</title>
+    <script type="module" src="${SCRIPT_PATH}"></script>
+  </head>
+  <body></body>
+</html>
+`;
+
+export interface TestAppServer {
+  /** e.g. `http://127.0.0.1:41234` */
+  readonly origin: string;
+  /** The bundled page script. */
+  readonly script: string;
+  /** The page's URL for a database (`db`) and other query parameters (`retries`). */
+  url(params: { readonly db: string; readonly retries?: number }): string;
+  /** Every request the server answered, as `METHOD /path?query`, in order. */
+  readonly requests: readonly string[];
+  close(): Promise<void>;
+}
+
+/** Bundles `test-app.ts` for the browser (ES module, one file). */
+export async function bundleTestApp(): Promise<string> {
+  const entry = decodeURIComponent(new URL('./test-app.ts', import.meta.url).pathname);
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'silent',
+  });
+  const output = result.outputFiles[0];
+  if (output === undefined) throw new Error(`esbuild produced no output for ${entry}`);
+  return output.text;
+}
+
+/** Bundles the page and starts serving it; `close()` stops the server. */
+export async function serveTestApp(): Promise<TestAppServer> {
+  const script = await bundleTestApp();
+  const http = (await import(/* @vite-ignore */ nodeHttpSpecifier)) as NodeHttp;
+  const requests: string[] = [];
+
+  const server = http.createServer((request, response) => {
+    const method = request.method ?? 'GET';
+    const target = request.url ?? '/';
+    requests.push(`${method} ${target}`);
+    const path = target.split('?')[0];
+    const noStore = { 'cache-control': 'no-store' };
+    if (method !== 'GET' && method !== 'HEAD') {
+      response.writeHead(405, { ...noStore, allow: 'GET, HEAD' });
+      response.end();
+    } else if (path === '/' || path === '/index.html') {
+      response.writeHead(200, { ...noStore, 'content-type': 'text/html; charset=utf-8' });
+      response.end(method === 'HEAD' ? undefined : INDEX_HTML);
+    } else if (path === SCRIPT_PATH) {
+      response.writeHead(200, { ...noStore, 'content-type': 'text/javascript; charset=utf-8' });
+      response.end(method === 'HEAD' ? undefined : script);
+    } else {
+      response.writeHead(404, { ...noStore, 'content-type': 'text/plain; charset=utf-8' });
+      response.end('not found');
+    }
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        reject(new Error(`unexpected server address ${String(address)}`));
+      } else {
+        resolve(address.port);
+      }
+    });
+  });
+  const origin = `http://127.0.0.1:${port}`;
+
+  return {
+    origin,
+    script,
+    requests,
+    url: ({ db, retries }) => {
+      const query = new URLSearchParams({ db });
+      if (retries !== undefined) query.set('retries', String(retries));
+      return `${origin}/?${query}`;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        server.closeAllConnections();
+      }),
+  };
+}
