@@ -203,6 +203,23 @@ describe('createStrata', () => {
     expect(progress.map(([done]) => done)).toEqual([7, 14, 21, 28, 35, 40]);
   });
 
+  it('a rebuild that fails midway leaves the old tables in place', async () => {
+    let rebuilding = false;
+    const flaky: InlineProjection<StrataTransaction> = {
+      ...todoList,
+      apply(event, tx) {
+        if (rebuilding && event.aggregateId === 't3') throw new Error('bad event handler');
+        return todoList.apply(event, tx);
+      },
+    };
+    const strata = await open(freshName(), { projections: [flaky] });
+    for (const id of ['t1', 't2', 't3', 't4']) await strata.execute(Todo, id, 'add', { title: id });
+    const before = await rows(strata);
+    rebuilding = true;
+    await expect(strata.rebuildProjections({ batchSize: 1 })).rejects.toThrow('bad event handler');
+    expect(await rows(strata)).toEqual(before);
+  });
+
   it('replays every aggregate of a type with loadAll', async () => {
     const strata = await open();
     await strata.execute(Todo, 'a', 'add', { title: 'A' });

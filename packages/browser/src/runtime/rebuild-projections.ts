@@ -14,13 +14,14 @@ export interface RebuildProgress {
 export interface RebuildOptions {
   /** Called after each batch. */
   readonly onProgress?: (progress: RebuildProgress) => void;
-  /** Events per transaction. Defaults to 2000. */
+  /** Events read per page; progress is reported after each. Defaults to 2000. */
   readonly batchSize?: number;
 }
 
 /**
  * Clears the projection tables and replays the whole local log through the inline projections,
- * in local order, decoding each event through its projection's aggregate. Reactors do not run.
+ * in local order, decoding each event through its projection's aggregate, all in one
+ * transaction. Reactors do not run.
  */
 export async function rebuildProjections(
   db: StrataDatabase,
@@ -29,18 +30,17 @@ export async function rebuildProjections(
   options: RebuildOptions = {},
 ): Promise<RebuildProgress> {
   const batchSize = options.batchSize ?? 2000;
-  return withStorageErrors(async () => {
-    const total = await db.events.count();
-    const scope = [db.events, ...tables.map((name) => db.table(name))];
-    await db.transaction('rw', scope, () =>
-      Promise.all(tables.map((name) => db.table(name).clear())),
-    );
-    let done = 0;
-    let after = 0;
-    for (;;) {
-      const batchDone = await db.transaction('rw', scope, async (dexie) => {
+  return withStorageErrors(() =>
+    // One transaction: other tabs see the old tables or the rebuilt ones, never a half-built
+    // state, and a crash midway leaves the old tables in place.
+    db.transaction('rw', [db.events, ...tables.map((name) => db.table(name))], async (dexie) => {
+      const total = await db.events.count();
+      await Promise.all(tables.map((name) => db.table(name).clear()));
+      const transaction: StrataTransaction = { dexie, table: (name) => db.table(name) };
+      let done = 0;
+      let after = 0;
+      for (;;) {
         const rows = await db.events.where('position').above(after).limit(batchSize).toArray();
-        const transaction: StrataTransaction = { dexie, table: (name) => db.table(name) };
         for (const row of rows.map(toStoredEvent)) {
           for (const projection of projections) {
             const aggregate = projection.aggregate;
@@ -49,12 +49,11 @@ export async function rebuildProjections(
             await projection.apply(event, transaction);
           }
         }
+        done += rows.length;
         after = rows[rows.length - 1]?.position ?? after;
-        return rows.length;
-      });
-      done += batchDone;
-      options.onProgress?.({ done, total: Math.max(total, done) });
-      if (batchDone < batchSize) return { done, total: Math.max(total, done) };
-    }
-  });
+        options.onProgress?.({ done, total });
+        if (rows.length < batchSize) return { done, total };
+      }
+    }),
+  );
 }
