@@ -1,2 +1,5 @@
-// @strata/edge-server: the Hono sync server arrives with issue #4.
-export {};
+export * from './migrations/migrations.ts';
+export * from './postgres/global-cursor.ts';
+export * from './postgres/neon-database.ts';
+export * from './postgres/postgres-event-store.ts';
+export * from './postgres/sql-database.ts';

@@ -1,0 +1,36 @@
+import type { Pool } from '@neondatabase/serverless';
+import type { SqlDatabase } from './sql-database.ts';
+
+/**
+ * A `SqlDatabase` over a Neon driver `Pool` (WebSocket Postgres protocol): the production path
+ * on edge runtimes. Each transaction holds one pooled connection from BEGIN to COMMIT.
+ *
+ * @example
+ * const db = neonDatabase(new Pool({ connectionString: env.DATABASE_URL }));
+ */
+export function neonDatabase(pool: Pool): SqlDatabase {
+  return {
+    query: async (text, params = []) => {
+      const result = await pool.query(text, [...params]);
+      return { rows: result.rows };
+    },
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work({
+          query: async (text, params = []) => ({
+            rows: (await client.query(text, [...params])).rows,
+          }),
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  };
+}

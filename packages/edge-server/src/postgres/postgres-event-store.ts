@@ -1,0 +1,235 @@
+import {
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type NewEvent,
+  planAppend,
+  type ReadAllOptions,
+  type ReadAllResult,
+  type ReadStreamOptions,
+  type Snapshot,
+  type StoredEvent,
+  type StreamRef,
+} from '@strata/core';
+import { decodeGlobalCursor, encodeGlobalCursor } from './global-cursor.ts';
+import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
+
+/** A stored event with its place in the no-skip global order. */
+export interface PostgresStoredEvent extends StoredEvent {
+  /** The event's own cursor: reading after it continues with the next event. */
+  readonly cursor: string;
+}
+
+/** The Postgres event store for one tenant. */
+export interface PostgresEventStore extends EventStore<SqlExecutor> {
+  readonly tenant: string;
+  readAll(
+    options?: ReadAllOptions,
+  ): Promise<ReadAllResult & { events: readonly PostgresStoredEvent[] }>;
+}
+
+interface EventRecord {
+  position: string | number;
+  transaction_id: string;
+  id: string;
+  type: string;
+  schema_version: number;
+  aggregate_type: string;
+  aggregate_id: string;
+  version: number;
+  data: unknown;
+  metadata: Record<string, never>;
+  occurred_at: string | Date;
+  recorded_at: string | Date;
+}
+
+const EVENT_COLUMNS = `position, transaction_id::text AS transaction_id, id, type, schema_version,
+  aggregate_type, aggregate_id, version, data, metadata, occurred_at, recorded_at`;
+const DEFAULT_PAGE = 1000;
+
+/**
+ * An event store on Postgres (Neon driver or PGlite), scoped to one tenant: every statement
+ * filters and writes by it, so one tenant's store never sees another's events.
+ *
+ * @example
+ * const store = createPostgresEventStore(neonDatabase(pool), { tenant: principal.tenant });
+ */
+export function createPostgresEventStore(
+  db: SqlDatabase,
+  options: { tenant: string },
+): PostgresEventStore {
+  const { tenant } = options;
+
+  async function append(
+    stream: StreamRef,
+    events: readonly NewEvent[],
+    appendOptions: AppendOptions<SqlExecutor>,
+  ): Promise<AppendResult> {
+    return db.transaction(async (tx) => {
+      // One writer per stream at a time; other streams append in parallel.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        JSON.stringify([tenant, stream.aggregateType, stream.aggregateId]),
+      ]);
+      const { rows: versionRows } = await tx.query<{ version: number | null }>(
+        `SELECT max(version) AS version FROM strata_events
+         WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
+        [tenant, stream.aggregateType, stream.aggregateId],
+      );
+      const currentVersion = Number(versionRows[0]?.version ?? 0);
+      const { rows: found } = await tx.query<EventRecord>(
+        `SELECT ${EVENT_COLUMNS} FROM strata_events WHERE tenant = $1 AND id = ANY($2::text[])`,
+        [tenant, events.map((event) => event.id)],
+      );
+      const byId = new Map(found.map((record) => [record.id, toStoredEvent(record)]));
+      const plan = planAppend({
+        stream,
+        events,
+        expectedVersion: appendOptions.expectedVersion,
+        currentVersion,
+        findStored: (id) => byId.get(id),
+      });
+      if (plan.kind === 'already-stored') {
+        return { events: plan.events, version: currentVersion, alreadyStored: true };
+      }
+
+      const params: unknown[] = [tenant, stream.aggregateType, stream.aggregateId];
+      const values = events.map((event, index) => {
+        const at = params.length;
+        params.push(
+          event.id,
+          event.type,
+          event.schemaVersion,
+          plan.firstVersion + index,
+          JSON.stringify(event.data),
+          JSON.stringify(event.metadata),
+          event.occurredAt,
+        );
+        return `($1, $2, $3, $${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}::jsonb, $${at + 6}::jsonb, $${at + 7}::timestamptz)`;
+      });
+      const { rows } = await tx.query<EventRecord>(
+        `INSERT INTO strata_events
+           (tenant, aggregate_type, aggregate_id, id, type, schema_version, version, data, metadata, occurred_at)
+         VALUES ${values.join(', ')}
+         RETURNING ${EVENT_COLUMNS}`,
+        params,
+      );
+      const stored = rows.map(toStoredEvent).sort((a, b) => a.version - b.version);
+      if (appendOptions.snapshot !== undefined) await saveSnapshotWith(tx, appendOptions.snapshot);
+      await appendOptions.beforeCommit?.(stored, tx);
+      return {
+        events: stored,
+        version: plan.firstVersion + events.length - 1,
+        alreadyStored: false,
+      };
+    });
+  }
+
+  async function readStream(stream: StreamRef, readOptions: ReadStreamOptions = {}) {
+    const { rows } = await db.query<EventRecord>(
+      `SELECT ${EVENT_COLUMNS} FROM strata_events
+       WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND version >= $4
+       ORDER BY version LIMIT $5`,
+      [
+        tenant,
+        stream.aggregateType,
+        stream.aggregateId,
+        readOptions.fromVersion ?? 1,
+        readOptions.limit ?? null,
+      ],
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  async function readAll(readOptions: ReadAllOptions = {}) {
+    const after = decodeGlobalCursor(readOptions.after);
+    const limit = readOptions.limit ?? DEFAULT_PAGE;
+    // Only transactions older than every running one: nothing below the cursor can still appear.
+    const { rows } = await db.query<EventRecord>(
+      `SELECT ${EVENT_COLUMNS} FROM strata_events
+       WHERE tenant = $1
+         AND (transaction_id, position) > ($2::text::xid8, $3::bigint)
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY transaction_id, position
+       LIMIT $4`,
+      [tenant, after.transactionId, after.position, limit + 1],
+    );
+    const page = rows.slice(0, limit).map(toStoredEvent);
+    return {
+      events: page,
+      cursor: page.at(-1)?.cursor ?? encodeGlobalCursor(after),
+      hasMore: rows.length > limit,
+    };
+  }
+
+  async function saveSnapshotWith(executor: SqlExecutor, snapshot: Snapshot) {
+    await executor.query(
+      `INSERT INTO strata_snapshots (tenant, aggregate_type, aggregate_id, version, state, fingerprint, taken_at)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::timestamptz)
+       ON CONFLICT (tenant, aggregate_type, aggregate_id) DO UPDATE
+       SET version = excluded.version, state = excluded.state,
+           fingerprint = excluded.fingerprint, taken_at = excluded.taken_at`,
+      [
+        tenant,
+        snapshot.aggregateType,
+        snapshot.aggregateId,
+        snapshot.version,
+        JSON.stringify(snapshot.state),
+        snapshot.fingerprint,
+        snapshot.takenAt,
+      ],
+    );
+  }
+
+  return {
+    tenant,
+    append,
+    readStream,
+    readAll,
+    saveSnapshot: (snapshot) => saveSnapshotWith(db, snapshot),
+    async loadSnapshot(stream) {
+      const { rows } = await db.query<{
+        version: number;
+        state: unknown;
+        fingerprint: string;
+        taken_at: string | Date;
+      }>(
+        `SELECT version, state, fingerprint, taken_at FROM strata_snapshots
+         WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
+        [tenant, stream.aggregateType, stream.aggregateId],
+      );
+      const row = rows[0];
+      if (row === undefined) return undefined;
+      return {
+        aggregateType: stream.aggregateType,
+        aggregateId: stream.aggregateId,
+        version: row.version,
+        state: row.state,
+        fingerprint: row.fingerprint,
+        takenAt: isoTime(row.taken_at),
+      };
+    },
+  };
+}
+
+function toStoredEvent(record: EventRecord): PostgresStoredEvent {
+  const position = Number(record.position);
+  return {
+    id: record.id,
+    type: record.type,
+    schemaVersion: record.schema_version,
+    aggregateType: record.aggregate_type,
+    aggregateId: record.aggregate_id,
+    version: record.version,
+    occurredAt: isoTime(record.occurred_at),
+    data: record.data,
+    metadata: record.metadata,
+    position,
+    recordedAt: isoTime(record.recorded_at),
+    cursor: encodeGlobalCursor({ transactionId: record.transaction_id, position }),
+  };
+}
+
+/** Drivers return timestamptz as a Date (Neon) or a string (others); events carry ISO strings. */
+function isoTime(value: string | Date): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
