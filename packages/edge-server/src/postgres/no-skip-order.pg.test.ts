@@ -23,7 +23,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('the global order never skips a late-committed event', () => {
   it('8 writers on 10 aggregates, some holding their transaction open, and a paging reader', async () => {
@@ -84,11 +84,12 @@ describe('the global order never skips a late-committed event', () => {
     expect(new Set(seenIds).size).toBe(seenIds.length); // exactly once
     expect([...seenIds].sort()).toEqual([...written].sort()); // none missing
     // Cursor order is the order delivered.
-    const keys = cursors.map((cursor) => cursor.split('.').map(BigInt));
-    for (let i = 1; i < keys.length; i++) {
-      const [a, b] = [keys[i - 1] as bigint[], keys[i] as bigint[]];
-      expect(a[0]! < b[0]! || (a[0] === b[0] && a[1]! < b[1]!)).toBe(true);
-    }
+    const keys = cursors.map((cursor) => cursor.split('.').map(BigInt) as [bigint, bigint]);
+    const ascending = keys.every(([tx, position], i) => {
+      const [previousTx, previousPosition] = keys[i - 1] ?? [-1n, -1n];
+      return previousTx < tx || (previousTx === tx && previousPosition < position);
+    });
+    expect(ascending).toBe(true);
     // Positions alone were not committed in order: the held transactions saw to that.
     const positions = seen.map((event) => event.position);
     expect(positions.some((position, i) => i > 0 && position < (positions[i - 1] as number))).toBe(
