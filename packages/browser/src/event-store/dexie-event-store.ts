@@ -62,6 +62,10 @@ export function createDexieEventStore(
   options: DexieEventStoreOptions = {},
 ): DexieEventStore {
   const clock = options.clock ?? (() => new Date());
+  // Appends touch the log, snapshots, the outbox and the app's tables (projections and reactors
+  // write there); leaving sync state out keeps sync bookkeeping from queueing behind commands.
+  const appendScope = () =>
+    db.tables.filter((table) => table.name !== 'syncState' && table.name !== 'rejected');
 
   const streamVersion = async (stream: StreamRef) => {
     const last = await db.events
@@ -77,12 +81,15 @@ export function createDexieEventStore(
     appendOptions: AppendOptions<StrataTransaction>,
   ): Promise<AppendResult> {
     return withStorageErrors(() =>
-      db.transaction('rw', db.tables, async (dexie) => {
-        const currentVersion = await streamVersion(stream);
-        const found = await db.events
-          .where('id')
-          .anyOf(events.map((event) => event.id))
-          .toArray();
+      db.transaction('rw', appendScope(), async (dexie) => {
+        // Both reads go out at once: IndexedDB serves them in one round of the event loop.
+        const [currentVersion, found] = await Promise.all([
+          streamVersion(stream),
+          db.events
+            .where('id')
+            .anyOf(events.map((event) => event.id))
+            .toArray(),
+        ]);
         const byId = new Map(found.map((row) => [row.id, row]));
         const plan = planAppend({
           stream,

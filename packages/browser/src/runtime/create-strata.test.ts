@@ -220,6 +220,24 @@ describe('createStrata', () => {
     expect(await rows(strata)).toEqual(before);
   });
 
+  it('loadAll replays an aggregate whose events are not in version order along the log', async () => {
+    const strata = await open();
+    await strata.execute(Todo, 'a', 'add', { title: 'A' });
+    const [added] = await strata.db.events.toArray();
+    if (added === undefined) throw new Error('no event');
+    // Move the first event behind a later one, as an import after local events could.
+    await strata.execute(Todo, 'a', 'complete', {});
+    const { position, ...rest } = added;
+    await strata.db.events.delete(position);
+    await strata.db.events.add(rest as typeof added);
+    const all = await strata.loadAll(Todo);
+    expect(all.get('a')).toEqual({
+      state: { status: 'completed', title: 'A' },
+      version: 2,
+      snapshotVersion: 0,
+    });
+  });
+
   it('replays every aggregate of a type with loadAll', async () => {
     const strata = await open();
     await strata.execute(Todo, 'a', 'add', { title: 'A' });

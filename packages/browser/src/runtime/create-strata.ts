@@ -24,7 +24,12 @@ import {
 } from '../database/strata-database.ts';
 import { createDexieEventStore, type DexieEventStore } from '../event-store/dexie-event-store.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import { type LiveSubscribable, liveAggregateState } from './live-state.ts';
+import {
+  type AggregateState,
+  type LiveSubscribable,
+  liveAggregateState,
+  type RecentStates,
+} from './live-state.ts';
 import { loadAllAggregates } from './load-all.ts';
 import {
   type RebuildOptions,
@@ -71,7 +76,7 @@ export interface Strata extends Pick<CommandHandler, 'execute' | 'load' | 'whenI
   liveState<TAggregate extends AnyAggregateDefinition>(
     aggregate: TAggregate,
     aggregateId: string,
-  ): LiveSubscribable<LoadedAggregate<StateOf<TAggregate>>>;
+  ): LiveSubscribable<AggregateState<StateOf<TAggregate>>>;
   /** The local outbox: commands not yet acknowledged by a server, in execution order. */
   pendingCommands(): Promise<PendingCommandRow[]>;
   /** Clears the projection tables and rebuilds them from the local log. */
@@ -102,6 +107,16 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
   const tables = Object.keys(options.tables ?? {});
   const projections = options.projections ?? [];
 
+  // The last few states this tab computed, so its own live queries need not load them again.
+  // Keyed by event id: an aborted transaction leaves an entry no stream tip will ever match.
+  const recentStates: RecentStates = new Map();
+  const rememberState = ({ events, state, version }: ExecutedCommand) => {
+    const last = events[events.length - 1];
+    if (last === undefined) return;
+    recentStates.set(last.id, { state, version });
+    if (recentStates.size > 256) recentStates.delete(recentStates.keys().next().value as string);
+  };
+
   const handler = createCommandHandler<StrataTransaction>({
     store,
     projections,
@@ -111,8 +126,10 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     conflictRetries: options.conflictRetries ?? 3,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.onError === undefined ? {} : { onError: options.onError }),
-    recordCommand: (command, transaction) =>
-      recordPendingCommand(command, transaction, options.clock),
+    recordCommand: (command, transaction) => {
+      rememberState(command);
+      return recordPendingCommand(command, transaction, options.clock);
+    },
   });
 
   // Commands on one aggregate from this tab run one after the other: each decides on the state
@@ -149,7 +166,7 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     loadAll: (aggregate) => loadAllAggregates(db, aggregate),
     live: (query) => liveQuery(query),
     liveState: (aggregate, aggregateId) =>
-      liveAggregateState(db, aggregate, aggregateId, handler.load),
+      liveAggregateState(db, aggregate, aggregateId, handler.load, recentStates),
     pendingCommands: () => withStorageErrors(() => db.commands.orderBy('seq').toArray()),
     rebuildProjections: (rebuildOptions) =>
       rebuildProjections(db, tables, projections, rebuildOptions),

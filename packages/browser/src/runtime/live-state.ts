@@ -1,4 +1,4 @@
-import type { AnyAggregateDefinition, LoadedAggregate, StateOf } from '@strata/core';
+import type { AnyAggregateDefinition, StateOf, StoredEvent } from '@strata/core';
 import { liveQuery } from 'dexie';
 import type { StrataDatabase } from '../database/strata-database.ts';
 
@@ -11,17 +11,28 @@ export interface LiveSubscribable<T> {
   ): { unsubscribe(): void };
 }
 
+/** An aggregate's state at a version. */
+export interface AggregateState<TState> {
+  readonly state: TState;
+  readonly version: number;
+}
+
+/** States this tab just produced, keyed by the id of the event that produced them. */
+export type RecentStates = Map<string, AggregateState<unknown>>;
+
 /**
  * An aggregate's state, live. A Dexie live query watches the stream's last event (cheap, and it
  * changes with every append, rebase or import in any tab); each change loads the state again
  * outside the live query, because the loader's nested awaits would escape Dexie's tracking.
+ * When this tab wrote the tip itself, the state its command computed is used instead of a load.
  */
 export function liveAggregateState<TAggregate extends AnyAggregateDefinition>(
   db: StrataDatabase,
   aggregate: TAggregate,
   aggregateId: string,
-  load: (aggregate: TAggregate, id: string) => Promise<LoadedAggregate<StateOf<TAggregate>>>,
-): LiveSubscribable<LoadedAggregate<StateOf<TAggregate>>> {
+  load: (aggregate: TAggregate, id: string) => Promise<AggregateState<StateOf<TAggregate>>>,
+  recent: RecentStates,
+): LiveSubscribable<AggregateState<StateOf<TAggregate>>> {
   const tip = liveQuery(() =>
     db.events
       .where('[aggregateType+aggregateId+version]')
@@ -34,12 +45,17 @@ export function liveAggregateState<TAggregate extends AnyAggregateDefinition>(
         typeof observer === 'function' ? { next: observer, error: undefined } : observer;
       let run = 0;
       const subscription = tip.subscribe({
-        next: () => {
+        next: (tip: StoredEvent | undefined) => {
           const current = ++run;
+          const known = tip === undefined ? undefined : recent.get(tip.id);
+          if (known !== undefined) {
+            next?.(known as AggregateState<StateOf<TAggregate>>);
+            return;
+          }
           load(aggregate, aggregateId).then(
-            (loaded) => {
+            ({ state, version }) => {
               // Only the newest load reports: an older, slower one must not overwrite it.
-              if (current === run && !closed) next?.(loaded);
+              if (current === run && !closed) next?.({ state, version });
             },
             (reason: unknown) => error?.(reason),
           );

@@ -63,6 +63,9 @@ export interface ExecutedCommand extends StreamRef {
   readonly input: unknown;
   readonly metadata: CommandMetadata;
   readonly events: readonly StoredEvent[];
+  /** The aggregate's state and version after the events. */
+  readonly state: unknown;
+  readonly version: number;
 }
 
 /** Options of one `execute` call. */
@@ -211,7 +214,16 @@ export function createCommandHandler<TTransaction>(
           ...(snapshot === undefined ? {} : { snapshot }),
           beforeCommit: async (events, transaction) => {
             await runInlineHandlers(events, transaction);
-            const executed = { ...stream, command: commandName, input, metadata, events };
+            const version = loaded.version + events.length;
+            const executed = {
+              ...stream,
+              command: commandName,
+              input,
+              metadata,
+              events,
+              state,
+              version,
+            };
             await options.recordCommand?.(executed, transaction);
           },
         });
