@@ -7,8 +7,8 @@ import type {
   EventOf,
   StateOf,
 } from '../aggregates/aggregate-definition.ts';
-import { isStrataError, UnknownCommandError, ValidationFailedError } from '../errors/errors.ts';
-import { toValidationIssues } from '../errors/validation-issues.ts';
+import { isStrataError, UnknownCommandError } from '../errors/errors.ts';
+import { parseOrThrow } from '../errors/validation-issues.ts';
 import type { EventStore } from '../event-store/event-store.ts';
 import {
   assertExpectedVersion,
@@ -162,14 +162,11 @@ export function createCommandHandler<TTransaction>(
       ? aggregate.commands[commandName]
       : undefined;
     if (command === undefined) throw new UnknownCommandError(aggregate.type, commandName);
-    const parsed = command.input.safeParse(input);
-    if (!parsed.success) {
-      throw new ValidationFailedError(
-        `Invalid input for ${aggregate.type}.${commandName}`,
-        toValidationIssues(parsed.error),
-        { cause: parsed.error },
-      );
-    }
+    const parsedInput = parseOrThrow(
+      command.input,
+      input,
+      `input for ${aggregate.type}.${commandName}`,
+    );
     const metadata = commandMetadata(executeOptions.metadata);
     const stream: StreamRef = { aggregateType: aggregate.type, aggregateId };
     let retriesLeft = executeOptions.conflictRetries ?? conflictRetries;
@@ -181,7 +178,7 @@ export function createCommandHandler<TTransaction>(
         assertExpectedVersion(stream, expectedVersion, loaded.version);
       const now = clock();
       const context: CommandContext = { aggregateId, version: loaded.version, now, metadata };
-      const drafts = command.decide(loaded.state, parsed.data, context);
+      const drafts = command.decide(loaded.state, parsedInput, context);
       if (drafts.length === 0) return { events: [], state: loaded.state, version: loaded.version };
 
       const envelopes = drafts.map(

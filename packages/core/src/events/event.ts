@@ -5,11 +5,11 @@ import type { JsonValue } from './json.ts';
  * their own JSON keys.
  */
 export interface EventMetadata {
-  readonly clientId?: string;
-  readonly commandId?: string;
-  readonly correlationId?: string;
-  readonly causationId?: string;
-  readonly userId?: string;
+  readonly clientId?: string | undefined;
+  readonly commandId?: string | undefined;
+  readonly correlationId?: string | undefined;
+  readonly causationId?: string | undefined;
+  readonly userId?: string | undefined;
   readonly [key: string]: JsonValue | undefined;
 }
 

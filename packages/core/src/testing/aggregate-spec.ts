@@ -7,10 +7,9 @@ import type {
   EventDraftOf,
   StateOf,
 } from '../aggregates/aggregate-definition.ts';
-import { ValidationFailedError } from '../errors/errors.ts';
 import type { ErrorCode } from '../errors/strata-error.ts';
 import { isAnyStrataError } from '../errors/strata-error.ts';
-import { toValidationIssues } from '../errors/validation-issues.ts';
+import { parseOrThrow } from '../errors/validation-issues.ts';
 import type { EventEnvelope } from '../events/event.ts';
 import { AssertionError, assertEqual, describeError } from './assertions.ts';
 
@@ -81,14 +80,12 @@ export function aggregateSpec<TAggregate extends AnyAggregateDefinition>(
         when(commandName, input, context = {}) {
           const run = (): readonly DraftOf<TAggregate>[] => {
             const command = aggregate.commands[commandName];
-            const parsed = command.input.safeParse(input);
-            if (!parsed.success) {
-              throw new ValidationFailedError(
-                `Invalid input for ${aggregate.type}.${commandName}`,
-                toValidationIssues(parsed.error),
-              );
-            }
-            return command.decide(state, parsed.data, {
+            const parsed = parseOrThrow(
+              command.input,
+              input,
+              `input for ${aggregate.type}.${commandName}`,
+            );
+            return command.decide(state, parsed, {
               aggregateId,
               version: givenEvents.length,
               now: new Date(0),

@@ -26,6 +26,8 @@ export interface PostgresEventStore extends EventStore<SqlExecutor> {
   readAll(
     options?: ReadAllOptions,
   ): Promise<ReadAllResult & { events: readonly PostgresStoredEvent[] }>;
+  /** The version of a stream's last event, 0 when it has none. */
+  streamVersion(stream: StreamRef): Promise<number>;
 }
 
 interface EventRecord {
@@ -60,6 +62,15 @@ export function createPostgresEventStore(
 ): PostgresEventStore {
   const { tenant } = options;
 
+  const versionOf = async (executor: SqlExecutor, stream: StreamRef): Promise<number> => {
+    const { rows } = await executor.query<{ version: number | null }>(
+      `SELECT max(version) AS version FROM strata_events
+       WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
+      [tenant, stream.aggregateType, stream.aggregateId],
+    );
+    return Number(rows[0]?.version ?? 0);
+  };
+
   async function append(
     stream: StreamRef,
     events: readonly NewEvent[],
@@ -70,12 +81,7 @@ export function createPostgresEventStore(
       await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
         JSON.stringify([tenant, stream.aggregateType, stream.aggregateId]),
       ]);
-      const { rows: versionRows } = await tx.query<{ version: number | null }>(
-        `SELECT max(version) AS version FROM strata_events
-         WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
-        [tenant, stream.aggregateType, stream.aggregateId],
-      );
-      const currentVersion = Number(versionRows[0]?.version ?? 0);
+      const currentVersion = await versionOf(tx, stream);
       const { rows: found } = await tx.query<EventRecord>(
         `SELECT ${EVENT_COLUMNS} FROM strata_events WHERE tenant = $1 AND id = ANY($2::text[])`,
         [tenant, events.map((event) => event.id)],
@@ -182,6 +188,7 @@ export function createPostgresEventStore(
 
   return {
     tenant,
+    streamVersion: (stream) => versionOf(db, stream),
     append,
     readStream,
     readAll,

@@ -1,0 +1,173 @@
+import {
+  type AnyAggregateDefinition,
+  PayloadTooLargeError,
+  PullQuerySchema,
+  type PullResponse,
+  PushRequestSchema,
+  parseOrThrow,
+  type StoredEvent,
+  ValidationFailedError,
+} from '@strata/core';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
+import type { SqlDatabase } from '../postgres/sql-database.ts';
+import type { Authenticate, Principal } from './auth.ts';
+import { DEFAULT_LIMITS, type SyncLimits } from './limits.ts';
+import { problemResponse } from './problem-response.ts';
+import { applyPush } from './push-handler.ts';
+
+/** Options of `createSyncApp`; defaults are applied here, once. */
+export interface SyncAppOptions {
+  /** Where events live: `neonDatabase(pool)` in production, `pgliteDatabase(pglite)` embedded. */
+  readonly database: SqlDatabase;
+  /** Who is calling; the tenant comes from here only. */
+  readonly authenticate: Authenticate;
+  /**
+   * Aggregates whose events the server accepts, decoded with these shared definitions. When
+   * absent, any well-formed event is accepted.
+   */
+  readonly aggregates?: readonly AnyAggregateDefinition[];
+  /** Size limits; each defaults as `DEFAULT_LIMITS` says. */
+  readonly limits?: Partial<SyncLimits>;
+  /** Allowed CORS origins. Defaults to none (same origin only). */
+  readonly corsOrigins?: readonly string[];
+  /** Where unexpected errors are reported. Defaults to console.error. */
+  readonly onError?: (error: unknown) => void;
+}
+
+type Env = { Variables: { principal: Principal } };
+
+/**
+ * The sync server as a Hono app: it runs unchanged on Node, workerd, Bun and Deno.
+ * `POST /v1/push`, `GET /v1/pull`, `GET /healthz`; errors are `application/problem+json`.
+ *
+ * @example
+ * const app = createSyncApp({ database: neonDatabase(pool), authenticate: jwtAuthentication({ secret }) });
+ * export default app; // workerd, Bun, Deno
+ */
+export function createSyncApp(options: SyncAppOptions) {
+  const limits: SyncLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const report =
+    options.onError ?? ((error: unknown) => console.error('[strata] request failed', error));
+  const aggregates =
+    options.aggregates === undefined
+      ? undefined
+      : new Map(options.aggregates.map((aggregate) => [aggregate.type, aggregate]));
+  const storeFor = (principal: Principal) =>
+    createPostgresEventStore(options.database, { tenant: principal.tenant });
+
+  const app = new Hono<Env>();
+  app.onError((error, c) => problemResponse(error, new URL(c.req.url).pathname, report));
+  app.notFound((c) =>
+    problemResponse(
+      new ValidationFailedError(`No route ${c.req.method} ${new URL(c.req.url).pathname}`, []),
+      undefined,
+    ),
+  );
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    app.use('*', cors({ origin: [...options.corsOrigins], exposeHeaders: ['content-type'] }));
+  }
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.use('/v1/*', async (c, next) => {
+    c.set('principal', await options.authenticate(c.req.raw));
+    await next();
+  });
+
+  app.post(
+    '/v1/push',
+    bodyLimit({
+      maxSize: limits.maxBodyBytes,
+      onError: () => {
+        throw new PayloadTooLargeError(
+          `The body is larger than ${limits.maxBodyBytes} bytes`,
+          limits.maxBodyBytes,
+        );
+      },
+    }),
+    async (c) => {
+      const push = parseOrThrow(PushRequestSchema, await readJson(c.req.raw), 'push request');
+      enforceEventLimits(
+        push.commits.flatMap((commit) => commit.events),
+        limits,
+      );
+      return c.json(await applyPush(storeFor(c.get('principal')), push, aggregates));
+    },
+  );
+
+  app.get('/v1/pull', async (c) => {
+    const query = parseOrThrow(PullQuerySchema, c.req.query(), 'pull query');
+    const page = await storeFor(c.get('principal')).readAll({
+      ...(query.after === undefined ? {} : { after: query.after }),
+      limit: query.limit,
+    });
+    const body: PullResponse = {
+      events: page.events.map(toWireEvent),
+      cursor: page.cursor,
+      hasMore: page.hasMore,
+    };
+    return c.json(body);
+  });
+
+  return app;
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  const text = await request.text();
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationFailedError('The body is not valid JSON', [], { cause: error });
+  }
+}
+
+function enforceEventLimits(events: readonly unknown[], limits: SyncLimits): void {
+  if (events.length > limits.maxEventsPerPush) {
+    throw new PayloadTooLargeError(
+      `A push holds at most ${limits.maxEventsPerPush} events, this one ${events.length}`,
+      limits.maxEventsPerPush,
+    );
+  }
+  const encoder = new TextEncoder();
+  for (const event of events) {
+    if (encoder.encode(JSON.stringify(event)).length > limits.maxEventBytes) {
+      throw new PayloadTooLargeError(
+        `An event is larger than ${limits.maxEventBytes} bytes`,
+        limits.maxEventBytes,
+      );
+    }
+  }
+}
+
+/** The stored event as the protocol's schema defines it (no store-internal fields). */
+function toWireEvent(event: StoredEvent): PullResponse['events'][number] {
+  const {
+    id,
+    type,
+    schemaVersion,
+    aggregateType,
+    aggregateId,
+    version,
+    occurredAt,
+    data,
+    metadata,
+    position,
+    recordedAt,
+  } = event;
+  return {
+    id,
+    type,
+    schemaVersion,
+    aggregateType,
+    aggregateId,
+    version,
+    occurredAt,
+    data: data as PullResponse['events'][number]['data'],
+    metadata: metadata as PullResponse['events'][number]['metadata'],
+    position,
+    recordedAt,
+  };
+}
