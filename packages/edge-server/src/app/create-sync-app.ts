@@ -5,18 +5,24 @@ import {
   type PullResponse,
   PushRequestSchema,
   parseOrThrow,
-  type StoredEvent,
+  SubscribeQuerySchema,
   ValidationFailedError,
 } from '@strata/core';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { streamSSE } from 'hono/streaming';
+import { decodeGlobalCursor } from '../postgres/global-cursor.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { createEventFeed } from '../subscriptions/event-feed.ts';
+import type { ListenSource } from '../subscriptions/listen-source.ts';
+import { streamSubscription } from '../subscriptions/subscription-stream.ts';
 import type { Authenticate, Principal } from './auth.ts';
 import { DEFAULT_LIMITS, type SyncLimits } from './limits.ts';
 import { problemResponse } from './problem-response.ts';
 import { applyPush } from './push-handler.ts';
+import { toWireEvent } from './wire-event.ts';
 
 /** Options of `createSyncApp`; defaults are applied here, once. */
 export interface SyncAppOptions {
@@ -35,7 +41,16 @@ export interface SyncAppOptions {
   readonly corsOrigins?: readonly string[];
   /** Where unexpected errors are reported. Defaults to console.error. */
   readonly onError?: (error: unknown) => void;
+  /** LISTEN/NOTIFY for the subscription reader (`neonListen`, `pgliteListen`); else it polls. */
+  readonly listen?: ListenSource;
+  /** How often the subscription reader polls. Defaults to 1000 ms. */
+  readonly pollIntervalMs?: number;
+  /** Heartbeat interval on idle subscriptions. Defaults to 15 000 ms. */
+  readonly heartbeatMs?: number;
 }
+
+/** The Hono app, plus `close()` to stop its subscription reader. */
+export type SyncApp = Hono<Env> & { close(): Promise<void> };
 
 type Env = { Variables: { principal: Principal } };
 
@@ -47,7 +62,7 @@ type Env = { Variables: { principal: Principal } };
  * const app = createSyncApp({ database: neonDatabase(pool), authenticate: jwtAuthentication({ secret }) });
  * export default app; // workerd, Bun, Deno
  */
-export function createSyncApp(options: SyncAppOptions) {
+export function createSyncApp(options: SyncAppOptions): SyncApp {
   const limits: SyncLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const report =
     options.onError ?? ((error: unknown) => console.error('[strata] request failed', error));
@@ -57,6 +72,13 @@ export function createSyncApp(options: SyncAppOptions) {
       : new Map(options.aggregates.map((aggregate) => [aggregate.type, aggregate]));
   const storeFor = (principal: Principal) =>
     createPostgresEventStore(options.database, { tenant: principal.tenant });
+
+  const feed = createEventFeed({
+    database: options.database,
+    ...(options.listen === undefined ? {} : { listen: options.listen }),
+    ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    onError: report,
+  });
 
   const app = new Hono<Env>();
   app.onError((error, c) => problemResponse(error, new URL(c.req.url).pathname, report));
@@ -94,7 +116,9 @@ export function createSyncApp(options: SyncAppOptions) {
         push.commits.flatMap((commit) => commit.events),
         limits,
       );
-      return c.json(await applyPush(storeFor(c.get('principal')), push, aggregates));
+      const response = await applyPush(storeFor(c.get('principal')), push, aggregates);
+      feed.wake(); // this instance's subscribers need not wait for the notification
+      return c.json(response);
     },
   );
 
@@ -112,7 +136,23 @@ export function createSyncApp(options: SyncAppOptions) {
     return c.json(body);
   });
 
-  return app;
+  app.get('/v1/subscribe', (c) => {
+    const query = parseOrThrow(SubscribeQuerySchema, c.req.query(), 'subscribe query');
+    // A reconnecting EventSource sends the last cursor it saw; it wins over the query.
+    const after = c.req.header('last-event-id') ?? query.after;
+    decodeGlobalCursor(after); // INVALID_CURSOR as a 400, before the stream starts
+    const store = storeFor(c.get('principal'));
+    return streamSSE(c, (stream) =>
+      streamSubscription(stream, {
+        store,
+        feed,
+        after,
+        heartbeatMs: options.heartbeatMs ?? 15_000,
+      }),
+    );
+  });
+
+  return Object.assign(app, { close: () => feed.close() });
 }
 
 async function readJson(request: Request): Promise<unknown> {
@@ -140,34 +180,4 @@ function enforceEventLimits(events: readonly unknown[], limits: SyncLimits): voi
       );
     }
   }
-}
-
-/** The stored event as the protocol's schema defines it (no store-internal fields). */
-function toWireEvent(event: StoredEvent): PullResponse['events'][number] {
-  const {
-    id,
-    type,
-    schemaVersion,
-    aggregateType,
-    aggregateId,
-    version,
-    occurredAt,
-    data,
-    metadata,
-    position,
-    recordedAt,
-  } = event;
-  return {
-    id,
-    type,
-    schemaVersion,
-    aggregateType,
-    aggregateId,
-    version,
-    occurredAt,
-    data: data as PullResponse['events'][number]['data'],
-    metadata: metadata as PullResponse['events'][number]['metadata'],
-    position,
-    recordedAt,
-  };
 }

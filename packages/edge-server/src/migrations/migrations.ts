@@ -44,7 +44,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'global order across tenants, for the per-instance subscription reader',
+    sql: 'CREATE INDEX strata_events_all_tenants_order ON strata_events (transaction_id, position);',
+  },
 ];
+
+/** The channel appends notify, so every instance's reader wakes at once. */
+export const EVENTS_CHANNEL = 'strata_events';
 
 // Any fixed number: instances migrating at once queue on this lock instead of racing.
 const MIGRATION_LOCK = 7_403_811_215;

@@ -30,3 +30,10 @@ export function decodeGlobalCursor(text: string | undefined): GlobalCursor {
     throw new InvalidCursorError(text);
   return { transactionId, position };
 }
+
+/** Orders two cursors: negative when `a` comes first, 0 when equal, positive when later. */
+export function compareGlobalCursors(a: GlobalCursor, b: GlobalCursor): number {
+  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
+  if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
+  return a.position - b.position;
+}

@@ -11,13 +11,15 @@ import {
   type StoredEvent,
   type StreamRef,
 } from '@strata/core';
-import { decodeGlobalCursor, encodeGlobalCursor } from './global-cursor.ts';
+import { EVENTS_CHANNEL } from '../migrations/migrations.ts';
+import { decodeGlobalCursor, encodeGlobalCursor, START_CURSOR } from './global-cursor.ts';
 import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
 
 /** A stored event with its place in the no-skip global order. */
 export interface PostgresStoredEvent extends StoredEvent {
   /** The event's own cursor: reading after it continues with the next event. */
   readonly cursor: string;
+  readonly tenant: string;
 }
 
 /** The Postgres event store for one tenant. */
@@ -32,6 +34,7 @@ export interface PostgresEventStore extends EventStore<SqlExecutor> {
 
 interface EventRecord {
   position: string | number;
+  tenant: string;
   transaction_id: string;
   id: string;
   type: string;
@@ -45,7 +48,7 @@ interface EventRecord {
   recorded_at: string | Date;
 }
 
-const EVENT_COLUMNS = `position, transaction_id::text AS transaction_id, id, type, schema_version,
+const EVENT_COLUMNS = `position, transaction_id::text AS transaction_id, tenant, id, type, schema_version,
   aggregate_type, aggregate_id, version, data, metadata, occurred_at, recorded_at`;
 const DEFAULT_PAGE = 1000;
 
@@ -121,6 +124,8 @@ export function createPostgresEventStore(
       );
       const stored = rows.map(toStoredEvent).sort((a, b) => a.version - b.version);
       if (appendOptions.snapshot !== undefined) await saveSnapshotWith(tx, appendOptions.snapshot);
+      // Delivered at commit, to every instance listening: their readers wake at once.
+      await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, tenant]);
       await appendOptions.beforeCommit?.(stored, tx);
       return {
         events: stored,
@@ -146,26 +151,8 @@ export function createPostgresEventStore(
     return rows.map(toStoredEvent);
   }
 
-  async function readAll(readOptions: ReadAllOptions = {}) {
-    const after = decodeGlobalCursor(readOptions.after);
-    const limit = readOptions.limit ?? DEFAULT_PAGE;
-    // Only transactions older than every running one: nothing below the cursor can still appear.
-    const { rows } = await db.query<EventRecord>(
-      `SELECT ${EVENT_COLUMNS} FROM strata_events
-       WHERE tenant = $1
-         AND (transaction_id, position) > ($2::text::xid8, $3::bigint)
-         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY transaction_id, position
-       LIMIT $4`,
-      [tenant, after.transactionId, after.position, limit + 1],
-    );
-    const page = rows.slice(0, limit).map(toStoredEvent);
-    return {
-      events: page,
-      cursor: page.at(-1)?.cursor ?? encodeGlobalCursor(after),
-      hasMore: rows.length > limit,
-    };
-  }
+  const readAll = (readOptions: ReadAllOptions = {}) =>
+    readGlobalOrder(db, { ...readOptions, tenant });
 
   async function saveSnapshotWith(executor: SqlExecutor, snapshot: Snapshot) {
     await executor.query(
@@ -233,10 +220,63 @@ function toStoredEvent(record: EventRecord): PostgresStoredEvent {
     position,
     recordedAt: isoTime(record.recorded_at),
     cursor: encodeGlobalCursor({ transactionId: record.transaction_id, position }),
+    tenant: record.tenant,
   };
 }
 
 /** Drivers return timestamptz as a Date (Neon) or a string (others); events carry ISO strings. */
 function isoTime(value: string | Date): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/** Options of `readGlobalOrder`. */
+export interface GlobalOrderOptions extends ReadAllOptions {
+  /** Only this tenant's events; every tenant's when absent (the per-instance subscription reader). */
+  readonly tenant?: string;
+}
+
+/**
+ * A page of the no-skip global order: events after the cursor, ordered by (transaction id,
+ * position), from transactions older than every transaction still running, so a position
+ * assigned early but committed late is never passed over.
+ */
+export async function readGlobalOrder(
+  db: SqlExecutor,
+  options: GlobalOrderOptions = {},
+): Promise<ReadAllResult & { events: PostgresStoredEvent[] }> {
+  const after = decodeGlobalCursor(options.after);
+  const limit = options.limit ?? DEFAULT_PAGE;
+  const params: unknown[] = [after.transactionId, after.position, limit + 1];
+  if (options.tenant !== undefined) params.push(options.tenant);
+  const { rows } = await db.query<EventRecord>(
+    `SELECT ${EVENT_COLUMNS} FROM strata_events
+     WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
+       AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ${options.tenant === undefined ? '' : 'AND tenant = $4'}
+     ORDER BY transaction_id, position
+     LIMIT $3`,
+    params,
+  );
+  const page = rows.slice(0, limit).map(toStoredEvent);
+  return {
+    events: page,
+    cursor: page.at(-1)?.cursor ?? encodeGlobalCursor(after),
+    hasMore: rows.length > limit,
+  };
+}
+
+/** The cursor of the last event readers may serve now, over all tenants ('0.0' when none). */
+export async function globalOrderTail(db: SqlExecutor): Promise<string> {
+  const { rows } = await db.query<{ transaction_id: string; position: string | number }>(
+    `SELECT transaction_id::text AS transaction_id, position FROM strata_events
+     WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+     ORDER BY transaction_id DESC, position DESC
+     LIMIT 1`,
+  );
+  const row = rows[0];
+  return encodeGlobalCursor(
+    row === undefined
+      ? START_CURSOR
+      : { transactionId: row.transaction_id, position: Number(row.position) },
+  );
 }

@@ -1,0 +1,10 @@
+import { PGlite } from '@electric-sql/pglite';
+let t=Date.now();
+const p = await PGlite.create(process.argv[2]);
+console.log('create', Date.now()-t);
+t=Date.now();
+await p.exec('create table if not exists x(a int); insert into x values (1)');
+console.log((await p.query('select count(*) from x')).rows, Date.now()-t);
+t=Date.now();
+await p.close();
+console.log('close', Date.now()-t);
