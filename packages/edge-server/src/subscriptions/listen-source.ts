@@ -17,6 +17,8 @@ export type ListenSource = (onNotify: () => void) => Promise<() => Promise<void>
 export function neonListen(connect: () => Client): ListenSource {
   return async (onNotify) => {
     const client = connect();
+    // A lost listening connection must not take the server down: the reader keeps polling.
+    client.on('error', () => undefined);
     await client.connect();
     client.on('notification', () => onNotify());
     await client.query(`LISTEN ${EVENTS_CHANNEL}`);
