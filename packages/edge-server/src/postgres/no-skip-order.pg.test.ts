@@ -1,11 +1,15 @@
-import { ANY, newKsuid, type StoredEvent } from '@strata/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANY, newKsuid, type StoredEvent, SubscriptionMessageSchema } from '@strata/core';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   createTestDatabase,
   type Pool,
   type TestDatabase,
 } from '../../../../tooling/postgres/neon.ts';
+import { singleTenant } from '../app/auth.ts';
+import { createSyncApp } from '../app/create-sync-app.ts';
 import { migrate } from '../migrations/migrations.ts';
+import { neonListen } from '../subscriptions/listen-source.ts';
+import { readServerSentEvents } from '../subscriptions/sse-reader.ts';
 import { neonDatabase } from './neon-database.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
 
@@ -28,6 +32,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 describe('the global order never skips a late-committed event', () => {
   it('8 writers on 10 aggregates, some holding their transaction open, and a paging reader', async () => {
     const store = createPostgresEventStore(neonDatabase(pool), { tenant: 'race' });
+    const app = createSyncApp({
+      database: neonDatabase(pool),
+      authenticate: singleTenant('race'),
+      listen: neonListen(() => database.createClient()),
+      pollIntervalMs: 60_000,
+    });
+    onTestFinished(() => app.close());
     const WRITERS = 8;
     const APPENDS_PER_WRITER = 12;
     let writing = true;
@@ -58,6 +69,23 @@ describe('the global order never skips a late-committed event', () => {
       return written;
     });
 
+    // A subscriber streams the same order over SSE from a sync app on the same database, woken by
+    // NOTIFY (the writers bypass the app, so nothing else tells it).
+    const subscription = new AbortController();
+    const total = WRITERS * APPENDS_PER_WRITER * 2; // appends carry 1, 2, 3, 1, 2, 3... events: 2 on average
+    const subscriber = (async () => {
+      const response = await app.request('/v1/subscribe', { signal: subscription.signal });
+      const events: StoredEvent[] = [];
+      for await (const { data } of readServerSentEvents(
+        response.body as ReadableStream<Uint8Array>,
+      )) {
+        const message = SubscriptionMessageSchema.parse(JSON.parse(data));
+        if (message.kind === 'event') events.push(message.event);
+        if (events.length === total) return events;
+      }
+      return events;
+    })();
+
     const seen: StoredEvent[] = [];
     const cursors: string[] = [];
     const reader = (async () => {
@@ -81,6 +109,9 @@ describe('the global order never skips a late-committed event', () => {
     const written = (await Promise.all(writers)).flat();
     writing = false;
     await reader;
+    const streamed = await subscriber;
+    subscription.abort();
+    expect(streamed.map((event) => event.id)).toEqual(seen.map((event) => event.id));
 
     const seenIds = seen.map((event) => event.id);
     expect(new Set(seenIds).size).toBe(seenIds.length); // exactly once
