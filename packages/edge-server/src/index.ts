@@ -1,4 +1,5 @@
 export * from './app/auth.ts';
+export * from './app/authorize.ts';
 export * from './app/create-sync-app.ts';
 export * from './app/limits.ts';
 export * from './app/problem-response.ts';

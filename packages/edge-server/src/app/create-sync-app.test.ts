@@ -319,3 +319,48 @@ describe('sync app: auth and tenancy', () => {
     expect((await b.pulled()).map((e) => e.id)).toEqual([event.id]);
   });
 });
+
+describe('sync app: authorization per aggregate', () => {
+  it('a refused write rejects that commit with FORBIDDEN; refused reads are left out of pulls', async () => {
+    const guarded = createSyncApp({
+      database: pgliteDatabase(pglite),
+      authenticate: jwtAuthentication({ secret: SECRET }),
+      authorize: {
+        canWrite: (_principal, stream) => !stream.aggregateId.startsWith('locked-'),
+        canRead: (_principal, event) => !event.aggregateId.startsWith('hidden-'),
+      },
+      onError: () => undefined,
+    });
+    const token = await sign({ sub: 'user-2', tenant: `tenant-${tenants++}` }, SECRET);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const response = await guarded.request('/v1/push', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(
+        push(
+          { commitId: 'locked', events: [todoEvent('locked-1', 1)] },
+          { commitId: 'hidden', events: [todoEvent('hidden-1', 1)] },
+          { commitId: 'open', events: [todoEvent('open-1', 1)] },
+        ),
+      ),
+    });
+    const { results } = PushResponseSchema.parse(await response.json());
+    expect(
+      results.map((result) => [
+        result.commitId,
+        result.status,
+        'code' in result ? result.code : '',
+      ]),
+    ).toEqual([
+      ['locked', 'rejected', 'FORBIDDEN'],
+      ['hidden', 'accepted', ''],
+      ['open', 'accepted', ''],
+    ]);
+    const pulled = PullResponseSchema.parse(
+      await (await guarded.request('/v1/pull', { headers })).json(),
+    );
+    expect(pulled.events.map((event) => event.aggregateId)).toEqual(['open-1']);
+    expect(pulled.hasMore).toBe(false);
+    await guarded.close();
+  });
+});

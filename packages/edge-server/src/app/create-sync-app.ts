@@ -5,6 +5,8 @@ import {
   type PullResponse,
   PushRequestSchema,
   parseOrThrow,
+  type StoredEvent,
+  type StreamRef,
   SubscribeQuerySchema,
   ValidationFailedError,
 } from '@strata/core';
@@ -19,6 +21,7 @@ import { createEventFeed } from '../subscriptions/event-feed.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
 import { streamSubscription } from '../subscriptions/subscription-stream.ts';
 import type { Authenticate, Principal } from './auth.ts';
+import type { Authorize } from './authorize.ts';
 import { DEFAULT_LIMITS, type SyncLimits } from './limits.ts';
 import { problemResponse } from './problem-response.ts';
 import { applyPush } from './push-handler.ts';
@@ -35,6 +38,8 @@ export interface SyncAppOptions {
    * absent, any well-formed event is accepted.
    */
   readonly aggregates?: readonly AnyAggregateDefinition[];
+  /** Per-aggregate read and write rules inside a tenant. Defaults to allowing everything. */
+  readonly authorize?: Authorize;
   /** Size limits; each defaults as `DEFAULT_LIMITS` says. */
   readonly limits?: Partial<SyncLimits>;
   /** Allowed CORS origins. Defaults to none (same origin only). */
@@ -70,6 +75,8 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     options.aggregates === undefined
       ? undefined
       : new Map(options.aggregates.map((aggregate) => [aggregate.type, aggregate]));
+  const canRead = (principal: Principal, event: StoredEvent) =>
+    options.authorize?.canRead?.(principal, event) ?? true;
   const storeFor = (principal: Principal) =>
     createPostgresEventStore(options.database, { tenant: principal.tenant });
 
@@ -116,7 +123,10 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
         push.commits.flatMap((commit) => commit.events),
         limits,
       );
-      const response = await applyPush(storeFor(c.get('principal')), push, aggregates);
+      const principal = c.get('principal');
+      const canWrite = (stream: StreamRef) =>
+        options.authorize?.canWrite?.(principal, stream) ?? true;
+      const response = await applyPush(storeFor(principal), push, aggregates, canWrite);
       feed.wake(); // this instance's subscribers need not wait for the notification
       return c.json(response);
     },
@@ -124,12 +134,13 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
 
   app.get('/v1/pull', async (c) => {
     const query = parseOrThrow(PullQuerySchema, c.req.query(), 'pull query');
-    const page = await storeFor(c.get('principal')).readAll({
+    const principal = c.get('principal');
+    const page = await storeFor(principal).readAll({
       ...(query.after === undefined ? {} : { after: query.after }),
       limit: query.limit,
     });
     const body: PullResponse = {
-      events: page.events.map(toWireEvent),
+      events: page.events.filter((event) => canRead(principal, event)).map(toWireEvent),
       cursor: page.cursor,
       hasMore: page.hasMore,
     };
@@ -141,13 +152,14 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     // A reconnecting EventSource sends the last cursor it saw; it wins over the query.
     const after = c.req.header('last-event-id') ?? query.after;
     decodeGlobalCursor(after); // INVALID_CURSOR as a 400, before the stream starts
-    const store = storeFor(c.get('principal'));
+    const principal = c.get('principal');
     return streamSSE(c, (stream) =>
       streamSubscription(stream, {
-        store,
+        store: storeFor(principal),
         feed,
         after,
         heartbeatMs: options.heartbeatMs ?? 15_000,
+        canRead: (event) => canRead(principal, event),
       }),
     );
   });

@@ -1,6 +1,7 @@
 import {
   type AnyAggregateDefinition,
   type EventEnvelope,
+  ForbiddenError,
   isStrataError,
   NO_STREAM,
   type PushRequest,
@@ -23,6 +24,7 @@ export async function applyPush(
   store: PostgresEventStore,
   push: PushRequest,
   aggregates: ReadonlyMap<string, AnyAggregateDefinition> | undefined,
+  canWrite: (stream: StreamRef) => boolean | Promise<boolean> = () => true,
 ): Promise<PushResponse> {
   const rejectedVersion = new Map<string, number>();
   const results: CommitResult[] = [];
@@ -45,6 +47,11 @@ export async function applyPush(
       continue;
     }
     try {
+      if (!(await canWrite(stream))) {
+        throw new ForbiddenError(
+          `Writing ${stream.aggregateType}/${stream.aggregateId} is not allowed`,
+        );
+      }
       validateCommit(commit.events, aggregates);
       const result = await store.append(
         stream,

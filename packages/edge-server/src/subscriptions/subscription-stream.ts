@@ -15,6 +15,8 @@ export interface SubscriptionStreamOptions {
   /** Where the client is: a cursor, or absent for the beginning. */
   readonly after: string | undefined;
   readonly heartbeatMs: number;
+  /** Events the principal may see; the others are skipped (their cursor still counts). */
+  readonly canRead?: (event: PostgresStoredEvent) => boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function streamSubscription(
     const cursor = decodeGlobalCursor(event.cursor);
     if (compareGlobalCursors(cursor, last) <= 0) return;
     last = cursor;
+    if (options.canRead?.(event) === false) return;
     write({ kind: 'event', cursor: event.cursor, event: toWireEvent(event) }, event.cursor);
   };
 
