@@ -1,5 +1,6 @@
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tooling/chromium.ts';
 
 /**
  * One Vitest project per test tier, chosen by file name:
@@ -51,16 +52,8 @@ export default defineConfig({
             headless: true,
             provider: playwright({
               launchOptions: {
-                executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-                args: [
-                  '--no-sandbox',
-                  '--disable-gpu',
-                  '--disable-quic',
-                  '--no-first-run',
-                  '--disable-background-networking',
-                  '--disable-component-update',
-                  '--disable-sync',
-                ],
+                executablePath: CHROMIUM_PATH,
+                args: [...CHROMIUM_ARGS],
               },
             }),
             instances: [{ browser: 'chromium' }],
@@ -69,10 +62,13 @@ export default defineConfig({
       },
       {
         // Node-side tests that bundle a worker and run it in workerd; see tooling/workerd/.
+        // The sync worker talks to real Postgres through the Neon driver, so this tier gets the
+        // same throwaway Postgres + WebSocket proxy as the pg tier (tooling/postgres/).
         test: {
           name: 'workerd',
           include: inTier('workerd'),
           environment: 'node',
+          globalSetup: ['tooling/postgres/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -25,26 +25,18 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { type BrowserContext, chromium } from 'playwright';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium.ts';
 import type { AnyBenchmarkResult } from './harness.ts';
 
 const HARNESS = join(import.meta.dirname, 'harness.ts');
 const HOST = 'strata-bench.localhost';
 
 /** Launch arguments that work as root in a container; plus the host mapping described above. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  `--host-resolver-rules=MAP ${HOST} 127.0.0.1`,
-];
+const BENCH_CHROMIUM_ARGS = [...CHROMIUM_ARGS, `--host-resolver-rules=MAP ${HOST} 127.0.0.1`];
 
 /** `$CHROMIUM_PATH` or /usr/bin/chromium, if it exists. */
 export function findChromium(): string | undefined {
-  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const path = CHROMIUM_PATH;
   return existsSync(path) ? path : undefined;
 }
 
@@ -146,7 +138,7 @@ export async function runBrowserBenchFile(
     context = await chromium.launchPersistentContext(profile, {
       executablePath,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: BENCH_CHROMIUM_ARGS,
     });
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (message) => {

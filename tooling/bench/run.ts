@@ -11,6 +11,7 @@
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { CHROMIUM_PATH } from '../chromium.ts';
 import { findChromium, runBrowserBenchFile } from './chromium.ts';
 import { type AnyBenchmark, DEFAULT_RUNS, formatAnyResult, runAnyBenchmark } from './harness.ts';
 
@@ -60,7 +61,7 @@ for (const file of files) {
     const chromiumPath = findChromium();
     if (chromiumPath === undefined) {
       console.log(
-        `  SKIPPED: no Chromium at ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'} (apt-get install -y chromium, or set CHROMIUM_PATH)\n`,
+        `  SKIPPED: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)\n`,
       );
       continue;
     }

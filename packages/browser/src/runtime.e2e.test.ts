@@ -1,5 +1,6 @@
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../tooling/chromium.ts';
 import { INDEX_HTML, SCRIPT_PATH, serveTestApp, type TestAppServer } from './e2e/serve-test-app.ts';
 import type {
   CommandOutcome,
@@ -21,17 +22,9 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   [browser, server] = await Promise.all([
     chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: CHROMIUM_PATH,
       headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: [...CHROMIUM_ARGS],
     }),
     serveTestApp(),
   ]);
