@@ -1,31 +1,24 @@
 import type { PullResponse, StoredEvent } from '@strata/core';
 
-/** The stored event as the protocol's schema defines it (no store-internal fields). */
-export function toWireEvent(event: StoredEvent): PullResponse['events'][number] {
-  const {
-    id,
-    type,
-    schemaVersion,
-    aggregateType,
-    aggregateId,
-    version,
-    occurredAt,
-    data,
-    metadata,
-    position,
-    recordedAt,
-  } = event;
+type WireEvent = PullResponse['events'][number];
+
+/**
+ * The stored event as the protocol's (strict) schema defines it: store-internal fields such as
+ * the tenant and the cursor stay on the server.
+ */
+export function toWireEvent(event: StoredEvent): WireEvent {
   return {
-    id,
-    type,
-    schemaVersion,
-    aggregateType,
-    aggregateId,
-    version,
-    occurredAt,
-    data: data as PullResponse['events'][number]['data'],
-    metadata: metadata as PullResponse['events'][number]['metadata'],
-    position,
-    recordedAt,
+    id: event.id,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    aggregateType: event.aggregateType,
+    aggregateId: event.aggregateId,
+    version: event.version,
+    occurredAt: event.occurredAt,
+    // Stored data and metadata were validated as JSON when they were pushed.
+    data: event.data as WireEvent['data'],
+    metadata: event.metadata as WireEvent['metadata'],
+    position: event.position,
+    recordedAt: event.recordedAt,
   };
 }
