@@ -1,0 +1,226 @@
+/**
+ * The sync server on Node (`@hono/node-server`). The one place in edge-server's runtime code that
+ * imports Node built-ins; the app itself (`createSyncApp`) stays runtime-neutral.
+ */
+import type { Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { type HttpBindings, serve } from '@hono/node-server';
+import { neonConfig } from '@neondatabase/serverless';
+import { WebSocket } from 'ws';
+import type { SyncApp } from '../app/create-sync-app.ts';
+import { migrate } from '../migrations/migrations.ts';
+import { type EnvRecord, envValue, parsePort } from '../runtimes/env.ts';
+import {
+  createServerApp,
+  DEFAULT_DATA_DIR,
+  DEFAULT_PORT,
+  defaultHostname,
+  localUrl,
+  openServerDatabase,
+  type ServerAppOptions,
+  type ServerDatabaseOptions,
+  serverOptionsFromEnv,
+} from '../runtimes/server-app.ts';
+
+/** Options of `startNodeServer`; each falls back to the environment, then to a default. */
+export interface NodeServerOptions extends ServerAppOptions {
+  /** Defaults to `PORT`, else 8787. 0 picks a free port (see `NodeServer.port`). */
+  readonly port?: number;
+  /** Defaults to `HOST`, else 0.0.0.0 with JWT auth and 127.0.0.1 without. */
+  readonly hostname?: string;
+  /** Where settings are read from. Defaults to `process.env`. */
+  readonly env?: EnvRecord;
+  /** Shut down gracefully on SIGINT/SIGTERM, then exit. Defaults to true. */
+  readonly handleSignals?: boolean;
+  /** How long requests in flight may take to finish at shutdown. Defaults to 10 s. */
+  readonly shutdownGraceMs?: number;
+}
+
+/** A listening server. */
+export interface NodeServer {
+  /** e.g. `http://127.0.0.1:8787`: where this machine reaches the server. */
+  readonly url: string;
+  readonly port: number;
+  readonly hostname: string;
+  readonly app: SyncApp;
+  /** Migration versions applied at startup. */
+  readonly migrated: readonly number[];
+  /**
+   * Graceful stop: no new connections, open subscriptions ended (clients reconnect elsewhere),
+   * requests in flight given `shutdownGraceMs`, then the subscription reader and the database
+   * closed. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the sync server on Node: PGlite persisted to `.data/strata` (under the working
+ * directory) unless `DATABASE_URL` names a Postgres server, reached through the Neon driver over
+ * WebSockets (`ws`). Applies missing migrations, authenticates with JWT when `JWT_SECRET` is set
+ * (else one tenant, `default`, with a warning), prints its URL and stops gracefully on
+ * SIGINT/SIGTERM.
+ *
+ * @example
+ * const server = await startNodeServer({ port: 8787, aggregates: [Todo] });
+ * console.log(server.url);
+ */
+export async function startNodeServer(options: NodeServerOptions = {}): Promise<NodeServer> {
+  const {
+    port: portOption,
+    hostname: hostnameOption,
+    env = process.env,
+    handleSignals = true,
+    shutdownGraceMs = 10_000,
+    ...appOptions
+  } = options;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const fromEnv = serverOptionsFromEnv(env);
+  configureNodeWebSocket();
+  const settings: ServerAppOptions = {
+    ...fromEnv,
+    ...appOptions,
+    databaseUrl: options.databaseUrl ?? fromEnv.databaseUrl,
+    dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir),
+    jwtSecret: options.jwtSecret ?? fromEnv.jwtSecret,
+    log,
+  };
+  const authenticated = settings.authenticate !== undefined || settings.jwtSecret !== undefined;
+  const port = portOption ?? parsePort(envValue(env, 'PORT'), DEFAULT_PORT);
+  const hostname = hostnameOption ?? defaultHostname(env, authenticated);
+
+  const serverApp = await createServerApp(settings);
+  const { app } = serverApp;
+
+  // Requests in flight are given time to finish at shutdown; Server-Sent Events responses never
+  // end on their own, so they are ended then (clients reconnect with Last-Event-ID).
+  const inFlight = new Set<ServerResponse>();
+  const streams = new Set<ServerResponse>();
+  let drained: (() => void) | undefined;
+  const fetch = async (request: Request, bindings: HttpBindings) => {
+    const { outgoing } = bindings;
+    inFlight.add(outgoing);
+    outgoing.once('close', () => {
+      inFlight.delete(outgoing);
+      streams.delete(outgoing);
+      if (inFlight.size === 0) drained?.();
+    });
+    const response = await app.fetch(request, bindings);
+    if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      streams.add(outgoing);
+    }
+    return response;
+  };
+
+  let server: Server;
+  let address: AddressInfo;
+  try {
+    [server, address] = await listen(fetch, port, hostname);
+  } catch (error) {
+    await serverApp.close().catch(() => undefined);
+    throw error;
+  }
+  const url = localUrl(hostname, address.port);
+  log(`[strata] sync server listening on ${url} (${serverApp.database.description})`);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      removeSignalHandlers();
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      for (const stream of streams) stream.destroy();
+      // Then wait for the other requests (at most the grace period), and close every connection:
+      // keep-alive ones, and ones that sent no request yet.
+      await new Promise<void>((done) => {
+        const timer = setTimeout(done, shutdownGraceMs);
+        drained = () => {
+          clearTimeout(timer);
+          done();
+        };
+        if (inFlight.size === 0) drained();
+      });
+      server.closeAllConnections();
+      await closed;
+      await serverApp.close();
+      log('[strata] sync server stopped');
+    })();
+    return closing;
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing !== undefined) {
+      log(`[strata] ${signal} again: exiting now`);
+      process.exit(1);
+    }
+    log(`[strata] ${signal}: shutting down`);
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('[strata] shutdown failed', error);
+        process.exit(1);
+      },
+    );
+  };
+  const removeSignalHandlers = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  if (handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  return { url, port: address.port, hostname, app, migrated: serverApp.migrated, close };
+}
+
+/**
+ * Applies missing migrations to `DATABASE_URL`, else to the PGlite folder, and closes the
+ * database. Returns the versions applied.
+ */
+export async function migrateNodeDatabase(
+  options: ServerDatabaseOptions & { readonly env?: EnvRecord; log?: (line: string) => void } = {},
+): Promise<number[]> {
+  const fromEnv = serverOptionsFromEnv(options.env ?? process.env);
+  const log = options.log ?? ((line: string) => console.log(line));
+  configureNodeWebSocket();
+  const database = await openServerDatabase({
+    ...options,
+    databaseUrl: options.databaseUrl ?? fromEnv.databaseUrl,
+    dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir),
+  });
+  try {
+    const applied = await migrate(database.database);
+    log(
+      applied.length === 0
+        ? `[strata] ${database.description}: schema is up to date`
+        : `[strata] ${database.description}: applied migrations ${applied.join(', ')}`,
+    );
+    return applied;
+  } finally {
+    await database.close();
+  }
+}
+
+/** An absolute folder (relative ones are under the working directory); `memory://` as it is. */
+function resolveDataDir(dataDir: string = DEFAULT_DATA_DIR): string {
+  return dataDir.includes('://') ? dataDir : resolve(dataDir);
+}
+
+/** Node 20 has no global WebSocket: the Neon driver gets `ws` (unless one was configured). */
+function configureNodeWebSocket(): void {
+  neonConfig.webSocketConstructor ??= WebSocket;
+}
+
+function listen(
+  fetch: (request: Request, bindings: HttpBindings) => Promise<Response>,
+  port: number,
+  hostname: string,
+): Promise<[Server, AddressInfo]> {
+  return new Promise((resolveListen, reject) => {
+    const server = serve(
+      { fetch: (request, bindings) => fetch(request, bindings as HttpBindings), port, hostname },
+      (info) => resolveListen([server as Server, info]),
+    );
+    server.once('error', reject);
+  });
+}

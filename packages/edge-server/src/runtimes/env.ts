@@ -1,0 +1,85 @@
+/**
+ * Reading a deployment's settings from environment variables, shared by every entry point (Node,
+ * Bun, Deno, Workers). Runtime-neutral: no Node built-ins, no `process`; callers pass their env.
+ */
+import { neonConfig } from '@neondatabase/serverless';
+import { type Authenticate, jwtAuthentication, singleTenant } from '../app/auth.ts';
+
+/** Environment variables as a plain record (`process.env`, `Bun.env`, `Deno.env.toObject()`, a Workers `env`). */
+export type EnvRecord = Readonly<Record<string, string | undefined>>;
+
+/** The tenant every request gets when no `JWT_SECRET` is configured. */
+export const SINGLE_TENANT = 'default';
+
+/**
+ * A set, non-blank string variable, trimmed; else undefined. `env` may be any object (a Workers
+ * `env` also holds non-string bindings).
+ */
+export function envValue(env: object, name: string): string | undefined {
+  const value = (env as Record<string, unknown>)[name];
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  return value.trim();
+}
+
+/** `CORS_ORIGINS=https://a.example,https://b.example` as a list (empty when unset). */
+export function parseList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** `false`, `0`, `no` and `off` are false; anything else set is true; unset is `fallback`. */
+export function parseFlag(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value.trim() === '') return fallback;
+  return !['false', '0', 'no', 'off'].includes(value.trim().toLowerCase());
+}
+
+/** A TCP port number (0 asks the OS for a free one); throws on anything else. */
+export function parsePort(value: string | number | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`Not a TCP port: ${String(value)}`);
+  }
+  return port;
+}
+
+/**
+ * JWT (HS256) bearer authentication when a secret is given; otherwise every request is one
+ * principal of the tenant `default`, and `warn` is told so (local development only).
+ */
+export function authenticationFor(
+  jwtSecret: string | undefined,
+  warn: (message: string) => void,
+): Authenticate {
+  if (jwtSecret !== undefined && jwtSecret !== '') return jwtAuthentication({ secret: jwtSecret });
+  warn(
+    `[strata] JWT_SECRET is not set: every request is accepted as tenant "${SINGLE_TENANT}". ` +
+      'Local development only; set JWT_SECRET before exposing this server.',
+  );
+  return singleTenant(SINGLE_TENANT);
+}
+
+/**
+ * Points the Neon driver at a plain-WebSocket proxy in front of a Postgres server, instead of
+ * Neon's own TLS endpoint: local Postgres, tests, a self-hosted proxy. `proxy` is
+ * `host:port` (the path defaults to `/v1`) or `host:port/path`; a `ws://` prefix is allowed.
+ * The driver then connects to `ws://<proxy>?address=<db host>:<db port>` with no TLS inside.
+ *
+ * Global to the module instance, like `neonConfig` itself: call it once at startup.
+ *
+ * @example
+ * useNeonWsProxy('127.0.0.1:5488'); // NEON_WS_PROXY=127.0.0.1:5488
+ */
+export function useNeonWsProxy(proxy: string): void {
+  const trimmed = proxy.trim().replace(/^ws:\/\//, '');
+  if (!/^[^/\s?]+:\d+(\/[^\s?]*)?$/.test(trimmed)) {
+    throw new Error(`NEON_WS_PROXY must look like host:port or host:port/path, not "${proxy}"`);
+  }
+  const base = trimmed.includes('/') ? trimmed : `${trimmed}/v1`;
+  neonConfig.wsProxy = (host, port) => `${base}?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
+}

@@ -1,0 +1,109 @@
+/**
+ * The sync server as a Cloudflare Workers module (runs in workerd; see wrangler.toml).
+ *
+ * Bindings: `DATABASE_URL` (secret: a Neon or other Postgres URL), `JWT_SECRET` (secret: HS256 key
+ * of the bearer tokens), optional `CORS_ORIGINS` (comma-separated) and `NEON_WS_PROXY`
+ * (`host:port[/path]` of a plain-WebSocket proxy in front of Postgres, for local runs and tests).
+ *
+ * Connections: a Workers request cannot use I/O objects (WebSockets) opened by another request, so,
+ * as Neon prescribes for Workers, every request gets its own `Pool`, ended once its response is
+ * done (`ctx.waitUntil`, so it does not delay the response). A subscription (`GET /v1/subscribe`)
+ * keeps its Pool until the client goes away; it cannot hold LISTEN across requests, so it polls.
+ * No `nodejs_compat` flag is needed: the Neon driver, hono and strata use web APIs only.
+ */
+import { Pool } from '@neondatabase/serverless';
+import type { ExecutionContext } from 'hono';
+import { jwtAuthentication } from '../app/auth.ts';
+import { createSyncApp, type SyncAppOptions } from '../app/create-sync-app.ts';
+import { problemResponse } from '../app/problem-response.ts';
+import { neonDatabase } from '../postgres/neon-database.ts';
+import { envValue, parseList, useNeonWsProxy } from './env.ts';
+
+/** The Worker's bindings (`[vars]` and secrets). */
+export interface SyncWorkerEnv {
+  readonly DATABASE_URL?: string;
+  readonly JWT_SECRET?: string;
+  readonly CORS_ORIGINS?: string;
+  readonly NEON_WS_PROXY?: string;
+}
+
+/**
+ * Options of `createSyncWorker`: `createSyncApp`'s, fixed at build time, but the database and
+ * authentication (from the bindings) and LISTEN (impossible across requests: subscriptions poll).
+ * `corsOrigins` defaults to the `CORS_ORIGINS` binding.
+ */
+export type SyncWorkerOptions = Omit<SyncAppOptions, 'database' | 'authenticate' | 'listen'>;
+
+/** A Workers module handler. */
+export interface SyncWorker {
+  fetch(request: Request, env: SyncWorkerEnv, ctx: ExecutionContext): Promise<Response>;
+}
+
+/**
+ * A Workers handler serving the sync app on a request-scoped Neon `Pool`.
+ *
+ * @example
+ * // src/worker.ts of an app, with its aggregates:
+ * export default createSyncWorker({ aggregates: [Todo] });
+ */
+export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
+  const report =
+    options.onError ?? ((error: unknown) => console.error('[strata] request failed', error));
+  let proxy: string | undefined;
+  return {
+    async fetch(request, env, ctx) {
+      const databaseUrl = envValue(env, 'DATABASE_URL');
+      const secret = envValue(env, 'JWT_SECRET');
+      if (databaseUrl === undefined || secret === undefined) {
+        const missing = databaseUrl === undefined ? 'DATABASE_URL' : 'JWT_SECRET';
+        return problemResponse(
+          new Error(`The Worker has no ${missing} binding (wrangler secret put ${missing})`),
+          new URL(request.url).pathname,
+          report,
+        );
+      }
+      const wsProxy = envValue(env, 'NEON_WS_PROXY');
+      if (wsProxy !== undefined && wsProxy !== proxy) {
+        useNeonWsProxy(wsProxy); // neonConfig is per isolate; bindings are the same for all requests
+        proxy = wsProxy;
+      }
+
+      const pool = new Pool({ connectionString: databaseUrl });
+      pool.on('error', report);
+      const corsOrigins = options.corsOrigins ?? parseList(envValue(env, 'CORS_ORIGINS'));
+      const app = createSyncApp({
+        onError: report,
+        ...options,
+        corsOrigins,
+        database: neonDatabase(pool),
+        authenticate: jwtAuthentication({ secret }),
+      });
+      const release = () =>
+        app
+          .close()
+          .catch(report)
+          .finally(() => pool.end())
+          .catch(report);
+
+      let response: Response;
+      try {
+        response = await app.fetch(request, env, ctx);
+      } catch (error) {
+        ctx.waitUntil(release());
+        throw error;
+      }
+      if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+        // The subscription keeps reading from the pool. workerd does not cancel the response
+        // stream when the client leaves; with the `enable_request_signal` compatibility flag it
+        // aborts `request.signal`, and the pool is ended then.
+        request.signal.addEventListener('abort', () => ctx.waitUntil(release()), { once: true });
+        return response;
+      }
+      ctx.waitUntil(release());
+      return response;
+    },
+  };
+}
+
+/** The generic server: any well-formed event is accepted (no aggregates registered). */
+export default createSyncWorker();
