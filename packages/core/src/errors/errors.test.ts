@@ -9,6 +9,7 @@ import {
   InvalidCursorError,
   isStrataError,
   NoEventsError,
+  NotFoundError,
   PayloadTooLargeError,
   StorageFailedError,
   UnauthorizedError,
@@ -36,6 +37,7 @@ const FACTORIES: [name: string, code: ErrorCode, make: (o?: StrataErrorOptions) 
     ['UnknownEventTypeError', 'UNKNOWN_EVENT_TYPE', (o) => new UnknownEventTypeError('T', 2, o)],
     ['UnknownCommandError', 'UNKNOWN_COMMAND', (o) => new UnknownCommandError('Todo', 'x', o)],
     ['AggregateNotFoundError', 'AGGREGATE_NOT_FOUND', (o) => new AggregateNotFoundError(ref, o)],
+    ['NotFoundError', 'NOT_FOUND', (o) => new NotFoundError(undefined, o)],
     ['NoEventsError', 'NO_EVENTS', (o) => new NoEventsError(undefined, o)],
     [
       'DuplicateEventIdError',

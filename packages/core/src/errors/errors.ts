@@ -122,6 +122,13 @@ export class AggregateNotFoundError extends StrataError<'AGGREGATE_NOT_FOUND'> {
   }
 }
 
+/** No such resource (e.g. an unknown HTTP route). */
+export class NotFoundError extends StrataError<'NOT_FOUND'> {
+  constructor(message = 'Not found', options?: StrataErrorOptions) {
+    super('NOT_FOUND', message, options);
+  }
+}
+
 /** An append carried no events: there is nothing to store and no version to move to. */
 export class NoEventsError extends StrataError<'NO_EVENTS'> {
   constructor(message = 'An append needs at least one event', options?: StrataErrorOptions) {
@@ -250,6 +257,7 @@ export interface ErrorsByCode {
   UNKNOWN_EVENT_TYPE: UnknownEventTypeError;
   UNKNOWN_COMMAND: UnknownCommandError;
   AGGREGATE_NOT_FOUND: AggregateNotFoundError;
+  NOT_FOUND: NotFoundError;
   NO_EVENTS: NoEventsError;
   DUPLICATE_EVENT_ID: DuplicateEventIdError;
   INVALID_CURSOR: InvalidCursorError;

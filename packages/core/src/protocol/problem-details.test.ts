@@ -8,6 +8,7 @@ import {
   InvalidCursorError,
   isStrataError,
   NoEventsError,
+  NotFoundError,
   PayloadTooLargeError,
   StorageFailedError,
   UnauthorizedError,
@@ -94,6 +95,7 @@ const CASES: Case[] = [
     status: 404,
     details: { ...ref },
   },
+  { name: 'NotFoundError', error: new NotFoundError(), status: 404, details: {} },
   { name: 'NoEventsError', error: new NoEventsError(), status: 400, details: {} },
   {
     name: 'DuplicateEventIdError',

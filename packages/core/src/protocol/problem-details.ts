@@ -7,6 +7,7 @@ import {
   InternalError,
   InvalidCursorError,
   NoEventsError,
+  NotFoundError,
   PayloadTooLargeError,
   StorageFailedError,
   type StorageFailureReason,
@@ -35,6 +36,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   UNKNOWN_EVENT_TYPE: 400,
   UNKNOWN_COMMAND: 400,
   AGGREGATE_NOT_FOUND: 404,
+  NOT_FOUND: 404,
   NO_EVENTS: 400,
   DUPLICATE_EVENT_ID: 409,
   INVALID_CURSOR: 400,
@@ -123,6 +125,8 @@ export function fromProblemDetails(body: unknown): StrataError {
       return new UnknownCommandError(text('aggregateType'), text('command'));
     case 'AGGREGATE_NOT_FOUND':
       return new AggregateNotFoundError(stream);
+    case 'NOT_FOUND':
+      return new NotFoundError(message);
     case 'NO_EVENTS':
       return new NoEventsError(message);
     case 'DUPLICATE_EVENT_ID':

@@ -75,6 +75,33 @@ describe('sync app: push and pull', () => {
     expect((await app.request('/healthz')).status).toBe(200);
   });
 
+  it('answers unknown routes with a 404 problem', async () => {
+    const response = await app.request('/v2/nothing');
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe(PROBLEM_JSON);
+    expect(await response.json()).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+  });
+
+  it('allows configured CORS origins only', async () => {
+    const withCors = createSyncApp({
+      database: pgliteDatabase(pglite),
+      authenticate: jwtAuthentication({ secret: SECRET }),
+      corsOrigins: ['https://app.example'],
+    });
+    const preflight = (origin: string) =>
+      withCors.request('/v1/push', {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+    expect(
+      (await preflight('https://app.example')).headers.get('access-control-allow-origin'),
+    ).toBe('https://app.example');
+    expect(
+      (await preflight('https://evil.example')).headers.get('access-control-allow-origin'),
+    ).toBeNull();
+    await withCors.close();
+  });
+
   it('stores pushed commits and serves them in order from pull, paged by cursor', async () => {
     const a = await client();
     const events = [

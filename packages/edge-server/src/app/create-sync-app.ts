@@ -1,5 +1,6 @@
 import {
   type AnyAggregateDefinition,
+  NotFoundError,
   PayloadTooLargeError,
   PullQuerySchema,
   type PullResponse,
@@ -90,10 +91,7 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
   const app = new Hono<Env>();
   app.onError((error, c) => problemResponse(error, new URL(c.req.url).pathname, report));
   app.notFound((c) =>
-    problemResponse(
-      new ValidationFailedError(`No route ${c.req.method} ${new URL(c.req.url).pathname}`, []),
-      undefined,
-    ),
+    problemResponse(new NotFoundError(`No route ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     app.use('*', cors({ origin: [...options.corsOrigins], exposeHeaders: ['content-type'] }));
