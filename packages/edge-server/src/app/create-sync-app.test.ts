@@ -1,8 +1,16 @@
 import { PGlite } from '@electric-sql/pglite';
-import { newKsuid, PROBLEM_JSON, PullResponseSchema, PushResponseSchema } from '@strata/core';
+import {
+  defineAggregate,
+  defineEvent,
+  newKsuid,
+  PROBLEM_JSON,
+  PullResponseSchema,
+  PushResponseSchema,
+} from '@strata/core';
 import { Todo } from '@strata/example-todo';
 import { sign } from 'hono/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { migrate } from '../migrations/migrations.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { jwtAuthentication } from './auth.ts';
@@ -389,5 +397,64 @@ describe('sync app: authorization per aggregate', () => {
     expect(pulled.events.map((event) => event.aggregateId)).toEqual(['open-1']);
     expect(pulled.hasMore).toBe(false);
     await guarded.close();
+  });
+});
+
+describe('sync app: folding pushed events through evolve', () => {
+  it('rejects a commit the aggregate cannot apply to its stored history, when asked to', async () => {
+    const Moved = defineEvent('Moved', z.object({ to: z.number() }));
+    const Piece = defineAggregate({
+      type: 'Piece',
+      events: [Moved],
+      initialState: () => ({ at: 0 }),
+      evolve: (state, event) => {
+        if (event.data.to < state.at)
+          throw new Error(`cannot move back from ${state.at} to ${event.data.to}`);
+        return { at: event.data.to };
+      },
+    });
+    const strict = createSyncApp({
+      database: pgliteDatabase(pglite),
+      authenticate: jwtAuthentication({ secret: SECRET }),
+      aggregates: [Piece],
+      foldThroughEvolve: true,
+    });
+    const token = await sign({ sub: 'user-3', tenant: `tenant-${tenants++}` }, SECRET);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const moved = (version: number, to: number) => ({
+      id: newKsuid(),
+      type: 'Moved',
+      schemaVersion: 1,
+      aggregateType: 'Piece',
+      aggregateId: 'p1',
+      version,
+      occurredAt: '2026-11-22T10:00:00.000Z',
+      data: { to },
+      metadata: {},
+    });
+    const send = async (...commits: { commitId: string; events: unknown[] }[]) =>
+      PushResponseSchema.parse(
+        await (
+          await strict.request('/v1/push', {
+            method: 'POST',
+            headers,
+            body: JSON.stringify(push(...commits)),
+          })
+        ).json(),
+      ).results;
+
+    expect((await send({ commitId: 'forward', events: [moved(1, 5)] }))[0]?.status).toBe(
+      'accepted',
+    );
+    const [backwards] = await send({ commitId: 'backwards', events: [moved(2, 3)] });
+    expect(backwards).toMatchObject({
+      status: 'rejected',
+      code: 'VALIDATION_FAILED',
+      currentVersion: 1,
+    });
+    expect((await send({ commitId: 'forward-again', events: [moved(2, 9)] }))[0]?.status).toBe(
+      'accepted',
+    );
+    await strict.close();
   });
 });

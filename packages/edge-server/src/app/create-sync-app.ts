@@ -39,6 +39,11 @@ export interface SyncAppOptions {
    * absent, any well-formed event is accepted.
    */
   readonly aggregates?: readonly AnyAggregateDefinition[];
+  /**
+   * Also fold each pushed commit onto the aggregate's stored history with the shared `evolve`
+   * and reject commits it throws on. Costs a load per commit. Defaults to false.
+   */
+  readonly foldThroughEvolve?: boolean;
   /** Per-aggregate read and write rules inside a tenant. Defaults to allowing everything. */
   readonly authorize?: Authorize;
   /** Size limits; each defaults as `DEFAULT_LIMITS` says. */
@@ -124,7 +129,11 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       const principal = c.get('principal');
       const canWrite = (stream: StreamRef) =>
         options.authorize?.canWrite?.(principal, stream) ?? true;
-      const response = await applyPush(storeFor(principal), push, aggregates, canWrite);
+      const response = await applyPush(storeFor(principal), push, {
+        ...(aggregates === undefined ? {} : { aggregates }),
+        foldThroughEvolve: options.foldThroughEvolve ?? false,
+        canWrite,
+      });
       feed.wake(); // this instance's subscribers need not wait for the notification
       return c.json(response);
     },

@@ -1,18 +1,31 @@
 import {
   type AnyAggregateDefinition,
   type EventEnvelope,
+  type EventStore,
   ForbiddenError,
   isStrataError,
+  loadAggregate,
   NO_STREAM,
   type PushRequest,
   type PushResponse,
   type StreamRef,
   streamKey,
   UnknownEventTypeError,
+  ValidationFailedError,
 } from '@strata/core';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
 
 type CommitResult = PushResponse['results'][number];
+
+/** How a push is checked before its commits are stored. */
+export interface PushOptions {
+  /** Registered aggregates by type: their events are decoded with the shared definitions. */
+  readonly aggregates?: ReadonlyMap<string, AnyAggregateDefinition>;
+  /** Also fold each commit onto the aggregate's stored history with `evolve`; a throw rejects it. */
+  readonly foldThroughEvolve?: boolean;
+  /** Whether the principal may write this aggregate (`FORBIDDEN` otherwise). */
+  readonly canWrite?: (stream: StreamRef) => boolean | Promise<boolean>;
+}
 
 /**
  * Applies a push: each commit atomically, in order. An event at version v is accepted only if the
@@ -23,9 +36,9 @@ type CommitResult = PushResponse['results'][number];
 export async function applyPush(
   store: PostgresEventStore,
   push: PushRequest,
-  aggregates: ReadonlyMap<string, AnyAggregateDefinition> | undefined,
-  canWrite: (stream: StreamRef) => boolean | Promise<boolean> = () => true,
+  options: PushOptions = {},
 ): Promise<PushResponse> {
+  const { aggregates, canWrite = () => true } = options;
   const rejectedVersion = new Map<string, number>();
   const results: CommitResult[] = [];
   for (const commit of push.commits) {
@@ -53,6 +66,10 @@ export async function applyPush(
         );
       }
       validateCommit(commit.events, aggregates);
+      const aggregate = aggregates?.get(stream.aggregateType);
+      if (options.foldThroughEvolve === true && aggregate !== undefined) {
+        await foldOntoHistory(store, aggregate, commit.events);
+      }
       const result = await store.append(
         stream,
         commit.events.map(({ id, type, schemaVersion, occurredAt, data, metadata }) => ({
@@ -104,5 +121,32 @@ function validateCommit(
       throw new UnknownEventTypeError(`${event.aggregateType}/${event.type}`, event.schemaVersion);
     }
     aggregate.events.decode(event);
+  }
+}
+
+/**
+ * Applies the commit's events to the aggregate's stored state with the shared `evolve`, so events
+ * the aggregate cannot apply are refused before they are stored (`VALIDATION_FAILED`).
+ */
+async function foldOntoHistory(
+  store: PostgresEventStore,
+  aggregate: AnyAggregateDefinition,
+  events: readonly EventEnvelope[],
+): Promise<void> {
+  const first = events[0] as EventEnvelope;
+  const loaded = await loadAggregate(store as EventStore<never>, aggregate, first.aggregateId);
+  // Not on top of the stored history: the append itself will answer with a version conflict.
+  if (loaded.version !== first.version - 1) return;
+  try {
+    events.reduce(
+      (state, event) => aggregate.evolve(state, aggregate.events.decode(event)),
+      loaded.state,
+    );
+  } catch (error) {
+    if (isStrataError(error)) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ValidationFailedError(`The aggregate cannot apply these events: ${reason}`, [], {
+      cause: error,
+    });
   }
 }
