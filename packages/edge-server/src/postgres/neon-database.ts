@@ -16,6 +16,8 @@ export function neonDatabase(pool: Pool): SqlDatabase {
     },
     async transaction(work) {
       const client = await pool.connect();
+      // A connection whose ROLLBACK failed is in an unknown state: release it as broken.
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await work({
@@ -26,10 +28,12 @@ export function neonDatabase(pool: Pool): SqlDatabase {
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
         throw error;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
   };
