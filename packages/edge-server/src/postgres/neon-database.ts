@@ -29,7 +29,8 @@ export function neonDatabase(pool: Pool): SqlDatabase {
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+          broken =
+            rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
         });
         throw error;
       } finally {
