@@ -9,6 +9,9 @@ import type { SqlDatabase } from './sql-database.ts';
  * const db = neonDatabase(new Pool({ connectionString: env.DATABASE_URL }));
  */
 export function neonDatabase(pool: Pool): SqlDatabase {
+  // An idle pooled connection that dies (restart, idle timeout, admin termination) is dropped by
+  // the pool; without a listener its 'error' event would crash the process.
+  if (pool.listenerCount('error') === 0) pool.on('error', () => undefined);
   return {
     query: async (text, params = []) => {
       const result = await pool.query(text, [...params]);
