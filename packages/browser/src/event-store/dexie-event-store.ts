@@ -1,8 +1,9 @@
 import {
   type AppendOptions,
   type AppendResult,
+  decodePositionCursor,
   type EventStore,
-  InvalidCursorError,
+  encodePositionCursor,
   type NewEvent,
   planAppend,
   type ReadAllOptions,
@@ -149,7 +150,7 @@ export function createDexieEventStore(
   }
 
   async function readAll(readOptions: ReadAllOptions = {}): Promise<ReadAllResult> {
-    const after = decodeCursor(readOptions.after);
+    const after = decodePositionCursor(readOptions.after);
     const limit = readOptions.limit ?? DEFAULT_PAGE;
     return withStorageErrors(async () => {
       // One extra row tells whether more are waiting without a second query.
@@ -162,7 +163,7 @@ export function createDexieEventStore(
       const last = page[page.length - 1];
       return {
         events: page.map(toStoredEvent),
-        cursor: String(last?.position ?? after),
+        cursor: encodePositionCursor(last?.position ?? after),
         hasMore: rows.length > limit,
       };
     });
@@ -209,11 +210,4 @@ export function createDexieEventStore(
 export function toStoredEvent(row: EventRow): StoredEvent {
   const { pending: _pending, serverPosition: _serverPosition, ...event } = row;
   return event;
-}
-
-// The Dexie cursor is the last local position read, in decimal; opaque to callers.
-function decodeCursor(cursor: string | undefined): number {
-  if (cursor === undefined || cursor === '') return 0;
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(cursor)) throw new InvalidCursorError(cursor);
-  return Number(cursor);
 }

@@ -1,4 +1,4 @@
-import { InvalidCursorError, ValidationFailedError } from '../errors/errors.ts';
+import { ValidationFailedError } from '../errors/errors.ts';
 import type { NewEvent, StoredEvent } from '../events/event.ts';
 import type { Snapshot } from '../snapshots/snapshot.ts';
 import { planAppend } from './append-plan.ts';
@@ -10,6 +10,7 @@ import type {
   ReadAllResult,
   ReadStreamOptions,
 } from './event-store.ts';
+import { decodePositionCursor, encodePositionCursor } from './position-cursor.ts';
 import { type StreamRef, streamKey } from './stream-ref.ts';
 
 /** Staged writes to the in-memory store's read models, committed with the append. */
@@ -133,13 +134,16 @@ export function createInMemoryEventStore(
   }
 
   async function readAll(readOptions: ReadAllOptions = {}): Promise<ReadAllResult> {
-    const afterPosition = decodeCursor(readOptions.after);
+    const afterPosition = decodePositionCursor(readOptions.after);
     const limit = readOptions.limit ?? DEFAULT_PAGE;
     const events = log.slice(afterPosition, afterPosition + limit);
     const last = events[events.length - 1];
     return {
       events,
-      cursor: last === undefined ? encodeCursor(afterPosition) : encodeCursor(last.position),
+      cursor:
+        last === undefined
+          ? encodePositionCursor(afterPosition)
+          : encodePositionCursor(last.position),
       hasMore: afterPosition + events.length < log.length,
     };
   }
@@ -214,17 +218,6 @@ function stagedTransaction(
       };
     },
   };
-}
-
-// The in-memory cursor is the last position read, in decimal; opaque to callers.
-function encodeCursor(position: number): string {
-  return String(position);
-}
-
-function decodeCursor(cursor: string | undefined): number {
-  if (cursor === undefined || cursor === '') return 0;
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(cursor)) throw new InvalidCursorError(cursor);
-  return Number(cursor);
 }
 
 function deepFreeze<T>(value: T): T {
