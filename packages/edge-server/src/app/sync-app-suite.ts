@@ -4,12 +4,14 @@ import {
   newKsuid,
   PROBLEM_JSON,
   PullResponseSchema,
+  type PushResponse,
   PushResponseSchema,
 } from '@strata/core';
 import { Todo } from '@strata/example-todo';
 import { sign } from 'hono/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { todoEvent } from '../fixtures/sync-client.ts';
 import { migrate } from '../migrations/migrations.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { jwtAuthentication } from './auth.ts';
@@ -68,22 +70,9 @@ export function describeSyncApp(label: string, open: () => Promise<SuiteDatabase
     };
   }
 
-  const todoEvent = (
-    aggregateId: string,
-    version: number,
-    type = 'TodoAdded',
-    data: unknown = { title: 't' },
-  ) => ({
-    id: newKsuid(),
-    type,
-    schemaVersion: type === 'TodoAdded' ? 2 : 1,
-    aggregateType: 'Todo',
-    aggregateId,
-    version,
-    occurredAt: '2026-11-22T10:00:00.000Z',
-    data,
-    metadata: { commandId: `cmd-${aggregateId}-${version}` },
-  });
+  /** Each commit's id, status and rejection code, for one-line assertions. */
+  const outcomes = (results: PushResponse['results']) =>
+    results.map((result) => [result.commitId, result.status, 'code' in result ? result.code : '']);
   const push = (...commits: { commitId: string; events: unknown[] }[]) => ({
     clientId: 'client-a',
     commits,
@@ -211,13 +200,7 @@ export function describeSyncApp(label: string, open: () => Promise<SuiteDatabase
           )
         ).json(),
       );
-      expect(
-        results.map((result) => [
-          result.commitId,
-          result.status,
-          'code' in result ? result.code : '',
-        ]),
-      ).toEqual([
+      expect(outcomes(results)).toEqual([
         ['unknown-type', 'rejected', 'UNKNOWN_EVENT_TYPE'],
         ['bad-data', 'rejected', 'VALIDATION_FAILED'],
         ['fine', 'accepted', ''],
@@ -394,13 +377,7 @@ export function describeSyncApp(label: string, open: () => Promise<SuiteDatabase
         ),
       });
       const { results } = PushResponseSchema.parse(await response.json());
-      expect(
-        results.map((result) => [
-          result.commitId,
-          result.status,
-          'code' in result ? result.code : '',
-        ]),
-      ).toEqual([
+      expect(outcomes(results)).toEqual([
         ['locked', 'rejected', 'FORBIDDEN'],
         ['hidden', 'accepted', ''],
         ['open', 'accepted', ''],
