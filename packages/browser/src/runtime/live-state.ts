@@ -44,6 +44,7 @@ export function liveAggregateState<TAggregate extends AnyAggregateDefinition>(
       const { next, error } =
         typeof observer === 'function' ? { next: observer, error: undefined } : observer;
       let run = 0;
+      let closed = false;
       const subscription = tip.subscribe({
         next: (tip: StoredEvent | undefined) => {
           const current = ++run;
@@ -62,7 +63,6 @@ export function liveAggregateState<TAggregate extends AnyAggregateDefinition>(
         },
         error: (reason: unknown) => error?.(reason),
       });
-      let closed = false;
       return {
         unsubscribe() {
           closed = true;
