@@ -13,5 +13,4 @@ export * from './postgres/postgres-event-store.ts';
 export * from './postgres/sql-database.ts';
 export * from './subscriptions/event-feed.ts';
 export * from './subscriptions/listen-source.ts';
-export * from './subscriptions/sse-reader.ts';
 export * from './subscriptions/subscription-stream.ts';

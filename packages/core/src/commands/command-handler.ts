@@ -1,14 +1,12 @@
 import type {
   AnyAggregateDefinition,
-  CommandContext,
   CommandInput,
   CommandMetadata,
   CommandName,
   EventOf,
   StateOf,
 } from '../aggregates/aggregate-definition.ts';
-import { isStrataError, UnknownCommandError } from '../errors/errors.ts';
-import { parseOrThrow } from '../errors/validation-issues.ts';
+import { isStrataError } from '../errors/errors.ts';
 import type { EventStore } from '../event-store/event-store.ts';
 import {
   assertExpectedVersion,
@@ -20,6 +18,7 @@ import type { EventEnvelope, EventMetadata, NewEvent, StoredEvent } from '../eve
 import { newKsuid } from '../ids/ksuid.ts';
 import type { Snapshot } from '../snapshots/snapshot.ts';
 import { type LoadedAggregate, loadAggregate } from './load-aggregate.ts';
+import { prepareCommand } from './prepare-command.ts';
 import type { InlineProjection } from './projections.ts';
 import { type AsyncReactor, receives, type SyncReactor } from './reactors.ts';
 
@@ -158,15 +157,7 @@ export function createCommandHandler<TTransaction>(
     input: unknown,
     executeOptions: ExecuteOptions = {},
   ): Promise<ExecuteResult<TAggregate>> {
-    const command = Object.hasOwn(aggregate.commands, commandName)
-      ? aggregate.commands[commandName]
-      : undefined;
-    if (command === undefined) throw new UnknownCommandError(aggregate.type, commandName);
-    const parsedInput = parseOrThrow(
-      command.input,
-      input,
-      `input for ${aggregate.type}.${commandName}`,
-    );
+    const prepared = prepareCommand(aggregate, commandName, input);
     const metadata = commandMetadata(executeOptions.metadata);
     const stream: StreamRef = { aggregateType: aggregate.type, aggregateId };
     let retriesLeft = executeOptions.conflictRetries ?? conflictRetries;
@@ -177,32 +168,17 @@ export function createCommandHandler<TTransaction>(
       if (expectedVersion !== undefined)
         assertExpectedVersion(stream, expectedVersion, loaded.version);
       const now = clock();
-      const context: CommandContext = { aggregateId, version: loaded.version, now, metadata };
-      const drafts = command.decide(loaded.state, parsedInput, context);
-      if (drafts.length === 0) return { events: [], state: loaded.state, version: loaded.version };
-
-      const envelopes = drafts.map(
-        (draft: { type: string; data: unknown; metadata?: EventMetadata }, index: number) => {
-          const definition = aggregate.events.get(draft.type);
-          const envelope: EventEnvelope = {
-            id: newId(),
-            type: draft.type,
-            schemaVersion: definition.schemaVersion,
-            aggregateType: aggregate.type,
-            aggregateId,
-            version: loaded.version + 1 + index,
-            occurredAt: now.toISOString(),
-            data: definition.parse(draft.data),
-            metadata: { ...metadata, ...draft.metadata },
-          };
-          return envelope;
-        },
-      );
-      // Folding before the append means an event `evolve` cannot apply is never stored.
-      const state = envelopes.reduce(
-        (current: unknown, event: EventEnvelope) => aggregate.evolve(current, event as never),
-        loaded.state,
-      );
+      const { events: envelopes, state } = prepared.decide({
+        aggregateId,
+        state: loaded.state,
+        version: loaded.version,
+        now,
+        metadata,
+        newId,
+      });
+      if (envelopes.length === 0) {
+        return { events: [], state: loaded.state, version: loaded.version };
+      }
 
       try {
         const snapshot = dueSnapshot(aggregate, stream, loaded, envelopes.length, state, now);
@@ -227,7 +203,7 @@ export function createCommandHandler<TTransaction>(
         scheduleAsyncReactors(result.events);
         return {
           events: result.events as ExecuteResult<TAggregate>['events'],
-          state,
+          state: state as StateOf<TAggregate>,
           version: result.version,
         };
       } catch (error) {

@@ -13,6 +13,7 @@ import {
   PayloadTooLargeError,
   StorageFailedError,
   UnauthorizedError,
+  UnavailableError,
   UnknownCommandError,
   UnknownEventTypeError,
   ValidationFailedError,
@@ -54,6 +55,7 @@ const FACTORIES: [name: string, code: ErrorCode, make: (o?: StrataErrorOptions) 
     ['ForbiddenError', 'FORBIDDEN', (o) => new ForbiddenError(undefined, o)],
     ['PayloadTooLargeError', 'PAYLOAD_TOO_LARGE', (o) => new PayloadTooLargeError('big', 10, o)],
     ['StorageFailedError', 'STORAGE_FAILED', (o) => new StorageFailedError('down', o)],
+    ['UnavailableError', 'UNAVAILABLE', (o) => new UnavailableError(undefined, o)],
     ['InternalError', 'INTERNAL', (o) => new InternalError(undefined, o)],
   ];
 

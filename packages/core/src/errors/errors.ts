@@ -243,6 +243,16 @@ export class StorageFailedError extends StrataError<'STORAGE_FAILED'> {
   }
 }
 
+/**
+ * The server could not be reached or answered that it cannot serve now (network down, 502-504):
+ * worth retrying later, unlike the other codes.
+ */
+export class UnavailableError extends StrataError<'UNAVAILABLE'> {
+  constructor(message = 'The server is unavailable', options?: StrataErrorOptions) {
+    super('UNAVAILABLE', message, options);
+  }
+}
+
 /** A bug or an unexpected failure; the message is safe to show, the cause holds the detail. */
 export class InternalError extends StrataError<'INTERNAL'> {
   constructor(message = 'Internal error', options?: StrataErrorOptions) {
@@ -266,6 +276,7 @@ export interface ErrorsByCode {
   FORBIDDEN: ForbiddenError;
   PAYLOAD_TOO_LARGE: PayloadTooLargeError;
   STORAGE_FAILED: StorageFailedError;
+  UNAVAILABLE: UnavailableError;
   INTERNAL: InternalError;
 }
 

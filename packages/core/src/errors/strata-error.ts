@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'PAYLOAD_TOO_LARGE',
   'STORAGE_FAILED',
+  'UNAVAILABLE',
   'INTERNAL',
 ] as const;
 

@@ -12,6 +12,7 @@ import {
   PayloadTooLargeError,
   StorageFailedError,
   UnauthorizedError,
+  UnavailableError,
   UnknownCommandError,
   UnknownEventTypeError,
   ValidationFailedError,
@@ -134,6 +135,7 @@ const CASES: Case[] = [
     status: 503,
     details: { reason: 'QUOTA_EXCEEDED' },
   },
+  { name: 'UnavailableError', error: new UnavailableError(), status: 503, details: {} },
   { name: 'InternalError', error: new InternalError(), status: 500, details: {} },
 ];
 

@@ -12,6 +12,7 @@ import {
   StorageFailedError,
   type StorageFailureReason,
   UnauthorizedError,
+  UnavailableError,
   UnknownCommandError,
   UnknownEventTypeError,
   ValidationFailedError,
@@ -45,6 +46,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   FORBIDDEN: 403,
   PAYLOAD_TOO_LARGE: 413,
   STORAGE_FAILED: 503,
+  UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -145,6 +147,8 @@ export function fromProblemDetails(body: unknown): StrataError {
       return new StorageFailedError(message, {
         reason: (text('reason') || 'UNKNOWN') as StorageFailureReason,
       });
+    case 'UNAVAILABLE':
+      return new UnavailableError(message);
     case 'INTERNAL':
       return new InternalError(message);
     default:

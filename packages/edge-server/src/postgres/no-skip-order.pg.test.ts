@@ -1,4 +1,10 @@
-import { ANY, newKsuid, type StoredEvent, SubscriptionMessageSchema } from '@strata/core';
+import {
+  ANY,
+  newKsuid,
+  readServerSentEvents,
+  type StoredEvent,
+  SubscriptionMessageSchema,
+} from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   createTestDatabase,
@@ -9,7 +15,6 @@ import { singleTenant } from '../app/auth.ts';
 import { createSyncApp } from '../app/create-sync-app.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { neonListen } from '../subscriptions/listen-source.ts';
-import { readServerSentEvents } from '../subscriptions/sse-reader.ts';
 import { neonDatabase } from './neon-database.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
 

@@ -1,12 +1,16 @@
 import { PGlite } from '@electric-sql/pglite';
-import { newKsuid, type SubscriptionMessage, SubscriptionMessageSchema } from '@strata/core';
+import {
+  newKsuid,
+  readServerSentEvents,
+  type SubscriptionMessage,
+  SubscriptionMessageSchema,
+} from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { singleTenant } from '../app/auth.ts';
 import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { pgliteListen } from './listen-source.ts';
-import { readServerSentEvents } from './sse-reader.ts';
 
 let pglite: PGlite;
 let app: SyncApp;

@@ -1,4 +1,9 @@
-import { newKsuid, type SubscriptionMessage, SubscriptionMessageSchema } from '@strata/core';
+import {
+  newKsuid,
+  readServerSentEvents,
+  type SubscriptionMessage,
+  SubscriptionMessageSchema,
+} from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
@@ -10,7 +15,6 @@ import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
 import { neonListen } from './listen-source.ts';
-import { readServerSentEvents } from './sse-reader.ts';
 
 // Three server instances on one Postgres, each with its own pool, reader and LISTEN connection.
 // Polling is set to a minute: only NOTIFY can carry an event to the other instances in time.

@@ -5,8 +5,9 @@ export interface SseMessage {
 }
 
 /**
- * Parses an SSE response body into messages (comments and `retry` skipped). For tests and
- * server-side clients; browsers use `EventSource`.
+ * Parses an SSE response body into messages (comments and `retry` skipped). The browser sync
+ * client reads `/v1/subscribe` with it: a fetch stream can carry an `Authorization` header, an
+ * `EventSource` cannot. Tests and server-side clients use it too.
  */
 export async function* readServerSentEvents(
   body: ReadableStream<Uint8Array>,

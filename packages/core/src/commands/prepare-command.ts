@@ -1,0 +1,90 @@
+import type {
+  AnyAggregateDefinition,
+  CommandContext,
+  CommandMetadata,
+} from '../aggregates/aggregate-definition.ts';
+import { UnknownCommandError } from '../errors/errors.ts';
+import { parseOrThrow } from '../errors/validation-issues.ts';
+import type { EventEnvelope, EventMetadata } from '../events/event.ts';
+
+/** What a command decided on one state: its events (versions after the state's) and the new state. */
+export interface Decision {
+  /** Empty when the command changes nothing. */
+  readonly events: readonly EventEnvelope[];
+  readonly state: unknown;
+}
+
+/** Where a command is decided: the aggregate's state, and what `decide` may know besides it. */
+export interface DecideOn {
+  readonly aggregateId: string;
+  readonly state: unknown;
+  readonly version: number;
+  readonly now: Date;
+  readonly metadata: CommandMetadata;
+  readonly newId: () => string;
+}
+
+/** A command whose name and input were checked, ready to be decided on any state. */
+export interface PreparedCommand {
+  /**
+   * Runs `decide`, turns the drafts into envelopes (data parsed by the event's schema) and folds
+   * them with `evolve`, so an event the aggregate cannot apply is never produced. Throws what
+   * `decide` or `evolve` threw.
+   */
+  decide(on: DecideOn): Decision;
+}
+
+/**
+ * Looks the command up and validates its input once; the command handler decides it again on each
+ * conflict retry, and the browser's sync client on the rebased state after a conflict.
+ * Throws `UNKNOWN_COMMAND` or `VALIDATION_FAILED`.
+ *
+ * @example
+ * const add = prepareCommand(Todo, 'add', { title: 'Milk' });
+ * const { events, state } = add.decide({ aggregateId: 't1', state: Todo.initialState(), version: 0, now, metadata, newId });
+ */
+export function prepareCommand(
+  aggregate: AnyAggregateDefinition,
+  commandName: string,
+  input: unknown,
+): PreparedCommand {
+  const command = Object.hasOwn(aggregate.commands, commandName)
+    ? aggregate.commands[commandName]
+    : undefined;
+  if (command === undefined) throw new UnknownCommandError(aggregate.type, commandName);
+  const parsedInput = parseOrThrow(
+    command.input,
+    input,
+    `input for ${aggregate.type}.${commandName}`,
+  );
+  return {
+    decide({ aggregateId, state, version, now, metadata, newId }) {
+      const context: CommandContext = { aggregateId, version, now, metadata };
+      const drafts = command.decide(state, parsedInput, context);
+      const events = drafts.map(
+        (draft: { type: string; data: unknown; metadata?: EventMetadata }, index: number) => {
+          const definition = aggregate.events.get(draft.type);
+          const envelope: EventEnvelope = {
+            id: newId(),
+            type: draft.type,
+            schemaVersion: definition.schemaVersion,
+            aggregateType: aggregate.type,
+            aggregateId,
+            version: version + 1 + index,
+            occurredAt: now.toISOString(),
+            data: definition.parse(draft.data),
+            metadata: { ...metadata, ...draft.metadata },
+          };
+          return envelope;
+        },
+      );
+      return {
+        events,
+        state: events.reduce(
+          (current: unknown, event: EventEnvelope) => aggregate.evolve(current, event as never),
+          state,
+        ),
+      };
+    },
+  };
+}
