@@ -10,7 +10,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tooling/chromium.ts';
  * - `x.workerd.test.ts`  workerd: Cloudflare's runtime through miniflare
  * - `x.e2e.test.ts`      chromium-e2e: Node drives several pages of real Chromium (playwright)
  */
-const sources = ['packages/*/src/**', 'demo/src/**'];
+const sources = ['packages/*/src/**', 'demo/src/**', 'tooling/**'];
 const tiers = ['pg', 'browser', 'workerd', 'e2e'] as const;
 const inTier = (tier: string) => sources.map((dir) => `${dir}/*.${tier}.test.ts`);
 
