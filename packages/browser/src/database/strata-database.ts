@@ -54,6 +54,14 @@ const STRATA_SCHEMAS: readonly Record<string, string>[] = [
     rejected: '++seq, commandId',
     syncState: '&key',
   },
+  {
+    // v2 (sync): the outbox is found by event id when the server confirms events.
+    events: '++position, &id, &[aggregateType+aggregateId+version], pending',
+    snapshots: '&[aggregateType+aggregateId]',
+    commands: '++seq, &commandId, [aggregateType+aggregateId], *eventIds',
+    rejected: '++seq, commandId',
+    syncState: '&key',
+  },
 ];
 
 /** Room left for app schema versions under each strata schema version. */

@@ -41,7 +41,8 @@ const DEFAULT_PAGE = 1000;
 // IndexedDB orders arrays after numbers and strings, and a prefix before its extensions, so
 // [type, id] .. [type, id, []] spans exactly one stream's [type, id, version] keys.
 const AFTER_ALL: readonly never[] = [];
-const streamRange = (stream: StreamRef, fromVersion?: number) =>
+/** The key range of one stream's events on the `[aggregateType+aggregateId+version]` index. */
+export const streamRange = (stream: StreamRef, fromVersion?: number) =>
   [
     fromVersion === undefined
       ? [stream.aggregateType, stream.aggregateId]

@@ -57,6 +57,11 @@ export interface Strata extends Pick<CommandHandler, 'execute' | 'load' | 'whenI
   readonly store: DexieEventStore;
   /** This device's id, made once and kept in IndexedDB; written into every event's metadata. */
   readonly clientId: string;
+  /** The inline projections this runtime keeps, and the names of the tables they write. */
+  readonly projections: readonly InlineProjection<StrataTransaction>[];
+  readonly tables: readonly string[];
+  /** The runtime's time source (`options.clock`, or the system clock). */
+  readonly clock: () => Date;
   /** An aggregate's events (decoded, typed), from a version, up to a limit. */
   history<TAggregate extends AnyAggregateDefinition>(
     aggregate: TAggregate,
@@ -150,6 +155,9 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     db,
     store,
     clientId,
+    projections,
+    tables,
+    clock: options.clock ?? (() => new Date()),
     execute: ((aggregate, aggregateId, ...rest) =>
       oneAtATime(streamKey({ aggregateType: aggregate.type, aggregateId }), () =>
         handler.execute(aggregate, aggregateId, ...rest),

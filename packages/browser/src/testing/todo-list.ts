@@ -34,4 +34,8 @@ export const todoList = defineInlineProjection({
         return;
     }
   },
+  // One row per todo: what a todo's events made is its row.
+  async forget(stream, tx: StrataTransaction) {
+    await tx.table<TodoRow, string>('todos').delete(stream.aggregateId);
+  },
 });

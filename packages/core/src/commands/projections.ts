@@ -1,4 +1,5 @@
 import type { AnyAggregateDefinition, EventOf } from '../aggregates/aggregate-definition.ts';
+import type { StreamRef } from '../event-store/stream-ref.ts';
 import type { StoredEvent } from '../events/event.ts';
 
 /**
@@ -9,6 +10,12 @@ export interface InlineProjection<TTransaction> {
   readonly name: string;
   readonly aggregate?: AnyAggregateDefinition;
   apply(event: StoredEvent, transaction: TTransaction): void | Promise<void>;
+  /**
+   * Removes what this projection derived from one aggregate's events. The browser's sync client
+   * calls it when a rebase rewrites an aggregate's pending events, then replays that aggregate's
+   * events through `apply`. Without it, a rebase rebuilds the projection tables from the log.
+   */
+  forget?(stream: StreamRef, transaction: TTransaction): void | Promise<void>;
 }
 
 /** Configuration of `defineInlineProjection`. */
@@ -16,6 +23,12 @@ export interface InlineProjectionConfig<TAggregate extends AnyAggregateDefinitio
   readonly name: string;
   readonly aggregate: TAggregate;
   apply(event: EventOf<TAggregate> & StoredEvent, transaction: TTransaction): void | Promise<void>;
+  /**
+   * Optional: removes what this projection derived from one aggregate's events. The browser's sync client
+   * calls it when a rebase rewrites an aggregate's pending events, then replays that aggregate's
+   * events through `apply`. Without it, a rebase rebuilds the projection tables from the log.
+   */
+  forget?(stream: StreamRef, transaction: TTransaction): void | Promise<void>;
 }
 
 /**

@@ -1,0 +1,102 @@
+import { type StreamRef, streamKey } from '@strata/core';
+import { withStorageErrors } from '../database/storage-errors.ts';
+import type { EventRow, RejectedCommandRow } from '../database/strata-database.ts';
+import type { StrataTransaction } from '../event-store/strata-transaction.ts';
+import { applyProjections } from '../runtime/apply-projections.ts';
+import { dropConfirmedCommands } from './outbox.ts';
+import { rebaseAggregate, toConfirmedRow } from './rebase.ts';
+import { reproject } from './reproject.ts';
+import type { SyncContext, UpstreamEvent } from './sync-context.ts';
+
+/** The sync state key of the upstream cursor. */
+export const CURSOR_KEY = 'cursor';
+/** The sync state key of the time of the last successful exchange with the server. */
+export const LAST_SYNCED_AT_KEY = 'lastSyncedAt';
+
+/** What applying a batch of upstream events did. */
+export interface UpstreamResult {
+  /** Events stored for the first time. */
+  readonly imported: number;
+  /** Local pending events the server now has. */
+  readonly confirmed: number;
+  /** Aggregates whose pending commands were re-run on top of foreign events. */
+  readonly rebased: readonly StreamRef[];
+  readonly rejected: readonly RejectedCommandRow[];
+}
+
+/**
+ * Applies a batch of the server's events and advances the cursor, all in ONE transaction: a
+ * crash leaves either the old cursor and none of the batch, or both. Each event is one of:
+ * already stored (skipped: deliveries repeat); one of our pending events (confirmed, with its
+ * server position); or new. New events of an aggregate with pending events mean someone else
+ * wrote first: that aggregate is rebased. Others are stored and projected.
+ */
+export async function applyUpstream(
+  context: SyncContext,
+  events: readonly UpstreamEvent[],
+  cursor: string,
+): Promise<UpstreamResult> {
+  const { db } = context.strata;
+  return withStorageErrors(() =>
+    db.transaction('rw', db.tables, async (dexie) => {
+      const transaction: StrataTransaction = { dexie, table: (name) => db.table(name) };
+      const known = new Map(
+        (
+          await db.events
+            .where('id')
+            .anyOf(events.map((event) => event.id))
+            .toArray()
+        ).map((row) => [row.id, row]),
+      );
+      const confirmed: string[] = [];
+      const fresh = new Map<string, UpstreamEvent[]>();
+      for (const event of events) {
+        const local = known.get(event.id);
+        if (local === undefined) {
+          const key = streamKey(event);
+          fresh.set(key, [...(fresh.get(key) ?? []), event]);
+        } else if (local.pending === 1) {
+          await db.events.update(local.position, { pending: 0, serverPosition: event.position });
+          confirmed.push(event.id);
+        }
+      }
+      await dropConfirmedCommands(db, confirmed);
+
+      // Every pending event belongs to an outbox row, so the outbox tells which aggregates
+      // have pending events without scanning the log.
+      const streams = [...fresh.values()].map(([first]) => first as UpstreamEvent);
+      const withPending = new Set(
+        (
+          await db.commands
+            .where('[aggregateType+aggregateId]')
+            .anyOf(streams.map((s) => [s.aggregateType, s.aggregateId]))
+            .toArray()
+        ).map(streamKey),
+      );
+      const plain = events.filter(
+        (event) => fresh.has(streamKey(event)) && !withPending.has(streamKey(event)),
+      );
+      await db.events.bulkAdd(plain.map(toConfirmedRow) as EventRow[]);
+      await applyProjections(context.strata.projections, plain, transaction);
+
+      const rebased: StreamRef[] = [];
+      const rejected: RejectedCommandRow[] = [];
+      for (const [key, list] of fresh) {
+        if (!withPending.has(key)) continue;
+        const first = list[0] as UpstreamEvent;
+        const stream = { aggregateType: first.aggregateType, aggregateId: first.aggregateId };
+        const outcome = await rebaseAggregate(context, stream, list);
+        rebased.push(stream);
+        rejected.push(...outcome.rejected);
+      }
+      await reproject(context, rebased, transaction);
+
+      await db.syncState.bulkPut([
+        { key: CURSOR_KEY, value: cursor },
+        { key: LAST_SYNCED_AT_KEY, value: context.clock().toISOString() },
+      ]);
+      const imported = [...fresh.values()].reduce((sum, list) => sum + list.length, 0);
+      return { imported, confirmed: confirmed.length, rebased, rejected };
+    }),
+  );
+}

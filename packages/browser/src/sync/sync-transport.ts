@@ -1,0 +1,168 @@
+import {
+  fromProblemDetails,
+  InternalError,
+  isStrataError,
+  type PullResponse,
+  PullResponseSchema,
+  type PushRequest,
+  type PushResponse,
+  PushResponseSchema,
+  readServerSentEvents,
+  type SubscriptionMessage,
+  SubscriptionMessageSchema,
+  UnauthorizedError,
+  UnavailableError,
+} from '@strata/core';
+
+/** What the transport needs of a zod schema (the browser package does not depend on zod). */
+interface Schema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: unknown };
+}
+
+/** How the sync client reaches the server. */
+export interface SyncTransportOptions {
+  /** The sync API's base URL, e.g. `https://api.example.com/` (its `/v1/...` routes). */
+  readonly url: string | URL;
+  /** Defaults to the global `fetch`. */
+  readonly fetch?: typeof fetch;
+  /** The bearer token for each request; undefined for none. Called before every request. */
+  readonly token?: () => string | undefined | Promise<string | undefined>;
+  /**
+   * Called when the server answers 401; the request is retried once after it resolves (e.g. it
+   * refreshed the token `token` returns).
+   */
+  readonly onUnauthorized?: () => void | Promise<void>;
+}
+
+/** The sync protocol's three calls, with every response validated and every failure typed. */
+export interface SyncTransport {
+  push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse>;
+  pull(after: string | undefined, limit: number, signal?: AbortSignal): Promise<PullResponse>;
+  /** `GET /v1/subscribe`: its messages until the stream ends or `signal` aborts. */
+  subscribe(after: string | undefined, signal: AbortSignal): AsyncIterable<SubscriptionMessage>;
+}
+
+/** Statuses that mean "not now" rather than "not this request". */
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+
+/**
+ * The sync client's HTTP side. Network failures and gateway errors are `UNAVAILABLE` (retry
+ * later); `application/problem+json` answers become the typed strata error they carry.
+ *
+ * @example
+ * const transport = createSyncTransport({ url: 'https://api.example.com/', token: () => jwt });
+ * const page = await transport.pull(undefined, 1000);
+ */
+export function createSyncTransport(options: SyncTransportOptions): SyncTransport {
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const base = new URL(options.url);
+
+  async function request(path: string, init: RequestInit): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      const token = await options.token?.();
+      const headers = new Headers(init.headers);
+      if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
+      let response: Response;
+      try {
+        response = await fetchImpl(new URL(path, base), { ...init, headers });
+      } catch (error) {
+        if (init.signal?.aborted === true) throw error;
+        throw new UnavailableError(`The sync server could not be reached: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+      if (response.ok) return response;
+      if (response.status === 401 && attempt === 1 && options.onUnauthorized !== undefined) {
+        await response.body?.cancel();
+        await options.onUnauthorized();
+        continue;
+      }
+      throw await errorOf(response);
+    }
+  }
+
+  async function json<T>(response: Response, schema: Schema<T>, what: string): Promise<T> {
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (error) {
+      throw new UnavailableError(`The ${what} response was cut off: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      throw new InternalError(`The server answered ${what} with an unexpected body`, {
+        cause: parsed.error,
+      });
+    }
+    return parsed.data;
+  }
+
+  return {
+    async push(body, signal) {
+      const response = await request('v1/push', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        ...(signal === undefined ? {} : { signal }),
+      });
+      return json(response, PushResponseSchema, 'push');
+    },
+    async pull(after, limit, signal) {
+      const query = new URLSearchParams({ limit: String(limit) });
+      if (after !== undefined) query.set('after', after);
+      const response = await request(`v1/pull?${query}`, {
+        ...(signal === undefined ? {} : { signal }),
+      });
+      return json(response, PullResponseSchema, 'pull');
+    },
+    async *subscribe(after, signal) {
+      const response = await request('v1/subscribe', {
+        headers: after === undefined ? {} : { 'last-event-id': after },
+        signal,
+      });
+      if (response.body === null) throw new UnavailableError('The subscription has no body');
+      try {
+        for await (const message of readServerSentEvents(response.body)) {
+          const parsed = SubscriptionMessageSchema.safeParse(safeJsonParse(message.data));
+          if (!parsed.success) {
+            throw new InternalError('The server sent an unexpected subscription message', {
+              cause: parsed.error,
+            });
+          }
+          yield parsed.data;
+        }
+      } catch (error) {
+        if (signal.aborted || isStrataError(error)) throw error;
+        throw new UnavailableError(`The subscription was cut: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+    },
+  };
+}
+
+async function errorOf(response: Response): Promise<Error> {
+  const text = await response.text().catch(() => '');
+  const body = safeJsonParse(text);
+  const isProblem = body !== undefined && typeof (body as { code?: unknown }).code === 'string';
+  if (isProblem) return fromProblemDetails(body);
+  if (response.status === 401) return new UnauthorizedError();
+  if (UNAVAILABLE_STATUSES.has(response.status)) {
+    return new UnavailableError(`The sync server answered ${response.status}`);
+  }
+  return new InternalError(`The sync server answered ${response.status}`, { cause: text });
+}
+
+function safeJsonParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

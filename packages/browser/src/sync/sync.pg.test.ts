@@ -1,0 +1,125 @@
+import 'fake-indexeddb/auto';
+import { newKsuid } from '@strata/core';
+import { Todo } from '@strata/example-todo';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  eventually,
+  startTestClient,
+  startTestServer,
+  type TestClient,
+  type TestServer,
+} from './fixtures/sync-harness.ts';
+
+let server: TestServer;
+const clients: TestClient[] = [];
+const client = async (
+  ...args: Parameters<typeof startTestClient> extends [string, ...infer R] ? R : never
+) => {
+  const started = await startTestClient(server.url, ...args);
+  clients.push(started);
+  return started;
+};
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await server.stop();
+});
+
+/** Every client holds exactly the server's events, all confirmed, and the same todos. */
+async function expectConverged(...devices: TestClient[]) {
+  const upstream = await server.events();
+  for (const device of devices) {
+    const local = await device.strata.db.events.toArray();
+    expect(local.filter((row) => row.pending === 1)).toEqual([]);
+    expect(new Set(local.map((row) => `${row.id}@${row.aggregateId}/${row.version}`))).toEqual(
+      new Set(upstream.map((event) => `${event.id}@${event.aggregateId}/${event.version}`)),
+    );
+    expect(await device.strata.pendingCommands()).toEqual([]);
+  }
+  const [first, ...others] = devices;
+  for (const other of others) {
+    expect(await other.todos()).toEqual(await first?.todos());
+    expect(await other.todoRows()).toEqual(await first?.todoRows());
+  }
+}
+
+describe('sync between clients through the edge server', () => {
+  it('pushes offline work, confirms it with server positions, and delivers it to other clients', async () => {
+    const alice = await client('alice');
+    const bob = await client('bob');
+    alice.network.setOnline(false);
+    const ids = [newKsuid(), newKsuid()];
+    await alice.strata.execute(Todo, ids[0] as string, 'add', { title: 'Milk' });
+    await alice.strata.execute(Todo, ids[1] as string, 'add', { title: 'Bread' });
+    await alice.strata.execute(Todo, ids[0] as string, 'complete', {});
+    expect(await alice.strata.pendingCommands()).toHaveLength(3);
+
+    alice.network.setOnline(true);
+    alice.sync.syncNow();
+    await eventually(() => expectConverged(alice, bob));
+    const confirmed = await alice.strata.db.events.toArray();
+    expect(confirmed.every((row) => typeof row.serverPosition === 'number')).toBe(true);
+    expect((await bob.todoRows()).get(ids[0] as string)).toMatchObject({ status: 'completed' });
+  });
+
+  it('rebases on a conflict: pending commands re-run on the server state, or are rejected with a reason', async () => {
+    const alice = await client('alice');
+    const bob = await client('bob');
+    const id = newKsuid();
+    await alice.strata.execute(Todo, id, 'add', { title: 'Shared' });
+    await eventually(() => expectConverged(alice, bob));
+
+    alice.network.setOnline(false);
+    bob.network.setOnline(false);
+    // Alice renames then completes; Bob removes first. Bob's remove lands, so Alice's commands
+    // no longer validate and must come back as rejections, not vanish.
+    await alice.strata.execute(Todo, id, 'rename', { title: 'Shared, renamed' });
+    await alice.strata.execute(Todo, id, 'complete', {});
+    await bob.strata.execute(Todo, id, 'remove', {});
+    bob.network.setOnline(true);
+    bob.sync.syncNow();
+    await eventually(async () => expect(await bob.strata.pendingCommands()).toEqual([]));
+    alice.network.setOnline(true);
+    alice.sync.syncNow();
+
+    await eventually(() => expectConverged(alice, bob));
+    expect((await alice.todos()).get(id)?.status).toBe('removed');
+    expect(alice.rejected.map((row) => [row.command, row.code])).toEqual([
+      ['rename', 'DOMAIN_RULE_VIOLATED'],
+      ['complete', 'DOMAIN_RULE_VIOLATED'],
+    ]);
+    expect((await alice.strata.db.rejected.toArray()).map((row) => row.command)).toEqual([
+      'rename',
+      'complete',
+    ]);
+  });
+
+  it('re-runs commands that still validate after a conflict on top of the other client’s events', async () => {
+    const alice = await client('alice');
+    const bob = await client('bob');
+    const id = newKsuid();
+    await alice.strata.execute(Todo, id, 'add', { title: 'Draft' });
+    await eventually(() => expectConverged(alice, bob));
+
+    alice.network.setOnline(false);
+    await alice.strata.execute(Todo, id, 'complete', {});
+    await bob.strata.execute(Todo, id, 'rename', { title: 'Final' });
+    await eventually(async () => expect(await bob.strata.pendingCommands()).toEqual([]));
+    alice.network.setOnline(true);
+    alice.sync.syncNow();
+
+    await eventually(() => expectConverged(alice, bob));
+    expect((await bob.todos()).get(id)).toEqual({ status: 'completed', title: 'Final' });
+    expect(alice.rejected).toEqual([]);
+    const history = await bob.strata.history(Todo, id);
+    expect(history.map((event) => event.type)).toEqual([
+      'TodoAdded',
+      'TodoRenamed',
+      'TodoCompleted',
+    ]);
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * Wakes a sleeping loop early: the sync loops sleep between rounds (backoff, poll interval) and
+ * are woken by new local commands, the browser coming online, or stop.
+ */
+export interface WakeSignal {
+  /** Resolves after `ms`, or earlier when `wake` is called. */
+  sleep(ms: number): Promise<void>;
+  /** Ends the current sleep, or the next one at once if no loop is sleeping. */
+  wake(): void;
+}
+
+export function createWakeSignal(): WakeSignal {
+  let pending = false;
+  let current: (() => void) | undefined;
+  return {
+    sleep(ms) {
+      if (pending) {
+        pending = false;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          current = undefined;
+          resolve();
+        }
+        current = done;
+      });
+    },
+    wake() {
+      if (current === undefined) pending = true;
+      else current();
+    },
+  };
+}
