@@ -73,9 +73,14 @@ export async function applyUpstream(
             .toArray()
         ).map(streamKey),
       );
-      const plain = events.filter(
-        (event) => fresh.has(streamKey(event)) && !withPending.has(streamKey(event)),
+      // In batch order, for the projections; events already stored are not new, even when
+      // their aggregate has new ones in the same batch.
+      const plainIds = new Set(
+        [...fresh]
+          .filter(([key]) => !withPending.has(key))
+          .flatMap(([, list]) => list.map((event) => event.id)),
       );
+      const plain = events.filter((event) => plainIds.has(event.id));
       await db.events.bulkAdd(plain.map(toConfirmedRow) as EventRow[]);
       await applyProjections(context.strata.projections, plain, transaction);
 

@@ -80,9 +80,18 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       });
   }
 
-  async function start(): Promise<void> {
+  // Start and stop are asynchronous (the tail query, LISTEN) while subscribers come and go: a
+  // generation number lets a stop win over a start still in flight, and `joining` counts the
+  // subscribers waiting for a start, so the feed does not stop under them.
+  let generation = 0;
+  let started: Promise<void> | undefined;
+  let joining = 0;
+
+  async function start(current: number): Promise<void> {
     // Live delivery starts at the current end of the order; subscribers catch up on their own.
-    head ??= decodeGlobalCursor(await globalOrderTail(options.database));
+    const tail = decodeGlobalCursor(await globalOrderTail(options.database));
+    if (current !== generation) return;
+    head = tail;
     poll = setInterval(wake, options.pollIntervalMs ?? 1000);
     if (options.listen !== undefined) {
       stopListening = options.listen(wake).catch((error: unknown) => {
@@ -92,26 +101,39 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     }
   }
 
+  /** Stops reading now; only the listening connection is closed asynchronously. */
   async function stop(): Promise<void> {
+    generation++;
+    started = undefined;
     if (poll !== undefined) clearInterval(poll);
     poll = undefined;
-    const unlisten = await stopListening;
-    stopListening = undefined;
-    await unlisten?.();
     head = undefined;
+    const listening = stopListening;
+    stopListening = undefined;
+    const unlisten = await listening;
+    await unlisten?.();
   }
 
   return {
     async subscribe(tenant, listener) {
-      if (subscriberCount() === 0 && poll === undefined) await start();
+      joining++;
+      try {
+        started ??= start(generation).catch((error: unknown) => {
+          started = undefined;
+          throw error;
+        });
+        await started;
+      } finally {
+        joining--;
+      }
       const set = listeners.get(tenant) ?? new Set();
       set.add(listener);
       listeners.set(tenant, set);
       return {
         unsubscribe() {
-          set.delete(listener);
-          if (set.size === 0) listeners.delete(tenant);
-          if (subscriberCount() === 0) void stop();
+          if (!set.delete(listener)) return;
+          if (set.size === 0 && listeners.get(tenant) === set) listeners.delete(tenant);
+          if (subscriberCount() === 0 && joining === 0) void stop();
         },
       };
     },

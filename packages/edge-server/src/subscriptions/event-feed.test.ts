@@ -1,0 +1,70 @@
+import { PGlite } from '@electric-sql/pglite';
+import { NO_STREAM, newKsuid } from '@strata/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../migrations/migrations.ts';
+import { pgliteDatabase } from '../postgres/pglite-database.ts';
+import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
+import { createEventFeed } from './event-feed.ts';
+
+let pglite: PGlite;
+
+beforeAll(async () => {
+  pglite = await PGlite.create();
+  await migrate(pgliteDatabase(pglite));
+}, 60_000);
+
+afterAll(async () => {
+  await pglite?.close();
+});
+
+const append = (aggregateId: string) =>
+  createPostgresEventStore(pgliteDatabase(pglite), { tenant: 't' }).append(
+    { aggregateType: 'Note', aggregateId },
+    [
+      {
+        id: newKsuid(),
+        type: 'Noted',
+        schemaVersion: 1,
+        occurredAt: new Date().toISOString(),
+        data: {},
+        metadata: {},
+      },
+    ],
+    { expectedVersion: NO_STREAM },
+  );
+
+describe('createEventFeed', () => {
+  it('keeps delivering when the last subscriber leaves and another joins while it stops', async () => {
+    const feed = createEventFeed({ database: pgliteDatabase(pglite), pollIntervalMs: 20 });
+    try {
+      const first = await feed.subscribe('t', () => undefined);
+      // The stop this starts is still in flight when the next subscriber joins.
+      first.unsubscribe();
+      first.unsubscribe();
+      const received: string[] = [];
+      const second = await feed.subscribe('t', (event) => received.push(event.aggregateId));
+      await append('after-rejoin');
+      await expect.poll(() => received, { timeout: 5000 }).toEqual(['after-rejoin']);
+      second.unsubscribe();
+    } finally {
+      await feed.close();
+    }
+  });
+
+  it('does not stop under subscribers still joining', async () => {
+    const feed = createEventFeed({ database: pgliteDatabase(pglite), pollIntervalMs: 20 });
+    try {
+      const received: string[] = [];
+      const [early, late] = await Promise.all([
+        feed.subscribe('t', () => undefined),
+        feed.subscribe('t', (event) => received.push(event.aggregateId)),
+      ]);
+      early.unsubscribe();
+      await append('while-late-listens');
+      await expect.poll(() => received, { timeout: 5000 }).toEqual(['while-late-listens']);
+      late.unsubscribe();
+    } finally {
+      await feed.close();
+    }
+  });
+});
