@@ -1,7 +1,7 @@
 /**
- * Serves the e2e test page (`test-app.ts`, bundled once with esbuild for the browser) and its
- * index.html from a static HTTP server on 127.0.0.1 and a free port, for `*.e2e.test.ts` files.
- * Runs in Node.
+ * Serves an e2e test page (`test-app.ts` by default, or another page script such as
+ * `sync-app.ts`, bundled once with esbuild for the browser) and its index.html from a static
+ * HTTP server on 127.0.0.1 and a free port, for `*.e2e.test.ts` files. Runs in Node.
  */
 import { build } from 'esbuild';
 
@@ -28,7 +28,7 @@ interface NodeHttp {
 }
 const nodeHttpSpecifier = 'node:http';
 
-/** The path of the bundled page script. */
+/** The path of the bundled page script (whichever entry was bundled). */
 export const SCRIPT_PATH = '/test-app.js';
 
 /** The page: no favicon request, one module script. */
@@ -49,16 +49,33 @@ export interface TestAppServer {
   readonly origin: string;
   /** The bundled page script. */
   readonly script: string;
-  /** The page's URL for a database (`db`) and other query parameters (`retries`). */
-  url(params: { readonly db: string; readonly retries?: number }): string;
+  /**
+   * The page's URL for a database (`db`) and the page's other query parameters (`retries` for
+   * `test-app.ts`; `server` for `sync-app.ts`). Undefined parameters are left out.
+   */
+  url(params: PageParams): string;
   /** Every request the server answered, as `METHOD /path?query`, in order. */
   readonly requests: readonly string[];
   close(): Promise<void>;
 }
 
-/** Bundles `test-app.ts` for the browser (ES module, one file). */
-export async function bundleTestApp(): Promise<string> {
-  const entry = decodeURIComponent(new URL('./test-app.ts', import.meta.url).pathname);
+/** The query parameters of a test page: `db` always, the rest as the page reads them. */
+export interface PageParams {
+  readonly db: string;
+  readonly [name: string]: string | number | undefined;
+}
+
+/** Which page script to serve. */
+export interface ServeTestAppOptions {
+  /** The page script's file URL. Defaults to `test-app.ts` beside this file. */
+  readonly entry?: URL;
+}
+
+const DEFAULT_ENTRY = new URL('./test-app.ts', import.meta.url);
+
+/** Bundles a page script (`test-app.ts` by default) for the browser (ES module, one file). */
+export async function bundleTestApp(entryUrl: URL = DEFAULT_ENTRY): Promise<string> {
+  const entry = decodeURIComponent(entryUrl.pathname);
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -73,9 +90,9 @@ export async function bundleTestApp(): Promise<string> {
   return output.text;
 }
 
-/** Bundles the page and starts serving it; `close()` stops the server. */
-export async function serveTestApp(): Promise<TestAppServer> {
-  const script = await bundleTestApp();
+/** Bundles the page script and starts serving it; `close()` stops the server. */
+export async function serveTestApp(options: ServeTestAppOptions = {}): Promise<TestAppServer> {
+  const script = await bundleTestApp(options.entry);
   const http = (await import(/* @vite-ignore */ nodeHttpSpecifier)) as NodeHttp;
   const requests: string[] = [];
 
@@ -117,9 +134,11 @@ export async function serveTestApp(): Promise<TestAppServer> {
     origin,
     script,
     requests,
-    url: ({ db, retries }) => {
-      const query = new URLSearchParams({ db });
-      if (retries !== undefined) query.set('retries', String(retries));
+    url: (params) => {
+      const query = new URLSearchParams();
+      for (const [name, value] of Object.entries(params)) {
+        if (value !== undefined) query.set(name, String(value));
+      }
       return `${origin}/?${query}`;
     },
     close: () =>

@@ -1,0 +1,155 @@
+/**
+ * The page that `sync.e2e.test.ts` drives in real Chromium: a strata runtime on the sample Todo
+ * aggregate (with the `todos` projection table) that syncs with an edge server through
+ * `startSync`, exposed on `window.strataSync`. Bundled by `serve-test-app.ts`; runs in the
+ * browser only (no Node APIs).
+ *
+ * The page reads its settings from the query string: `db` (the IndexedDB name) and `server`
+ * (the sync API's base URL), both required.
+ */
+import { isStrataError, newKsuid } from '@strata/core';
+import { Todo, type TodoState } from '@strata/example-todo';
+import type { RejectedCommandRow } from '../database/strata-database.ts';
+import { createStrata } from '../runtime/create-strata.ts';
+import { startSync } from '../sync/start-sync.ts';
+import type { SyncStatus } from '../sync/sync-status.ts';
+import { type TodoRow, todoList, todoTables } from '../testing/todo-list.ts';
+
+export type { TodoRow };
+
+/** The sample domain's commands. */
+export type TodoCommandName = 'add' | 'rename' | 'complete' | 'reopen' | 'remove';
+
+/** What became of a command; never a rejection, so it crosses `page.evaluate` intact. */
+export type SyncCommandOutcome =
+  | { readonly ok: true; readonly commandId: string; readonly version: number }
+  | {
+      readonly ok: false;
+      readonly commandId: string;
+      /** The strata error code, or undefined for an error that is not a strata error. */
+      readonly code: string | undefined;
+      readonly message: string;
+    };
+
+/** A local event as the tests compare it with the server's. */
+export interface LocalEventSummary {
+  readonly id: string;
+  readonly aggregateId: string;
+  readonly version: number;
+  readonly type: string;
+  /** Not yet confirmed by the server. */
+  readonly pending: boolean;
+}
+
+/** What `page.evaluate` can call on `window.strataSync`. */
+export interface StrataSyncApi {
+  readonly dbName: string;
+  readonly clientId: string;
+  execute(
+    id: string,
+    command: TodoCommandName,
+    input: { readonly title?: string },
+  ): Promise<SyncCommandOutcome>;
+  /** The `todos` projection table, by id. */
+  todos(): Promise<TodoRow[]>;
+  /** Every todo replayed from the local log (`loadAll`), by id. */
+  states(): Promise<Record<string, TodoState>>;
+  /** Every event in the local log, in local order. */
+  events(): Promise<LocalEventSummary[]>;
+  /** The latest sync status, or undefined before the first one. */
+  status(): SyncStatus | undefined;
+  /** Commands in the outbox. */
+  pendingCount(): Promise<number>;
+  /** Commands the sync client reported rejected after a conflict (in this page). */
+  rejected(): readonly RejectedCommandRow[];
+  /** Skips the sync client's current wait. */
+  syncNow(): void;
+}
+
+declare global {
+  interface Window {
+    strataSync?: StrataSyncApi;
+    strataSyncError?: string;
+  }
+}
+
+function requiredParam(params: URLSearchParams, name: string): string {
+  const value = params.get(name);
+  if (value === null || value === '')
+    throw new Error(`sync-app: the ?${name}= parameter is required`);
+  return value;
+}
+
+async function start(): Promise<StrataSyncApi> {
+  const params = new URLSearchParams(location.search);
+  const dbName = requiredParam(params, 'db');
+  const server = requiredParam(params, 'server');
+  const strata = await createStrata({
+    name: dbName,
+    tables: todoTables,
+    projections: [todoList],
+  });
+  const rejected: RejectedCommandRow[] = [];
+  const sync = startSync(strata, {
+    url: server,
+    aggregates: [Todo],
+    // Short backoff: a test waits on retries (e.g. a push that raced another device).
+    backoff: { initialDelayMs: 20, maxDelayMs: 500 },
+    onRejected: (rows) => rejected.push(...rows),
+  });
+  let latest: SyncStatus | undefined;
+  // Kept for the page's life: the tests read the latest value synchronously.
+  sync.status.subscribe((status) => {
+    latest = status;
+  });
+
+  return {
+    dbName,
+    clientId: strata.clientId,
+    async execute(id, command, input) {
+      const commandId = newKsuid();
+      try {
+        const result = await strata.execute(Todo, id, command, input as never, {
+          metadata: { commandId },
+        });
+        return { ok: true, commandId, version: result.version };
+      } catch (error) {
+        return {
+          ok: false,
+          commandId,
+          code: isStrataError(error) ? error.code : undefined,
+          message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        };
+      }
+    },
+    todos: () => strata.db.table<TodoRow, string>('todos').orderBy('id').toArray(),
+    async states() {
+      const loaded = await strata.loadAll(Todo);
+      return Object.fromEntries([...loaded].map(([id, { state }]) => [id, state]));
+    },
+    async events() {
+      const rows = await strata.db.events.toArray();
+      return rows.map((row) => ({
+        id: row.id,
+        aggregateId: row.aggregateId,
+        version: row.version,
+        type: row.type,
+        pending: row.pending === 1,
+      }));
+    },
+    status: () => latest,
+    pendingCount: () => strata.db.commands.count(),
+    rejected: () => [...rejected],
+    syncNow: () => sync.syncNow(),
+  };
+}
+
+start().then(
+  (api) => {
+    window.strataSync = api;
+  },
+  (error: unknown) => {
+    window.strataSyncError =
+      error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  },
+);
