@@ -1,8 +1,8 @@
 import 'fake-indexeddb/auto';
-import { isStrataError, newKsuid } from '@strata/core';
-import { Todo, type TodoState } from '@strata/example-todo';
+import { newKsuid } from '@strata/core';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { expectConverged, expectNothingLost } from './fixtures/convergence.ts';
 import {
   eventually,
   startTestClient,
@@ -79,16 +79,6 @@ afterAll(async () => {
   await server.stop();
 });
 
-/** The server's state of each todo, folded from its events. */
-function fold(events: Awaited<ReturnType<TestServer['events']>>): Map<string, TodoState> {
-  const states = new Map<string, TodoState>();
-  for (const event of events) {
-    const state = states.get(event.aggregateId) ?? Todo.initialState();
-    states.set(event.aggregateId, Todo.evolve(state, Todo.events.decode(event)));
-  }
-  return states;
-}
-
 async function run(steps: readonly Step[]) {
   const todoIds = Array.from({ length: TODOS }, () => newKsuid());
   const ours = new Set(todoIds);
@@ -96,7 +86,6 @@ async function run(steps: readonly Step[]) {
   for (let index = 0; index < CLIENTS; index++) {
     clients.push(await startTestClient(server.url, `p${index}`));
   }
-  const accepted = clients.map(() => new Set<string>());
   let titles = 0;
   try {
     for (const current of steps) {
@@ -110,16 +99,8 @@ async function run(steps: readonly Step[]) {
         device.network.setOnline(true);
         device.sync.syncNow();
       } else if (current.kind === 'command') {
-        const id = todoIds[current.todo] as string;
-        const input = current.command === 'remove' ? {} : { title: `title ${titles++}` };
-        try {
-          const result = await device.strata.execute(Todo, id, current.command, input);
-          const commandId = result.events[0]?.metadata.commandId;
-          if (typeof commandId === 'string') accepted[current.client]?.add(commandId);
-        } catch (error) {
-          // Refused locally (e.g. renaming a removed todo): nothing was stored, nothing to sync.
-          if (!isStrataError(error, 'DOMAIN_RULE_VIOLATED')) throw error;
-        }
+        const title = `title ${titles++}`;
+        await device.command(todoIds[current.todo] as string, current.command, { title });
       }
     }
     for (const device of clients) {
@@ -127,43 +108,8 @@ async function run(steps: readonly Step[]) {
       device.sync.syncNow();
     }
 
-    await eventually(async () => {
-      const upstream = (await server.events()).filter((event) => ours.has(event.aggregateId));
-      const expected = fold(upstream);
-      for (const device of clients) {
-        const local = (await device.strata.db.events.toArray()).filter((row) =>
-          ours.has(row.aggregateId),
-        );
-        expect(local.filter((row) => row.pending === 1)).toEqual([]);
-        expect(local.map((row) => `${row.aggregateId}/${row.version}/${row.id}`).sort()).toEqual(
-          upstream.map((event) => `${event.aggregateId}/${event.version}/${event.id}`).sort(),
-        );
-        // The server is shared by all runs: compare only this run's todos.
-        const todos = [...(await device.todos())].filter(([id]) => ours.has(id));
-        expect(new Map(todos)).toEqual(expected);
-        const rows = await device.todoRows();
-        for (const [id, state] of expected) {
-          const live = state.status === 'active' || state.status === 'completed';
-          expect(rows.get(id)).toEqual(
-            live ? { id, title: state.title, status: state.status } : undefined,
-          );
-        }
-      }
-    });
-
-    const upstream = (await server.events()).filter((event) => ours.has(event.aggregateId));
-    for (const id of ours) {
-      const versions = upstream.filter((e) => e.aggregateId === id).map((e) => e.version);
-      expect(versions).toEqual(versions.map((_, index) => index + 1));
-    }
-    const stored = new Set(upstream.map((event) => event.metadata.commandId));
-    clients.forEach((device, index) => {
-      const rejected = new Set(device.rejected.map((row) => row.commandId));
-      for (const commandId of accepted[index] ?? []) {
-        expect(stored.has(commandId) || rejected.has(commandId), commandId).toBe(true);
-        expect(stored.has(commandId) && rejected.has(commandId), commandId).toBe(false);
-      }
-    });
+    await eventually(() => expectConverged(server, clients, ours));
+    await expectNothingLost(server, clients, ours);
   } finally {
     await Promise.all(clients.map((device) => device.close()));
   }
@@ -171,9 +117,12 @@ async function run(steps: readonly Step[]) {
 
 describe('convergence (property)', () => {
   it('every client converges to the server history, and no command is lost', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 80, size: 'max' }), run), {
-      numRuns: 15,
-      endOnFailure: true,
-    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 80, size: 'max' }), run),
+      {
+        numRuns: 15,
+        endOnFailure: true,
+      },
+    );
   }, 240_000);
 });

@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto';
 import { newKsuid } from '@strata/core';
 import { Todo } from '@strata/example-todo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectConverged } from './fixtures/convergence.ts';
 import {
   eventually,
   startTestClient,
@@ -29,24 +30,6 @@ afterAll(async () => {
   await server.stop();
 });
 
-/** Every client holds exactly the server's events, all confirmed, and the same todos. */
-async function expectConverged(...devices: TestClient[]) {
-  const upstream = await server.events();
-  for (const device of devices) {
-    const local = await device.strata.db.events.toArray();
-    expect(local.filter((row) => row.pending === 1)).toEqual([]);
-    expect(new Set(local.map((row) => `${row.id}@${row.aggregateId}/${row.version}`))).toEqual(
-      new Set(upstream.map((event) => `${event.id}@${event.aggregateId}/${event.version}`)),
-    );
-    expect(await device.strata.pendingCommands()).toEqual([]);
-  }
-  const [first, ...others] = devices;
-  for (const other of others) {
-    expect(await other.todos()).toEqual(await first?.todos());
-    expect(await other.todoRows()).toEqual(await first?.todoRows());
-  }
-}
-
 describe('sync between clients through the edge server', () => {
   it('pushes offline work, confirms it with server positions, and delivers it to other clients', async () => {
     const alice = await client('alice');
@@ -60,7 +43,7 @@ describe('sync between clients through the edge server', () => {
 
     alice.network.setOnline(true);
     alice.sync.syncNow();
-    await eventually(() => expectConverged(alice, bob));
+    await eventually(() => expectConverged(server, [alice, bob], new Set(ids)));
     const confirmed = await alice.strata.db.events.toArray();
     expect(confirmed.every((row) => typeof row.serverPosition === 'number')).toBe(true);
     expect((await bob.todoRows()).get(ids[0] as string)).toMatchObject({ status: 'completed' });
@@ -70,8 +53,9 @@ describe('sync between clients through the edge server', () => {
     const alice = await client('alice');
     const bob = await client('bob');
     const id = newKsuid();
+    const ids = [id];
     await alice.strata.execute(Todo, id, 'add', { title: 'Shared' });
-    await eventually(() => expectConverged(alice, bob));
+    await eventually(() => expectConverged(server, [alice, bob], new Set(ids)));
 
     alice.network.setOnline(false);
     bob.network.setOnline(false);
@@ -86,7 +70,7 @@ describe('sync between clients through the edge server', () => {
     alice.network.setOnline(true);
     alice.sync.syncNow();
 
-    await eventually(() => expectConverged(alice, bob));
+    await eventually(() => expectConverged(server, [alice, bob], new Set(ids)));
     expect((await alice.todos()).get(id)?.status).toBe('removed');
     expect(alice.rejected.map((row) => [row.command, row.code])).toEqual([
       ['rename', 'DOMAIN_RULE_VIOLATED'],
@@ -102,8 +86,9 @@ describe('sync between clients through the edge server', () => {
     const alice = await client('alice');
     const bob = await client('bob');
     const id = newKsuid();
+    const ids = [id];
     await alice.strata.execute(Todo, id, 'add', { title: 'Draft' });
-    await eventually(() => expectConverged(alice, bob));
+    await eventually(() => expectConverged(server, [alice, bob], new Set(ids)));
 
     alice.network.setOnline(false);
     await alice.strata.execute(Todo, id, 'complete', {});
@@ -112,7 +97,7 @@ describe('sync between clients through the edge server', () => {
     alice.network.setOnline(true);
     alice.sync.syncNow();
 
-    await eventually(() => expectConverged(alice, bob));
+    await eventually(() => expectConverged(server, [alice, bob], new Set(ids)));
     expect((await bob.todos()).get(id)).toEqual({ status: 'completed', title: 'Final' });
     expect(alice.rejected).toEqual([]);
     const history = await bob.strata.history(Todo, id);
