@@ -12,6 +12,7 @@ import {
   type Snapshot,
   type StoredEvent,
   type StreamRef,
+  VersionConflictError,
 } from '@strata/core';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { EventRow, StrataDatabase } from '../database/strata-database.ts';
@@ -69,13 +70,12 @@ export function createDexieEventStore(
   const appendScope = () =>
     db.tables.filter((table) => table.name !== 'syncState' && table.name !== 'rejected');
 
-  const streamVersion = async (stream: StreamRef) => {
-    const last = await db.events
+  const streamTip = (stream: StreamRef) =>
+    db.events
       .where('[aggregateType+aggregateId+version]')
       .between(...streamRange(stream), true, true)
       .last();
-    return last?.version ?? 0;
-  };
+  const streamVersion = async (stream: StreamRef) => (await streamTip(stream))?.version ?? 0;
 
   async function append(
     stream: StreamRef,
@@ -85,13 +85,14 @@ export function createDexieEventStore(
     return withStorageErrors(() =>
       db.transaction('rw', appendScope(), async (dexie) => {
         // Both reads go out at once: IndexedDB serves them in one round of the event loop.
-        const [currentVersion, found] = await Promise.all([
-          streamVersion(stream),
+        const [tip, found] = await Promise.all([
+          streamTip(stream),
           db.events
             .where('id')
             .anyOf(events.map((event) => event.id))
             .toArray(),
         ]);
+        const currentVersion = tip?.version ?? 0;
         const byId = new Map(found.map((row) => [row.id, row]));
         const plan = planAppend({
           stream,
@@ -105,6 +106,11 @@ export function createDexieEventStore(
           return { events: stored, version: currentVersion, alreadyStored: true };
         }
 
+        // Same version, other events: a sync rebase replaced what the caller decided on.
+        const { expectedLastEventId } = appendOptions;
+        if (expectedLastEventId !== undefined && tip?.id !== expectedLastEventId) {
+          throw new VersionConflictError(stream, appendOptions.expectedVersion, currentVersion);
+        }
         const recordedAt = clock().toISOString();
         const rows = events.map(
           (event, index): Omit<EventRow, 'position'> => ({

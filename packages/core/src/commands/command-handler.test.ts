@@ -45,6 +45,7 @@ describe('createCommandHandler', () => {
       state: { count: 12, resets: 0 },
       version: 3,
       snapshotVersion: 0,
+      lastEventId: second.events[1]?.id,
     });
   });
 

@@ -184,6 +184,7 @@ export function createCommandHandler<TTransaction>(
         const snapshot = dueSnapshot(aggregate, stream, loaded, envelopes.length, state, now);
         const result = await store.append(stream, envelopes.map(toNewEvent), {
           expectedVersion: expectedVersion ?? (loaded.version === 0 ? NO_STREAM : loaded.version),
+          ...(loaded.lastEventId === undefined ? {} : { expectedLastEventId: loaded.lastEventId }),
           ...(snapshot === undefined ? {} : { snapshot }),
           beforeCommit: async (events, transaction) => {
             await runInlineHandlers(events, transaction);

@@ -14,6 +14,11 @@ export interface LoadedAggregate<TState> {
   readonly version: number;
   /** The version of the valid snapshot loading started from, 0 when none was used. */
   readonly snapshotVersion: number;
+  /**
+   * The id of the event at `version` (undefined at version 0): with the version it pins the
+   * stream's tip, which an append can check (`AppendOptions.expectedLastEventId`).
+   */
+  readonly lastEventId?: string;
 }
 
 /** Options of `loadAggregate`. */
@@ -40,10 +45,16 @@ export async function loadAggregate<TAggregate extends AnyAggregateDefinition>(
   const stream: StreamRef = { aggregateType: aggregate.type, aggregateId };
   let { state, version } = await startingPoint(store, aggregate, stream);
   const snapshotVersion = version;
+  let lastEventId: string | undefined;
 
-  for (;;) {
-    const page = await store.readStream(stream, { fromVersion: version + 1, limit: batchSize });
+  // From a snapshot, the snapshot's own event is read too (not applied again): its id pins the tip.
+  for (let from = Math.max(1, version); ; ) {
+    const page = await store.readStream(stream, { fromVersion: from, limit: batchSize });
     for (const stored of page) {
+      if (stored.version === snapshotVersion) {
+        lastEventId = stored.id;
+        continue;
+      }
       if (stored.version !== version + 1) {
         throw new InternalError(
           `${aggregate.type}/${aggregateId}: the store returned version ${stored.version} after ${version}`,
@@ -51,10 +62,17 @@ export async function loadAggregate<TAggregate extends AnyAggregateDefinition>(
       }
       state = aggregate.evolve(state, aggregate.events.decode(stored));
       version = stored.version;
+      lastEventId = stored.id;
     }
     if (page.length < batchSize) break;
+    from = version + 1;
   }
-  return { state, version, snapshotVersion };
+  return {
+    state,
+    version,
+    snapshotVersion,
+    ...(lastEventId === undefined ? {} : { lastEventId }),
+  };
 }
 
 async function startingPoint<TState>(

@@ -6,6 +6,13 @@ import type { StreamRef } from './stream-ref.ts';
 /** Options of `EventStore.append`. */
 export interface AppendOptions<TTransaction> {
   readonly expectedVersion: ExpectedVersion;
+  /**
+   * The id the stream's last event must have (`VERSION_CONFLICT` otherwise). Only a store whose
+   * stored events can be replaced needs to check it: the browser's, where a sync rebase rewrites
+   * pending events and may leave the version as it was. Elsewhere events never change, so the
+   * version alone pins the tip and stores may ignore it.
+   */
+  readonly expectedLastEventId?: string;
   /** A snapshot to save in the same transaction, so it never outlives or precedes its events. */
   readonly snapshot?: Snapshot;
   /**
