@@ -12,6 +12,7 @@ describe('README examples', () => {
     expect(blocks.map(([, path]) => path)).toEqual([
       'packages/example-todo/src/readme-example.ts',
       'packages/browser/src/readme-example.ts',
+      'packages/browser/src/readme-sync-example.ts',
     ]);
   });
 

@@ -111,6 +111,12 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   let connection: ConnectionState = INITIAL_CONNECTION;
   let received = 0;
   let idleWaiters: (() => void)[] = [];
+  // Pushing waits for the first catch-up (or its failure): commands written offline are then
+  // rebased on the server's latest events before they go up, instead of conflicting first.
+  let caughtUpOnce: () => void = () => undefined;
+  const firstCatchUp = new Promise<void>((resolve) => {
+    caughtUpOnce = resolve;
+  });
 
   /** Updates what this tab shares about its connection; `lastError: undefined` clears it. */
   async function share(
@@ -220,6 +226,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     for (let failures = 0; !stopping.signal.aborted; ) {
       try {
         const cursor = await catchUp();
+        caughtUpOnce();
         failures = 0;
         if (live) {
           await follow(cursor);
@@ -231,6 +238,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
         if (stopping.signal.aborted) return;
         // A server without subscriptions: poll instead.
         if (isStrataError(error, 'NOT_FOUND')) live = false;
+        caughtUpOnce();
         await share({ connected: false }).catch(() => undefined);
         await fail(error);
         await upstreamWake.sleep(backoffDelay(failures++, options.backoff, random));
@@ -243,6 +251,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   }
 
   async function pushLoop() {
+    await firstCatchUp;
     let batchLimit = maxCommitsPerPush;
     for (let failures = 0; !stopping.signal.aborted; ) {
       try {

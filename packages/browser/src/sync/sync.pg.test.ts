@@ -2,11 +2,13 @@ import 'fake-indexeddb/auto';
 import { newKsuid } from '@strata/core';
 import { Todo } from '@strata/example-todo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearerToken } from '../../../edge-server/src/fixtures/sync-client.ts';
 import { expectConverged } from './fixtures/convergence.ts';
 import {
   eventually,
   startTestClient,
   startTestServer,
+  TEST_TENANT,
   type TestClient,
   type TestServer,
 } from './fixtures/sync-harness.ts';
@@ -106,5 +108,31 @@ describe('sync between clients through the edge server', () => {
       'TodoRenamed',
       'TodoCompleted',
     ]);
+  });
+});
+
+describe('authentication', () => {
+  it('on a 401 calls onUnauthorized, then retries with the refreshed token', async () => {
+    const secret = 'a-test-secret-of-enough-length';
+    const guarded = await startTestServer({ jwtSecret: secret });
+    try {
+      let token = await bearerToken('another-secret', TEST_TENANT);
+      let refreshes = 0;
+      const device = await startTestClient(guarded.url, 'auth', {
+        token: () => token,
+        onUnauthorized: async () => {
+          refreshes++;
+          token = await bearerToken(secret, TEST_TENANT);
+        },
+      });
+      clients.push(device);
+      const id = newKsuid();
+      await device.command(id, 'add', { title: 'Behind a login' });
+
+      await eventually(() => expectConverged(guarded, [device], new Set([id])));
+      expect(refreshes).toBe(1);
+    } finally {
+      await guarded.stop();
+    }
   });
 });

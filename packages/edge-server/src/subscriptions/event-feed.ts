@@ -69,8 +69,12 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       again = true; // a commit may have landed after this read's snapshot: read once more
       return;
     }
+    const readingFor = generation;
     reading = readNew()
-      .catch((error: unknown) => options.onError?.(error))
+      .catch((error: unknown) => {
+        // A read that outlived a stop (e.g. the database closing under it) is nobody's error.
+        if (readingFor === generation) options.onError?.(error);
+      })
       .finally(() => {
         reading = undefined;
         if (again) {
