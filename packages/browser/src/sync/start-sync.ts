@@ -17,6 +17,7 @@ import { defaultLocks, type LockManagerLike, whileLeader } from './leader-lock.t
 import { applyPushResults, collectCommits } from './push-outbox.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 import {
+  type CatchUpProgress,
   CONNECTION_KEY,
   type ConnectionState,
   INITIAL_CONNECTION,
@@ -31,6 +32,8 @@ import { createWakeSignal } from './wake-signal.ts';
 export interface SyncOptions extends SyncTransportOptions {
   /** The aggregates whose commands may be pending: a rebase re-runs them. */
   readonly aggregates: readonly AnyAggregateDefinition[];
+  /** Called (in the syncing tab) after each page of a catch-up. */
+  readonly onProgress?: (progress: CatchUpProgress) => void;
   /** Called (in the syncing tab) with commands that were rejected after a conflict. */
   readonly onRejected?: (commands: readonly RejectedCommandRow[]) => void;
   /** Backoff between failed attempts; retries never stop. Defaults to 250 ms doubling to 30 s. */
@@ -162,13 +165,21 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   /** Pulls until the server has nothing more; returns the cursor reached. */
   async function catchUp(): Promise<string | undefined> {
     let cursor = await readCursor();
-    for (;;) {
-      const page = await transport.pull(cursor, pullLimit, stopping.signal);
+    let total: number | undefined;
+    for (let first = true; ; first = false) {
+      // The first page also asks how many remain, so progress can show a total.
+      const page = await transport.pull(cursor, pullLimit, {
+        count: first,
+        signal: stopping.signal,
+      });
       if (page.events.length > 0 || page.cursor !== cursor) {
         await applyBatch(page.events, page.cursor);
       }
       cursor = page.cursor;
-      await share({ catchUp: { received, done: !page.hasMore }, lastError: undefined });
+      if (page.remaining !== undefined) total = received + page.remaining;
+      const progress = { received, done: !page.hasMore, ...(total === undefined ? {} : { total }) };
+      await share({ catchUp: progress, lastError: undefined });
+      options.onProgress?.(progress);
       if (!page.hasMore) return cursor;
     }
   }

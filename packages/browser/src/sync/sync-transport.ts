@@ -37,7 +37,12 @@ export interface SyncTransportOptions {
 /** The sync protocol's three calls, with every response validated and every failure typed. */
 export interface SyncTransport {
   push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse>;
-  pull(after: string | undefined, limit: number, signal?: AbortSignal): Promise<PullResponse>;
+  /** One page of the global order; `count` asks the server how many events remain after it. */
+  pull(
+    after: string | undefined,
+    limit: number,
+    options?: { readonly count?: boolean; readonly signal?: AbortSignal },
+  ): Promise<PullResponse>;
   /** `GET /v1/subscribe`: its messages until the stream ends or `signal` aborts. */
   subscribe(after: string | undefined, signal: AbortSignal): AsyncIterable<SubscriptionMessage>;
 }
@@ -109,9 +114,10 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
       });
       return json(response, PushResponseSchema, 'push');
     },
-    async pull(after, limit, signal) {
+    async pull(after, limit, { count = false, signal } = {}) {
       const query = new URLSearchParams({ limit: String(limit) });
       if (after !== undefined) query.set('after', after);
+      if (count) query.set('count', 'true');
       const response = await request(`v1/pull?${query}`, {
         ...(signal === undefined ? {} : { signal }),
       });

@@ -2,7 +2,13 @@ import 'fake-indexeddb/auto';
 import { newKsuid } from '@strata/core';
 import { Todo } from '@strata/example-todo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearerToken } from '../../../edge-server/src/fixtures/sync-client.ts';
+import {
+  bearerToken,
+  commit,
+  fetchAt,
+  syncClient,
+  todoEvent,
+} from '../../../edge-server/src/fixtures/sync-client.ts';
 import { expectConverged } from './fixtures/convergence.ts';
 import {
   eventually,
@@ -12,6 +18,7 @@ import {
   type TestClient,
   type TestServer,
 } from './fixtures/sync-harness.ts';
+import type { CatchUpProgress } from './sync-status.ts';
 
 let server: TestServer;
 const clients: TestClient[] = [];
@@ -108,6 +115,39 @@ describe('sync between clients through the edge server', () => {
       'TodoRenamed',
       'TodoCompleted',
     ]);
+  });
+});
+
+describe('catch-up', () => {
+  it('reports progress page by page, with the total the server counted', async () => {
+    const writer = syncClient(fetchAt(server.url), { clientId: 'bulk-writer' });
+    for (let push = 0; push < 3; push++) {
+      const todos = Array.from({ length: 20 }, () => newKsuid());
+      await writer.push(
+        ...todos.map((id) =>
+          commit(`bulk-${id}`, ...Array.from({ length: 40 }, (_, v) => todoEvent(id, v + 1))),
+        ),
+      );
+    }
+    const total = (await server.events()).length;
+    expect(total).toBeGreaterThanOrEqual(2400);
+
+    const progress: CatchUpProgress[] = [];
+    const device = await startTestClient(server.url, 'catching-up', {
+      pullLimit: 1000,
+      onProgress: (step) => progress.push(step),
+    });
+    clients.push(device);
+    await device.sync.whenSynced();
+    const pages = Math.ceil(total / 1000);
+    expect(progress).toEqual(
+      Array.from({ length: pages }, (_, page) => ({
+        received: Math.min(total, (page + 1) * 1000),
+        total,
+        done: page === pages - 1,
+      })),
+    );
+    expect(await device.strata.db.events.count()).toBe(total);
   });
 });
 

@@ -18,6 +18,8 @@ export const PullQuerySchema = z.strictObject({
     ])
     .pipe(z.number().int().min(1).max(MAX_PULL_LIMIT))
     .default(100),
+  /** `true` asks for `remaining` in the response (a count query: ask once per catch-up). */
+  count: z.enum(['true', 'false']).optional(),
 });
 
 /** `GET /v1/pull` response. */
@@ -27,6 +29,11 @@ export const PullResponseSchema = z.strictObject({
   cursor: CursorSchema,
   /** True when more events were waiting. */
   hasMore: z.boolean(),
+  /**
+   * Events waiting after this page, when the query asked (`count=true`): what a catch-up still
+   * has to fetch. It may count events the principal is not allowed to read, which are skipped.
+   */
+  remaining: z.number().int().min(0).optional(),
 });
 
 export type PullQuery = z.infer<typeof PullQuerySchema>;

@@ -142,7 +142,8 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
   app.get('/v1/pull', async (c) => {
     const query = parseOrThrow(PullQuerySchema, c.req.query(), 'pull query');
     const principal = c.get('principal');
-    const page = await storeFor(principal).readAll({
+    const store = storeFor(principal);
+    const page = await store.readAll({
       ...(query.after === undefined ? {} : { after: query.after }),
       limit: query.limit,
     });
@@ -150,6 +151,9 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       events: page.events.filter((event) => canRead(principal, event)).map(toWireEvent),
       cursor: page.cursor,
       hasMore: page.hasMore,
+      ...(query.count === 'true'
+        ? { remaining: page.hasMore ? await store.countAfter(page.cursor) : 0 }
+        : {}),
     };
     return c.json(body);
   });

@@ -28,6 +28,8 @@ export interface PostgresEventStore extends EventStore<SqlExecutor> {
   readAll(
     options?: ReadAllOptions,
   ): Promise<ReadAllResult & { events: readonly PostgresStoredEvent[] }>;
+  /** How many events of the tenant readers may serve now after `cursor` (absent: all). */
+  countAfter(cursor?: string): Promise<number>;
   /** The version of a stream's last event, 0 when it has none. */
   streamVersion(stream: StreamRef): Promise<number>;
 }
@@ -154,6 +156,17 @@ export function createPostgresEventStore(
   const readAll = (readOptions: ReadAllOptions = {}) =>
     readGlobalOrder(db, { ...readOptions, tenant });
 
+  async function countAfter(cursor?: string): Promise<number> {
+    const after = decodeGlobalCursor(cursor);
+    const { rows } = await db.query<{ count: string | number }>(
+      `SELECT count(*) AS count FROM strata_events
+       WHERE tenant = $3 AND (transaction_id, position) > ($1::text::xid8, $2::bigint)
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
+      [after.transactionId, after.position, tenant],
+    );
+    return Number(rows[0]?.count ?? 0);
+  }
+
   async function saveSnapshotWith(executor: SqlExecutor, snapshot: Snapshot) {
     await executor.query(
       `INSERT INTO strata_snapshots (tenant, aggregate_type, aggregate_id, version, state, fingerprint, taken_at)
@@ -179,6 +192,7 @@ export function createPostgresEventStore(
     append,
     readStream,
     readAll,
+    countAfter,
     saveSnapshot: (snapshot) => saveSnapshotWith(db, snapshot),
     async loadSnapshot(stream) {
       const { rows } = await db.query<{
