@@ -118,6 +118,36 @@ describe('sync between clients through the edge server', () => {
   });
 });
 
+describe('commits the server refuses', () => {
+  it('an event over the server’s size limit rejects its command; the others still sync', async () => {
+    const strict = await startTestServer({ limits: { maxEventBytes: 700 } });
+    try {
+      const device = await startTestClient(strict.url, 'oversized');
+      clients.push(device);
+      device.network.setOnline(false);
+      const [small, large, after] = [newKsuid(), newKsuid(), newKsuid()];
+      await device.command(small, 'add', { title: 'Small' });
+      await device.command(large, 'add', { title: 'L'.repeat(500) });
+      await device.command(after, 'add', { title: 'After' });
+      device.network.setOnline(true);
+      device.sync.syncNow();
+
+      await eventually(async () => {
+        expect(await device.strata.pendingCommands()).toEqual([]);
+        expect(device.rejected.map((row) => [row.aggregateId, row.code])).toEqual([
+          [large, 'PAYLOAD_TOO_LARGE'],
+        ]);
+      });
+      const stored = await strict.events();
+      expect(stored.map((event) => event.aggregateId)).toEqual([small, after]);
+      // The refused command's events are gone locally too: the local log equals the server's.
+      await expectConverged(strict, [device], new Set([small, large, after]));
+    } finally {
+      await strict.stop();
+    }
+  });
+});
+
 describe('catch-up', () => {
   it('reports progress page by page, with the total the server counted', async () => {
     const writer = syncClient(fetchAt(server.url), { clientId: 'bulk-writer' });
