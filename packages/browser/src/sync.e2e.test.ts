@@ -92,7 +92,12 @@ async function newContext(): Promise<BrowserContext> {
 }
 
 /** Opens the sync page on `db`, syncing with `server`, and waits until its runtime started. */
-async function openApp(context: BrowserContext, db: string, server: SyncServer): Promise<Page> {
+async function openApp(
+  context: BrowserContext,
+  db: string,
+  server: SyncServer,
+  params: { readonly retryAfterMs?: number } = {},
+): Promise<Page> {
   const page = await context.newPage();
   const requests: string[] = [];
   syncRequests.set(page, requests);
@@ -103,7 +108,7 @@ async function openApp(context: BrowserContext, db: string, server: SyncServer):
       requests.push(`${request.method()} ${url.pathname}`);
     }
   });
-  await page.goto(app.url({ db, server: server.url }));
+  await page.goto(app.url({ db, server: server.url, ...params }));
   await page.waitForFunction(
     () => window.strataSync !== undefined || window.strataSyncError !== undefined,
     undefined,
@@ -287,5 +292,29 @@ describe('sync in Chromium through the edge server on Postgres', () => {
     const status = await call(follower, 'status');
     expect(status).toMatchObject({ leader: true, connected: true, pending: 0 });
     expect(status?.lastError).toBeUndefined();
+  });
+
+  it('retries at once when the browser comes back online, not after its backoff', async () => {
+    const server = await startSyncServer();
+    const context = await newContext();
+    // Every failure waits a minute: only the online event can bring the sync back sooner.
+    const page = await openApp(context, freshDatabase('online'), server, { retryAfterMs: 60_000 });
+    await expect.poll(async () => (await call(page, 'status'))?.connected, poll).toBe(true);
+
+    await context.setOffline(true);
+    await expect.poll(async () => (await call(page, 'status'))?.online, poll).toBe(false);
+    await mustExecute(page, 'todo-o1', 'add', { title: 'Written offline' });
+    // The push failed (no network) and is now waiting out its minute.
+    await expect
+      .poll(async () => (await call(page, 'status'))?.lastError?.code, poll)
+      .toBe('UNAVAILABLE');
+    expect(await serverEventsOf(server, 'todo-o1')).toEqual([]);
+
+    await context.setOffline(false);
+    await expect
+      .poll(() => serverEventsOf(server, 'todo-o1'), { timeout: 10_000, interval: 50 })
+      .toHaveLength(1);
+    await expect.poll(() => expectConverged(server, page).then(() => true), poll).toBe(true);
+    expect(await call(page, 'status')).toMatchObject({ online: true, connected: true, pending: 0 });
   });
 });

@@ -5,7 +5,8 @@
  * browser only (no Node APIs).
  *
  * The page reads its settings from the query string: `db` (the IndexedDB name) and `server`
- * (the sync API's base URL), both required.
+ * (the sync API's base URL), both required, and `retryAfterMs`: wait exactly this long after a
+ * failure (no jitter), to show what does not wait for it.
  */
 import { isStrataError, newKsuid } from '@strata/core';
 import { Todo, type TodoState } from '@strata/example-todo';
@@ -90,11 +91,17 @@ async function start(): Promise<StrataSyncApi> {
     projections: [todoList],
   });
   const rejected: RejectedCommandRow[] = [];
+  const retryAfterMs = Number(params.get('retryAfterMs') ?? Number.NaN);
   const sync = startSync(strata, {
     url: server,
     aggregates: [Todo],
-    // Short backoff: a test waits on retries (e.g. a push that raced another device).
-    backoff: { initialDelayMs: 20, maxDelayMs: 500 },
+    // Short backoff by default: a test waits on retries (e.g. a push that raced another device).
+    ...(Number.isFinite(retryAfterMs)
+      ? {
+          backoff: { initialDelayMs: retryAfterMs, maxDelayMs: retryAfterMs },
+          random: () => 0.9999,
+        }
+      : { backoff: { initialDelayMs: 20, maxDelayMs: 500 } }),
     onRejected: (rows) => rejected.push(...rows),
   });
   let latest: SyncStatus | undefined;
