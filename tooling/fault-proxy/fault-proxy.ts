@@ -419,7 +419,7 @@ class Exchange {
 }
 
 /** Small, fast and good enough for fault dice; chosen for reproducibility, not quality. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

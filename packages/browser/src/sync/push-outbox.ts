@@ -1,4 +1,10 @@
-import { type Commit, type PushResponse, type StreamRef, streamKey } from '@strata/core';
+import {
+  type Commit,
+  envelopeOf,
+  type PushResponse,
+  type StreamRef,
+  streamKey,
+} from '@strata/core';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { PendingCommandRow, RejectedCommandRow } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
@@ -37,17 +43,8 @@ export async function collectCommits(
         pending.sort((a, b) => a.version - b.version);
         commits.push({
           commitId: row.commandId,
-          events: pending.map((event) => ({
-            id: event.id,
-            type: event.type,
-            schemaVersion: event.schemaVersion,
-            aggregateType: event.aggregateType,
-            aggregateId: event.aggregateId,
-            version: event.version,
-            occurredAt: event.occurredAt,
-            data: event.data,
-            metadata: event.metadata,
-          })) as Commit['events'],
+          // Stored data and metadata are the JSON the command produced.
+          events: pending.map(envelopeOf) as Commit['events'],
         });
         events += pending.length;
       }

@@ -151,34 +151,41 @@ describe('commits the server refuses', () => {
 describe('catch-up', () => {
   it('reports progress page by page, with the total the server counted', async () => {
     const writer = syncClient(fetchAt(server.url), { clientId: 'bulk-writer' });
-    for (let push = 0; push < 3; push++) {
-      const todos = Array.from({ length: 20 }, () => newKsuid());
-      await writer.push(
-        ...todos.map((id) =>
-          commit(`bulk-${id}`, ...Array.from({ length: 40 }, (_, v) => todoEvent(id, v + 1))),
-        ),
-      );
+    const pushed = new Set<string>();
+    for (let push = 0; push < 2; push++) {
+      const commits = Array.from({ length: 20 }, () => {
+        const id = newKsuid();
+        return commit(`bulk-${id}`, ...Array.from({ length: 40 }, (_, v) => todoEvent(id, v + 1)));
+      });
+      const { results } = await writer.push(...commits);
+      expect(results.every((result) => result.status === 'accepted')).toBe(true);
+      for (const event of commits.flatMap((c) => c.events)) pushed.add(event.id);
     }
-    const total = (await server.events()).length;
-    expect(total).toBeGreaterThanOrEqual(2400);
+    // Other tests' transactions on the cluster can hold back what readers may see for a moment.
+    let total = 0;
+    await eventually(async () => {
+      const visible = await server.events();
+      expect(visible.filter((event) => pushed.has(event.id))).toHaveLength(pushed.size);
+      total = visible.length;
+    });
 
     const progress: CatchUpProgress[] = [];
     const device = await startTestClient(server.url, 'catching-up', {
-      pullLimit: 1000,
+      pullLimit: 500,
       onProgress: (step) => progress.push(step),
     });
     clients.push(device);
     await device.sync.whenSynced();
-    const pages = Math.ceil(total / 1000);
+    const pages = Math.ceil(total / 500);
     expect(progress).toEqual(
       Array.from({ length: pages }, (_, page) => ({
-        received: Math.min(total, (page + 1) * 1000),
+        received: Math.min(total, (page + 1) * 500),
         total,
         done: page === pages - 1,
       })),
     );
     expect(await device.strata.db.events.count()).toBe(total);
-  });
+  }, 30_000);
 });
 
 describe('authentication', () => {

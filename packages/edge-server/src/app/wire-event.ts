@@ -1,4 +1,4 @@
-import type { PullResponse, StoredEvent } from '@strata/core';
+import { envelopeOf, type PullResponse, type StoredEvent } from '@strata/core';
 
 type WireEvent = PullResponse['events'][number];
 
@@ -7,18 +7,10 @@ type WireEvent = PullResponse['events'][number];
  * the tenant and the cursor stay on the server.
  */
 export function toWireEvent(event: StoredEvent): WireEvent {
+  // Stored data and metadata were validated as JSON when they were pushed.
   return {
-    id: event.id,
-    type: event.type,
-    schemaVersion: event.schemaVersion,
-    aggregateType: event.aggregateType,
-    aggregateId: event.aggregateId,
-    version: event.version,
-    occurredAt: event.occurredAt,
-    // Stored data and metadata were validated as JSON when they were pushed.
-    data: event.data as WireEvent['data'],
-    metadata: event.metadata as WireEvent['metadata'],
+    ...envelopeOf(event),
     position: event.position,
     recordedAt: event.recordedAt,
-  };
+  } as WireEvent;
 }
