@@ -267,7 +267,8 @@ export async function readGlobalOrder(
      WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
        AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ${options.tenant === undefined ? '' : 'AND tenant = $4'}
-     ORDER BY transaction_id, position
+     -- The table's column, not the text alias of the same name (which sorts '1001' before '977').
+     ORDER BY strata_events.transaction_id, position
      LIMIT $3`,
     params,
   );
@@ -284,7 +285,7 @@ export async function globalOrderTail(db: SqlExecutor): Promise<string> {
   const { rows } = await db.query<{ transaction_id: string; position: string | number }>(
     `SELECT transaction_id::text AS transaction_id, position FROM strata_events
      WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-     ORDER BY transaction_id DESC, position DESC
+     ORDER BY strata_events.transaction_id DESC, position DESC
      LIMIT 1`,
   );
   const row = rows[0];

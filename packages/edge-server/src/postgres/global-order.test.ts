@@ -1,0 +1,56 @@
+import { PGlite } from '@electric-sql/pglite';
+import { NO_STREAM, newKsuid } from '@strata/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../migrations/migrations.ts';
+import { pgliteDatabase } from './pglite-database.ts';
+import { createPostgresEventStore, globalOrderTail } from './postgres-event-store.ts';
+
+let pglite: PGlite;
+
+beforeAll(async () => {
+  pglite = await PGlite.create();
+  await migrate(pgliteDatabase(pglite));
+}, 60_000);
+
+afterAll(async () => {
+  await pglite?.close();
+});
+
+const currentXid = async () =>
+  Number((await pglite.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0]?.x);
+
+describe('the global order', () => {
+  // Regression: ordering by the `transaction_id::text` alias sorted '1000' before '999', which
+  // put later events first and let a reader's cursor jump over earlier ones.
+  it('orders transaction ids as numbers across a power of ten', async () => {
+    const store = createPostgresEventStore(pgliteDatabase(pglite), { tenant: 'digits' });
+    const append = (aggregateId: string) =>
+      store.append(
+        { aggregateType: 'Note', aggregateId },
+        [
+          {
+            id: newKsuid(),
+            type: 'Noted',
+            schemaVersion: 1,
+            occurredAt: new Date().toISOString(),
+            data: {},
+            metadata: {},
+          },
+        ],
+        { expectedVersion: NO_STREAM },
+      );
+    await append('before');
+    // Each query outside a transaction block burns one transaction id.
+    const boundary = 10 ** String(await currentXid()).length;
+    while ((await currentXid()) < boundary) {
+      // keep burning
+    }
+    await append('after');
+
+    const page = await store.readAll({ limit: 1 });
+    expect(page.events.map((event) => event.aggregateId)).toEqual(['before']);
+    const next = await store.readAll({ after: page.cursor });
+    expect(next.events.map((event) => event.aggregateId)).toEqual(['after']);
+    expect(await globalOrderTail(pgliteDatabase(pglite))).toBe(next.cursor);
+  });
+});
