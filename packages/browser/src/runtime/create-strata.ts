@@ -129,6 +129,9 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     asyncReactors: options.asyncReactors ?? [],
     metadata: { clientId },
     conflictRetries: options.conflictRetries ?? 3,
+    // A tab's next command on an aggregate decides on the state its last one left; the append
+    // checks the tip, so another tab's write or a sync rebase only costs a reload.
+    stateCacheSize: 256,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.onError === undefined ? {} : { onError: options.onError }),
     recordCommand: (command, transaction) => {

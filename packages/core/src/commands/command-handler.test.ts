@@ -347,3 +347,37 @@ describe('createCommandHandler', () => {
     });
   });
 });
+
+describe('stateCacheSize', () => {
+  it('decides the next command on the state the last one left, without loading', async () => {
+    const store = createInMemoryEventStore();
+    const app = createCommandHandler({ store, stateCacheSize: 10 });
+    await app.execute(Counter, 'c1', 'increment', { by: 2 });
+    const reads = vi.spyOn(store, 'readStream');
+    const result = await app.execute(Counter, 'c1', 'increment', { by: 3 });
+    expect(reads).not.toHaveBeenCalled();
+    expect(result).toMatchObject({ state: { count: 5 }, version: 2 });
+  });
+
+  it('a stale entry costs a reload, not a wrong decision and not a conflict retry', async () => {
+    const store = createInMemoryEventStore();
+    const cached = createCommandHandler({ store, stateCacheSize: 10, conflictRetries: 0 });
+    const other = createCommandHandler({ store });
+    await cached.execute(Counter, 'c1', 'increment', { by: 1 });
+    await other.execute(Counter, 'c1', 'reset', { reason: 'elsewhere' });
+    const result = await cached.execute(Counter, 'c1', 'increment', { by: 4 });
+    expect(result).toMatchObject({ state: { count: 4, resets: 1 }, version: 3 });
+  });
+
+  it('keeps the most recently used aggregates only', async () => {
+    const store = createInMemoryEventStore();
+    const app = createCommandHandler({ store, stateCacheSize: 1 });
+    await app.execute(Counter, 'a', 'increment', { by: 1 });
+    await app.execute(Counter, 'b', 'increment', { by: 1 });
+    const reads = vi.spyOn(store, 'readStream');
+    await app.execute(Counter, 'b', 'increment', { by: 1 });
+    expect(reads).not.toHaveBeenCalled();
+    await app.execute(Counter, 'a', 'increment', { by: 1 });
+    expect(reads).toHaveBeenCalled();
+  });
+});

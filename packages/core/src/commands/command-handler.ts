@@ -13,7 +13,7 @@ import {
   type ExpectedVersion,
   NO_STREAM,
 } from '../event-store/expected-version.ts';
-import type { StreamRef } from '../event-store/stream-ref.ts';
+import { type StreamRef, streamKey } from '../event-store/stream-ref.ts';
 import type { EventEnvelope, EventMetadata, NewEvent, StoredEvent } from '../events/event.ts';
 import { newKsuid } from '../ids/ksuid.ts';
 import type { Snapshot } from '../snapshots/snapshot.ts';
@@ -37,6 +37,14 @@ export interface CommandHandlerOptions<TTransaction> {
   readonly conflictRetries?: number;
   /** Attempts per async reactor and event before `onError`. Defaults to 3. */
   readonly asyncReactorAttempts?: number;
+  /**
+   * Keep the state each command leaves, for up to this many aggregates, and decide the next
+   * command on an aggregate without loading it. Safe with any store: the append names the tip it
+   * expects (`expectedVersion` and `expectedLastEventId`), so a stale entry (another tab, a sync
+   * rebase) costs one reload, never a wrong decision. States are shared: treat them as immutable.
+   * Defaults to 0 (off).
+   */
+  readonly stateCacheSize?: number;
   /** Events read per page while loading. Defaults to 1000. */
   readonly readBatchSize?: number;
   /** Time source for `occurredAt`, `takenAt` and `context.now`. Defaults to the system clock. */
@@ -135,6 +143,15 @@ export function createCommandHandler<TTransaction>(
     options.onError ??
     ((error: unknown, source: string) => console.error(`[strata] ${source}`, error));
   let background: Promise<void> = Promise.resolve();
+  const stateCacheSize = options.stateCacheSize ?? 0;
+  // Most recently used last: Map keeps insertion order, so the first key is the one to evict.
+  const states = new Map<string, LoadedAggregate<unknown>>();
+  const remember = (key: string, loaded: LoadedAggregate<unknown>) => {
+    if (stateCacheSize === 0) return;
+    states.delete(key);
+    states.set(key, loaded);
+    if (states.size > stateCacheSize) states.delete(states.keys().next().value as string);
+  };
 
   const load = <TAggregate extends AnyAggregateDefinition>(aggregate: TAggregate, id: string) =>
     loadAggregate(store as EventStore<never>, aggregate, id, { batchSize: readBatchSize });
@@ -161,10 +178,13 @@ export function createCommandHandler<TTransaction>(
     const metadata = commandMetadata(executeOptions.metadata);
     const stream: StreamRef = { aggregateType: aggregate.type, aggregateId };
     let retriesLeft = executeOptions.conflictRetries ?? conflictRetries;
+    const key = streamKey(stream);
+    const { expectedVersion } = executeOptions;
+    // A caller's explicit expected version is checked against the store, not a cached state.
+    let cached = expectedVersion === undefined ? states.get(key) : undefined;
 
     for (;;) {
-      const loaded = await load(aggregate, aggregateId);
-      const { expectedVersion } = executeOptions;
+      const loaded = cached ?? (await load(aggregate, aggregateId));
       if (expectedVersion !== undefined)
         assertExpectedVersion(stream, expectedVersion, loaded.version);
       const now = clock();
@@ -177,7 +197,7 @@ export function createCommandHandler<TTransaction>(
         newId,
       });
       if (envelopes.length === 0) {
-        return { events: [], state: loaded.state, version: loaded.version };
+        return { events: [], state: loaded.state as StateOf<TAggregate>, version: loaded.version };
       }
 
       try {
@@ -202,12 +222,25 @@ export function createCommandHandler<TTransaction>(
           },
         });
         scheduleAsyncReactors(result.events);
+        const lastEventId = result.events.at(-1)?.id;
+        remember(key, {
+          state,
+          version: result.version,
+          snapshotVersion: snapshot === undefined ? loaded.snapshotVersion : result.version,
+          ...(lastEventId === undefined ? {} : { lastEventId }),
+        });
         return {
           events: result.events as ExecuteResult<TAggregate>['events'],
           state: state as StateOf<TAggregate>,
           version: result.version,
         };
       } catch (error) {
+        states.delete(key);
+        if (cached !== undefined && isStrataError(error, 'VERSION_CONFLICT')) {
+          // The cached state was stale: load it and decide again, without using up a retry.
+          cached = undefined;
+          continue;
+        }
         const retry =
           isStrataError(error, 'VERSION_CONFLICT') &&
           expectedVersion === undefined &&
