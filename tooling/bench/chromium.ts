@@ -16,6 +16,14 @@
  *   deployed app pays.
  * - The server sends COOP/COEP headers, so the page is cross-origin isolated and
  *   `performance.now()` ticks in 5 µs steps instead of 100 µs.
+ * - Node-side set-up (browser-setup.ts): a sibling `x.browser.bench.setup.ts`, when there is one,
+ *   is imported and run here, in Node, after the page's server listens (so it knows the page's
+ *   origin) and before the page opens; the JSON `params` it returns are inlined into the page
+ *   (`benchParams()` reads them) and its `teardown` runs once the browser closed. A page that
+ *   calls a server the set-up started (the sync benchmarks) does so cross-origin: the set-up
+ *   allows the page's origin through CORS. Cross-origin isolation is no obstacle: COEP
+ *   `require-corp` lets CORS requests through; the page's requests pay CORS preflights like
+ *   any app whose API is on another origin.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,9 +31,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { type BrowserContext, chromium } from 'playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium.ts';
+import {
+  type BrowserBenchSetup,
+  type BrowserBenchSetupFunction,
+  paramsScript,
+} from './browser-setup.ts';
 import type { AnyBenchmarkResult } from './harness.ts';
 
 const HARNESS = join(import.meta.dirname, 'harness.ts');
@@ -83,9 +97,18 @@ globalThis.__strataBench = {
   return output.text;
 }
 
-function serve(script: string): Promise<Server> {
-  const html =
-    '<!doctype html><meta charset="utf-8"><title>strata bench</title><script type="module" src="/bench.js"></script>';
+/** The Node-side set-up module of a browser bench file, if it has one. */
+export function setupModulePath(file: string): string | undefined {
+  const path = file.replace(/\.browser\.bench\.ts$/, '.browser.bench.setup.ts');
+  return path !== file && existsSync(path) ? path : undefined;
+}
+
+/** `params()` is read per request: the set-up runs after the server started listening. */
+function serve(script: string, params: () => unknown): Promise<Server> {
+  const html = () =>
+    '<!doctype html><meta charset="utf-8"><title>strata bench</title>' +
+    (params() === undefined ? '' : paramsScript(params())) +
+    '<script type="module" src="/bench.js"></script>';
   const server = createServer((request, response) => {
     const headers = {
       'Cross-Origin-Opener-Policy': 'same-origin',
@@ -94,7 +117,7 @@ function serve(script: string): Promise<Server> {
     };
     if (request.url === '/') {
       response.writeHead(200, { ...headers, 'Content-Type': 'text/html; charset=utf-8' });
-      response.end(html);
+      response.end(html());
     } else if (request.url === '/bench.js') {
       response.writeHead(200, { ...headers, 'Content-Type': 'text/javascript; charset=utf-8' });
       response.end(script);
@@ -131,10 +154,19 @@ export async function runBrowserBenchFile(
   handlers: BrowserBenchHandlers,
 ): Promise<void> {
   const script = await bundleBrowserBench(file);
-  const server = await serve(script);
+  let setup: BrowserBenchSetup | undefined;
+  const server = await serve(script, () => setup?.params);
   const profile = await mkdtemp(join(tmpdir(), 'strata-bench-'));
+  const { port } = server.address() as AddressInfo;
   let context: BrowserContext | undefined;
   try {
+    const setupPath = setupModulePath(file);
+    if (setupPath !== undefined) {
+      const module = (await import(pathToFileURL(setupPath).href)) as {
+        default: BrowserBenchSetupFunction;
+      };
+      setup = await module.default({ origin: `http://${HOST}:${port}` });
+    }
     context = await chromium.launchPersistentContext(profile, {
       executablePath,
       headless: true,
@@ -152,7 +184,6 @@ export async function runBrowserBenchFile(
       console.error(`  [page error] ${error.stack ?? error.message}`);
     });
 
-    const { port } = server.address() as AddressInfo;
     await page.goto(`http://${HOST}:${port}/`);
     await page
       .waitForFunction(() => (globalThis as PageGlobal).__strataBench !== undefined, undefined, {
@@ -178,11 +209,15 @@ export async function runBrowserBenchFile(
       }
     }
   } finally {
-    await context?.close();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    await rm(profile, { recursive: true, force: true });
+    try {
+      await context?.close();
+      await setup?.teardown?.();
+    } finally {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await rm(profile, { recursive: true, force: true });
+    }
   }
 }

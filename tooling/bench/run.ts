@@ -7,6 +7,11 @@
  * `x.browser.bench.ts` in a page of real headless Chromium ($CHROMIUM_PATH or /usr/bin/chromium;
  * see chromium.ts). `BENCH_RUNS` sets the timed runs per side for every benchmark; without it each
  * benchmark's own `runs`, else 7.
+ *
+ * Per-file set-up beyond each benchmark's own `setup`/`teardown`: a Node bench file may also
+ * export `teardown()`, called once after its benchmarks (even failed ones), e.g. to stop a server
+ * it started at import; a browser bench file may have a sibling `x.browser.bench.setup.ts` run
+ * in Node before its page opens (see browser-setup.ts and chromium.ts).
  */
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -14,6 +19,13 @@ import { pathToFileURL } from 'node:url';
 import { CHROMIUM_PATH } from '../chromium.ts';
 import { findChromium, runBrowserBenchFile } from './chromium.ts';
 import { type AnyBenchmark, DEFAULT_RUNS, formatAnyResult, runAnyBenchmark } from './harness.ts';
+
+/** What a Node bench file exports. */
+interface NodeBenchModule {
+  readonly default: readonly AnyBenchmark[];
+  /** Called once after the file's benchmarks. */
+  readonly teardown?: () => unknown | Promise<unknown>;
+}
 
 const root = join(import.meta.dirname, '..', '..');
 const filter = process.argv[2] ?? '';
@@ -72,10 +84,22 @@ for (const file of files) {
     }).catch((error: unknown) => fail(name, error));
     continue;
   }
-  const module = (await import(pathToFileURL(file).href)) as { default: readonly AnyBenchmark[] };
-  for (const benchmark of module.default) {
-    await runAnyBenchmark(benchmark, runsOverride).then(print, (error: unknown) =>
-      fail(benchmark.name, error),
+  let module: NodeBenchModule;
+  try {
+    module = (await import(pathToFileURL(file).href)) as NodeBenchModule;
+  } catch (error) {
+    fail(name, error);
+    continue;
+  }
+  try {
+    for (const benchmark of module.default) {
+      await runAnyBenchmark(benchmark, runsOverride).then(print, (error: unknown) =>
+        fail(benchmark.name, error),
+      );
+    }
+  } finally {
+    await (async () => module.teardown?.())().catch((error: unknown) =>
+      fail(`${name} teardown`, error),
     );
   }
 }

@@ -1,0 +1,201 @@
+/**
+ * The sync client benchmarks, shared by sync/sync.bench.ts (Node, fake-indexeddb) and
+ * sync/sync.browser.bench.ts (Chromium): the same workloads, told where they run and which server
+ * to talk to. No Node built-ins: this runs in pages too.
+ */
+import { Todo } from '@strata/example-todo';
+import type { Benchmark } from '../../../../tooling/bench/harness.ts';
+import { createStrata, type Strata } from '../runtime/create-strata.ts';
+import { type SyncClient, type SyncOptions, startSync } from '../sync/start-sync.ts';
+import { deleteDatabase } from './raw-indexeddb.ts';
+import {
+  bearerToken,
+  CLIENT_MAX_COMMITS_PER_PUSH,
+  check,
+  countingFetch,
+  freshTenant,
+  PULL_LIMIT,
+  pullWithFetch,
+  pushBatches,
+  pushWithFetch,
+  seedOutbox,
+  type TodoCommand,
+  todoCommands,
+} from './sync-bench.ts';
+
+/** Where the benchmarks run and what they talk to. */
+export interface SyncBenchTarget {
+  /** The sync server's base URL. */
+  readonly url: string;
+  /** The HS256 secret the server verifies tokens with (fresh tenants get fresh tokens). */
+  readonly jwtSecret: string;
+  /** Printed in the names, e.g. `Node, fake-indexeddb; server: Postgres 15 via the Neon driver`. */
+  readonly where: string;
+  /** `null` in Node (no Web Locks there); left out in a page, where `navigator.locks` is used. */
+  readonly locks?: null;
+}
+
+let databases = 0;
+const freshName = (prefix: string) => `${prefix}-${Date.now()}-${databases++}`;
+
+function syncOptions(target: SyncBenchTarget, token: string): SyncOptions {
+  return {
+    url: target.url,
+    aggregates: [Todo],
+    token: () => token,
+    ...(target.locks === null ? { locks: null } : {}),
+  };
+}
+
+async function closeAndDelete(strata: Strata): Promise<void> {
+  const name = strata.db.name;
+  strata.close();
+  await deleteDatabase(name);
+}
+
+// --- 1. an offline client's outbox goes up ------------------------------------------------------
+
+interface PushBaseline {
+  readonly token: string;
+  readonly clientId: string;
+  readonly batches: TodoCommand[][];
+}
+
+interface PushSubject {
+  readonly token: string;
+  readonly strata: Strata;
+  readonly counter: ReturnType<typeof countingFetch>;
+  sync?: SyncClient;
+}
+
+/**
+ * An offline client with `events` pending events (100 todos, one event per command, in the order
+ * a user would have made them) starts syncing with an empty tenant: time until the server has
+ * acknowledged them all (`whenSynced`: outbox empty, upstream caught up). Baseline: the same
+ * number of events pushed with plain `fetch` in the batches the client makes.
+ */
+export function pushBenchmark(
+  target: SyncBenchTarget,
+  options: { readonly events: number; readonly runs: number },
+): Benchmark {
+  const todos = 100;
+  check(options.events % todos === 0, `events must be a multiple of ${todos}`);
+  const perTodo = options.events / todos;
+  const expectedPushes = Math.ceil(options.events / CLIENT_MAX_COMMITS_PER_PUSH);
+  return {
+    name: `sync push: offline client with ${options.events.toLocaleString('en-US')} pending events until all are acknowledged (${target.where})`,
+    unit: 'events',
+    units: options.events,
+    runs: options.runs,
+    warmupRuns: 0,
+    baseline: {
+      label: `plain fetch: POST /v1/push x${expectedPushes} (${CLIENT_MAX_COMMITS_PER_PUSH} commits each)`,
+      setup: async (): Promise<PushBaseline> => {
+        const clientId = `bench-${freshTenant('client')}`;
+        const commands = todoCommands(todos, perTodo, clientId);
+        const token = await bearerToken(target.jwtSecret, freshTenant('push-baseline'));
+        return { token, clientId, batches: pushBatches(commands) };
+      },
+      run: async ({ token, clientId, batches }: PushBaseline) => {
+        const pushes = await pushWithFetch(target.url, token, clientId, batches);
+        check(pushes === expectedPushes, `baseline made ${pushes} pushes`);
+      },
+    },
+    subject: {
+      label: 'startSync until whenSynced (outbox empty)',
+      setup: async (): Promise<PushSubject> => {
+        const strata = await createStrata({ name: freshName('sync-push') });
+        await seedOutbox(strata, todoCommands(todos, perTodo, strata.clientId));
+        check((await strata.db.commands.count()) === options.events, 'outbox seeded');
+        const token = await bearerToken(target.jwtSecret, freshTenant('push'));
+        return { token, strata, counter: countingFetch() };
+      },
+      run: async (context: PushSubject) => {
+        context.sync = startSync(context.strata, {
+          ...syncOptions(target, context.token),
+          fetch: context.counter.fetch,
+        });
+        await context.sync.whenSynced();
+      },
+      teardown: async ({ sync, strata, counter }: PushSubject) => {
+        await sync?.stop();
+        const { db } = strata;
+        check((await db.commands.count()) === 0, 'outbox not empty');
+        check((await db.rejected.count()) === 0, 'commands were rejected');
+        check((await db.events.where('pending').equals(1).count()) === 0, 'events still pending');
+        // The client's batching is the baseline's: a changed default must show here.
+        check(
+          counter.pushes() === expectedPushes,
+          `the client made ${counter.pushes()} pushes, the baseline ${expectedPushes}`,
+        );
+        await closeAndDelete(strata);
+      },
+    },
+  };
+}
+
+// --- 2. a fresh client catches up ---------------------------------------------------------------
+
+interface CatchUpSubject {
+  readonly token: string;
+  readonly strata: Strata;
+  sync?: SyncClient;
+}
+
+/**
+ * A fresh client (empty database) catches up with `events` events on the server (`seed` puts
+ * them there once and returns the tenant's token): time until `whenSynced`, i.e. every page
+ * pulled and stored in IndexedDB. Baseline: the same pages pulled with plain `fetch` and parsed,
+ * nothing stored.
+ */
+export function catchUpBenchmark(
+  target: SyncBenchTarget,
+  options: {
+    readonly events: number;
+    readonly runs: number;
+    readonly seed: () => Promise<string>;
+  },
+): Benchmark {
+  return {
+    name: `sync catch-up: fresh client pulls ${options.events.toLocaleString('en-US')} events into IndexedDB (${target.where})`,
+    unit: 'events',
+    units: options.events,
+    runs: options.runs,
+    // A run takes seconds: JIT warm-up is noise next to it.
+    warmupRuns: 0,
+    baseline: {
+      label: `plain fetch: GET /v1/pull?limit=${PULL_LIMIT} + JSON, no storage`,
+      setup: options.seed,
+      run: async (token: string) => {
+        const read = await pullWithFetch(target.url, token);
+        check(read === options.events, `pulled ${read} events`);
+      },
+    },
+    subject: {
+      label: 'startSync on an empty database until whenSynced',
+      setup: async (): Promise<CatchUpSubject> => ({
+        token: await options.seed(),
+        strata: await createStrata({ name: freshName('sync-catch-up') }),
+      }),
+      run: async (context: CatchUpSubject) => {
+        context.sync = startSync(context.strata, syncOptions(target, context.token));
+        await context.sync.whenSynced();
+      },
+      teardown: async ({ sync, strata }: CatchUpSubject) => {
+        await sync?.stop();
+        const stored = await strata.db.events.count();
+        check(stored === options.events, `stored ${stored} events`);
+        await closeAndDelete(strata);
+      },
+    },
+  };
+}
+
+/** Memoises an async seed so it runs once, in the first (untimed) setup that needs it. */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= make();
+    return made;
+  };
+}

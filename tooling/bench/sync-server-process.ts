@@ -1,0 +1,116 @@
+/**
+ * The child process behind `startBenchSyncServer` (sync-server.ts): starts a throwaway Postgres
+ * cluster (tooling/postgres/cluster.ts) and the WebSocket proxy the Neon driver connects through
+ * (ws-proxy.ts), as the pg test tier does, then the Node edge server on it; reports
+ * `{ type: 'ready', url, database }` over IPC; and tears everything down when the parent says
+ * `stop` or goes away. Without Postgres server binaries: PGlite, in a temp folder. Not a bench
+ * file: run only through `fork`, with argv[2] the JSON of `SyncServerProcessOptions`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { neonConfig } from '@neondatabase/serverless';
+import { WebSocket } from 'ws';
+import { startNodeServer } from '../../packages/edge-server/src/node/server.ts';
+import { useNeonWsProxy } from '../../packages/edge-server/src/runtimes/env.ts';
+import type { ServerDatabaseOptions } from '../../packages/edge-server/src/runtimes/server-app.ts';
+import { Todo } from '../../packages/example-todo/src/index.ts';
+import { type Cluster, findPostgresBin, startCluster } from '../postgres/cluster.ts';
+import { startWsProxy, type WsProxy } from '../postgres/ws-proxy.ts';
+
+export interface SyncServerProcessOptions {
+  readonly jwtSecret: string;
+  readonly corsOrigins: readonly string[];
+  /** `postgres` needs server binaries (see cluster.ts); `auto` uses them when installed. */
+  readonly database: 'postgres' | 'pglite' | 'auto';
+}
+
+export type SyncServerProcessMessage =
+  | { readonly type: 'ready'; readonly url: string; readonly database: string }
+  | { readonly type: 'failed'; readonly message: string };
+
+const send = (message: SyncServerProcessMessage) =>
+  new Promise<void>((resolve) => process.send?.(message, () => resolve()));
+
+const report = console.error.bind(console);
+const cleanups: (() => Promise<unknown>)[] = [];
+let stopping: Promise<void> | undefined;
+function stop(code: number): Promise<void> {
+  stopping ??= (async () => {
+    // A subscription stream still reading when the pool ends fails with "Cannot use a pool after
+    // calling end on the pool", which hono's streamSSE prints with console.error: no news here.
+    console.error = () => undefined;
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => report('[bench sync server]', error));
+    }
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+/** The Postgres server binaries to use, or undefined for PGlite. */
+async function postgresBin(
+  choice: SyncServerProcessOptions['database'],
+): Promise<string | undefined> {
+  if (choice === 'pglite') return undefined;
+  if (choice === 'postgres') return findPostgresBin();
+  return findPostgresBin().catch(() => undefined);
+}
+
+async function main(options: SyncServerProcessOptions) {
+  let database: ServerDatabaseOptions;
+  let description: string;
+  const bin = await postgresBin(options.database);
+  if (bin !== undefined) {
+    process.env.PG_BIN = bin;
+    const cluster: Cluster = await startCluster();
+    cleanups.push(() => cluster.stop());
+    const proxy: WsProxy = await startWsProxy({ host: '127.0.0.1', port: cluster.port });
+    cleanups.push(() => proxy.close());
+    neonConfig.webSocketConstructor ??= WebSocket;
+    useNeonWsProxy(`127.0.0.1:${proxy.port}`);
+    database = { databaseUrl: cluster.databaseUrl };
+    description = `Postgres ${/postgresql\/([^/]+)\/bin/.exec(bin)?.[1] ?? ''} via the Neon driver`;
+  } else {
+    const dataDir = await mkdtemp(join(tmpdir(), 'strata-bench-pglite-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    database = { dataDir };
+    description = 'PGlite (WebAssembly Postgres in the server process)';
+  }
+  const server = await startNodeServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    ...database,
+    aggregates: [Todo],
+    jwtSecret: options.jwtSecret,
+    corsOrigins: options.corsOrigins,
+    handleSignals: false,
+    shutdownGraceMs: 0,
+    // Reads cut short by the shutdown are no news.
+    onError: (error: unknown) => {
+      if (stopping === undefined) report('[bench sync server] request failed', error);
+    },
+    log: () => undefined,
+    warn: () => undefined,
+  });
+  cleanups.push(() => server.close());
+  await send({ type: 'ready', url: server.url, database: description });
+}
+
+process.on('message', (message) => {
+  if ((message as { type?: string }).type === 'stop') void stop(0);
+});
+// The parent went away without saying stop: do not leave a Postgres cluster behind.
+process.on('disconnect', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+process.on('SIGINT', () => void stop(0));
+
+main(JSON.parse(process.argv[2] ?? '{}') as SyncServerProcessOptions).catch(
+  async (error: unknown) => {
+    await send({
+      type: 'failed',
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+    await stop(1);
+  },
+);

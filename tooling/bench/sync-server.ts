@@ -1,0 +1,89 @@
+/**
+ * A strata edge server for the sync benchmarks (Node side only).
+ *
+ * It runs in a child process of its own (sync-server-process.ts, forked with this process's
+ * `execArgv`, i.e. tsx's loader), so that a Node bench's client and the server do not share one
+ * event loop, as they never do in production. The database is a throwaway Postgres cluster
+ * (tooling/postgres/cluster.ts: fsync off, in a temp folder) reached through the Neon driver and
+ * the same local WebSocket proxy the pg test tier uses; without Postgres server binaries it falls
+ * back to PGlite (in the server's process). `database` says which, for the benchmark names. The server
+ * validates events with `Todo`'s definitions and authenticates JWTs signed with `jwtSecret`
+ * (HS256, claims `sub` and `tenant`): benchmarks take a fresh tenant per run to start empty.
+ *
+ * `BENCH_SYNC_DATABASE=postgres|pglite` forces a database (default: Postgres when installed).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { SyncServerProcessMessage, SyncServerProcessOptions } from './sync-server-process.ts';
+
+const ENTRY = join(import.meta.dirname, 'sync-server-process.ts');
+
+export interface BenchSyncServer {
+  /** e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** The server's database, in words. */
+  readonly database: string;
+  /** The HS256 secret the server verifies bearer tokens with. */
+  readonly jwtSecret: string;
+  /** Stops the server and removes its database; idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface BenchSyncServerOptions {
+  /** Origins allowed to call the server from a page (CORS). */
+  readonly corsOrigins?: readonly string[];
+}
+
+function databaseChoice(): SyncServerProcessOptions['database'] {
+  const value = process.env.BENCH_SYNC_DATABASE;
+  if (value === undefined || value === '') return 'auto';
+  if (value === 'postgres' || value === 'pglite') return value;
+  throw new RangeError(`BENCH_SYNC_DATABASE must be postgres or pglite, got ${value}`);
+}
+
+/** Starts the server (and its database) in a child process; resolves once it listens. */
+export async function startBenchSyncServer(
+  options: BenchSyncServerOptions = {},
+): Promise<BenchSyncServer> {
+  const processOptions: SyncServerProcessOptions = {
+    jwtSecret: randomBytes(32).toString('hex'),
+    corsOrigins: options.corsOrigins ?? [],
+    database: databaseChoice(),
+  };
+  const child: ChildProcess = fork(ENTRY, [JSON.stringify(processOptions)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await new Promise<Extract<SyncServerProcessMessage, { type: 'ready' }>>(
+    (resolve, reject) => {
+      child.once('message', (message: SyncServerProcessMessage) => {
+        if (message.type === 'ready') resolve(message);
+        else reject(new Error(`The bench sync server failed to start: ${message.message}`));
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`The bench sync server exited with ${code} before it was ready`)),
+      );
+      child.once('error', reject);
+    },
+  ).catch(async (error: unknown) => {
+    child.kill();
+    await exited;
+    throw error;
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    url: ready.url,
+    database: ready.database,
+    jwtSecret: processOptions.jwtSecret,
+    stop() {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.connected) child.send({ type: 'stop' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopping;
+    },
+  };
+}
