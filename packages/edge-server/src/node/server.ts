@@ -2,11 +2,14 @@
  * The sync server on Node (`@hono/node-server`). The one place in edge-server's runtime code that
  * imports Node built-ins; the app itself (`createSyncApp`) stays runtime-neutral.
  */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type HttpBindings, serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
 import { neonConfig } from '@neondatabase/serverless';
+import { Hono } from 'hono';
 import { WebSocket } from 'ws';
 import type { SyncApp } from '../app/create-sync-app.ts';
 import { migrate } from '../migrations/migrations.ts';
@@ -35,6 +38,14 @@ export interface NodeServerOptions extends ServerAppOptions {
   readonly handleSignals?: boolean;
   /** How long requests in flight may take to finish at shutdown. Defaults to 10 s. */
   readonly shutdownGraceMs?: number;
+  /**
+   * A folder of static files (e.g. a built web app) to serve besides the API, on the same origin:
+   * `GET`/`HEAD` of a file's path answers it with its content type, a folder's path (`/` too) its
+   * `index.html`. `/v1/*` and `/healthz` are always the API's; other missing files are 404s.
+   * Paths with `..` segments or percent escapes are never served. Relative to the working
+   * directory. Must hold an `index.html`.
+   */
+  readonly staticDir?: string;
 }
 
 /** A listening server. */
@@ -72,16 +83,23 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     env = process.env,
     handleSignals = true,
     shutdownGraceMs = 10_000,
+    staticDir,
     ...appOptions
   } = options;
   const log = options.log ?? ((line: string) => console.log(line));
+  const site = staticDir === undefined ? undefined : resolve(staticDir);
+  if (site !== undefined && !isFile(join(site, 'index.html'))) {
+    throw new Error(`staticDir ${site} has no index.html (build the app first)`);
+  }
+
   const fromEnv = serverOptionsFromEnv(env);
   configureNodeWebSocket();
+  const databaseUrl = options.databaseUrl ?? fromEnv.databaseUrl;
   const settings: ServerAppOptions = {
     ...fromEnv,
     ...appOptions,
-    databaseUrl: options.databaseUrl ?? fromEnv.databaseUrl,
-    dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir),
+    databaseUrl,
+    dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir, databaseUrl),
     jwtSecret: options.jwtSecret ?? fromEnv.jwtSecret,
     log,
   };
@@ -91,6 +109,7 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
 
   const serverApp = await createServerApp(settings);
   const { app } = serverApp;
+  const handle = site === undefined ? app.fetch : withStaticFiles(app, site);
 
   // Requests in flight are given time to finish at shutdown; Server-Sent Events responses never
   // end on their own, so they are ended then (clients reconnect with Last-Event-ID).
@@ -105,7 +124,7 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
       streams.delete(outgoing);
       if (inFlight.size === 0) drained?.();
     });
-    const response = await app.fetch(request, bindings);
+    const response = await handle(request, bindings);
     if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
       streams.add(outgoing);
     }
@@ -122,6 +141,7 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
   }
   const url = localUrl(hostname, address.port);
   log(`[strata] sync server listening on ${url} (${serverApp.database.description})`);
+  if (site !== undefined) log(`[strata] serving the files in ${site}`);
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -183,10 +203,11 @@ export async function migrateNodeDatabase(
   const fromEnv = serverOptionsFromEnv(options.env ?? process.env);
   const log = options.log ?? ((line: string) => console.log(line));
   configureNodeWebSocket();
+  const databaseUrl = options.databaseUrl ?? fromEnv.databaseUrl;
   const database = await openServerDatabase({
     ...options,
-    databaseUrl: options.databaseUrl ?? fromEnv.databaseUrl,
-    dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir),
+    databaseUrl,
+    dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir, databaseUrl),
   });
   try {
     const applied = await migrate(database.database);
@@ -201,9 +222,48 @@ export async function migrateNodeDatabase(
   }
 }
 
-/** An absolute folder (relative ones are under the working directory); `memory://` as it is. */
-function resolveDataDir(dataDir: string = DEFAULT_DATA_DIR): string {
-  return dataDir.includes('://') ? dataDir : resolve(dataDir);
+/**
+ * An absolute folder (relative ones are under the working directory), created with its parents
+ * when PGlite is to use it (PGlite creates only the last level); `memory://` as it is.
+ */
+function resolveDataDir(dataDir: string | undefined, databaseUrl: string | undefined): string {
+  if (dataDir?.includes('://')) return dataDir;
+  const folder = resolve(dataDir ?? DEFAULT_DATA_DIR);
+  if (databaseUrl === undefined || databaseUrl === '') mkdirSync(folder, { recursive: true });
+  return folder;
+}
+
+/** Paths that belong to the sync app even when a file of that name exists. */
+const isApiPath = (path: string) =>
+  path === '/healthz' || path === '/v1' || path.startsWith('/v1/');
+
+/**
+ * The sync app with the files of `root` in front of its 404s. Files are revalidated on every
+ * load (`no-cache`), so a rebuilt app is picked up by a reload.
+ */
+function withStaticFiles(
+  app: SyncApp,
+  root: string,
+): (request: Request, bindings: HttpBindings) => Response | Promise<Response> {
+  const files = new Hono<{ Bindings: HttpBindings }>();
+  files.use('*', async (c, next) => (isApiPath(c.req.path) ? app.fetch(c.req.raw, c.env) : next()));
+  files.use(
+    '*',
+    serveStatic({
+      root,
+      onFound: (_path, c) => {
+        c.header('Cache-Control', 'no-cache');
+        c.header('X-Content-Type-Options', 'nosniff');
+      },
+    }),
+  );
+  // Not a file: the sync app answers (a 404 problem, or a CORS preflight).
+  files.all('*', (c) => app.fetch(c.req.raw, c.env));
+  return (request, bindings) => files.fetch(request, bindings);
+}
+
+function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
 }
 
 /** Node 20 has no global WebSocket: the Neon driver gets `ws` (unless one was configured). */

@@ -1,2 +1,0 @@
-// The todo demo arrives with issue #6.
-export {};
