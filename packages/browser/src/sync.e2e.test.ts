@@ -303,6 +303,8 @@ describe('sync in Chromium through the edge server on Postgres', () => {
 
     await context.setOffline(true);
     await expect.poll(async () => (await call(page, 'status'))?.online, poll).toBe(false);
+    // Emulated offline leaves open streams alone; the client closes its own on `offline`.
+    await expect.poll(async () => (await call(page, 'status'))?.connected, poll).toBe(false);
     await mustExecute(page, 'todo-o1', 'add', { title: 'Written offline' });
     // The push failed (no network) and is now waiting out its minute.
     await expect

@@ -114,6 +114,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   let connection: ConnectionState = INITIAL_CONNECTION;
   let received = 0;
   let idleWaiters: (() => void)[] = [];
+  let liveConnection: AbortController | undefined;
   // Pushing waits for the first catch-up (or its failure): commands written offline are then
   // rebased on the server's latest events before they go up, instead of conflicting first.
   let caughtUpOnce: () => void = () => undefined;
@@ -187,6 +188,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   /** Follows `/v1/subscribe` until the stream ends, goes silent, or applying a batch fails. */
   async function follow(after: string | undefined) {
     const connectionAborted = new AbortController();
+    liveConnection = connectionAborted;
     const abort = () => connectionAborted.abort();
     stopping.signal.addEventListener('abort', abort);
     let idleTimer = setTimeout(abort, idleTimeoutMs);
@@ -326,7 +328,11 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     pushWake.wake();
     upstreamWake.wake();
   };
-  const onOffline = () => setLocal({ online: false });
+  const onOffline = () => {
+    setLocal({ online: false });
+    // The browser knows the network is gone; a stream still open would only look connected.
+    liveConnection?.abort();
+  };
   const events = globalThis as unknown as Partial<Pick<Window, 'addEventListener'>> &
     Partial<Pick<Window, 'removeEventListener'>>;
   events.addEventListener?.('online', onOnline);

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
-import { NO_STREAM, newKsuid } from '@strata/core';
+import type { EventStore } from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendFirstNote } from '../fixtures/first-note.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { pgliteDatabase } from './pglite-database.ts';
 import { createPostgresEventStore, globalOrderTail } from './postgres-event-store.ts';
@@ -25,20 +26,7 @@ describe('the global order', () => {
   it('orders transaction ids as numbers across a power of ten', async () => {
     const store = createPostgresEventStore(pgliteDatabase(pglite), { tenant: 'digits' });
     const append = (aggregateId: string) =>
-      store.append(
-        { aggregateType: 'Note', aggregateId },
-        [
-          {
-            id: newKsuid(),
-            type: 'Noted',
-            schemaVersion: 1,
-            occurredAt: new Date().toISOString(),
-            data: {},
-            metadata: {},
-          },
-        ],
-        { expectedVersion: NO_STREAM },
-      );
+      appendFirstNote(store as EventStore<never>, aggregateId);
     await append('before');
     // Each query outside a transaction block burns one transaction id.
     const boundary = 10 ** String(await currentXid()).length;

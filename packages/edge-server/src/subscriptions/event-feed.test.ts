@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
-import { NO_STREAM, newKsuid } from '@strata/core';
+import type { EventStore } from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendFirstNote } from '../fixtures/first-note.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
@@ -18,19 +19,9 @@ afterAll(async () => {
 });
 
 const append = (aggregateId: string) =>
-  createPostgresEventStore(pgliteDatabase(pglite), { tenant: 't' }).append(
-    { aggregateType: 'Note', aggregateId },
-    [
-      {
-        id: newKsuid(),
-        type: 'Noted',
-        schemaVersion: 1,
-        occurredAt: new Date().toISOString(),
-        data: {},
-        metadata: {},
-      },
-    ],
-    { expectedVersion: NO_STREAM },
+  appendFirstNote(
+    createPostgresEventStore(pgliteDatabase(pglite), { tenant: 't' }) as EventStore<never>,
+    aggregateId,
   );
 
 describe('createEventFeed', () => {
