@@ -54,7 +54,9 @@ export async function applyUpstream(
         const local = known.get(event.id);
         if (local === undefined) {
           const key = streamKey(event);
-          fresh.set(key, [...(fresh.get(key) ?? []), event]);
+          const list = fresh.get(key);
+          if (list === undefined) fresh.set(key, [event]);
+          else list.push(event);
         } else if (local.pending === 1) {
           await db.events.update(local.position, { pending: 0, serverPosition: event.position });
           confirmed.push(event.id);

@@ -11,9 +11,16 @@ export async function dropConfirmedCommands(
 ): Promise<void> {
   if (confirmedIds.length === 0) return;
   const commands = await db.commands.where('eventIds').anyOf(confirmedIds).distinct().toArray();
-  for (const command of commands) {
-    const events = await db.events.where('id').anyOf(command.eventIds).toArray();
-    if (events.every((event) => event.pending === 0))
-      await db.commands.delete(command.seq as number);
-  }
+  const stillPending = new Set(
+    (
+      await db.events
+        .where('id')
+        .anyOf(commands.flatMap((command) => command.eventIds))
+        .toArray()
+    )
+      .filter((event) => event.pending === 1)
+      .map((event) => event.id),
+  );
+  const done = commands.filter((command) => !command.eventIds.some((id) => stillPending.has(id)));
+  await db.commands.bulkDelete(done.map((command) => command.seq as number));
 }

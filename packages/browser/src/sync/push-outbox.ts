@@ -6,7 +6,11 @@ import {
   streamKey,
 } from '@strata/core';
 import { withStorageErrors } from '../database/storage-errors.ts';
-import type { PendingCommandRow, RejectedCommandRow } from '../database/strata-database.ts';
+import type {
+  EventRow,
+  PendingCommandRow,
+  RejectedCommandRow,
+} from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
 import { dropConfirmedCommands } from './outbox.ts';
@@ -35,9 +39,19 @@ export async function collectCommits(
         .orderBy('seq')
         .limit(maxCommits)
         .toArray();
+      // One read for every command's events, not one per command.
+      const byId = new Map(
+        (
+          await db.events
+            .where('id')
+            .anyOf(rows.flatMap((row) => row.eventIds))
+            .toArray()
+        ).map((event) => [event.id, event]),
+      );
       for (const row of rows) {
-        const stored = await db.events.where('id').anyOf(row.eventIds).toArray();
-        const pending = stored.filter((event) => event.pending === 1);
+        const pending = row.eventIds
+          .map((id) => byId.get(id))
+          .filter((event) => event?.pending === 1) as EventRow[];
         if (pending.length === 0) continue;
         if (commits.length > 0 && events + pending.length > maxEvents) break;
         pending.sort((a, b) => a.version - b.version);

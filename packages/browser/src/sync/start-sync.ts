@@ -168,9 +168,10 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     let cursor = await readCursor();
     let total: number | undefined;
     for (let first = true; ; first = false) {
-      // The first page also asks how many remain, so progress can show a total.
+      // The first page of the first catch-up also asks how many remain (a count query), so
+      // progress can show a total; a reconnect after that only fetches what it missed.
       const page = await transport.pull(cursor, pullLimit, {
-        count: first,
+        count: first && !connection.catchUp.done,
         signal: stopping.signal,
       });
       if (page.events.length > 0 || page.cursor !== cursor) {

@@ -1,30 +1,22 @@
-import { PGlite } from '@electric-sql/pglite';
 import type { EventStore } from '@strata/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendFirstNote } from '../fixtures/first-note.ts';
-import { migrate } from '../migrations/migrations.ts';
+import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
 import { pgliteDatabase } from './pglite-database.ts';
 import { createPostgresEventStore, globalOrderTail } from './postgres-event-store.ts';
 
-let pglite: PGlite;
-
-beforeAll(async () => {
-  pglite = await PGlite.create();
-  await migrate(pgliteDatabase(pglite));
-}, 60_000);
-
-afterAll(async () => {
-  await pglite?.close();
-});
+const pglite = useMigratedPglite();
 
 const currentXid = async () =>
-  Number((await pglite.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0]?.x);
+  Number(
+    (await pglite().query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0]?.x,
+  );
 
 describe('the global order', () => {
   // Regression: ordering by the `transaction_id::text` alias sorted '1000' before '999', which
   // put later events first and let a reader's cursor jump over earlier ones.
   it('orders transaction ids as numbers across a power of ten', async () => {
-    const store = createPostgresEventStore(pgliteDatabase(pglite), { tenant: 'digits' });
+    const store = createPostgresEventStore(pgliteDatabase(pglite()), { tenant: 'digits' });
     const append = (aggregateId: string) =>
       appendFirstNote(store as EventStore<never>, aggregateId);
     await append('before');
@@ -39,6 +31,6 @@ describe('the global order', () => {
     expect(page.events.map((event) => event.aggregateId)).toEqual(['before']);
     const next = await store.readAll({ after: page.cursor });
     expect(next.events.map((event) => event.aggregateId)).toEqual(['after']);
-    expect(await globalOrderTail(pgliteDatabase(pglite))).toBe(next.cursor);
+    expect(await globalOrderTail(pgliteDatabase(pglite()))).toBe(next.cursor);
   });
 });

@@ -1,32 +1,22 @@
-import { PGlite } from '@electric-sql/pglite';
 import type { EventStore } from '@strata/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendFirstNote } from '../fixtures/first-note.ts';
-import { migrate } from '../migrations/migrations.ts';
+import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import { createEventFeed } from './event-feed.ts';
 
-let pglite: PGlite;
-
-beforeAll(async () => {
-  pglite = await PGlite.create();
-  await migrate(pgliteDatabase(pglite));
-}, 60_000);
-
-afterAll(async () => {
-  await pglite?.close();
-});
+const pglite = useMigratedPglite();
 
 const append = (aggregateId: string) =>
   appendFirstNote(
-    createPostgresEventStore(pgliteDatabase(pglite), { tenant: 't' }) as EventStore<never>,
+    createPostgresEventStore(pgliteDatabase(pglite()), { tenant: 't' }) as EventStore<never>,
     aggregateId,
   );
 
 describe('createEventFeed', () => {
   it('keeps delivering when the last subscriber leaves and another joins while it stops', async () => {
-    const feed = createEventFeed({ database: pgliteDatabase(pglite), pollIntervalMs: 20 });
+    const feed = createEventFeed({ database: pgliteDatabase(pglite()), pollIntervalMs: 20 });
     try {
       const first = await feed.subscribe('t', () => undefined);
       // The stop this starts is still in flight when the next subscriber joins.
@@ -43,7 +33,7 @@ describe('createEventFeed', () => {
   });
 
   it('does not stop under subscribers still joining', async () => {
-    const feed = createEventFeed({ database: pgliteDatabase(pglite), pollIntervalMs: 20 });
+    const feed = createEventFeed({ database: pgliteDatabase(pglite()), pollIntervalMs: 20 });
     try {
       const received: string[] = [];
       const [early, late] = await Promise.all([
