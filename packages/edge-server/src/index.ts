@@ -6,6 +6,7 @@ export * from './app/problem-response.ts';
 export * from './app/push-handler.ts';
 export * from './app/wire-event.ts';
 export * from './migrations/migrations.ts';
+export * from './postgres/append-hook.ts';
 export * from './postgres/global-cursor.ts';
 export * from './postgres/neon-database.ts';
 export * from './postgres/pglite-database.ts';

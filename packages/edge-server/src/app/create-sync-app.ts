@@ -15,6 +15,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { streamSSE } from 'hono/streaming';
+import type { AppendHook } from '../postgres/append-hook.ts';
 import { decodeGlobalCursor } from '../postgres/global-cursor.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
@@ -44,6 +45,11 @@ export interface SyncAppOptions {
    * and reject commits it throws on. Costs a load per commit. Defaults to false.
    */
   readonly foldThroughEvolve?: boolean;
+  /**
+   * Work inside every append's transaction, in order: `outboxWriter(...)` (async reactors,
+   * relays), `syncReactors(...)`, your own. A throw rejects the commit. Defaults to none.
+   */
+  readonly appendHooks?: readonly AppendHook[];
   /** Per-aggregate read and write rules inside a tenant. Defaults to allowing everything. */
   readonly authorize?: Authorize;
   /** Size limits; each defaults as `DEFAULT_LIMITS` says. */
@@ -84,7 +90,10 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
   const canRead = (principal: Principal, event: StoredEvent) =>
     options.authorize?.canRead?.(principal, event) ?? true;
   const storeFor = (principal: Principal) =>
-    createPostgresEventStore(options.database, { tenant: principal.tenant });
+    createPostgresEventStore(options.database, {
+      tenant: principal.tenant,
+      appendHooks: options.appendHooks ?? [],
+    });
 
   const feed = createEventFeed({
     database: options.database,

@@ -1,11 +1,11 @@
+import { CONSUMER_GROUPS_MIGRATION } from '../consumer-groups/consumer-group-schema.ts';
+import { KEY_STORE_MIGRATION } from '../crypto/key-store-schema.ts';
+import { OUTBOX_MIGRATION } from '../outbox/outbox-schema.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { PROJECTIONS_MIGRATION } from '../projections/projection-schema.ts';
+import type { Migration } from './migration.ts';
 
-/** One schema change. Released migrations are never edited: add a new one. */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
+export type { Migration } from './migration.ts';
 
 /** strata's schema, in order. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -49,6 +49,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'global order across tenants, for the per-instance subscription reader',
     sql: 'CREATE INDEX strata_events_all_tenants_order ON strata_events (transaction_id, position);',
   },
+  // Each feature keeps its tables next to its code.
+  OUTBOX_MIGRATION,
+  CONSUMER_GROUPS_MIGRATION,
+  PROJECTIONS_MIGRATION,
+  KEY_STORE_MIGRATION,
 ];
 
 /** The channel appends notify, so every instance's reader wakes at once. */

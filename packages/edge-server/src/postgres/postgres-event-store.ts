@@ -12,6 +12,7 @@ import {
   type StreamRef,
 } from '@strata/core';
 import { EVENTS_CHANNEL } from '../migrations/migrations.ts';
+import type { AppendHook } from './append-hook.ts';
 import { decodeGlobalCursor, encodeGlobalCursor, START_CURSOR } from './global-cursor.ts';
 import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
 
@@ -20,6 +21,13 @@ export interface PostgresStoredEvent extends StoredEvent {
   /** The event's own cursor: reading after it continues with the next event. */
   readonly cursor: string;
   readonly tenant: string;
+}
+
+/** Options of `createPostgresEventStore`. */
+export interface PostgresEventStoreOptions {
+  readonly tenant: string;
+  /** Run in order inside every append's transaction (outbox, sync reactors, projections). */
+  readonly appendHooks?: readonly AppendHook[];
 }
 
 /** The Postgres event store for one tenant. */
@@ -63,9 +71,9 @@ const DEFAULT_PAGE = 1000;
  */
 export function createPostgresEventStore(
   db: SqlDatabase,
-  options: { tenant: string },
+  options: PostgresEventStoreOptions,
 ): PostgresEventStore {
-  const { tenant } = options;
+  const { tenant, appendHooks = [] } = options;
 
   const versionOf = async (executor: SqlExecutor, stream: StreamRef): Promise<number> => {
     const { rows } = await executor.query<{ version: number | null }>(
@@ -128,6 +136,7 @@ export function createPostgresEventStore(
       if (appendOptions.snapshot !== undefined) await saveSnapshotWith(tx, appendOptions.snapshot);
       // Delivered at commit, to every instance listening: their readers wake at once.
       await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, tenant]);
+      for (const hook of appendHooks) await hook(stored, { tenant, transaction: tx });
       await appendOptions.beforeCommit?.(stored, tx);
       return {
         events: stored,
