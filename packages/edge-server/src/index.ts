@@ -12,6 +12,7 @@ export * from './postgres/neon-database.ts';
 export * from './postgres/pglite-database.ts';
 export * from './postgres/postgres-event-store.ts';
 export * from './postgres/sql-database.ts';
+export * from './reactors/index.ts';
 export * from './subscriptions/event-feed.ts';
 export * from './subscriptions/listen-source.ts';
 export * from './subscriptions/subscription-stream.ts';

@@ -187,6 +187,23 @@ export class DomainRuleViolatedError extends StrataError<'DOMAIN_RULE_VIOLATED'>
   }
 }
 
+/**
+ * A server-side sync reactor threw inside the append's transaction, so the commit was not
+ * stored. `reactor` names it; the thrown error is the `cause` and its message is in `message`.
+ */
+export class ReactorRejectedError extends StrataError<'REACTOR_REJECTED'> {
+  readonly reactor: string;
+
+  constructor(reactor: string, message: string, options?: StrataErrorOptions) {
+    super('REACTOR_REJECTED', message, options);
+    this.reactor = reactor;
+  }
+
+  override details() {
+    return { reactor: this.reactor };
+  }
+}
+
 /** No valid credentials were presented. */
 export class UnauthorizedError extends StrataError<'UNAUTHORIZED'> {
   constructor(message = 'Authentication required', options?: StrataErrorOptions) {
@@ -272,6 +289,7 @@ export interface ErrorsByCode {
   DUPLICATE_EVENT_ID: DuplicateEventIdError;
   INVALID_CURSOR: InvalidCursorError;
   DOMAIN_RULE_VIOLATED: DomainRuleViolatedError;
+  REACTOR_REJECTED: ReactorRejectedError;
   UNAUTHORIZED: UnauthorizedError;
   FORBIDDEN: ForbiddenError;
   PAYLOAD_TOO_LARGE: PayloadTooLargeError;

@@ -10,6 +10,7 @@ import {
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
+  ReactorRejectedError,
   StorageFailedError,
   UnauthorizedError,
   UnavailableError,
@@ -115,6 +116,12 @@ const CASES: Case[] = [
     error: new DomainRuleViolatedError('TODO_REMOVED', 'This todo was removed'),
     status: 422,
     details: { reason: 'TODO_REMOVED' },
+  },
+  {
+    name: 'ReactorRejectedError',
+    error: new ReactorRejectedError('credit-limit', 'Reactor credit-limit rejected the commit'),
+    status: 422,
+    details: { reactor: 'credit-limit' },
   },
   { name: 'UnauthorizedError', error: new UnauthorizedError(), status: 401, details: {} },
   {

@@ -9,6 +9,7 @@ import {
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
+  ReactorRejectedError,
   StorageFailedError,
   type StorageFailureReason,
   UnauthorizedError,
@@ -42,6 +43,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   DUPLICATE_EVENT_ID: 409,
   INVALID_CURSOR: 400,
   DOMAIN_RULE_VIOLATED: 422,
+  REACTOR_REJECTED: 422,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   PAYLOAD_TOO_LARGE: 413,
@@ -137,6 +139,8 @@ export function fromProblemDetails(body: unknown): StrataError {
       return new InvalidCursorError(text('cursor'));
     case 'DOMAIN_RULE_VIOLATED':
       return new DomainRuleViolatedError(text('reason'), message);
+    case 'REACTOR_REJECTED':
+      return new ReactorRejectedError(text('reactor'), message);
     case 'UNAUTHORIZED':
       return new UnauthorizedError(message);
     case 'FORBIDDEN':
