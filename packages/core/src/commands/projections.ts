@@ -1,6 +1,7 @@
 import type { AnyAggregateDefinition, EventOf } from '../aggregates/aggregate-definition.ts';
 import type { StreamRef } from '../event-store/stream-ref.ts';
 import type { StoredEvent } from '../events/event.ts';
+import { decodedFor, receives } from './reactors.ts';
 
 /**
  * A read model kept inside the append's transaction: it commits with the events or not at all.
@@ -47,4 +48,22 @@ export function defineInlineProjection<TAggregate extends AnyAggregateDefinition
   config: InlineProjectionConfig<TAggregate, TTransaction>,
 ): InlineProjection<TTransaction> {
   return config as InlineProjection<TTransaction>;
+}
+
+/**
+ * Runs stored events through inline projections, in order, each event decoded (upcast) with its
+ * projection's aggregate: the events may come from the log, written by any app version. The
+ * browser uses it for appends, rebuilds and sync; the server inside its append transaction.
+ */
+export async function applyInlineProjections<TTransaction>(
+  projections: readonly InlineProjection<TTransaction>[],
+  events: readonly StoredEvent[],
+  transaction: TTransaction,
+): Promise<void> {
+  for (const event of events) {
+    for (const projection of projections) {
+      if (receives(projection, event))
+        await projection.apply(decodedFor(projection, event), transaction);
+    }
+  }
 }

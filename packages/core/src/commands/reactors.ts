@@ -68,3 +68,11 @@ export function receives(
 ): boolean {
   return handler.aggregate === undefined || handler.aggregate.type === event.aggregateType;
 }
+
+/** The event as `handler` sees it: decoded (upcast, typed) with its aggregate when it has one. */
+export function decodedFor(
+  handler: { readonly aggregate?: AnyAggregateDefinition },
+  event: StoredEvent,
+): StoredEvent {
+  return handler.aggregate === undefined ? event : handler.aggregate.events.decode(event);
+}

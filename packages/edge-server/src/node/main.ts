@@ -3,6 +3,7 @@
  *
  *   tsx src/node/main.ts [start] [--port 8787] [--host 127.0.0.1] [--data-dir .data/strata] [--no-migrate]
  *   tsx src/node/main.ts migrate [--data-dir .data/strata]
+ *   tsx src/node/main.ts rebuild [name...] --projections ./app/projections.ts [--data-dir .data/strata]
  *
  * (`pnpm --filter @strata/edge-server start` / `... migrate`.) Settings not given as flags come
  * from the environment: DATABASE_URL, STRATA_DATA_DIR, JWT_SECRET, PORT, HOST, CORS_ORIGINS,
@@ -10,10 +11,12 @@
  */
 import { parseArgs } from 'node:util';
 import { parsePort } from '../runtimes/env.ts';
+import { rebuildNodeProjections } from './rebuild-command.ts';
 import { migrateNodeDatabase, type NodeServerOptions, startNodeServer } from './server.ts';
 
 const USAGE = `usage: main.ts [start] [--port N] [--host H] [--data-dir DIR] [--no-migrate]
-       main.ts migrate [--data-dir DIR]`;
+       main.ts migrate [--data-dir DIR]
+       main.ts rebuild [PROJECTION...] --projections MODULE [--data-dir DIR]`;
 
 async function main(argv: readonly string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -24,6 +27,7 @@ async function main(argv: readonly string[]): Promise<void> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       'no-migrate': { type: 'boolean' },
+      projections: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -32,10 +36,19 @@ async function main(argv: readonly string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const dataDir = values['data-dir'];
+  if (command === 'rebuild') {
+    if (values.projections === undefined) throw new Error(`rebuild needs --projections\n${USAGE}`);
+    await rebuildNodeProjections({
+      projectionsModule: values.projections,
+      names: rest,
+      ...(dataDir === undefined ? {} : { dataDir }),
+    });
+    return;
+  }
   if (rest.length > 0 || (command !== 'start' && command !== 'migrate')) {
     throw new Error(`Unexpected arguments: ${positionals.join(' ')}\n${USAGE}`);
   }
-  const dataDir = values['data-dir'];
   if (command === 'migrate') {
     await migrateNodeDatabase(dataDir === undefined ? {} : { dataDir });
     return;
@@ -52,6 +65,6 @@ async function main(argv: readonly string[]): Promise<void> {
 // `pnpm start -- --port 1234` passes the `--` through: skip it.
 const argv = process.argv.slice(2);
 main(argv[0] === '--' ? argv.slice(1) : argv).catch((error: unknown) => {
-  console.error('[strata] could not start:', error);
+  console.error('[strata] failed:', error);
   process.exit(1);
 });

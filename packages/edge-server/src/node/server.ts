@@ -22,6 +22,7 @@ import {
   localUrl,
   openServerDatabase,
   type ServerAppOptions,
+  type ServerDatabase,
   type ServerDatabaseOptions,
   serverOptionsFromEnv,
 } from '../runtimes/server-app.ts';
@@ -194,21 +195,31 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
 }
 
 /**
+ * Opens the process's database as the server would: `DATABASE_URL` (Neon driver), else the
+ * PGlite folder. For one-off commands (migrate, rebuild); close it when done.
+ */
+export async function openNodeDatabase(
+  options: ServerDatabaseOptions & { readonly env?: EnvRecord } = {},
+): Promise<ServerDatabase> {
+  const fromEnv = serverOptionsFromEnv(options.env ?? process.env);
+  configureNodeWebSocket();
+  const databaseUrl = options.databaseUrl ?? fromEnv.databaseUrl;
+  return openServerDatabase({
+    ...options,
+    databaseUrl,
+    dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir, databaseUrl),
+  });
+}
+
+/**
  * Applies missing migrations to `DATABASE_URL`, else to the PGlite folder, and closes the
  * database. Returns the versions applied.
  */
 export async function migrateNodeDatabase(
   options: ServerDatabaseOptions & { readonly env?: EnvRecord; log?: (line: string) => void } = {},
 ): Promise<number[]> {
-  const fromEnv = serverOptionsFromEnv(options.env ?? process.env);
   const log = options.log ?? ((line: string) => console.log(line));
-  configureNodeWebSocket();
-  const databaseUrl = options.databaseUrl ?? fromEnv.databaseUrl;
-  const database = await openServerDatabase({
-    ...options,
-    databaseUrl,
-    dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir, databaseUrl),
-  });
+  const database = await openNodeDatabase(options);
   try {
     const applied = await migrate(database.database);
     log(

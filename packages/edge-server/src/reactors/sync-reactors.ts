@@ -1,8 +1,8 @@
 import {
+  decodedFor,
   isStrataError,
   ReactorRejectedError,
   receives,
-  type StoredEvent,
   type SyncReactor,
 } from '@strata/core';
 import type { AppendContext, AppendHook } from '../postgres/append-hook.ts';
@@ -34,7 +34,7 @@ export function syncReactors(reactors: readonly ServerSyncReactor[]): AppendHook
       for (const reactor of reactors) {
         if (!receives(reactor, event)) continue;
         try {
-          await reactor.react(decodeFor(reactor, event), context);
+          await reactor.react(decodedFor(reactor, event), context);
         } catch (error) {
           if (isStrataError(error)) throw error;
           const reason = error instanceof Error ? error.message : String(error);
@@ -47,8 +47,4 @@ export function syncReactors(reactors: readonly ServerSyncReactor[]): AppendHook
       }
     }
   };
-}
-
-function decodeFor(reactor: ServerSyncReactor, event: StoredEvent): StoredEvent {
-  return reactor.aggregate === undefined ? event : reactor.aggregate.events.decode(event);
 }

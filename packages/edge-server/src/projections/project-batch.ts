@@ -1,0 +1,67 @@
+import { decodedFor, receives } from '@strata/core';
+import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
+import { encodeGlobalCursor, START_CURSOR } from '../postgres/global-cursor.ts';
+import { readGlobalOrder } from '../postgres/postgres-event-store.ts';
+import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
+import type { AsyncProjection } from './async-projection.ts';
+
+/** What one batch did. */
+export interface ProjectedBatch {
+  /** Events read from the global order (those of other aggregates included). */
+  readonly read: number;
+  /** The checkpoint after the batch. */
+  readonly cursor: string;
+  /** More events were waiting beyond this batch. */
+  readonly hasMore: boolean;
+}
+
+/**
+ * Applies the next batch of the no-skip global order to a projection and moves its checkpoint,
+ * in one transaction. The checkpoint row is locked first, so projectors on several instances
+ * take turns instead of applying a batch twice.
+ */
+export async function projectBatch(
+  database: SqlDatabase,
+  projection: AsyncProjection,
+  batchSize: number,
+): Promise<ProjectedBatch> {
+  return database.transaction(async (transaction) => {
+    const after = await lockCheckpoint(transaction, projection.name);
+    const page = await readGlobalOrder(transaction, { after, limit: batchSize });
+    for (const stored of await decryptStoredEvents(transaction, page.events)) {
+      if (!receives(projection, stored)) continue;
+      await projection.apply(decodedFor(projection, stored), {
+        tenant: stored.tenant,
+        transaction,
+      });
+    }
+    if (page.events.length > 0) await saveCheckpoint(transaction, projection.name, page.cursor);
+    return { read: page.events.length, cursor: page.cursor, hasMore: page.hasMore };
+  });
+}
+
+/** The projection's checkpoint, row-locked until the transaction ends (created at the start). */
+export async function lockCheckpoint(transaction: SqlExecutor, name: string): Promise<string> {
+  await transaction.query(
+    `INSERT INTO strata_projection_checkpoints (name, cursor) VALUES ($1, $2)
+     ON CONFLICT (name) DO NOTHING`,
+    [name, encodeGlobalCursor(START_CURSOR)],
+  );
+  const { rows } = await transaction.query<{ cursor: string }>(
+    'SELECT cursor FROM strata_projection_checkpoints WHERE name = $1 FOR UPDATE',
+    [name],
+  );
+  return rows[0]?.cursor ?? encodeGlobalCursor(START_CURSOR);
+}
+
+/** Moves the projection's checkpoint (in the transaction that holds its lock). */
+export async function saveCheckpoint(
+  transaction: SqlExecutor,
+  name: string,
+  cursor: string,
+): Promise<void> {
+  await transaction.query(
+    'UPDATE strata_projection_checkpoints SET cursor = $2, updated_at = now() WHERE name = $1',
+    [name, cursor],
+  );
+}

@@ -1,0 +1,105 @@
+import type { SqlDatabase } from '../postgres/sql-database.ts';
+import type { ListenSource } from '../subscriptions/listen-source.ts';
+import type { AsyncProjection } from './async-projection.ts';
+import { projectBatch } from './project-batch.ts';
+
+/** Options of `createProjectionRunner`; defaults are applied here, once. */
+export interface ProjectionRunnerOptions {
+  readonly database: SqlDatabase;
+  readonly projections: readonly AsyncProjection[];
+  /** Events per transaction. Defaults to 500. */
+  readonly batchSize?: number;
+  /** How often to look for new events without a notification. Defaults to 1000 ms. */
+  readonly pollIntervalMs?: number;
+  /** LISTEN/NOTIFY (`neonListen`, `pgliteListen`): new events are projected at once. */
+  readonly listen?: ListenSource;
+  /** Where failed batches are reported; the runner retries them at the next wake. Defaults to console.error. */
+  readonly onError?: (error: unknown, projection: AsyncProjection) => void;
+}
+
+/** Keeps async projections up to date. */
+export interface ProjectionRunner {
+  /** Projects everything readers may see now, for every projection; returns events read per projection. */
+  catchUp(): Promise<Record<string, number>>;
+  /** Catches up now and whenever events may have arrived, until `stop`. */
+  start(): Promise<void>;
+  /** Stops after the batch in progress; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs async projections from the global order: each batch's writes and checkpoint commit
+ * together. Several instances may run the same projections: they take turns per batch.
+ *
+ * @example
+ * const runner = createProjectionRunner({ database, projections: [todoList], listen: pgliteListen(pglite) });
+ * await runner.start();
+ */
+export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
+  const batchSize = options.batchSize ?? 500;
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const report =
+    options.onError ??
+    ((error: unknown, projection: AsyncProjection) =>
+      console.error(`[strata] projection ${projection.name} failed`, error));
+  const setUp = new Set<string>();
+  let running: Promise<void> | undefined;
+  let stopped = true;
+  let wakeUp: (() => void) | undefined;
+  let stopListening: (() => Promise<void>) | undefined;
+
+  async function catchUpOne(projection: AsyncProjection): Promise<number> {
+    if (!setUp.has(projection.name)) {
+      await options.database.transaction(async (tx) => projection.setup?.(tx));
+      setUp.add(projection.name);
+    }
+    let read = 0;
+    for (;;) {
+      const batch = await projectBatch(options.database, projection, batchSize);
+      read += batch.read;
+      if (!batch.hasMore) return read;
+    }
+  }
+
+  async function catchUp(): Promise<Record<string, number>> {
+    const read: Record<string, number> = {};
+    for (const projection of options.projections)
+      read[projection.name] = await catchUpOne(projection);
+    return read;
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopped) {
+      for (const projection of options.projections) {
+        if (stopped) return;
+        await catchUpOne(projection).catch((error: unknown) => report(error, projection));
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollIntervalMs);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeUp = undefined;
+    }
+  }
+
+  return {
+    catchUp,
+    async start() {
+      if (!stopped) return;
+      stopped = false;
+      stopListening = await options.listen?.(() => wakeUp?.());
+      running = loop();
+    },
+    async stop() {
+      stopped = true;
+      wakeUp?.();
+      await running;
+      running = undefined;
+      await stopListening?.();
+      stopListening = undefined;
+    },
+  };
+}
