@@ -1,5 +1,6 @@
 export * from './aggregates/index.ts';
 export * from './commands/index.ts';
+export * from './crypto/index.ts';
 export * from './errors/index.ts';
 export * from './event-store/index.ts';
 export * from './events/index.ts';

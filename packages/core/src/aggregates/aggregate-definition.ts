@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { type ForgottenEvent, isForgottenEvent } from '../crypto/forgotten.ts';
 import type { EventMetadata } from '../events/event.ts';
 import type { AnyEventDefinition, EventDataOf } from '../events/event-definition.ts';
 import {
@@ -73,6 +74,12 @@ export interface AggregateConfig<TType extends string, TState, TEvents extends A
   readonly initialState: () => TState;
   /** Applies one event to the state. Pure: the same (state, event) gives the same state. */
   readonly evolve: (state: TState, event: EventOfDefinition<TEvents>) => TState;
+  /**
+   * Applies an event whose data was forgotten (its key deleted, issue 7): e.g. blank what it
+   * had set. Pure, like `evolve`. Defaults to leaving the state as it is; the version advances
+   * either way.
+   */
+  readonly forget?: (state: TState, event: ForgottenEvent<EventOfDefinition<TEvents>>) => TState;
   /** Snapshots are off unless configured. */
   readonly snapshots?: SnapshotOptions<TState>;
 }
@@ -97,7 +104,14 @@ export interface AggregateDefinition<
   readonly type: TType;
   readonly events: EventRegistry<TEvents>;
   readonly initialState: () => TState;
-  readonly evolve: (state: TState, event: EventOfDefinition<TEvents>) => TState;
+  /**
+   * Applies a decoded event: `evolve` of the configuration, or `forget` for an event whose data
+   * was forgotten, so every replay handles both.
+   */
+  readonly evolve: (
+    state: TState,
+    event: EventOfDefinition<TEvents> | ForgottenEvent<EventOfDefinition<TEvents>>,
+  ) => TState;
   readonly commands: TCommands;
   readonly snapshots: ResolvedSnapshotOptions<TState> | undefined;
   /**
@@ -188,11 +202,15 @@ function build<TType extends string, TState, TEvents extends AnyEventDefinition,
   snapshots: ResolvedSnapshotOptions<TState> | undefined,
   commands: TCommands & Record<string, AnyCommandDefinition>,
 ): AggregateDefinition<TType, TState, TEvents, TCommands & Record<string, AnyCommandDefinition>> {
+  const { forget = (state: TState) => state } = config;
   return {
     type: config.type,
     events,
     initialState: config.initialState,
-    evolve: config.evolve,
+    evolve: (state, event) =>
+      isForgottenEvent(event)
+        ? forget(state, event as ForgottenEvent<EventOfDefinition<TEvents>>)
+        : config.evolve(state, event as EventOfDefinition<TEvents>),
     commands,
     snapshots,
     withCommands(factory) {

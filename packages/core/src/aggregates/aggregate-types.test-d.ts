@@ -1,5 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { createCommandHandler } from '../commands/command-handler.ts';
+import type { ForgottenEvent } from '../crypto/forgotten.ts';
 import { createInMemoryEventStore } from '../event-store/in-memory-event-store.ts';
 import type { EventEnvelope, StoredEvent } from '../events/event.ts';
 import type { EventDataOf } from '../events/event-definition.ts';
@@ -50,7 +51,10 @@ describe('types flow from the schemas', () => {
   it('evolve and decide are typed against the aggregate', () => {
     type Evolve = typeof Counter.evolve;
     expectTypeOf<Parameters<Evolve>[0]>().toEqualTypeOf<CounterState>();
-    expectTypeOf<Parameters<Evolve>[1]>().toEqualTypeOf<EventOf<typeof Counter>>();
+    // The definition's evolve also takes forgotten events (issue 7): it hands them to `forget`.
+    expectTypeOf<Parameters<Evolve>[1]>().toEqualTypeOf<
+      EventOf<typeof Counter> | ForgottenEvent<EventOf<typeof Counter>>
+    >();
     type Decide = (typeof Counter.commands)['reset']['decide'];
     expectTypeOf<Parameters<Decide>[1]>().toEqualTypeOf<{ reason: string }>();
     expectTypeOf<ReturnType<Decide>[number]['type']>().toEqualTypeOf<'Incremented' | 'Reset'>();

@@ -1,3 +1,4 @@
+import { type ForgottenEvent, type ForgottenPayload, isForgotten } from '../crypto/forgotten.ts';
 import { UnknownEventTypeError } from '../errors/errors.ts';
 import type { EventEnvelope } from './event.ts';
 import type { AnyEventDefinition, EventDataOf } from './event-definition.ts';
@@ -6,6 +7,17 @@ import type { AnyEventDefinition, EventDataOf } from './event-definition.ts';
 export type EventOfDefinition<TDefinition> = TDefinition extends AnyEventDefinition
   ? EventEnvelope<TDefinition['type'], EventDataOf<TDefinition>>
   : never;
+
+/**
+ * What `EventRegistry.decode` makes of a raw event: the typed event, or, when the raw data could
+ * be the forgotten marker (crypto-shredding: its key was deleted), that event with the marker as
+ * data. Narrow with `isForgottenEvent`.
+ */
+export type DecodedEvent<TEvent extends EventEnvelope, TDefinition> =
+  | (TEvent & EventOfDefinition<TDefinition>)
+  | (ForgottenPayload extends TEvent['data']
+      ? ForgottenEvent<TEvent & EventOfDefinition<TDefinition>>
+      : never);
 
 /**
  * Event definitions by type: the storage boundary where raw events become typed ones.
@@ -21,9 +33,10 @@ export interface EventRegistry<TDefinition extends AnyEventDefinition = AnyEvent
   has(type: string): boolean;
   /**
    * Validates and upcasts a raw event. The result carries the current schema version. Throws
-   * `UNKNOWN_EVENT_TYPE` or `VALIDATION_FAILED`.
+   * `UNKNOWN_EVENT_TYPE` or `VALIDATION_FAILED`. A forgotten payload is no error: the event comes
+   * back with the marker as data and its stored schema version (issue 7).
    */
-  decode<TEvent extends EventEnvelope>(event: TEvent): TEvent & EventOfDefinition<TDefinition>;
+  decode<TEvent extends EventEnvelope>(event: TEvent): DecodedEvent<TEvent, TDefinition>;
 }
 
 /**
@@ -55,6 +68,8 @@ export function createEventRegistry<TDefinition extends AnyEventDefinition>(
     has: (type) => byType.has(type),
     decode(event) {
       const definition = get(event.type);
+      // Its key was deleted: nothing to validate or upcast, but the event still happened.
+      if (isForgotten(event.data)) return event as never;
       const data = definition.decode(event.schemaVersion, event.data);
       return { ...event, schemaVersion: definition.schemaVersion, data } as never;
     },

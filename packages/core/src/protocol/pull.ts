@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CursorSchema, StoredEventSchema } from './event-schemas.ts';
+import { queryInteger } from './query-integer.ts';
 
 /** The most events one pull returns. */
 export const MAX_PULL_LIMIT = 1000;
@@ -7,17 +8,7 @@ export const MAX_PULL_LIMIT = 1000;
 /** `GET /v1/pull` query string: `after` absent means from the beginning. */
 export const PullQuerySchema = z.strictObject({
   after: CursorSchema.optional(),
-  // Query strings carry text; only plain decimal digits count (no '1e2', ' 5 ' or 'true').
-  limit: z
-    .union([
-      z.number(),
-      z
-        .string()
-        .regex(/^[0-9]{1,4}$/, 'must be a whole number')
-        .transform(Number),
-    ])
-    .pipe(z.number().int().min(1).max(MAX_PULL_LIMIT))
-    .default(100),
+  limit: queryInteger(1, MAX_PULL_LIMIT).default(100),
   /** `true` asks for `remaining` in the response (a count query: ask once per catch-up). */
   count: z.enum(['true', 'false']).optional(),
 });

@@ -1,10 +1,19 @@
 import { z } from 'zod';
 import { CursorSchema, StoredEventSchema } from './event-schemas.ts';
 
-/** `GET /v1/subscribe` query string; `Last-Event-ID` takes precedence over `after`. */
-export const SubscribeQuerySchema = z.strictObject({
-  after: CursorSchema.optional(),
-});
+/**
+ * `GET /v1/subscribe` query string. `after` catches up from a cursor (absent: from the
+ * beginning); `from=now` is a volatile subscription: live events only, no catch-up. A reconnect's
+ * `Last-Event-ID` takes precedence over both.
+ */
+export const SubscribeQuerySchema = z
+  .strictObject({
+    after: CursorSchema.optional(),
+    from: z.literal('now').optional(),
+  })
+  .refine((query) => query.after === undefined || query.from === undefined, {
+    message: 'give either after or from=now',
+  });
 
 /**
  * The JSON `data` of one Server-Sent Events message. An `event` message's SSE `id` is its

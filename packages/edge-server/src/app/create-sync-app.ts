@@ -15,18 +15,22 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { streamSSE } from 'hono/streaming';
+import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { decodeGlobalCursor } from '../postgres/global-cursor.ts';
-import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
+import { createPostgresEventStore, globalOrderTail } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { createEventFeed } from '../subscriptions/event-feed.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
 import { streamSubscription } from '../subscriptions/subscription-stream.ts';
 import type { Authenticate, Principal } from './auth.ts';
 import type { Authorize } from './authorize.ts';
+import { consumerGroupRoutes } from './consumer-group-routes.ts';
+import { registerForgetRoute } from './forget-route.ts';
 import { DEFAULT_LIMITS, type SyncLimits } from './limits.ts';
 import { problemResponse } from './problem-response.ts';
 import { applyPush } from './push-handler.ts';
+import { registerStreamRoutes } from './stream-routes.ts';
 import { toWireEvent } from './wire-event.ts';
 
 /** Options of `createSyncApp`; defaults are applied here, once. */
@@ -50,6 +54,11 @@ export interface SyncAppOptions {
    * relays), `syncReactors(...)`, your own. A throw rejects the commit. Defaults to none.
    */
   readonly appendHooks?: readonly AppendHook[];
+  /**
+   * Streams encrypted at rest with a key per aggregate (`encryptAggregates([...])`); their keys
+   * are deleted with `DELETE /v1/streams/:type/:id/key` or `forgetAggregate`. Defaults to none.
+   */
+  readonly encryption?: EncryptionOptions;
   /** Per-aggregate read and write rules inside a tenant. Defaults to allowing everything. */
   readonly authorize?: Authorize;
   /** Size limits; each defaults as `DEFAULT_LIMITS` says. */
@@ -73,7 +82,8 @@ type Env = { Variables: { principal: Principal } };
 
 /**
  * The sync server as a Hono app: it runs unchanged on Node, workerd, Bun and Deno.
- * `POST /v1/push`, `GET /v1/pull`, `GET /healthz`; errors are `application/problem+json`.
+ * `POST /v1/push`, `GET /v1/pull`, `GET /v1/subscribe` (SSE), `GET /v1/streams/:type/:id` (+ `/events`),
+ * `GET /healthz`; errors are `application/problem+json`.
  *
  * @example
  * const app = createSyncApp({ database: neonDatabase(pool), authenticate: jwtAuthentication({ secret }) });
@@ -93,6 +103,7 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     createPostgresEventStore(options.database, {
       tenant: principal.tenant,
       appendHooks: options.appendHooks ?? [],
+      ...(options.encryption === undefined ? {} : { encryption: options.encryption }),
     });
 
   const feed = createEventFeed({
@@ -167,10 +178,13 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     return c.json(body);
   });
 
-  app.get('/v1/subscribe', (c) => {
+  app.get('/v1/subscribe', async (c) => {
     const query = parseOrThrow(SubscribeQuerySchema, c.req.query(), 'subscribe query');
-    // A reconnecting EventSource sends the last cursor it saw; it wins over the query.
-    const after = c.req.header('last-event-id') ?? query.after;
+    // A reconnecting EventSource sends the last cursor it saw; it wins over the query. A volatile
+    // subscription (`from=now`) starts at the end of the global order: live events only.
+    const after =
+      c.req.header('last-event-id') ??
+      (query.from === 'now' ? await globalOrderTail(options.database) : query.after);
     decodeGlobalCursor(after); // INVALID_CURSOR as a 400, before the stream starts
     const principal = c.get('principal');
     return streamSSE(c, (stream) =>
@@ -183,6 +197,11 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       }),
     );
   });
+
+  app.route('/v1/groups', consumerGroupRoutes({ database: options.database, canRead }));
+
+  registerStreamRoutes(app, { storeFor, canRead });
+  registerForgetRoute(app, { database: options.database, authorize: options.authorize });
 
   return Object.assign(app, { close: () => feed.close() });
 }

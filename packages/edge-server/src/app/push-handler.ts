@@ -3,6 +3,8 @@ import {
   type EventEnvelope,
   type EventStore,
   ForbiddenError,
+  isEncryptedPayload,
+  isForgotten,
   isStrataError,
   loadAggregate,
   NO_STREAM,
@@ -108,7 +110,8 @@ export async function applyPush(
 /**
  * Decodes each event with the shared definitions, so the server stores only events its
  * aggregates can apply: unknown types are `UNKNOWN_EVENT_TYPE`, invalid data `VALIDATION_FAILED`.
- * Without registered aggregates, any well-formed event is stored as it is.
+ * Without registered aggregates, any well-formed event is stored as it is. A payload a client
+ * encrypted is stored as it came: the server cannot read it, so only its type is checked.
  */
 function validateCommit(
   events: readonly EventEnvelope[],
@@ -119,6 +122,14 @@ function validateCommit(
     const aggregate = aggregates.get(event.aggregateType);
     if (aggregate === undefined) {
       throw new UnknownEventTypeError(`${event.aggregateType}/${event.type}`, event.schemaVersion);
+    }
+    if (isEncryptedPayload(event.data)) {
+      aggregate.events.get(event.type);
+      continue;
+    }
+    // Only readers make the marker; pushed as data it would slip past the schema check.
+    if (isForgotten(event.data)) {
+      throw new ValidationFailedError(`Event ${event.id} carries a forgotten marker as data`, []);
     }
     aggregate.events.decode(event);
   }
@@ -134,6 +145,8 @@ async function foldOntoHistory(
   events: readonly EventEnvelope[],
 ): Promise<void> {
   const first = events[0] as EventEnvelope;
+  // Encrypted by the client: the server cannot apply what it cannot read.
+  if (events.some((event) => isEncryptedPayload(event.data))) return;
   const loaded = await loadAggregate(store as EventStore<never>, aggregate, first.aggregateId);
   // Not on top of the stored history: the append itself will answer with a version conflict.
   if (loaded.version !== first.version - 1) return;

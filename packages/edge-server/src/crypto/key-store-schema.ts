@@ -1,8 +1,29 @@
 import type { Migration } from '../migrations/migration.ts';
 
-/** Schema of the encryption keys per aggregate. */
+/**
+ * Schema of the encryption keys per aggregate (crypto-shredding, issue 7). A key is active while
+ * `key` holds its raw bytes (base64url: text reads back alike from every driver); forgetting
+ * nulls the bytes and stamps `forgotten_at`, leaving a tombstone so readers can tell "forgotten"
+ * from "never known" (a key only a client holds). A stream has at most one active key; after a
+ * deletion it may get a new one, under a new kid.
+ */
 export const KEY_STORE_MIGRATION: Migration = {
   version: 6,
   name: 'encryption keys per aggregate',
-  sql: 'SELECT 1', // TODO(issue 7): tables
+  sql: `
+    CREATE TABLE strata_encryption_keys (
+      tenant text NOT NULL,
+      kid text NOT NULL,
+      aggregate_type text NOT NULL,
+      aggregate_id text NOT NULL,
+      key text,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      forgotten_at timestamptz,
+      PRIMARY KEY (tenant, kid),
+      CHECK ((key IS NULL) = (forgotten_at IS NOT NULL))
+    );
+    CREATE UNIQUE INDEX strata_encryption_keys_active
+      ON strata_encryption_keys (tenant, aggregate_type, aggregate_id)
+      WHERE forgotten_at IS NULL;
+  `,
 };

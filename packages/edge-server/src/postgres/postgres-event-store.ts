@@ -11,6 +11,9 @@ import {
   type StoredEvent,
   type StreamRef,
 } from '@strata/core';
+import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
+import { encryptNewEvents } from '../crypto/encrypt-new-events.ts';
+import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import { EVENTS_CHANNEL } from '../migrations/migrations.ts';
 import type { AppendHook } from './append-hook.ts';
 import { decodeGlobalCursor, encodeGlobalCursor, START_CURSOR } from './global-cursor.ts';
@@ -28,6 +31,12 @@ export interface PostgresEventStoreOptions {
   readonly tenant: string;
   /** Run in order inside every append's transaction (outbox, sync reactors, projections). */
   readonly appendHooks?: readonly AppendHook[];
+  /**
+   * Streams whose plaintext payloads are encrypted before they are stored (crypto-shredding).
+   * Reads decrypt them again, or give the forgotten marker once the key is deleted. Append hooks
+   * see the events as stored (encrypted); `decryptStoredEvents` opens them. Defaults to none.
+   */
+  readonly encryption?: EncryptionOptions;
 }
 
 /** The Postgres event store for one tenant. */
@@ -40,6 +49,16 @@ export interface PostgresEventStore extends EventStore<SqlExecutor> {
   countAfter(cursor?: string): Promise<number>;
   /** The version of a stream's last event, 0 when it has none. */
   streamVersion(stream: StreamRef): Promise<number>;
+  /** What a stream is without its events; undefined when it has none. */
+  streamMetadata(stream: StreamRef): Promise<PostgresStreamMetadata | undefined>;
+}
+
+/** A stream's summary: its last event (for version, type and place) and when it began. */
+export interface PostgresStreamMetadata {
+  readonly lastEvent: PostgresStoredEvent;
+  /** When the first event was stored. */
+  readonly createdAt: string;
+  readonly snapshotVersion: number | undefined;
 }
 
 interface EventRecord {
@@ -108,11 +127,18 @@ export function createPostgresEventStore(
         findStored: (id) => byId.get(id),
       });
       if (plan.kind === 'already-stored') {
-        return { events: plan.events, version: currentVersion, alreadyStored: true };
+        const confirmed = await decryptStoredEvents(tx, plan.events as PostgresStoredEvent[]);
+        return { events: confirmed, version: currentVersion, alreadyStored: true };
       }
+      const toStore = await encryptNewEvents(tx, {
+        tenant,
+        stream,
+        events,
+        encryption: options.encryption,
+      });
 
       const params: unknown[] = [tenant, stream.aggregateType, stream.aggregateId];
-      const values = events.map((event, index) => {
+      const values = toStore.map((event, index) => {
         const at = params.length;
         params.push(
           event.id,
@@ -137,9 +163,11 @@ export function createPostgresEventStore(
       // Delivered at commit, to every instance listening: their readers wake at once.
       await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, tenant]);
       for (const hook of appendHooks) await hook(stored, { tenant, transaction: tx });
-      await appendOptions.beforeCommit?.(stored, tx);
+      // The caller handed in plaintext and gets it back, as every read gives it.
+      const appended = await decryptStoredEvents(tx, stored);
+      await appendOptions.beforeCommit?.(appended, tx);
       return {
-        events: stored,
+        events: appended,
         version: plan.firstVersion + events.length - 1,
         alreadyStored: false,
       };
@@ -159,7 +187,7 @@ export function createPostgresEventStore(
         readOptions.limit ?? null,
       ],
     );
-    return rows.map(toStoredEvent);
+    return decryptStoredEvents(db, rows.map(toStoredEvent));
   }
 
   const readAll = (readOptions: ReadAllOptions = {}) =>
@@ -174,6 +202,31 @@ export function createPostgresEventStore(
       [after.transactionId, after.position, tenant],
     );
     return Number(rows[0]?.count ?? 0);
+  }
+
+  async function streamMetadata(stream: StreamRef): Promise<PostgresStreamMetadata | undefined> {
+    const { rows } = await db.query<
+      EventRecord & { created_at: string | Date; snapshot_version: number | null }
+    >(
+      `SELECT ${EVENT_COLUMNS},
+         (SELECT recorded_at FROM strata_events first
+          WHERE first.tenant = $1 AND first.aggregate_type = $2 AND first.aggregate_id = $3
+            AND first.version = 1) AS created_at,
+         (SELECT version FROM strata_snapshots snapshot
+          WHERE snapshot.tenant = $1 AND snapshot.aggregate_type = $2
+            AND snapshot.aggregate_id = $3) AS snapshot_version
+       FROM strata_events
+       WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3
+       ORDER BY version DESC LIMIT 1`,
+      [tenant, stream.aggregateType, stream.aggregateId],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return {
+      lastEvent: toStoredEvent(row),
+      createdAt: isoTime(row.created_at),
+      snapshotVersion: row.snapshot_version ?? undefined,
+    };
   }
 
   async function saveSnapshotWith(executor: SqlExecutor, snapshot: Snapshot) {
@@ -198,6 +251,7 @@ export function createPostgresEventStore(
   return {
     tenant,
     streamVersion: (stream) => versionOf(db, stream),
+    streamMetadata,
     append,
     readStream,
     readAll,
@@ -281,7 +335,8 @@ export async function readGlobalOrder(
      LIMIT $3`,
     params,
   );
-  const page = rows.slice(0, limit).map(toStoredEvent);
+  // Every reader of the global order (pull, subscribe, the feed) gets payloads decrypted here.
+  const page = await decryptStoredEvents(db, rows.slice(0, limit).map(toStoredEvent));
   return {
     events: page,
     cursor: page.at(-1)?.cursor ?? encodeGlobalCursor(after),

@@ -61,7 +61,6 @@ describe('async projections on Postgres (Neon driver)', () => {
       todosPerWriter: 6,
       eventsPerTodo: 8,
       tenants: ['tenant-a', 'tenant-b'],
-      seed: 7,
     });
     expect(appended).toBe(8 * 6 * 8);
     await caughtUp(appended);

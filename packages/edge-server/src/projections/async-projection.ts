@@ -18,9 +18,9 @@ export interface AsyncProjection {
   readonly name: string;
   readonly aggregate?: AnyAggregateDefinition;
   /** Creates the projection's tables when missing; must be idempotent. Runs before the first batch. */
-  setup?(transaction: SqlExecutor): void | Promise<void>;
+  setup?(transaction: SqlExecutor): unknown;
   /** Empties the projection's tables, for a rebuild from the first event. */
-  reset(transaction: SqlExecutor): void | Promise<void>;
+  reset(transaction: SqlExecutor): unknown;
   apply(event: StoredEvent, context: ProjectionContext): void | Promise<void>;
 }
 
@@ -42,8 +42,8 @@ export interface AsyncProjection {
 export function defineAsyncProjection<TAggregate extends AnyAggregateDefinition>(config: {
   readonly name: string;
   readonly aggregate: TAggregate;
-  setup?(transaction: SqlExecutor): void | Promise<void>;
-  reset(transaction: SqlExecutor): void | Promise<void>;
+  setup?(transaction: SqlExecutor): unknown;
+  reset(transaction: SqlExecutor): unknown;
   apply(event: EventOf<TAggregate> & StoredEvent, context: ProjectionContext): void | Promise<void>;
 }): AsyncProjection {
   return config as AsyncProjection;

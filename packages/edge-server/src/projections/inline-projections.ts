@@ -1,4 +1,5 @@
 import { applyInlineProjections, type InlineProjection } from '@strata/core';
+import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import type { AppendContext, AppendHook } from '../postgres/append-hook.ts';
 
 /**
@@ -12,5 +13,11 @@ import type { AppendContext, AppendHook } from '../postgres/append-hook.ts';
 export function inlineProjections(
   projections: readonly InlineProjection<AppendContext>[],
 ): AppendHook {
-  return (events, context) => applyInlineProjections(projections, events, context);
+  // Hooks see events as stored: encrypted streams are opened here, inside the transaction.
+  return async (stored, context) =>
+    applyInlineProjections(
+      projections,
+      await decryptStoredEvents(context.transaction, stored),
+      context,
+    );
 }

@@ -40,6 +40,22 @@ export async function projectBatch(
   });
 }
 
+/**
+ * Runs the projection's `setup` (idempotent DDL) holding a lock named after the projection:
+ * instances starting at once would otherwise race in `CREATE TABLE IF NOT EXISTS`, which
+ * Postgres answers with a unique violation for the loser.
+ */
+export async function setUpProjection(
+  transaction: SqlExecutor,
+  projection: AsyncProjection,
+): Promise<void> {
+  if (projection.setup === undefined) return;
+  await transaction.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    `strata-projection:${projection.name}`,
+  ]);
+  await projection.setup(transaction);
+}
+
 /** The projection's checkpoint, row-locked until the transaction ends (created at the start). */
 export async function lockCheckpoint(transaction: SqlExecutor, name: string): Promise<string> {
   await transaction.query(

@@ -1,7 +1,7 @@
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
 import type { AsyncProjection } from './async-projection.ts';
-import { projectBatch } from './project-batch.ts';
+import { projectBatch, setUpProjection } from './project-batch.ts';
 
 /** Options of `createProjectionRunner`; defaults are applied here, once. */
 export interface ProjectionRunnerOptions {
@@ -50,7 +50,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
 
   async function catchUpOne(projection: AsyncProjection): Promise<number> {
     if (!setUp.has(projection.name)) {
-      await options.database.transaction(async (tx) => projection.setup?.(tx));
+      await options.database.transaction((tx) => setUpProjection(tx, projection));
       setUp.add(projection.name);
     }
     let read = 0;

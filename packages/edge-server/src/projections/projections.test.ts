@@ -13,7 +13,7 @@ import type { AppendContext } from '../postgres/append-hook.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
-import { defineAsyncProjection } from './async-projection.ts';
+import type { AsyncProjection } from './async-projection.ts';
 import { todoListProjection, todoListRows } from './fixtures/todo-list-projection.ts';
 import { writeTodosConcurrently } from './fixtures/todo-writers.ts';
 import { inlineProjections } from './inline-projections.ts';
@@ -39,10 +39,9 @@ describe('async projections', () => {
       todosPerWriter: 3,
       eventsPerTodo: 2,
       tenants: ['fail'],
-      seed: 1,
     });
     let failures = 1;
-    const flaky = defineAsyncProjection({
+    const flaky: AsyncProjection = {
       ...todoListProjection,
       name: 'flaky',
       async apply(event, context) {
@@ -50,7 +49,7 @@ describe('async projections', () => {
         // The batch's first events were written before the throw: they must roll back too.
         if (event.aggregateId === 'w0-t2' && failures-- > 0) throw new Error('disk full');
       },
-    });
+    };
     await database.transaction(async (tx) => flaky.setup?.(tx));
     await expect(projectBatch(database, flaky, 100)).rejects.toThrow('disk full');
     expect(await todoListRows(database)).toEqual([]);
@@ -161,7 +160,6 @@ describe('rebuild command (main.ts rebuild)', () => {
         todosPerWriter: 5,
         eventsPerTodo: 3,
         tenants: ['cli'],
-        seed: 3,
       });
       await folder.close();
 

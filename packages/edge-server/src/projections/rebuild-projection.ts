@@ -1,7 +1,7 @@
 import { encodeGlobalCursor, START_CURSOR } from '../postgres/global-cursor.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { AsyncProjection } from './async-projection.ts';
-import { lockCheckpoint, projectBatch, saveCheckpoint } from './project-batch.ts';
+import { lockCheckpoint, projectBatch, saveCheckpoint, setUpProjection } from './project-batch.ts';
 
 /** Progress of a rebuild, after each batch. */
 export interface RebuildProgress {
@@ -36,7 +36,7 @@ export async function rebuildProjection(
   const batchSize = options.batchSize ?? 500;
   const total = await countVisibleEvents(database);
   await database.transaction(async (transaction) => {
-    await projection.setup?.(transaction);
+    await setUpProjection(transaction, projection);
     await lockCheckpoint(transaction, projection.name);
     await projection.reset(transaction);
     await saveCheckpoint(transaction, projection.name, encodeGlobalCursor(START_CURSOR));

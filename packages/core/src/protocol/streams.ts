@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { CursorSchema, EventIdSchema, NameSchema, StoredEventSchema } from './event-schemas.ts';
+import { queryInteger } from './query-integer.ts';
+
+/** The most events one history page returns. */
+export const MAX_HISTORY_LIMIT = 1000;
+
+/** `GET /v1/streams/:aggregateType/:aggregateId/events` query string. */
+export const StreamHistoryQuerySchema = z.strictObject({
+  /** First version to return. Defaults to 1. */
+  fromVersion: queryInteger(1, Number.MAX_SAFE_INTEGER).default(1),
+  limit: queryInteger(1, MAX_HISTORY_LIMIT).default(100),
+});
+
+/** One page of an aggregate's history, in version order. */
+export const StreamHistoryResponseSchema = z.strictObject({
+  aggregateType: NameSchema,
+  aggregateId: NameSchema,
+  events: z.array(StoredEventSchema),
+  /** The stream's version when the page was read. */
+  version: z.number().int().min(1),
+  /** Pass as `fromVersion` to continue. */
+  nextVersion: z.number().int().min(1),
+  hasMore: z.boolean(),
+});
+
+/** `GET /v1/streams/:aggregateType/:aggregateId`: what the stream is, without its events. */
+export const StreamMetadataSchema = z.strictObject({
+  aggregateType: NameSchema,
+  aggregateId: NameSchema,
+  /** The version of the last event; versions are contiguous, so also the event count. */
+  version: z.number().int().min(1),
+  /** When the server stored the first and the last event. */
+  createdAt: z.iso.datetime({ offset: true }),
+  updatedAt: z.iso.datetime({ offset: true }),
+  lastEventId: EventIdSchema,
+  lastEventType: NameSchema,
+  /** The last event's place in the global order. */
+  lastCursor: CursorSchema,
+  /** The version of the server's snapshot of the stream, if it keeps one. */
+  snapshotVersion: z.number().int().min(1).optional(),
+});
+
+export type StreamHistoryQuery = z.infer<typeof StreamHistoryQuerySchema>;
+export type StreamHistoryResponse = z.infer<typeof StreamHistoryResponseSchema>;
+export type StreamMetadata = z.infer<typeof StreamMetadataSchema>;

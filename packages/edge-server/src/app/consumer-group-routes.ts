@@ -1,0 +1,331 @@
+/**
+ * Consumer groups over HTTP (issue 7), on the same claim/ack/nack state machine as the
+ * server-side consumer. Mounted under `/v1/groups` by `createSyncApp`, so the sync API's
+ * authentication applies; a group lives in the principal's tenant and sees only its events.
+ */
+import {
+  CursorSchema,
+  NameSchema,
+  NotFoundError,
+  PayloadTooLargeError,
+  parseOrThrow,
+  type StoredEvent,
+  ValidationFailedError,
+} from '@strata/core';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import {
+  consumerGroupStatus,
+  discardParkedEvent,
+  listParkedEvents,
+  type ParkedEvent,
+  replayParkedEvent,
+} from '../consumer-groups/consumer-group-admin.ts';
+import {
+  ackEvents,
+  type ConsumerGroup,
+  claimEvents,
+  DEFAULT_CONSUMER_GROUP_SETTINGS,
+  ensureConsumerGroup,
+  getConsumerGroup,
+  leaveConsumerGroup,
+  nackEvent,
+  nackReplay,
+} from '../consumer-groups/consumer-group-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import type { SqlDatabase } from '../postgres/sql-database.ts';
+import type { Principal } from './auth.ts';
+import { toWireEvent } from './wire-event.ts';
+
+/** Consumer groups bodies are small; this bounds what a request may make the server parse. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+const ConsumerIdSchema = z.string().min(1).max(200);
+const LeaseMsSchema = z.number().int().min(100).max(3_600_000);
+const ErrorTextSchema = z.string().min(1).max(4000);
+const ParkedIdSchema = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a parked event id');
+
+/** `PUT /v1/groups/:group`: settings fixed at creation (ignored when the group exists). */
+export const CreateConsumerGroupSchema = z.strictObject({
+  partitions: z.number().int().min(1).max(1024).optional(),
+  maxAttempts: z.number().int().min(1).max(1000).optional(),
+  retryBaseMs: z.number().int().min(0).max(86_400_000).optional(),
+  retryMaxMs: z.number().int().min(0).max(86_400_000).optional(),
+});
+
+/** `POST /v1/groups/:group/claim`. */
+export const ClaimRequestSchema = z.strictObject({
+  consumerId: ConsumerIdSchema,
+  limit: z.number().int().min(1).max(1000).default(100),
+  leaseMs: LeaseMsSchema.optional(),
+});
+
+/** `POST /v1/groups/:group/ack`: partitions handled up to `to`, replays handled. */
+export const AckRequestSchema = z.strictObject({
+  consumerId: ConsumerIdSchema,
+  partitions: z
+    .array(
+      z.strictObject({
+        partition: z.number().int().min(0),
+        from: CursorSchema,
+        to: CursorSchema,
+      }),
+    )
+    .max(1024)
+    .default([]),
+  replays: z.array(ParkedIdSchema).max(1000).default([]),
+  leaseMs: LeaseMsSchema.optional(),
+});
+
+/**
+ * `POST /v1/groups/:group/nack`: either a partition's event failed (the events after `from` up to
+ * `to` were handled, the next one, `eventId`, failed), or a queued replay failed.
+ */
+export const NackRequestSchema = z.union([
+  z.strictObject({
+    consumerId: ConsumerIdSchema,
+    partition: z.number().int().min(0),
+    from: CursorSchema,
+    to: CursorSchema.optional(),
+    eventId: NameSchema,
+    error: ErrorTextSchema,
+    leaseMs: LeaseMsSchema.optional(),
+  }),
+  z.strictObject({
+    consumerId: ConsumerIdSchema,
+    parkedId: ParkedIdSchema,
+    error: ErrorTextSchema,
+  }),
+]);
+
+/** `POST /v1/groups/:group/leave`. */
+export const LeaveRequestSchema = z.strictObject({ consumerId: ConsumerIdSchema });
+
+/** `GET /v1/groups/:group/parked`. */
+export const ParkedQuerySchema = z.strictObject({
+  after: ParkedIdSchema.optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(1000))
+    .default(100),
+});
+
+const GroupNameSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.~-]+$/, 'letters, digits and _ . ~ - only');
+
+/** Options of `consumerGroupRoutes`. */
+export interface ConsumerGroupRoutesOptions {
+  readonly database: SqlDatabase;
+  /** Events the principal may not read are acked past but not handed out. Defaults to all. */
+  readonly canRead?: (principal: Principal, event: StoredEvent) => boolean;
+}
+
+type Env = { Variables: { principal: Principal } };
+
+/** An event on the wire, with its cursor (what a partial ack or a nack quotes). */
+const wire = (event: PostgresStoredEvent) => ({ ...toWireEvent(event), cursor: event.cursor });
+
+const parkedWire = (parked: ParkedEvent) => ({ ...parked, event: wire(parked.event) });
+
+/**
+ * The consumer-group routes, to mount at `/v1/groups` behind the authentication middleware
+ * (errors fall through to the host app's `problem+json` handler):
+ * - `PUT /:group` create (body: partitions, maxAttempts, retryBaseMs, retryMaxMs) → status
+ * - `GET /:group` status: checkpoints, owners, consumers, lag, parked counts
+ * - `POST /:group/claim` `{ consumerId, limit?, leaseMs? }` → `{ owned, partitions: [{ partition,
+ *   from, until, attempts, events }], replays: [{ parkedId, event }] }`
+ * - `POST /:group/ack` `{ consumerId, partitions: [{ partition, from, to }], replays? }` →
+ *   `{ acked, lost, replaysAcked }` (ack `to: until` once a partition's events are handled)
+ * - `POST /:group/nack` `{ consumerId, partition, from, to?, eventId, error }` →
+ *   `{ outcome: 'retry', attempts, retryAt } | { outcome: 'parked', ... } | { outcome: 'lost' }`,
+ *   or `{ consumerId, parkedId, error }` for a failed replay
+ * - `POST /:group/leave` `{ consumerId }`
+ * - `GET /:group/parked?after&limit`, `POST /:group/parked/:id/replay` (queue it for the group),
+ *   `DELETE /:group/parked/:id`
+ *
+ * @example
+ * app.route('/v1/groups', consumerGroupRoutes({ database }));
+ */
+export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<Env> {
+  const { database } = options;
+  const routes = new Hono<Env>();
+
+  routes.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new PayloadTooLargeError(
+          `A consumer group request is at most ${MAX_BODY_BYTES} bytes`,
+          MAX_BODY_BYTES,
+        );
+      },
+    }),
+  );
+
+  const refOf = (principal: Principal, group: string | undefined) => ({
+    name: parseOrThrow(GroupNameSchema, group, 'group name'),
+    tenant: principal.tenant,
+  });
+  const groupOf = (principal: Principal, group: string | undefined): Promise<ConsumerGroup> =>
+    getConsumerGroup(database, refOf(principal, group));
+
+  routes.put('/:group', async (c) => {
+    const principal = c.get('principal');
+    const settings = parseOrThrow(
+      CreateConsumerGroupSchema,
+      await readJson(c.req.raw, {}),
+      'consumer group settings',
+    );
+    const group = await ensureConsumerGroup(database, refOf(principal, c.req.param('group')), {
+      ...DEFAULT_CONSUMER_GROUP_SETTINGS,
+      ...definedOnly(settings),
+    });
+    return c.json(await statusBody(group));
+  });
+
+  routes.get('/:group', async (c) => {
+    const group = await groupOf(c.get('principal'), c.req.param('group'));
+    return c.json(await statusBody(group));
+  });
+
+  routes.post('/:group/claim', async (c) => {
+    const principal = c.get('principal');
+    const body = parseOrThrow(ClaimRequestSchema, await readJson(c.req.raw), 'claim request');
+    const group = await groupOf(principal, c.req.param('group'));
+    const claim = await claimEvents(database, group, {
+      consumerId: body.consumerId,
+      limit: body.limit,
+      ...(body.leaseMs === undefined ? {} : { leaseMs: body.leaseMs }),
+    });
+    const readable = (event: StoredEvent) => options.canRead?.(principal, event) ?? true;
+    return c.json({
+      consumerId: claim.consumerId,
+      owned: claim.owned,
+      // `until` covers unreadable events too, so acking it moves past them.
+      partitions: claim.partitions.map((batch) => ({
+        ...batch,
+        events: batch.events.filter(readable).map(wire),
+      })),
+      replays: claim.replays
+        .filter((replay) => readable(replay.event))
+        .map((replay) => ({ ...replay, event: wire(replay.event) })),
+    });
+  });
+
+  routes.post('/:group/ack', async (c) => {
+    const principal = c.get('principal');
+    const body = parseOrThrow(AckRequestSchema, await readJson(c.req.raw), 'ack request');
+    const group = await groupOf(principal, c.req.param('group'));
+    return c.json(
+      await ackEvents(
+        database,
+        group,
+        body.consumerId,
+        body.partitions,
+        body.replays,
+        body.leaseMs,
+      ),
+    );
+  });
+
+  routes.post('/:group/nack', async (c) => {
+    const principal = c.get('principal');
+    const body = parseOrThrow(NackRequestSchema, await readJson(c.req.raw), 'nack request');
+    const group = await groupOf(principal, c.req.param('group'));
+    if ('parkedId' in body) {
+      const parked = await nackReplay(database, group, body.consumerId, body.parkedId, body.error);
+      return c.json(parked ? { outcome: 'parked' } : { outcome: 'lost' });
+    }
+    const { consumerId, leaseMs, to, ...nack } = body;
+    return c.json(
+      await nackEvent(
+        database,
+        group,
+        consumerId,
+        { ...nack, ...(to === undefined ? {} : { to }) },
+        leaseMs,
+      ),
+    );
+  });
+
+  routes.post('/:group/leave', async (c) => {
+    const principal = c.get('principal');
+    const body = parseOrThrow(LeaveRequestSchema, await readJson(c.req.raw), 'leave request');
+    const group = await groupOf(principal, c.req.param('group'));
+    await leaveConsumerGroup(database, group, body.consumerId);
+    return c.json({ left: true });
+  });
+
+  routes.get('/:group/parked', async (c) => {
+    const principal = c.get('principal');
+    const query = parseOrThrow(ParkedQuerySchema, c.req.query(), 'parked query');
+    const group = await groupOf(principal, c.req.param('group'));
+    const parked = await listParkedEvents(database, group, {
+      limit: query.limit,
+      ...(query.after === undefined ? {} : { after: query.after }),
+    });
+    return c.json({
+      parked: parked
+        .filter((entry) => options.canRead?.(principal, entry.event) ?? true)
+        .map(parkedWire),
+    });
+  });
+
+  routes.post('/:group/parked/:id/replay', async (c) => {
+    const principal = c.get('principal');
+    const group = await groupOf(principal, c.req.param('group'));
+    const id = parseOrThrow(ParkedIdSchema, c.req.param('id'), 'parked event id');
+    if (!(await replayParkedEvent(database, group, id))) {
+      throw new NotFoundError(`No parked event ${id} in group ${group.name}`);
+    }
+    return c.json({ queued: true });
+  });
+
+  routes.delete('/:group/parked/:id', async (c) => {
+    const principal = c.get('principal');
+    const group = await groupOf(principal, c.req.param('group'));
+    const id = parseOrThrow(ParkedIdSchema, c.req.param('id'), 'parked event id');
+    if (!(await discardParkedEvent(database, group, id))) {
+      throw new NotFoundError(`No parked event ${id} in group ${group.name}`);
+    }
+    return c.json({ discarded: true });
+  });
+
+  async function statusBody(group: ConsumerGroup) {
+    const { tenant: _tenant, ...status } = await consumerGroupStatus(database, group);
+    return {
+      ...status,
+      settings: {
+        partitions: group.partitions,
+        maxAttempts: group.maxAttempts,
+        retryBaseMs: group.retryBaseMs,
+        retryMaxMs: group.retryMaxMs,
+      },
+    };
+  }
+
+  return routes;
+}
+
+async function readJson(request: Request, empty?: unknown): Promise<unknown> {
+  const text = await request.text();
+  if (text.trim() === '' && empty !== undefined) return empty;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationFailedError('The body is not valid JSON', [], { cause: error });
+  }
+}
+
+function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}

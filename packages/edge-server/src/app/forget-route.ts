@@ -1,0 +1,52 @@
+import { ForbiddenError, type StreamRef } from '@strata/core';
+import type { Hono } from 'hono';
+import { forgetAggregate } from '../crypto/forget-aggregate.ts';
+import type { SqlDatabase } from '../postgres/sql-database.ts';
+import type { Principal } from './auth.ts';
+import type { Authorize } from './authorize.ts';
+
+/** What the forget route needs from the app. */
+export interface ForgetRouteOptions {
+  readonly database: SqlDatabase;
+  readonly authorize?: Authorize | undefined;
+}
+
+/** The body of a forget response. */
+export interface ForgetResponse {
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  /** Whether a key was deleted now; false when the aggregate had none (or it was gone already). */
+  readonly forgotten: boolean;
+  readonly kid?: string;
+  readonly forgottenAt?: string;
+}
+
+/**
+ * `DELETE /v1/streams/:aggregateType/:aggregateId/key`: crypto-shreds one aggregate of the
+ * principal's tenant (`forgetAggregate`). Needs write access (`authorize.canWrite`, else
+ * `FORBIDDEN`). Idempotent: deleting again answers `forgotten: false`.
+ *
+ * @example
+ * await fetch(`${server}/v1/streams/User/u1/key`, { method: 'DELETE', headers: { authorization } });
+ */
+export function registerForgetRoute(
+  app: Hono<{ Variables: { principal: Principal } }>,
+  options: ForgetRouteOptions,
+): void {
+  app.delete('/v1/streams/:aggregateType/:aggregateId/key', async (c) => {
+    const { aggregateType, aggregateId } = c.req.param();
+    const stream: StreamRef = { aggregateType, aggregateId };
+    const principal = c.get('principal');
+    if (!((await options.authorize?.canWrite?.(principal, stream)) ?? true)) {
+      throw new ForbiddenError(`Forgetting ${aggregateType}/${aggregateId} is not allowed`);
+    }
+    const result = await forgetAggregate(options.database, { tenant: principal.tenant, stream });
+    const body: ForgetResponse = {
+      aggregateType,
+      aggregateId,
+      forgotten: result.kid !== undefined,
+      ...result,
+    };
+    return c.json(body);
+  });
+}

@@ -1,0 +1,76 @@
+import {
+  AggregateNotFoundError,
+  parseOrThrow,
+  type StoredEvent,
+  StreamHistoryQuerySchema,
+  type StreamHistoryResponse,
+  type StreamMetadata,
+  type StreamRef,
+} from '@strata/core';
+import type { Hono } from 'hono';
+import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
+import type { Principal } from './auth.ts';
+import { toWireEvent } from './wire-event.ts';
+
+/** What the stream routes need from the app. */
+export interface StreamRoutesOptions {
+  readonly storeFor: (principal: Principal) => PostgresEventStore;
+  readonly canRead: (principal: Principal, event: StoredEvent) => boolean;
+}
+
+/**
+ * `GET /v1/streams/:aggregateType/:aggregateId` (metadata) and `.../events?fromVersion&limit`
+ * (history), in the principal's tenant. Events the principal may not read are left out of a
+ * history page; a stream whose last event it may not read is answered as missing (404), so its
+ * existence does not leak either.
+ */
+export function registerStreamRoutes(
+  app: Hono<{ Variables: { principal: Principal } }>,
+  options: StreamRoutesOptions,
+): void {
+  const readableMetadata = async (principal: Principal, stream: StreamRef) => {
+    const metadata = await options.storeFor(principal).streamMetadata(stream);
+    if (metadata === undefined || !options.canRead(principal, metadata.lastEvent)) {
+      throw new AggregateNotFoundError(stream);
+    }
+    return metadata;
+  };
+
+  app.get('/v1/streams/:aggregateType/:aggregateId', async (c) => {
+    const stream = c.req.param();
+    const { lastEvent, createdAt, snapshotVersion } = await readableMetadata(
+      c.get('principal'),
+      stream,
+    );
+    const body: StreamMetadata = {
+      aggregateType: stream.aggregateType,
+      aggregateId: stream.aggregateId,
+      version: lastEvent.version,
+      createdAt,
+      updatedAt: lastEvent.recordedAt,
+      lastEventId: lastEvent.id,
+      lastEventType: lastEvent.type,
+      lastCursor: lastEvent.cursor,
+      ...(snapshotVersion === undefined ? {} : { snapshotVersion }),
+    };
+    return c.json(body);
+  });
+
+  app.get('/v1/streams/:aggregateType/:aggregateId/events', async (c) => {
+    const query = parseOrThrow(StreamHistoryQuerySchema, c.req.query(), 'history query');
+    const stream = c.req.param();
+    const principal = c.get('principal');
+    const { lastEvent } = await readableMetadata(principal, stream);
+    const events = await options.storeFor(principal).readStream(stream, query);
+    const nextVersion = (events.at(-1)?.version ?? query.fromVersion - 1) + 1;
+    const body: StreamHistoryResponse = {
+      aggregateType: stream.aggregateType,
+      aggregateId: stream.aggregateId,
+      events: events.filter((event) => options.canRead(principal, event)).map(toWireEvent),
+      version: lastEvent.version,
+      nextVersion: Math.max(nextVersion, query.fromVersion),
+      hasMore: nextVersion <= lastEvent.version,
+    };
+    return c.json(body);
+  });
+}

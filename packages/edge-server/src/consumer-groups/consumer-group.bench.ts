@@ -1,0 +1,186 @@
+// Consumer-group throughput with 1, 2 and 4 consumers (issue 7), on a throwaway Postgres cluster
+// (tooling/postgres/cluster.ts) reached through the Neon driver and the local WebSocket proxy, as
+// the pg test tier does; without Postgres server binaries, PGlite (one connection: consumers then
+// cannot run in parallel, so the ratios say little).
+//
+// Each run drains EVENTS events (AGGREGATES aggregates, interleaved) through a fresh group of 16
+// partitions, batches of 100. The handler's cost is one INSERT into a table (what a projection or
+// an outbox write costs), so consumers have real waiting to overlap. The consumers join the group
+// in the untimed set-up (steady state, not start-up rebalancing), and all run in this process.
+// Baselines: the plain no-skip reader (`readGlobalOrder` pages of 100, the same handler, one at a
+// time), and the 1-consumer group.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { neonConfig, Pool } from '@neondatabase/serverless';
+import { newKsuid } from '@strata/core';
+import { WebSocket } from 'ws';
+import { defineBenchmark, type Workload } from '../../../../tooling/bench/harness.ts';
+import { findPostgresBin, startCluster } from '../../../../tooling/postgres/cluster.ts';
+import { startWsProxy } from '../../../../tooling/postgres/ws-proxy.ts';
+import { migrate } from '../migrations/migrations.ts';
+import { neonDatabase } from '../postgres/neon-database.ts';
+import { pgliteDatabase } from '../postgres/pglite-database.ts';
+import { readGlobalOrder } from '../postgres/postgres-event-store.ts';
+import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { createConsumerGroup } from './consumer-group.ts';
+import { ensureConsumerGroup, renewLeases } from './consumer-group-store.ts';
+
+const AGGREGATES = 100;
+const PER_AGGREGATE = Number(process.env.BENCH_CONSUMER_GROUP_EVENTS_PER_AGGREGATE ?? 20);
+const EVENTS = AGGREGATES * PER_AGGREGATE;
+const TENANT = 'bench';
+const PARTITIONS = 16;
+const BATCH = 100;
+
+const cleanups: (() => Promise<unknown>)[] = [];
+
+async function openDatabase(): Promise<{ db: SqlDatabase; description: string }> {
+  const bin = await findPostgresBin().catch(() => undefined);
+  if (bin === undefined) {
+    const dir = await mkdtemp(join(tmpdir(), 'strata-bench-groups-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const pglite = await PGlite.create(dir);
+    cleanups.push(() => pglite.close());
+    return { db: pgliteDatabase(pglite), description: 'PGlite' };
+  }
+  process.env.PG_BIN = bin;
+  const cluster = await startCluster();
+  cleanups.push(() => cluster.stop());
+  const proxy = await startWsProxy({ host: '127.0.0.1', port: cluster.port });
+  cleanups.push(() => proxy.close());
+  neonConfig.webSocketConstructor = WebSocket;
+  neonConfig.wsProxy = (host, port) => `127.0.0.1:${proxy.port}/v1?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
+  const pool = new Pool({ connectionString: cluster.databaseUrl, max: 20 });
+  pool.on('error', () => undefined);
+  cleanups.push(() => pool.end());
+  return { db: neonDatabase(pool), description: 'Postgres via the Neon driver' };
+}
+
+const { db, description } = await openDatabase();
+await migrate(db);
+await db.query(
+  'CREATE TABLE bench_handled (event_id text NOT NULL, handled_by text NOT NULL, at timestamptz NOT NULL DEFAULT now())',
+);
+// Seeded once: version by version across the aggregates, one INSERT per version round.
+for (let version = 1; version <= PER_AGGREGATE; version++) {
+  await db.query(
+    `INSERT INTO strata_events
+       (tenant, aggregate_type, aggregate_id, id, type, schema_version, version, data, metadata, occurred_at)
+     SELECT $1, 'Note', aggregate_id, id, 'Noted', 1, $2, '{}'::jsonb, '{}'::jsonb, now()
+     FROM unnest($3::text[], $4::text[]) AS seed(aggregate_id, id)`,
+    [
+      TENANT,
+      version,
+      Array.from({ length: AGGREGATES }, (_, index) => `note-${index}`),
+      Array.from({ length: AGGREGATES }, () => newKsuid()),
+    ],
+  );
+}
+
+/** Called by the runner after the benchmarks: stops the cluster and proxy. */
+export async function teardown(): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+}
+
+/** The handler's cost: one INSERT. */
+const handle = (eventId: string, by: string) =>
+  db.query('INSERT INTO bench_handled (event_id, handled_by) VALUES ($1, $2)', [eventId, by]);
+
+let runs = 0;
+
+function groupWorkload(consumers: number): Workload<{ group: string }> {
+  return {
+    label: `consumer group, ${consumers} consumer${consumers === 1 ? '' : 's'} (${description})`,
+    async setup() {
+      const group = `bench-${runs++}`;
+      const stored = await ensureConsumerGroup(
+        db,
+        { name: group, tenant: TENANT },
+        { partitions: PARTITIONS },
+      );
+      for (let index = 0; index < consumers; index++) {
+        await renewLeases(db, stored, `c${index}`);
+      }
+      return { group };
+    },
+    async run({ group }) {
+      let handled = 0;
+      let done: () => void = () => undefined;
+      const finished = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      const running = Array.from({ length: consumers }, (_, index) =>
+        createConsumerGroup({
+          database: db,
+          group,
+          tenant: TENANT,
+          consumerId: `c${index}`,
+          partitions: PARTITIONS,
+          batchSize: BATCH,
+          idleMs: 5,
+          handler: async (event) => {
+            await handle(event.id, `c${index}`);
+            if (++handled === EVENTS) done();
+          },
+        }),
+      );
+      for (const consumer of running) consumer.start();
+      await finished;
+      await Promise.all(running.map((consumer) => consumer.stop()));
+      if (handled !== EVENTS) throw new Error(`handled ${handled} of ${EVENTS} events`);
+    },
+  };
+}
+
+const plainReader: Workload = {
+  label: `readGlobalOrder pages of ${BATCH}, same handler (${description})`,
+  async run() {
+    let after: string | undefined;
+    let handled = 0;
+    for (;;) {
+      const page = await readGlobalOrder(db, {
+        tenant: TENANT,
+        limit: BATCH,
+        ...(after === undefined ? {} : { after }),
+      });
+      for (const event of page.events) {
+        await handle(event.id, 'reader');
+        handled++;
+      }
+      after = page.cursor;
+      if (!page.hasMore) break;
+    }
+    if (handled !== EVENTS) throw new Error(`read ${handled} of ${EVENTS} events`);
+  },
+};
+
+const common = { unit: 'events', units: EVENTS, runs: 5 } as const;
+
+export default [
+  defineBenchmark({
+    ...common,
+    name: 'consumer group, 1 consumer vs the plain no-skip reader (handler: one INSERT)',
+    baseline: plainReader,
+    subject: groupWorkload(1),
+    goal: 'the group machinery (leases, per-partition checkpoints) costs little over a plain read',
+  }),
+  defineBenchmark({
+    ...common,
+    name: 'consumer group, 2 consumers vs 1 (handler: one INSERT)',
+    baseline: groupWorkload(1),
+    subject: groupWorkload(2),
+    goal: { minRatio: 1.5 },
+  }),
+  defineBenchmark({
+    ...common,
+    name: 'consumer group, 4 consumers vs 1 (handler: one INSERT)',
+    baseline: groupWorkload(1),
+    subject: groupWorkload(4),
+    goal: { minRatio: 2.5 },
+  }),
+];

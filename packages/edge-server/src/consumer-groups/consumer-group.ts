@@ -1,0 +1,237 @@
+import { newKsuid } from '@strata/core';
+import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import type { SqlDatabase } from '../postgres/sql-database.ts';
+import {
+  ackEvents,
+  type ConsumerGroup,
+  type ConsumerGroupSettings,
+  claimEvents,
+  DEFAULT_CONSUMER_LEASE_MS,
+  ensureConsumerGroup,
+  leaveConsumerGroup,
+  nackEvent,
+  nackReplay,
+  type PartitionAck,
+  type PartitionNack,
+  renewLeases,
+} from './consumer-group-store.ts';
+
+/** Where a handled event came from. */
+export interface ConsumerGroupDelivery {
+  readonly group: string;
+  readonly consumerId: string;
+  readonly partition: number;
+  /** 1 on the first delivery; more when the event failed before (or is a parked replay). */
+  readonly attempt: number;
+  /** True for a parked event an operator queued again. */
+  readonly replay: boolean;
+}
+
+/** Handles one event; a throw (or rejection) counts as a failed attempt. */
+export type ConsumerGroupHandler = (
+  event: PostgresStoredEvent,
+  delivery: ConsumerGroupDelivery,
+) => unknown | Promise<unknown>;
+
+/** Options of `createConsumerGroup`; defaults are applied there, once. */
+export interface ConsumerGroupOptions extends Partial<ConsumerGroupSettings> {
+  readonly database: SqlDatabase;
+  /** The group's name: consumers with the same name (and tenant) share its work. */
+  readonly group: string;
+  /** Only this tenant's events. Defaults to every tenant's. */
+  readonly tenant?: string;
+  readonly handler: ConsumerGroupHandler;
+  /** This consumer's id, unique in the group. Defaults to a fresh KSUID. */
+  readonly consumerId?: string;
+  /**
+   * How long partitions stay held without a heartbeat: a crashed consumer's events are
+   * redelivered to the others after it. Heartbeats go every third of it. Defaults to 30 000 ms.
+   */
+  readonly leaseMs?: number;
+  /** Most events per claim. Defaults to 100. */
+  readonly batchSize?: number;
+  /** Pause after a claim that found nothing (or failed). Defaults to 500 ms. */
+  readonly idleMs?: number;
+  /** Where storage errors of the loop are reported. Defaults to console.error. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** One consumer of a group. */
+export interface ConsumerGroupConsumer {
+  readonly consumerId: string;
+  /** Claims, handles and acks in a loop until `stop()`. */
+  start(): void;
+  /** Ends the loop after the batch in hand, then leaves the group (its partitions free at once). */
+  stop(): Promise<void>;
+  /** One claim–handle–ack round; resolves with the number of events handled or failed. */
+  runOnce(): Promise<number>;
+  /** The group as stored (created on first use). */
+  group(): Promise<ConsumerGroup>;
+}
+
+/**
+ * A consumer of a persistent subscription with a consumer group: consumers with the same group
+ * share the events (each partition, a slice of the aggregates, is held by one consumer at a time),
+ * every event is handled at least once, one aggregate's events in order. The checkpoints live in
+ * Postgres. A handler error is retried with backoff, then the event is parked (see
+ * `listParkedEvents`, `replayParkedEvent`) and its partition moves on. A consumer that dies
+ * stops renewing its leases; after `leaseMs` the others take its partitions and redeliver
+ * what it had not acked. One consumer handles its events one at a time: run more consumers
+ * (in this process or others) for parallelism, up to `partitions`.
+ *
+ * @example
+ * const consumer = createConsumerGroup({
+ *   database: neonDatabase(pool),
+ *   group: 'welcome-emails',
+ *   handler: async (event) => {
+ *     if (event.type === 'UserRegistered') await sendWelcomeEmail(event.data);
+ *   },
+ * });
+ * consumer.start();
+ * // on shutdown
+ * await consumer.stop();
+ */
+export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGroupConsumer {
+  const { database, handler } = options;
+  const consumerId = options.consumerId ?? newKsuid();
+  const leaseMs = options.leaseMs ?? DEFAULT_CONSUMER_LEASE_MS;
+  const batchSize = options.batchSize ?? 100;
+  const idleMs = options.idleMs ?? 500;
+  const report =
+    options.onError ?? ((error: unknown) => console.error('[strata] consumer group', error));
+  const settings: Partial<ConsumerGroupSettings> = {
+    ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    ...(options.retryBaseMs === undefined ? {} : { retryBaseMs: options.retryBaseMs }),
+    ...(options.retryMaxMs === undefined ? {} : { retryMaxMs: options.retryMaxMs }),
+  };
+  let ensured: Promise<ConsumerGroup> | undefined;
+  const group = () => {
+    ensured ??= ensureConsumerGroup(
+      database,
+      { name: options.group, ...(options.tenant === undefined ? {} : { tenant: options.tenant }) },
+      settings,
+    ).catch((error: unknown) => {
+      ensured = undefined; // try again next round
+      throw error;
+    });
+    return ensured;
+  };
+
+  async function runOnce(): Promise<number> {
+    const stored = await group();
+    const claim = await claimEvents(database, stored, { consumerId, limit: batchSize, leaseMs });
+    if (claim.partitions.length === 0 && claim.replays.length === 0) return 0;
+    // A long batch must not look like a crash: keep the leases fresh while handling.
+    const heartbeat = setInterval(() => {
+      renewLeases(database, stored, consumerId, leaseMs).catch(report);
+    }, leaseMs / 3);
+    try {
+      let handled = 0;
+      const acks: PartitionAck[] = [];
+      const nacks: PartitionNack[] = [];
+      for (const batch of claim.partitions) {
+        let last: string | undefined;
+        let failed: PartitionNack | undefined;
+        for (const [index, event] of batch.events.entries()) {
+          handled++;
+          try {
+            await handler(event, {
+              group: stored.name,
+              consumerId,
+              partition: batch.partition,
+              attempt: index === 0 ? batch.attempts + 1 : 1,
+              replay: false,
+            });
+            last = event.cursor;
+          } catch (error) {
+            failed = {
+              partition: batch.partition,
+              from: batch.from,
+              ...(last === undefined ? {} : { to: last }),
+              eventId: event.id,
+              error: describeError(error),
+            };
+            break; // the partition's later events wait: one aggregate's order is kept
+          }
+        }
+        if (failed !== undefined) nacks.push(failed);
+        else if (last !== undefined)
+          acks.push({ partition: batch.partition, from: batch.from, to: last });
+      }
+      const replaysDone: string[] = [];
+      const replaysFailed: { parkedId: string; error: string }[] = [];
+      for (const replay of claim.replays) {
+        handled++;
+        try {
+          await handler(replay.event, {
+            group: stored.name,
+            consumerId,
+            partition: replay.partition,
+            attempt: replay.attempts + 1,
+            replay: true,
+          });
+          replaysDone.push(replay.parkedId);
+        } catch (error) {
+          replaysFailed.push({ parkedId: replay.parkedId, error: describeError(error) });
+        }
+      }
+      await ackEvents(database, stored, consumerId, acks, replaysDone, leaseMs);
+      for (const nack of nacks) await nackEvent(database, stored, consumerId, nack, leaseMs);
+      for (const { parkedId, error } of replaysFailed) {
+        await nackReplay(database, stored, consumerId, parkedId, error);
+      }
+      return handled;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  let running: Promise<void> | undefined;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  async function loop(): Promise<void> {
+    while (!stopping) {
+      const handled = await runOnce().catch((error: unknown) => {
+        report(error);
+        return 0;
+      });
+      if (handled === 0 && !stopping) await pause(idleMs);
+    }
+  }
+
+  return {
+    consumerId,
+    group,
+    runOnce,
+    start() {
+      if (running !== undefined) return;
+      stopping = false;
+      running = loop();
+    },
+    async stop() {
+      stopping = true;
+      wake?.();
+      await running;
+      running = undefined;
+      if (ensured !== undefined) {
+        await leaveConsumerGroup(database, await ensured, consumerId).catch(report);
+      }
+    },
+  };
+}
+
+/** What a failure is stored as: the message and, for an `Error`, its name. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 4000);
+  return String(error).slice(0, 4000);
+}

@@ -1,0 +1,77 @@
+import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
+import {
+  globalOrderTail,
+  type PostgresStoredEvent,
+  readGlobalOrder,
+} from '../postgres/postgres-event-store.ts';
+import type { SqlExecutor } from '../postgres/sql-database.ts';
+import type { ListenSource } from './listen-source.ts';
+
+/** Options of `subscribeToEvents`; defaults are applied here, once. */
+export interface ServerSubscriptionOptions {
+  readonly database: SqlExecutor;
+  /** Only this tenant's events; every tenant's when absent. */
+  readonly tenant?: string;
+  /**
+   * Where to start: `'start'` (the default) catches up from the first event, `{ after: cursor }`
+   * from a stored position (an event's `cursor`), `'now'` is volatile: live events only.
+   */
+  readonly from?: 'start' | 'now' | { readonly after: string };
+  /** LISTEN/NOTIFY (`neonListen`, `pgliteListen`): new events arrive at once instead of at the next poll. */
+  readonly listen?: ListenSource;
+  /** How often to look for new events once caught up. Defaults to 1000 ms. */
+  readonly pollIntervalMs?: number;
+  /** Events per read. Defaults to 500. */
+  readonly batchSize?: number;
+}
+
+/**
+ * A catch-up (or volatile) subscription for server code: the no-skip global order from a
+ * position, then live, as an async iterator. Each event carries its `cursor`: store it to resume
+ * after a restart. Leaving the `for await` loop stops it. For competing consumers with a
+ * checkpoint kept in Postgres, use a consumer group instead.
+ *
+ * @example
+ * for await (const event of subscribeToEvents({ database, from: { after: saved }, listen })) {
+ *   await handle(event);
+ *   saved = event.cursor;
+ * }
+ */
+export async function* subscribeToEvents(
+  options: ServerSubscriptionOptions,
+): AsyncGenerator<PostgresStoredEvent, void, undefined> {
+  const { database, from = 'start', pollIntervalMs = 1000, batchSize = 500 } = options;
+  let after =
+    from === 'now' ? await globalOrderTail(database) : from === 'start' ? undefined : from.after;
+  let wake: (() => void) | undefined;
+  let notified = false;
+  const stopListening = await options.listen?.(() => {
+    notified = true;
+    wake?.();
+  });
+  try {
+    for (;;) {
+      notified = false;
+      const page = await readGlobalOrder(database, {
+        ...(after === undefined ? {} : { after }),
+        limit: batchSize,
+        ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+      });
+      yield* await decryptStoredEvents(database, page.events);
+      after = page.cursor;
+      // Caught up: wait for a notification (unless one came during the read) or the next poll.
+      if (!page.hasMore && !notified) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollIntervalMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    }
+  } finally {
+    await stopListening?.();
+  }
+}
