@@ -6,7 +6,6 @@ export * from './runtime/create-strata.ts';
 export * from './runtime/live-state.ts';
 export * from './runtime/load-all.ts';
 export * from './runtime/rebuild-projections.ts';
-export * from './sync/backoff.ts';
 export * from './sync/leader-lock.ts';
 export * from './sync/start-sync.ts';
 export * from './sync/sync-status.ts';

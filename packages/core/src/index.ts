@@ -7,3 +7,4 @@ export * from './events/index.ts';
 export * from './ids/index.ts';
 export * from './protocol/index.ts';
 export * from './snapshots/index.ts';
+export * from './timing/index.ts';

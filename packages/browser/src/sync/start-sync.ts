@@ -1,6 +1,9 @@
 import {
   type AnyAggregateDefinition,
+  type BackoffOptions,
+  backoffDelay,
   type Commit,
+  createWakeSignal,
   isStrataError,
   newKsuid,
   type PushResponse,
@@ -12,7 +15,7 @@ import type { RejectedCommandRow } from '../database/strata-database.ts';
 import type { Strata } from '../runtime/create-strata.ts';
 import type { LiveSubscribable } from '../runtime/live-state.ts';
 import { applyUpstream, CURSOR_KEY, type UpstreamResult } from './apply-upstream.ts';
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
+
 import { defaultLocks, type LockManagerLike, whileLeader } from './leader-lock.ts';
 import { applyPushResults, collectCommits } from './push-outbox.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
@@ -26,7 +29,6 @@ import {
   type SyncStatus,
 } from './sync-status.ts';
 import { createSyncTransport, type SyncTransportOptions } from './sync-transport.ts';
-import { createWakeSignal } from './wake-signal.ts';
 
 /** Options of `startSync`; defaults are applied here, once. */
 export interface SyncOptions extends SyncTransportOptions {

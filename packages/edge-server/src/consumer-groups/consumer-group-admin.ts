@@ -4,6 +4,7 @@
  */
 import { ValidationFailedError } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
+import { isoTime } from '../postgres/event-row.ts';
 import { encodeGlobalCursor } from '../postgres/global-cursor.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
@@ -13,7 +14,6 @@ import {
   partitionExpression,
   storedEventsAt,
 } from './consumer-group-store.ts';
-import { isoTime } from './stored-event-row.ts';
 
 /** One partition of a group, as `consumerGroupStatus` reports it. */
 export interface PartitionStatus {

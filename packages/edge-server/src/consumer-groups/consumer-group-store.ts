@@ -6,6 +6,7 @@
  */
 import { NotFoundError, ValidationFailedError } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
+import { type EventRow, eventColumns, toStoredEvent } from '../postgres/event-row.ts';
 import {
   compareGlobalCursors,
   decodeGlobalCursor,
@@ -19,7 +20,6 @@ import {
   DEFAULT_CONSUMER_RETRY_POLICY,
   decideConsumerRetry,
 } from './retry-policy.ts';
-import { EVENT_COLUMNS, type EventRow, toStoredEvent } from './stored-event-row.ts';
 
 /** Names a group: server-side groups may span every tenant; HTTP groups live in one tenant. */
 export interface ConsumerGroupRef {
@@ -386,7 +386,7 @@ async function readPartitions(
   ];
   if (group.tenant !== undefined) params.push(group.tenant);
   const { rows } = await db.query<EventRow & { partition: number }>(
-    `SELECT ${EVENT_COLUMNS}, c.partition
+    `SELECT ${eventColumns('e')}, c.partition
      FROM strata_events e
      JOIN unnest($1::integer[], $2::text[], $3::bigint[]) AS c(partition, transaction_id, position)
        ON c.partition = ${partitionExpression('e', '$7::integer')}
@@ -409,7 +409,7 @@ export async function storedEventsAt(
 ): Promise<Map<number, PostgresStoredEvent>> {
   if (positions.length === 0) return new Map();
   const { rows } = await db.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM strata_events e WHERE e.position = ANY($1::bigint[])`,
+    `SELECT ${eventColumns('e')} FROM strata_events e WHERE e.position = ANY($1::bigint[])`,
     [positions],
   );
   return new Map(rows.map((row) => [Number(row.position), toStoredEvent(row)]));

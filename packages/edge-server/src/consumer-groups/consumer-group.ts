@@ -1,4 +1,4 @@
-import { newKsuid } from '@strata/core';
+import { createWakeSignal, newKsuid } from '@strata/core';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import {
@@ -189,15 +189,7 @@ export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGrou
 
   let running: Promise<void> | undefined;
   let stopping = false;
-  let wake: (() => void) | undefined;
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const idle = createWakeSignal();
 
   async function loop(): Promise<void> {
     while (!stopping) {
@@ -205,7 +197,7 @@ export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGrou
         report(error);
         return 0;
       });
-      if (handled === 0 && !stopping) await pause(idleMs);
+      if (handled === 0 && !stopping) await idle.sleep(idleMs);
     }
   }
 
@@ -220,7 +212,7 @@ export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGrou
     },
     async stop() {
       stopping = true;
-      wake?.();
+      idle.wake();
       await running;
       running = undefined;
       if (ensured !== undefined) {

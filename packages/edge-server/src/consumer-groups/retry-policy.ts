@@ -1,3 +1,5 @@
+import { backoffDelay } from '@strata/core';
+
 /** How a consumer group retries an event whose handler failed, fixed when the group is created. */
 export interface ConsumerRetryPolicy {
   /** Attempts in all (the first delivery included) before the event is parked. */
@@ -33,6 +35,10 @@ export function decideConsumerRetry(
   policy: ConsumerRetryPolicy,
 ): ConsumerRetryDecision {
   if (attempts >= policy.maxAttempts) return { kind: 'park' };
-  const delayMs = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** Math.max(0, attempts - 1));
+  const delayMs = backoffDelay(attempts - 1, {
+    initialDelayMs: policy.retryBaseMs,
+    maxDelayMs: policy.retryMaxMs,
+    jitter: 'none',
+  });
   return { kind: 'retry', delayMs };
 }

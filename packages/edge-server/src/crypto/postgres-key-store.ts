@@ -9,6 +9,7 @@ import {
   type StreamKey,
   type StreamRef,
 } from '@strata/core';
+import { isoTime } from '../postgres/event-row.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 
 /** Options of `createPostgresKeyStore`. */
@@ -114,9 +115,4 @@ export async function toKeyRecord(row: KeyRow): Promise<KeyRecord> {
     };
   }
   return { status: 'active', kid: row.kid, stream, key: await importStreamKey(row.key) };
-}
-
-/** Drivers return timestamptz as a Date (Neon) or a string (others). */
-function isoTime(value: string | Date): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
 }

@@ -1,3 +1,4 @@
+import { createWakeSignal } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
@@ -327,7 +328,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   let loop: Promise<void> | undefined;
   let stopping = false;
-  let wake: (() => void) | undefined;
+  const idle = createWakeSignal();
 
   async function runLoop(): Promise<void> {
     while (!stopping) {
@@ -338,14 +339,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         onError(error);
       }
       if (full || stopping) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollIntervalMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      await idle.sleep(pollIntervalMs);
     }
   }
 
@@ -359,7 +353,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     },
     async stop() {
       stopping = true;
-      wake?.();
+      idle.wake();
       await loop;
       loop = undefined;
       await Promise.allSettled([...rounds]);

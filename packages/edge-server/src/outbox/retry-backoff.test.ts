@@ -6,19 +6,19 @@ describe('retryDelay', () => {
     const low = (attempt: number) => retryDelay(attempt, { baseMs: 100, random: () => 0 });
     const high = (attempt: number) => retryDelay(attempt, { baseMs: 100, random: () => 0.999999 });
     expect([1, 2, 3, 4].map(low)).toEqual([50, 100, 200, 400]);
-    expect([1, 2, 3, 4].map(high)).toEqual([100, 200, 400, 800]);
+    expect([1, 2, 3, 4].map(high)).toEqual([99, 199, 399, 799]);
   });
 
   it('is capped at maxMs, also for absurd attempt counts', () => {
     const options = { baseMs: 100, maxMs: 1_000, random: () => 0.999999 };
-    expect(retryDelay(5, options)).toBe(1_000);
-    expect(retryDelay(5_000, options)).toBe(1_000);
+    expect(retryDelay(5, options)).toBe(999);
+    expect(retryDelay(5_000, options)).toBe(999);
     expect(retryDelay(5_000, { ...options, random: () => 0 })).toBe(500);
   });
 
   it('defaults to a 1 s base and a 5 minute cap', () => {
-    expect(retryDelay(1, { random: () => 0.999999 })).toBe(RETRY_BACKOFF_DEFAULTS.baseMs);
-    expect(retryDelay(100, { random: () => 0.999999 })).toBe(RETRY_BACKOFF_DEFAULTS.maxMs);
+    expect(retryDelay(1, { random: () => 0.999999 })).toBe(RETRY_BACKOFF_DEFAULTS.baseMs - 1);
+    expect(retryDelay(100, { random: () => 0 })).toBe(RETRY_BACKOFF_DEFAULTS.maxMs / 2);
   });
 
   it('spreads messages that failed together', () => {

@@ -1,3 +1,5 @@
+import { backoffDelay } from '@strata/core';
+
 /** Options of `retryDelay`. */
 export interface RetryBackoffOptions {
   /** Delay after the first failed attempt, before jitter. Default 1,000 ms. */
@@ -16,7 +18,7 @@ export const RETRY_BACKOFF_DEFAULTS = { baseMs: 1_000, maxMs: 300_000 } as const
  * (`baseMs` doubled per attempt, capped at `maxMs`) with "equal jitter", a random delay between
  * half and all of it. The jitter spreads out messages that failed together (a receiver that was
  * down for a minute) so they do not all come back at once; keeping half of the delay keeps the
- * backoff from collapsing to zero. Pure.
+ * backoff from collapsing to zero. Pure (core's `backoffDelay` with equal jitter).
  *
  * @example
  * retryDelay(1); // 500..1000 ms
@@ -34,7 +36,9 @@ export function retryDelay(attempt: number, options: RetryBackoffOptions = {}): 
   if (!(baseMs >= 0 && maxMs >= 0)) {
     throw new RangeError(`baseMs and maxMs must be >= 0, got ${baseMs} and ${maxMs}`);
   }
-  // 2 ** 1024 is Infinity, and min() caps it: no overflow for any attempt count.
-  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  return backoffDelay(
+    attempt - 1,
+    { initialDelayMs: baseMs, maxDelayMs: maxMs, jitter: 'equal' },
+    random,
+  );
 }

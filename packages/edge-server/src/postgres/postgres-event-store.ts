@@ -16,6 +16,7 @@ import { encryptNewEvents } from '../crypto/encrypt-new-events.ts';
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import { EVENTS_CHANNEL } from '../migrations/migrations.ts';
 import type { AppendHook } from './append-hook.ts';
+import { type EventRow, eventColumns, isoTime, toStoredEvent } from './event-row.ts';
 import { decodeGlobalCursor, encodeGlobalCursor, START_CURSOR } from './global-cursor.ts';
 import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
 
@@ -61,24 +62,7 @@ export interface PostgresStreamMetadata {
   readonly snapshotVersion: number | undefined;
 }
 
-interface EventRecord {
-  position: string | number;
-  tenant: string;
-  transaction_id: string;
-  id: string;
-  type: string;
-  schema_version: number;
-  aggregate_type: string;
-  aggregate_id: string;
-  version: number;
-  data: unknown;
-  metadata: Record<string, never>;
-  occurred_at: string | Date;
-  recorded_at: string | Date;
-}
-
-const EVENT_COLUMNS = `position, transaction_id::text AS transaction_id, tenant, id, type, schema_version,
-  aggregate_type, aggregate_id, version, data, metadata, occurred_at, recorded_at`;
+const EVENT_COLUMNS = eventColumns();
 const DEFAULT_PAGE = 1000;
 
 /**
@@ -114,7 +98,7 @@ export function createPostgresEventStore(
         JSON.stringify([tenant, stream.aggregateType, stream.aggregateId]),
       ]);
       const currentVersion = await versionOf(tx, stream);
-      const { rows: found } = await tx.query<EventRecord>(
+      const { rows: found } = await tx.query<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM strata_events WHERE tenant = $1 AND id = ANY($2::text[])`,
         [tenant, events.map((event) => event.id)],
       );
@@ -151,7 +135,7 @@ export function createPostgresEventStore(
         );
         return `($1, $2, $3, $${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}::jsonb, $${at + 6}::jsonb, $${at + 7}::timestamptz)`;
       });
-      const { rows } = await tx.query<EventRecord>(
+      const { rows } = await tx.query<EventRow>(
         `INSERT INTO strata_events
            (tenant, aggregate_type, aggregate_id, id, type, schema_version, version, data, metadata, occurred_at)
          VALUES ${values.join(', ')}
@@ -175,7 +159,7 @@ export function createPostgresEventStore(
   }
 
   async function readStream(stream: StreamRef, readOptions: ReadStreamOptions = {}) {
-    const { rows } = await db.query<EventRecord>(
+    const { rows } = await db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM strata_events
        WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND version >= $4
        ORDER BY version LIMIT $5`,
@@ -206,7 +190,7 @@ export function createPostgresEventStore(
 
   async function streamMetadata(stream: StreamRef): Promise<PostgresStreamMetadata | undefined> {
     const { rows } = await db.query<
-      EventRecord & { created_at: string | Date; snapshot_version: number | null }
+      EventRow & { created_at: string | Date; snapshot_version: number | null }
     >(
       `SELECT ${EVENT_COLUMNS},
          (SELECT recorded_at FROM strata_events first
@@ -282,30 +266,6 @@ export function createPostgresEventStore(
   };
 }
 
-function toStoredEvent(record: EventRecord): PostgresStoredEvent {
-  const position = Number(record.position);
-  return {
-    id: record.id,
-    type: record.type,
-    schemaVersion: record.schema_version,
-    aggregateType: record.aggregate_type,
-    aggregateId: record.aggregate_id,
-    version: record.version,
-    occurredAt: isoTime(record.occurred_at),
-    data: record.data,
-    metadata: record.metadata,
-    position,
-    recordedAt: isoTime(record.recorded_at),
-    cursor: encodeGlobalCursor({ transactionId: record.transaction_id, position }),
-    tenant: record.tenant,
-  };
-}
-
-/** Drivers return timestamptz as a Date (Neon) or a string (others); events carry ISO strings. */
-function isoTime(value: string | Date): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
-}
-
 /** Options of `readGlobalOrder`. */
 export interface GlobalOrderOptions extends ReadAllOptions {
   /** Only this tenant's events; every tenant's when absent (the per-instance subscription reader). */
@@ -325,7 +285,7 @@ export async function readGlobalOrder(
   const limit = options.limit ?? DEFAULT_PAGE;
   const params: unknown[] = [after.transactionId, after.position, limit + 1];
   if (options.tenant !== undefined) params.push(options.tenant);
-  const { rows } = await db.query<EventRecord>(
+  const { rows } = await db.query<EventRow>(
     `SELECT ${EVENT_COLUMNS} FROM strata_events
      WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
        AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())

@@ -1,3 +1,4 @@
+import { createWakeSignal } from '@strata/core';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
 import type { AsyncProjection } from './async-projection.ts';
@@ -45,7 +46,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const setUp = new Set<string>();
   let running: Promise<void> | undefined;
   let stopped = true;
-  let wakeUp: (() => void) | undefined;
+  const idle = createWakeSignal();
   let stopListening: (() => Promise<void>) | undefined;
 
   async function catchUpOne(projection: AsyncProjection): Promise<number> {
@@ -74,14 +75,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         if (stopped) return;
         await catchUpOne(projection).catch((error: unknown) => report(error, projection));
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollIntervalMs);
-        wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeUp = undefined;
+      await idle.sleep(pollIntervalMs);
     }
   }
 
@@ -90,12 +84,12 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     async start() {
       if (!stopped) return;
       stopped = false;
-      stopListening = await options.listen?.(() => wakeUp?.());
+      stopListening = await options.listen?.(() => idle.wake());
       running = loop();
     },
     async stop() {
       stopped = true;
-      wakeUp?.();
+      idle.wake();
       await running;
       running = undefined;
       await stopListening?.();

@@ -1,3 +1,4 @@
+import { createWakeSignal } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import {
   globalOrderTail,
@@ -43,15 +44,11 @@ export async function* subscribeToEvents(
   const { database, from = 'start', pollIntervalMs = 1000, batchSize = 500 } = options;
   let after =
     from === 'now' ? await globalOrderTail(database) : from === 'start' ? undefined : from.after;
-  let wake: (() => void) | undefined;
-  let notified = false;
-  const stopListening = await options.listen?.(() => {
-    notified = true;
-    wake?.();
-  });
+  // A notification during a read is kept by the signal: the next sleep returns at once.
+  const newEvents = createWakeSignal();
+  const stopListening = await options.listen?.(() => newEvents.wake());
   try {
     for (;;) {
-      notified = false;
       const page = await readGlobalOrder(database, {
         ...(after === undefined ? {} : { after }),
         limit: batchSize,
@@ -59,17 +56,8 @@ export async function* subscribeToEvents(
       });
       yield* await decryptStoredEvents(database, page.events);
       after = page.cursor;
-      // Caught up: wait for a notification (unless one came during the read) or the next poll.
-      if (!page.hasMore && !notified) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollIntervalMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
+      // Caught up: wait for a notification or the next poll.
+      if (!page.hasMore) await newEvents.sleep(pollIntervalMs);
     }
   } finally {
     await stopListening?.();

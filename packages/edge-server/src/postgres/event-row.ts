@@ -1,12 +1,7 @@
-import { encodeGlobalCursor } from '../postgres/global-cursor.ts';
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import { encodeGlobalCursor } from './global-cursor.ts';
+import type { PostgresStoredEvent } from './postgres-event-store.ts';
 
-/** `strata_events` columns as `toStoredEvent` reads them; prefix with the table alias `e`. */
-export const EVENT_COLUMNS = `e.position, e.transaction_id::text AS transaction_id, e.tenant, e.id, e.type,
-  e.schema_version, e.aggregate_type, e.aggregate_id, e.version, e.data, e.metadata, e.occurred_at,
-  e.recorded_at`;
-
-/** A `strata_events` row as the drivers return it. */
+/** A `strata_events` row as the drivers return it (selected with `eventColumns`). */
 export interface EventRow {
   position: string | number;
   tenant: string;
@@ -23,10 +18,37 @@ export interface EventRow {
   recorded_at: string | Date;
 }
 
+const EVENT_COLUMN_NAMES: readonly (keyof EventRow)[] = [
+  'position',
+  'transaction_id',
+  'tenant',
+  'id',
+  'type',
+  'schema_version',
+  'aggregate_type',
+  'aggregate_id',
+  'version',
+  'data',
+  'metadata',
+  'occurred_at',
+  'recorded_at',
+];
+
 /**
- * The row as the stored event the Postgres store's readers return, cursor included. The store
- * keeps its own mapper private; this one must stay in step with it (same fields, same cursor).
+ * The `strata_events` columns `toStoredEvent` reads, qualified with `table` when a query joins.
+ * The transaction id is selected as text (xid8 can exceed 2^53); order by the table's column,
+ * never by this alias, which sorts as text.
  */
+export function eventColumns(table?: string): string {
+  const prefix = table === undefined ? '' : `${table}.`;
+  return EVENT_COLUMN_NAMES.map((name) =>
+    name === 'transaction_id'
+      ? `${prefix}transaction_id::text AS transaction_id`
+      : `${prefix}${name}`,
+  ).join(', ');
+}
+
+/** The row as a stored event with its tenant and its cursor in the global order. */
 export function toStoredEvent(row: EventRow): PostgresStoredEvent {
   const position = Number(row.position);
   return {

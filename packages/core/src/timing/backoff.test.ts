@@ -15,6 +15,13 @@ describe('backoffDelay', () => {
     expect(backoffDelay(3, { initialDelayMs: 100 }, () => 0.5)).toBe(400);
   });
 
+  it('equal jitter waits at least half the ceiling; none waits the ceiling', () => {
+    const options = { initialDelayMs: 100, maxDelayMs: 1000 } as const;
+    expect(backoffDelay(2, { ...options, jitter: 'equal' }, () => 0)).toBe(200);
+    expect(backoffDelay(2, { ...options, jitter: 'equal' }, () => 0.999999)).toBe(399);
+    expect(backoffDelay(9, { ...options, jitter: 'none' }, () => 0)).toBe(1000);
+  });
+
   it('stays finite however many attempts failed', () => {
     expect(backoffDelay(5000, { maxDelayMs: 30_000 }, () => 0.5)).toBe(15_000);
   });

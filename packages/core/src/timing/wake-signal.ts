@@ -1,6 +1,7 @@
 /**
- * Wakes a sleeping loop early: the sync loops sleep between rounds (backoff, poll interval) and
- * are woken by new local commands, the browser coming online, or stop.
+ * Wakes a sleeping loop early: background loops sleep between rounds (backoff, poll interval)
+ * and are woken by new work (a local command, a notification, the browser coming online) or by
+ * stop. Used by the browser's sync client and the server's relays, runners and consumers.
  */
 export interface WakeSignal {
   /** Resolves after `ms`, or earlier when `wake` is called. */
@@ -9,6 +10,11 @@ export interface WakeSignal {
   wake(): void;
 }
 
+/**
+ * @example
+ * const signal = createWakeSignal();
+ * while (!stopped) { await work(); await signal.sleep(1000); } // `signal.wake()` cuts the wait short
+ */
 export function createWakeSignal(): WakeSignal {
   let pending = false;
   let current: (() => void) | undefined;
