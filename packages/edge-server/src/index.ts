@@ -1,6 +1,8 @@
 export * from './app/auth.ts';
 export * from './app/authorize.ts';
+export * from './app/consumer-group-routes.ts';
 export * from './app/create-sync-app.ts';
+export * from './app/forget-route.ts';
 export * from './app/limits.ts';
 export * from './app/problem-response.ts';
 export * from './app/push-handler.ts';
@@ -16,6 +18,7 @@ export * from './postgres/neon-database.ts';
 export * from './postgres/pglite-database.ts';
 export * from './postgres/postgres-event-store.ts';
 export * from './postgres/sql-database.ts';
+export * from './projections/index.ts';
 export * from './reactors/index.ts';
 export * from './subscriptions/event-feed.ts';
 export * from './subscriptions/listen-source.ts';

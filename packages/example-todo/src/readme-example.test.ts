@@ -13,6 +13,7 @@ describe('README examples', () => {
       'packages/example-todo/src/readme-example.ts',
       'packages/browser/src/readme-example.ts',
       'packages/browser/src/readme-sync-example.ts',
+      'packages/edge-server/src/readme-server-example.ts',
     ]);
   });
 

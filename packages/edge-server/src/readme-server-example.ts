@@ -1,0 +1,109 @@
+import { PGlite } from '@electric-sql/pglite';
+import {
+  DomainRuleViolatedError,
+  defineAsyncReactor,
+  defineSyncReactor,
+  newKsuid,
+} from '@strata/core';
+import {
+  asyncReactorOutbox,
+  createConsumerGroup,
+  createOutboxRelay,
+  createProjectionRunner,
+  createSyncApp,
+  defineAsyncProjection,
+  encryptAggregates,
+  forgetAggregate,
+  migrate,
+  outboxWriter,
+  pgliteDatabase,
+  syncReactors,
+} from '@strata/edge-server';
+import { Todo } from '@strata/example-todo';
+
+const database = pgliteDatabase(await PGlite.create()); // neonDatabase(pool) in production
+await migrate(database);
+
+// In the append's transaction: a throw rejects the commit.
+const noShouting = defineSyncReactor({
+  name: 'no-shouting',
+  aggregate: Todo,
+  react(event) {
+    if (event.type === 'TodoAdded' && event.data.title === event.data.title.toUpperCase())
+      throw new DomainRuleViolatedError('SHOUTING', 'Please do not shout');
+  },
+});
+// After commit, at least once, through the transactional outbox and a relay.
+const notify = defineAsyncReactor({
+  name: 'notify',
+  aggregate: Todo,
+  react: (event) => console.log('notify:', event.type),
+});
+const reactors = asyncReactorOutbox([notify]);
+
+const app = createSyncApp({
+  database,
+  authenticate: async () => ({ tenant: 'acme', subject: 'ann' }), // jwtAuthentication({ secret })
+  aggregates: [Todo],
+  appendHooks: [syncReactors([noShouting]), outboxWriter(reactors.routes)],
+  encryption: encryptAggregates(['Todo']), // payloads at rest under a key per todo
+});
+const addTodo = async (aggregateId: string, title: string) => {
+  const event = {
+    id: newKsuid(),
+    type: 'TodoAdded',
+    schemaVersion: 2,
+    aggregateType: 'Todo',
+    aggregateId,
+    version: 1,
+    occurredAt: new Date().toISOString(),
+    data: { title },
+    metadata: {},
+  };
+  const body = { clientId: 'device-1', commits: [{ commitId: newKsuid(), events: [event] }] };
+  const response = await app.request('/v1/push', { method: 'POST', body: JSON.stringify(body) });
+  return (await response.json()).results[0];
+};
+console.log((await addTodo('t1', 'Buy milk')).status, (await addTodo('t2', 'BUY BEER')).code);
+
+await createOutboxRelay({ database, sinks: reactors.sinks }).runOnce();
+
+// A read model in Postgres, kept from the global order; `rebuildProjection` replays it.
+const titles = defineAsyncProjection({
+  name: 'titles',
+  aggregate: Todo,
+  setup: (tx) => tx.query('CREATE TABLE IF NOT EXISTS titles (id text PRIMARY KEY, title text)'),
+  reset: (tx) => tx.query('TRUNCATE titles'),
+  apply: async (event, { transaction }) => {
+    if (event.type === 'TodoAdded')
+      await transaction.query('INSERT INTO titles VALUES ($1, $2)', [
+        event.aggregateId,
+        event.data.title,
+      ]);
+  },
+});
+await createProjectionRunner({ database, projections: [titles] }).catchUp();
+console.log((await database.query('SELECT * FROM titles')).rows);
+
+// Competing consumers share a group's events; its checkpoints live in Postgres.
+const mailer = createConsumerGroup({
+  database,
+  group: 'mailer',
+  handler: (event) => console.log('mail about', event.aggregateId),
+});
+await mailer.runOnce();
+await mailer.stop();
+
+// Crypto-shredding: without its key, the todo's payloads are gone for every reader.
+await forgetAggregate(database, {
+  tenant: 'acme',
+  stream: { aggregateType: 'Todo', aggregateId: 't1' },
+});
+const history = await (await app.request('/v1/streams/Todo/t1/events')).json();
+console.log(history.events[0].data.$forgotten);
+await app.close();
+// accepted DOMAIN_RULE_VIOLATED
+// notify: TodoAdded
+// [ { id: 't1', title: 'Buy milk' } ]
+// mail about t1
+// true
