@@ -26,6 +26,7 @@ export function testPostgres(): TestPostgres {
 /** Points the Neon driver at the local WebSocket proxy (idempotent). */
 export function configureNeon(info: TestPostgres = testPostgres()): void {
   neonConfig.webSocketConstructor = WebSocket;
+  neonConfig.coalesceWrites = false; // as the Node server sets it (configureNeonForNode)
   neonConfig.wsProxy = (host, port) => `127.0.0.1:${info.wsProxyPort}/v1?address=${host}:${port}`;
   neonConfig.useSecureWebSocket = false;
   neonConfig.pipelineTLS = false;

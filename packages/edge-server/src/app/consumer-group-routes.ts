@@ -15,6 +15,8 @@ import {
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import { ackEvents, nackEvent, nackReplay } from '../consumer-groups/acknowledge-events.ts';
+import { claimEvents } from '../consumer-groups/claim-events.ts';
 import {
   consumerGroupStatus,
   discardParkedEvent,
@@ -23,16 +25,12 @@ import {
   replayParkedEvent,
 } from '../consumer-groups/consumer-group-admin.ts';
 import {
-  ackEvents,
   type ConsumerGroup,
-  claimEvents,
   DEFAULT_CONSUMER_GROUP_SETTINGS,
   ensureConsumerGroup,
   getConsumerGroup,
-  leaveConsumerGroup,
-  nackEvent,
-  nackReplay,
-} from '../consumer-groups/consumer-group-store.ts';
+} from '../consumer-groups/consumer-group-definition.ts';
+import { leaveConsumerGroup } from '../consumer-groups/consumer-membership.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { Principal } from './auth.ts';

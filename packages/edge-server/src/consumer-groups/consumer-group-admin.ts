@@ -8,12 +8,9 @@ import { isoTime } from '../postgres/event-row.ts';
 import { encodeGlobalCursor } from '../postgres/global-cursor.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
-import {
-  type ConsumerGroup,
-  parseParkedId,
-  partitionExpression,
-  storedEventsAt,
-} from './consumer-group-store.ts';
+import { parseParkedId } from './acknowledge-events.ts';
+import { storedEventsAt } from './claim-events.ts';
+import { type ConsumerGroup, partitionExpression } from './consumer-group-definition.ts';
 
 /** One partition of a group, as `consumerGroupStatus` reports it. */
 export interface PartitionStatus {

@@ -1,7 +1,6 @@
 // Consumer-group throughput with 1, 2 and 4 consumers (issue 7), on a throwaway Postgres cluster
-// (tooling/postgres/cluster.ts) reached through the Neon driver and the local WebSocket proxy, as
-// the pg test tier does; without Postgres server binaries, PGlite (one connection: consumers then
-// cannot run in parallel, so the ratios say little).
+// reached through the Neon driver (tooling/bench/bench-database.ts); without Postgres server
+// binaries, PGlite (one connection: consumers then cannot run in parallel, so the ratios say little).
 //
 // Each run drains EVENTS events (AGGREGATES aggregates, interleaved) through a fresh group of 16
 // partitions, batches of 100. The handler's cost is one INSERT into a table (what a projection or
@@ -9,23 +8,14 @@
 // in the untimed set-up (steady state, not start-up rebalancing), and all run in this process.
 // Baselines: the plain no-skip reader (`readGlobalOrder` pages of 100, the same handler, one at a
 // time), and the 1-consumer group.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { neonConfig, Pool } from '@neondatabase/serverless';
 import { newKsuid } from '@strata/core';
-import { WebSocket } from 'ws';
+import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
 import { defineBenchmark, type Workload } from '../../../../tooling/bench/harness.ts';
-import { findPostgresBin, startCluster } from '../../../../tooling/postgres/cluster.ts';
-import { startWsProxy } from '../../../../tooling/postgres/ws-proxy.ts';
 import { migrate } from '../migrations/migrations.ts';
-import { neonDatabase } from '../postgres/neon-database.ts';
-import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { readGlobalOrder } from '../postgres/postgres-event-store.ts';
-import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { createConsumerGroup } from './consumer-group.ts';
-import { ensureConsumerGroup, renewLeases } from './consumer-group-store.ts';
+import { ensureConsumerGroup } from './consumer-group-definition.ts';
+import { renewLeases } from './consumer-membership.ts';
 
 const AGGREGATES = 100;
 const PER_AGGREGATE = Number(process.env.BENCH_CONSUMER_GROUP_EVENTS_PER_AGGREGATE ?? 20);
@@ -36,32 +26,9 @@ const BATCH = 100;
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
-async function openDatabase(): Promise<{ db: SqlDatabase; description: string }> {
-  const bin = await findPostgresBin().catch(() => undefined);
-  if (bin === undefined) {
-    const dir = await mkdtemp(join(tmpdir(), 'strata-bench-groups-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const pglite = await PGlite.create(dir);
-    cleanups.push(() => pglite.close());
-    return { db: pgliteDatabase(pglite), description: 'PGlite' };
-  }
-  process.env.PG_BIN = bin;
-  const cluster = await startCluster();
-  cleanups.push(() => cluster.stop());
-  const proxy = await startWsProxy({ host: '127.0.0.1', port: cluster.port });
-  cleanups.push(() => proxy.close());
-  neonConfig.webSocketConstructor = WebSocket;
-  neonConfig.wsProxy = (host, port) => `127.0.0.1:${proxy.port}/v1?address=${host}:${port}`;
-  neonConfig.useSecureWebSocket = false;
-  neonConfig.pipelineTLS = false;
-  neonConfig.pipelineConnect = false;
-  const pool = new Pool({ connectionString: cluster.databaseUrl, max: 20 });
-  pool.on('error', () => undefined);
-  cleanups.push(() => pool.end());
-  return { db: neonDatabase(pool), description: 'Postgres via the Neon driver' };
-}
-
-const { db, description } = await openDatabase();
+const database = await openBenchDatabase('BENCH_CONSUMER_GROUP_DATABASE', 20);
+cleanups.push(() => database.close());
+const { db, description } = database;
 await migrate(db);
 await db.query(
   'CREATE TABLE bench_handled (event_id text NOT NULL, handled_by text NOT NULL, at timestamptz NOT NULL DEFAULT now())',

@@ -12,9 +12,10 @@ import { type SpawnedProcess, spawnProcess } from '../node/fixtures/spawn-server
 import { neonDatabase } from '../postgres/neon-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { claimEvents } from './claim-events.ts';
 import { type ConsumerGroupConsumer, createConsumerGroup } from './consumer-group.ts';
 import { consumerGroupStatus, listParkedEvents } from './consumer-group-admin.ts';
-import { claimEvents, ensureConsumerGroup } from './consumer-group-store.ts';
+import { ensureConsumerGroup } from './consumer-group-definition.ts';
 import { appendNotes, type Delivery, expectOrderedDeliveries } from './fixtures/group-scenario.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));

@@ -4,13 +4,15 @@ import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { ackEvents } from './acknowledge-events.ts';
+import { claimEvents } from './claim-events.ts';
 import { createConsumerGroup } from './consumer-group.ts';
 import {
   consumerGroupStatus,
   listParkedEvents,
   replayParkedEvent,
 } from './consumer-group-admin.ts';
-import { ackEvents, claimEvents, ensureConsumerGroup } from './consumer-group-store.ts';
+import { ensureConsumerGroup } from './consumer-group-definition.ts';
 import {
   appendNotes,
   type Delivery,

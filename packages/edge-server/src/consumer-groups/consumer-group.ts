@@ -3,18 +3,19 @@ import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import {
   ackEvents,
-  type ConsumerGroup,
-  type ConsumerGroupSettings,
-  claimEvents,
-  DEFAULT_CONSUMER_LEASE_MS,
-  ensureConsumerGroup,
-  leaveConsumerGroup,
   nackEvent,
   nackReplay,
   type PartitionAck,
   type PartitionNack,
-  renewLeases,
-} from './consumer-group-store.ts';
+} from './acknowledge-events.ts';
+import { claimEvents } from './claim-events.ts';
+import {
+  type ConsumerGroup,
+  type ConsumerGroupSettings,
+  DEFAULT_CONSUMER_LEASE_MS,
+  ensureConsumerGroup,
+} from './consumer-group-definition.ts';
+import { leaveConsumerGroup, renewLeases } from './consumer-membership.ts';
 
 /** Where a handled event came from. */
 export interface ConsumerGroupDelivery {

@@ -69,7 +69,7 @@ describe('the Node server on PGlite in a data folder (CLI, restarted)', () => {
       expect.objectContaining({ status: 'rejected', code: 'VERSION_CONFLICT', currentVersion: 2 }),
     ]);
     await expectCatchUpThenLive(client, ids, 'after-restart');
-  });
+  }, 90_000); // three PGlite process starts, each several seconds on a loaded machine
 
   it('stops promptly on SIGINT while a subscription is open', async () => {
     // The server the previous test restarted, still running.

@@ -15,23 +15,11 @@
 //    with and without `outboxWriter` (both events routed).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PGlite } from '@electric-sql/pglite';
-import { neonConfig, Pool } from '@neondatabase/serverless';
 import { NO_STREAM, newKsuid } from '@strata/core';
-import { WebSocket } from 'ws';
+import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
 import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
-import {
-  type Cluster,
-  findPostgresBin,
-  startCluster,
-} from '../../../../tooling/postgres/cluster.ts';
-import { startWsProxy, type WsProxy } from '../../../../tooling/postgres/ws-proxy.ts';
 import { migrate } from '../migrations/migrations.ts';
-import { neonDatabase } from '../postgres/neon-database.ts';
-import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
-import type { SqlDatabase } from '../postgres/sql-database.ts';
-import { useNeonWsProxy } from '../runtimes/env.ts';
 import { createOutboxRelay } from './outbox-relay.ts';
 import { outboxWriter } from './outbox-writer.ts';
 import { webhookSink } from './webhook-sink.ts';
@@ -40,50 +28,7 @@ const MESSAGES = 2_000;
 const BATCH = 100;
 const APPENDS = 500;
 
-interface BenchDatabase {
-  readonly db: SqlDatabase;
-  readonly description: string;
-  close(): Promise<void>;
-}
-
-async function openDatabase(): Promise<BenchDatabase> {
-  const choice = process.env.BENCH_OUTBOX_DATABASE ?? 'auto';
-  if (!['auto', 'postgres', 'pglite'].includes(choice)) {
-    throw new RangeError(`BENCH_OUTBOX_DATABASE must be postgres or pglite, got ${choice}`);
-  }
-  const bin =
-    choice === 'pglite'
-      ? undefined
-      : await findPostgresBin().catch((error: unknown) => {
-          if (choice === 'postgres') throw error;
-          return undefined;
-        });
-  if (bin === undefined) {
-    const pglite = await PGlite.create();
-    return {
-      db: pgliteDatabase(pglite),
-      description: 'PGlite in process',
-      close: () => pglite.close(),
-    };
-  }
-  process.env.PG_BIN = bin;
-  const cluster: Cluster = await startCluster();
-  const proxy: WsProxy = await startWsProxy({ host: '127.0.0.1', port: cluster.port });
-  neonConfig.webSocketConstructor ??= WebSocket;
-  useNeonWsProxy(`127.0.0.1:${proxy.port}`);
-  const pool = new Pool({ connectionString: cluster.databaseUrl, max: 4 });
-  return {
-    db: neonDatabase(pool),
-    description: `Postgres ${/postgresql\/([^/]+)\/bin/.exec(bin)?.[1] ?? ''} via the Neon driver`,
-    async close() {
-      await pool.end();
-      await proxy.close();
-      await cluster.stop();
-    },
-  };
-}
-
-const database = await openDatabase();
+const database = await openBenchDatabase('BENCH_OUTBOX_DATABASE', 4);
 const { db } = database;
 await migrate(db);
 

@@ -1,0 +1,60 @@
+/** Membership: keeping a consumer's leases alive, and leaving the group. */
+import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { type ConsumerGroup, DEFAULT_CONSUMER_LEASE_MS } from './consumer-group-definition.ts';
+import { validateConsumer } from './validate-consumer.ts';
+
+/**
+ * Keeps a busy consumer's membership and leases alive between claims (a long batch must not
+ * look like a crash). Returns the partitions it still holds.
+ */
+export async function renewLeases(
+  db: SqlDatabase,
+  group: ConsumerGroup,
+  consumerId: string,
+  leaseMs = DEFAULT_CONSUMER_LEASE_MS,
+): Promise<number[]> {
+  validateConsumer(consumerId, leaseMs);
+  return db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO strata_consumer_group_members (group_id, consumer_id, expires_at)
+       VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+       ON CONFLICT (group_id, consumer_id) DO UPDATE SET expires_at = excluded.expires_at`,
+      [group.id, consumerId, leaseMs],
+    );
+    await tx.query(
+      `UPDATE strata_consumer_group_parked SET lease_until = now() + $3 * interval '1 millisecond'
+       WHERE group_id = $1 AND owner = $2 AND state = 'queued'`,
+      [group.id, consumerId, leaseMs],
+    );
+    const { rows } = await tx.query<{ partition: number }>(
+      `UPDATE strata_consumer_group_partitions SET lease_until = now() + $3 * interval '1 millisecond'
+       WHERE group_id = $1 AND owner = $2 RETURNING partition`,
+      [group.id, consumerId, leaseMs],
+    );
+    return rows.map((row) => Number(row.partition)).sort((a, b) => a - b);
+  });
+}
+
+/** A consumer stops: its partitions and replays are free for the others at once. */
+export async function leaveConsumerGroup(
+  db: SqlDatabase,
+  group: ConsumerGroup,
+  consumerId: string,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(
+      'DELETE FROM strata_consumer_group_members WHERE group_id = $1 AND consumer_id = $2',
+      [group.id, consumerId],
+    );
+    await tx.query(
+      `UPDATE strata_consumer_group_partitions SET owner = NULL, lease_until = NULL
+       WHERE group_id = $1 AND owner = $2`,
+      [group.id, consumerId],
+    );
+    await tx.query(
+      `UPDATE strata_consumer_group_parked SET owner = NULL, lease_until = NULL
+       WHERE group_id = $1 AND owner = $2`,
+      [group.id, consumerId],
+    );
+  });
+}
