@@ -1,3 +1,4 @@
+import { NO_STREAM, newKsuid } from '@strata/core';
 import { describeEventStoreContract } from '@strata/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -48,6 +49,64 @@ describe('migrations', () => {
     } finally {
       await freshPool.end();
       await fresh.drop();
+    }
+  });
+});
+
+describe('racing appends (no lock for exact expected versions: the unique indexes decide)', () => {
+  const noted = () => ({
+    id: newKsuid(),
+    type: 'Noted',
+    schemaVersion: 1,
+    occurredAt: new Date().toISOString(),
+    data: {},
+    metadata: {},
+  });
+  const note = { aggregateType: 'Note', aggregateId: 'n1' };
+
+  it('the same events appended six times at once (a retried push still running) store once', async () => {
+    const store = createPostgresEventStore(neonDatabase(pool), { tenant: 'race-retry' });
+    const events = [noted(), noted()];
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => store.append(note, events, { expectedVersion: NO_STREAM })),
+    );
+    expect(results.filter((result) => !result.alreadyStored)).toHaveLength(1);
+    expect(new Set(results.map((result) => result.events.map((e) => e.position).join()))).toEqual(
+      new Set([results[0]?.events.map((e) => e.position).join()]),
+    );
+    expect(await store.readStream(note)).toHaveLength(2);
+  });
+
+  it('different events at one expected version: one wins, the others get typed conflicts', async () => {
+    const store = createPostgresEventStore(neonDatabase(pool), { tenant: 'race-conflict' });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, () =>
+        store.append(note, [noted()], { expectedVersion: NO_STREAM }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') {
+        expect(outcome.reason).toMatchObject({ code: 'VERSION_CONFLICT', actualVersion: 1 });
+      }
+    }
+  });
+
+  it('an id stored elsewhere is DUPLICATE_EVENT_ID, also when it races', async () => {
+    const store = createPostgresEventStore(neonDatabase(pool), { tenant: 'race-duplicate' });
+    const shared = noted();
+    const outcomes = await Promise.allSettled(
+      ['a', 'b', 'c'].map((aggregateId) =>
+        store.append({ aggregateType: 'Note', aggregateId }, [shared], {
+          expectedVersion: NO_STREAM,
+        }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') {
+        expect(outcome.reason).toMatchObject({ code: 'DUPLICATE_EVENT_ID' });
+      }
     }
   });
 });

@@ -1,13 +1,16 @@
 import {
+  ANY,
   type AppendOptions,
   type AppendResult,
   type EventStore,
+  matchesExpectedVersion,
   type NewEvent,
   planAppend,
   type ReadAllOptions,
   type ReadAllResult,
   type ReadStreamOptions,
   type Snapshot,
+  STREAM_EXISTS,
   type StoredEvent,
   type StreamRef,
 } from '@strata/core';
@@ -64,6 +67,18 @@ export interface PostgresStreamMetadata {
 
 const EVENT_COLUMNS = eventColumns();
 const DEFAULT_PAGE = 1000;
+// A writer that keeps losing races with `ANY` is told so after this many tries.
+const MAX_APPEND_ATTEMPTS = 5;
+
+/** A concurrent writer stored the same version or id first (a unique index of the events). */
+function isEventUniqueViolation(error: unknown): boolean {
+  const { code, table, constraint } = (error ?? {}) as Record<string, unknown>;
+  return (
+    code === '23505' &&
+    (table === 'strata_events' ||
+      (typeof constraint === 'string' && constraint.startsWith('strata_events_')))
+  );
+}
 
 /**
  * An event store on Postgres (Neon driver or PGlite), scoped to one tenant: every statement
@@ -87,75 +102,117 @@ export function createPostgresEventStore(
     return Number(rows[0]?.version ?? 0);
   };
 
+  /**
+   * Optimistic for exact expected versions (every push): the version is read without a lock
+   * and the unique indexes on (stream, version) and (tenant, id) catch a writer that got in
+   * between; the append is then decided again against what that writer stored (a retry's
+   * confirmation, or a typed conflict). Four round trips on the happy path: BEGIN, version,
+   * INSERT (with the notification), COMMIT.
+   */
   async function append(
     stream: StreamRef,
     events: readonly NewEvent[],
     appendOptions: AppendOptions<SqlExecutor>,
   ): Promise<AppendResult> {
-    return db.transaction(async (tx) => {
-      // One writer per stream at a time; other streams append in parallel.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction((tx) =>
+          appendWithin(tx, stream, events, appendOptions, attempt > 1),
+        );
+      } catch (error) {
+        if (attempt >= MAX_APPEND_ATTEMPTS || !isEventUniqueViolation(error)) throw error;
+      }
+    }
+  }
+
+  async function appendWithin(
+    tx: SqlExecutor,
+    stream: StreamRef,
+    events: readonly NewEvent[],
+    appendOptions: AppendOptions<SqlExecutor>,
+    raced: boolean,
+  ): Promise<AppendResult> {
+    if (appendOptions.expectedVersion === ANY || appendOptions.expectedVersion === STREAM_EXISTS) {
+      // Writers that append wherever the stream ends would keep colliding on a busy stream:
+      // they queue on a lock per stream instead.
       await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
         JSON.stringify([tenant, stream.aggregateType, stream.aggregateId]),
       ]);
-      const currentVersion = await versionOf(tx, stream);
-      const { rows: found } = await tx.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM strata_events WHERE tenant = $1 AND id = ANY($2::text[])`,
-        [tenant, events.map((event) => event.id)],
-      );
-      const byId = new Map(found.map((record) => [record.id, toStoredEvent(record)]));
-      const plan = planAppend({
-        stream,
-        events,
-        expectedVersion: appendOptions.expectedVersion,
-        currentVersion,
-        findStored: (id) => byId.get(id),
-      });
-      if (plan.kind === 'already-stored') {
-        const confirmed = await decryptStoredEvents(tx, plan.events as PostgresStoredEvent[]);
-        return { events: confirmed, version: currentVersion, alreadyStored: true };
-      }
-      const toStore = await encryptNewEvents(tx, {
-        tenant,
-        stream,
-        events,
-        encryption: options.encryption,
-      });
+    }
+    const currentVersion = await versionOf(tx, stream);
+    // Stored ids only matter when the version does not fit (a retry, or a conflict) or a
+    // writer raced this one; otherwise a reused id is caught by the unique index.
+    const byId =
+      raced || !matchesExpectedVersion(appendOptions.expectedVersion, currentVersion)
+        ? await findStored(tx, events)
+        : new Map<string, PostgresStoredEvent>();
+    const plan = planAppend({
+      stream,
+      events,
+      expectedVersion: appendOptions.expectedVersion,
+      currentVersion,
+      findStored: (id) => byId.get(id),
+    });
+    if (plan.kind === 'already-stored') {
+      const confirmed = await decryptStoredEvents(tx, plan.events as PostgresStoredEvent[]);
+      return { events: confirmed, version: currentVersion, alreadyStored: true };
+    }
+    const toStore = await encryptNewEvents(tx, {
+      tenant,
+      stream,
+      events,
+      encryption: options.encryption,
+    });
 
-      const params: unknown[] = [tenant, stream.aggregateType, stream.aggregateId];
-      const values = toStore.map((event, index) => {
-        const at = params.length;
-        params.push(
-          event.id,
-          event.type,
-          event.schemaVersion,
-          plan.firstVersion + index,
-          JSON.stringify(event.data),
-          JSON.stringify(event.metadata),
-          event.occurredAt,
-        );
-        return `($1, $2, $3, $${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}::jsonb, $${at + 6}::jsonb, $${at + 7}::timestamptz)`;
-      });
-      const { rows } = await tx.query<EventRow>(
-        `INSERT INTO strata_events
+    const params: unknown[] = [tenant, stream.aggregateType, stream.aggregateId];
+    const values = toStore.map((event, index) => {
+      const at = params.length;
+      params.push(
+        event.id,
+        event.type,
+        event.schemaVersion,
+        plan.firstVersion + index,
+        JSON.stringify(event.data),
+        JSON.stringify(event.metadata),
+        event.occurredAt,
+      );
+      return `($1, $2, $3, $${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}::jsonb, $${at + 6}::jsonb, $${at + 7}::timestamptz)`;
+    });
+    params.push(EVENTS_CHANNEL);
+    // The notification is delivered at commit, to every instance listening: their readers
+    // wake at once. It rides along with the INSERT to save a round trip.
+    const { rows } = await tx.query<EventRow>(
+      `WITH inserted AS (
+         INSERT INTO strata_events
            (tenant, aggregate_type, aggregate_id, id, type, schema_version, version, data, metadata, occurred_at)
          VALUES ${values.join(', ')}
-         RETURNING ${EVENT_COLUMNS}`,
-        params,
-      );
-      const stored = rows.map(toStoredEvent).sort((a, b) => a.version - b.version);
-      if (appendOptions.snapshot !== undefined) await saveSnapshotWith(tx, appendOptions.snapshot);
-      // Delivered at commit, to every instance listening: their readers wake at once.
-      await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, tenant]);
-      for (const hook of appendHooks) await hook(stored, { tenant, transaction: tx });
-      // The caller handed in plaintext and gets it back, as every read gives it.
-      const appended = await decryptStoredEvents(tx, stored);
-      await appendOptions.beforeCommit?.(appended, tx);
-      return {
-        events: appended,
-        version: plan.firstVersion + events.length - 1,
-        alreadyStored: false,
-      };
-    });
+         RETURNING ${EVENT_COLUMNS}
+       ), notified AS (SELECT pg_notify($${params.length}, $1))
+       SELECT inserted.* FROM inserted, notified`,
+      params,
+    );
+    const stored = rows.map(toStoredEvent).sort((a, b) => a.version - b.version);
+    if (appendOptions.snapshot !== undefined) await saveSnapshotWith(tx, appendOptions.snapshot);
+    for (const hook of appendHooks) await hook(stored, { tenant, transaction: tx });
+    // The caller handed in plaintext and gets it back, as every read gives it.
+    const appended = await decryptStoredEvents(tx, stored);
+    await appendOptions.beforeCommit?.(appended, tx);
+    return {
+      events: appended,
+      version: plan.firstVersion + events.length - 1,
+      alreadyStored: false,
+    };
+  }
+
+  async function findStored(
+    executor: SqlExecutor,
+    events: readonly NewEvent[],
+  ): Promise<Map<string, PostgresStoredEvent>> {
+    const { rows } = await executor.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM strata_events WHERE tenant = $1 AND id = ANY($2::text[])`,
+      [tenant, events.map((event) => event.id)],
+    );
+    return new Map(rows.map((row) => [row.id, toStoredEvent(row)]));
   }
 
   async function readStream(stream: StreamRef, readOptions: ReadStreamOptions = {}) {
