@@ -3,8 +3,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Todo } from '@strata/example-todo';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { commit, fetchAt, syncClient, todoEvent } from '../fixtures/sync-client.ts';
+import { createOutboxRelay } from '../outbox/outbox-relay.ts';
+import { outboxWriter } from '../outbox/outbox-writer.ts';
 import { type NodeServer, startNodeServer } from './server.ts';
 
 // `startNodeServer` on PGlite: `staticDir` (a built web app and the sync API on one origin, the
@@ -184,5 +186,45 @@ describe('startNodeServer on PGlite in a folder', () => {
     } finally {
       await nested.close();
     }
+  }, 30_000);
+});
+
+describe('startNodeServer background tasks', () => {
+  it('runs them on its database beside the API and stops them before the database closes', async () => {
+    const delivered: string[] = [];
+    const stops: string[] = [];
+    const withRelay = await startNodeServer({
+      ...quiet,
+      port: 0,
+      hostname: '127.0.0.1',
+      dataDir: 'memory://',
+      appendHooks: [outboxWriter([{ destination: 'audit', accepts: ['TodoAdded'] }])],
+      background: ({ database }) => {
+        const relay = createOutboxRelay({
+          database,
+          pollIntervalMs: 10,
+          sinks: { audit: (message) => void delivered.push(message.event.aggregateId) },
+        });
+        return [
+          {
+            start: () => relay.start(),
+            async stop() {
+              await relay.stop();
+              // Still open: stopping comes first.
+              const { rows } = await database.query('SELECT 1 AS open');
+              stops.push(JSON.stringify(rows));
+            },
+          },
+        ];
+      },
+    });
+    try {
+      const client = syncClient(fetchAt(withRelay.url));
+      await client.push(commit('c-audit', todoEvent('audited', 1)));
+      await vi.waitFor(() => expect(delivered).toEqual(['audited']), { timeout: 10_000 });
+    } finally {
+      await withRelay.close();
+    }
+    expect(stops).toEqual(['[{"open":1}]']);
   }, 30_000);
 });

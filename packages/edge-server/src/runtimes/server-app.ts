@@ -88,6 +88,18 @@ export interface ServerAppOptions
   readonly jwtSecret?: string | undefined;
   /** Replaces the JWT/single-tenant choice. */
   readonly authenticate?: Authenticate;
+  /**
+   * Work to run beside the API on the server's database: outbox relays, projection runners,
+   * consumer groups (anything with `start` and `stop`). Started after the migrations, stopped
+   * (and awaited) before the database closes. Defaults to none.
+   *
+   * @example
+   * background: ({ database, listen }) => [
+   *   createOutboxRelay({ database, sinks: reactors.sinks }),
+   *   createProjectionRunner({ database, projections: [todoList], listen }),
+   * ],
+   */
+  readonly background?: (context: BackgroundContext) => readonly BackgroundTask[];
   /** Apply missing migrations at startup. Defaults to true. */
   readonly migrate?: boolean;
   /** Startup lines (URL, database, migrations). Defaults to console.log. */
@@ -96,13 +108,25 @@ export interface ServerAppOptions
   readonly warn?: (line: string) => void;
 }
 
+/** What background tasks get: the server's database and its LISTEN/NOTIFY source. */
+export interface BackgroundContext {
+  readonly database: SqlDatabase;
+  readonly listen: ListenSource;
+}
+
+/** A background loop of the server (`createOutboxRelay`, `createProjectionRunner`, `createConsumerGroup`). */
+export interface BackgroundTask {
+  start(): unknown;
+  stop(): Promise<void>;
+}
+
 /** A ready app and the database under it. */
 export interface ServerApp {
   readonly app: SyncApp;
   readonly database: ServerDatabase;
   /** Migration versions applied at startup (empty when up to date or `migrate: false`). */
   readonly migrated: readonly number[];
-  /** Stops the subscription reader, then closes the database. */
+  /** Stops the background tasks and the subscription reader, then closes the database. */
   close(): Promise<void>;
 }
 
@@ -116,6 +140,7 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
     migrate: migrateAtStart = true,
     log = (line: string) => console.log(line),
     warn = (line: string) => console.warn(line),
+    background,
     ...appOptions
   } = options;
   const authenticate = customAuthenticate ?? authenticationFor(jwtSecret, warn);
@@ -140,12 +165,22 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
     authenticate,
     listen: database.listen,
   });
+  const tasks = background?.({ database: database.database, listen: database.listen }) ?? [];
+  try {
+    for (const task of tasks) await task.start();
+  } catch (error) {
+    await Promise.allSettled(tasks.map((task) => task.stop()));
+    await app.close();
+    await database.close().catch(() => undefined);
+    throw error;
+  }
   return {
     app,
     database,
     migrated,
     async close() {
       try {
+        await Promise.allSettled(tasks.map((task) => task.stop()));
         await app.close();
       } finally {
         await database.close();
