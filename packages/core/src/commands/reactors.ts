@@ -19,7 +19,16 @@ export interface SyncReactor<TTransaction> {
 export interface AsyncReactor {
   readonly name: string;
   readonly aggregate?: AnyAggregateDefinition;
-  react(event: StoredEvent): void | Promise<void>;
+  react(event: StoredEvent, context?: AsyncReactorContext): void | Promise<void>;
+}
+
+/** What an async reactor may be given with an event. */
+export interface AsyncReactorContext {
+  /**
+   * Aborted when the delivery ran out of time (the server's outbox relay): stop then, or the
+   * event may be handled again while this run goes on.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -56,7 +65,10 @@ export function defineSyncReactor<TAggregate extends AnyAggregateDefinition, TTr
 export function defineAsyncReactor<TAggregate extends AnyAggregateDefinition>(config: {
   readonly name: string;
   readonly aggregate: TAggregate;
-  react(event: EventOf<TAggregate> & StoredEvent): void | Promise<void>;
+  react(
+    event: EventOf<TAggregate> & StoredEvent,
+    context?: AsyncReactorContext,
+  ): void | Promise<void>;
 }): AsyncReactor {
   return config as AsyncReactor;
 }

@@ -202,3 +202,50 @@ describe('consumer groups over HTTP', () => {
     expect(status.body).toMatchObject({ consumers: [], lag: 0, parked: 0, queued: 0 });
   });
 });
+
+describe('consumer groups over HTTP with narrowed reads', () => {
+  it('a failing event after an unreadable one is nacked with its `previous` cursor', async () => {
+    const narrowed = createSyncApp({
+      database: pgliteDatabase(pglite()),
+      authenticate: jwtAuthentication({ secret: SECRET }),
+      authorize: { canRead: (_principal, event) => event.type !== 'TodoRenamed' },
+      onError: () => undefined,
+    });
+    try {
+      const token = await bearerToken(SECRET, 'tenant-narrow');
+      const request = async (method: string, path: string, body?: unknown) => {
+        const response = await narrowed.request(path, {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return (await response.json()) as Record<string, unknown>;
+      };
+      const renamed = todoEvent('n1', 2, 'TodoRenamed', { title: 'secret' });
+      const completed = todoEvent('n1', 3);
+      await request('POST', '/v1/push', {
+        clientId: 'c',
+        commits: [commit('a', todoEvent('n1', 1)), commit('r', renamed), commit('d', completed)],
+      });
+      await request('PUT', '/v1/groups/narrow', { partitions: 1, maxAttempts: 3 });
+      const claim = await request('POST', '/v1/groups/narrow/claim', { consumerId: 'w' });
+      const [batch] = claim.partitions as (WireBatch & {
+        events: (WireBatch['events'][number] & { previous: string })[];
+      })[];
+      expect(batch?.events.map((event) => event.version)).toEqual([1, 3]); // 2 is not readable
+      const [added, done] = batch?.events ?? [];
+      expect(done?.previous).not.toBe(added?.cursor); // the unreadable rename lies between
+      const nack = await request('POST', '/v1/groups/narrow/nack', {
+        consumerId: 'w',
+        partition: batch?.partition,
+        from: batch?.from,
+        to: done?.previous,
+        eventId: done?.id,
+        error: 'failed',
+      });
+      expect(nack).toMatchObject({ outcome: 'retry', attempts: 1 });
+    } finally {
+      await narrowed.close();
+    }
+  });
+});

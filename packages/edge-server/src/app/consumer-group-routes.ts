@@ -78,7 +78,8 @@ export const AckRequestSchema = z.strictObject({
 
 /**
  * `POST /v1/groups/:group/nack`: either a partition's event failed (the events after `from` up to
- * `to` were handled, the next one, `eventId`, failed), or a queued replay failed.
+ * `to` were handled, the next one, `eventId`, failed: `to` is that event's `previous` from the
+ * claim), or a queued replay failed.
  */
 export const NackRequestSchema = z.union([
   z.strictObject({
@@ -128,6 +129,11 @@ type Env = { Variables: { principal: Principal } };
 
 /** An event on the wire, with its cursor (what a partial ack or a nack quotes). */
 const wire = (event: PostgresStoredEvent) => ({ ...toWireEvent(event), cursor: event.cursor });
+
+/** Each event with the cursor of the one before it in its partition's batch (`from` for the first). */
+function withPrevious(from: string, events: readonly PostgresStoredEvent[]) {
+  return events.map((event, index) => ({ event, previous: events[index - 1]?.cursor ?? from }));
+}
 
 const parkedWire = (parked: ParkedEvent) => ({ ...parked, event: wire(parked.event) });
 
@@ -206,10 +212,13 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
     return c.json({
       consumerId: claim.consumerId,
       owned: claim.owned,
-      // `until` covers unreadable events too, so acking it moves past them.
+      // `until` covers unreadable events too, so acking it moves past them. Each event carries
+      // `previous`, the cursor right before it (readable or not): a nack's `to` when it fails.
       partitions: claim.partitions.map((batch) => ({
         ...batch,
-        events: batch.events.filter(readable).map(wire),
+        events: withPrevious(batch.from, batch.events)
+          .filter(({ event }) => readable(event))
+          .map(({ event, previous }) => ({ ...wire(event), previous })),
       })),
       replays: claim.replays
         .filter((replay) => readable(replay.event))

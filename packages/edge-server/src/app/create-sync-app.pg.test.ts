@@ -1,15 +1,4 @@
-import { createTestDatabase } from '../../../../tooling/postgres/neon.ts';
-import { neonDatabase } from '../postgres/neon-database.ts';
+import { neonSuiteDatabase } from './suite-databases.ts';
 import { describeSyncApp } from './sync-app-suite.ts';
 
-describeSyncApp('Postgres through the Neon driver', async () => {
-  const database = await createTestDatabase();
-  const pool = database.createPool({ max: 6 });
-  return {
-    database: neonDatabase(pool),
-    async close() {
-      await pool.end();
-      await database.drop();
-    },
-  };
-});
+describeSyncApp('Postgres through the Neon driver', neonSuiteDatabase);

@@ -1,8 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
-import { pgliteDatabase } from '../postgres/pglite-database.ts';
+import { pgliteSuiteDatabase } from './suite-databases.ts';
 import { describeSyncApp } from './sync-app-suite.ts';
 
-describeSyncApp('PGlite', async () => {
-  const pglite = await PGlite.create();
-  return { database: pgliteDatabase(pglite), close: () => pglite.close() };
-});
+describeSyncApp('PGlite', pgliteSuiteDatabase);

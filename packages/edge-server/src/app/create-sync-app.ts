@@ -184,7 +184,9 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     // subscription (`from=now`) starts at the end of the global order: live events only.
     const after =
       c.req.header('last-event-id') ??
-      (query.from === 'now' ? await globalOrderTail(options.database) : query.after);
+      (query.from === 'now'
+        ? await globalOrderTail(options.database, c.get('principal').tenant)
+        : query.after);
     decodeGlobalCursor(after); // INVALID_CURSOR as a 400, before the stream starts
     const principal = c.get('principal');
     return streamSSE(c, (stream) =>

@@ -10,7 +10,7 @@ import { bearerToken, commit, syncClient, todoEvent } from '../fixtures/sync-cli
 import { migrate } from '../migrations/migrations.ts';
 import { jwtAuthentication } from './auth.ts';
 import { createSyncApp, type SyncApp } from './create-sync-app.ts';
-import type { SuiteDatabase } from './sync-app-suite.ts';
+import type { SuiteDatabase } from './suite-databases.ts';
 
 const SECRET = 'stream-routes-secret';
 

@@ -16,12 +16,7 @@ import { migrate } from '../migrations/migrations.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { jwtAuthentication } from './auth.ts';
 import { createSyncApp } from './create-sync-app.ts';
-
-/** A database for one run of the suite, and how to close it. */
-export interface SuiteDatabase {
-  readonly database: SqlDatabase;
-  close(): Promise<void>;
-}
+import type { SuiteDatabase } from './suite-databases.ts';
 
 /**
  * The sync app's HTTP behaviour, run against any database: PGlite in the unit tier, real

@@ -2,7 +2,11 @@
 import { ValidationFailedError } from '@strata/core';
 import { compareGlobalCursors, decodeGlobalCursor } from '../postgres/global-cursor.ts';
 import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
-import { type ConsumerGroup, DEFAULT_CONSUMER_LEASE_MS } from './consumer-group-definition.ts';
+import {
+  type ConsumerGroup,
+  DEFAULT_CONSUMER_LEASE_MS,
+  partitionExpression,
+} from './consumer-group-definition.ts';
 import { readPartitions } from './read-partitions.ts';
 import { decideConsumerRetry } from './retry-policy.ts';
 import { validateConsumer } from './validate-consumer.ts';
@@ -80,6 +84,15 @@ export async function ackEvents(
        WHERE p.group_id = $1 AND p.partition = a.partition AND p.owner = $9
          AND p.checkpoint_transaction_id = a.from_transaction_id::xid8
          AND p.checkpoint_position = a.from_position
+         -- A moved checkpoint must land on an event of this partition that readers may serve
+         -- (a claim's \`until\`): a stray cursor would skip events nobody handled.
+         AND (NOT a.moved OR (
+           a.to_transaction_id::xid8 < pg_snapshot_xmin(pg_current_snapshot())
+           AND EXISTS (
+             SELECT 1 FROM strata_events e
+             WHERE e.transaction_id = a.to_transaction_id::xid8 AND e.position = a.to_position
+               AND ($11::text IS NULL OR e.tenant = $11)
+               AND ${partitionExpression('e', '$10::integer')} = a.partition)))
        RETURNING p.partition`,
       [
         group.id,
@@ -91,6 +104,8 @@ export async function ackEvents(
         parsed.map((ack) => compareGlobalCursors(ack.to, ack.from) > 0),
         leaseMs,
         consumerId,
+        group.partitions,
+        group.tenant ?? null,
       ],
     );
     acked = rows.map((row) => Number(row.partition));

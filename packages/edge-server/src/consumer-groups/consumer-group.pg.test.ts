@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { NO_STREAM, newKsuid } from '@strata/core';
+import { NO_STREAM } from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
@@ -7,6 +7,7 @@ import {
   type TestDatabase,
   testPostgres,
 } from '../../../../tooling/postgres/neon.ts';
+import { newNote } from '../fixtures/first-note.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { type SpawnedProcess, spawnProcess } from '../node/fixtures/spawn-server.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
@@ -84,15 +85,6 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-
-const noteEvent = () => ({
-  id: newKsuid(),
-  type: 'Noted',
-  schemaVersion: 1,
-  occurredAt: new Date().toISOString(),
-  data: {},
-  metadata: {},
-});
 
 const AGGREGATES = 24;
 const PER_AGGREGATE = 8;
@@ -265,7 +257,7 @@ describe('a consumer group on Postgres when things go wrong', () => {
       release = resolve;
     });
     // The early transaction takes its position and id first, then waits before committing.
-    const early = store.append({ aggregateType: 'Note', aggregateId: 'early' }, [noteEvent()], {
+    const early = store.append({ aggregateType: 'Note', aggregateId: 'early' }, [newNote()], {
       expectedVersion: NO_STREAM,
       beforeCommit: async () => {
         inside();
@@ -273,7 +265,7 @@ describe('a consumer group on Postgres when things go wrong', () => {
       },
     });
     await entered;
-    const late = await store.append({ aggregateType: 'Note', aggregateId: 'late' }, [noteEvent()], {
+    const late = await store.append({ aggregateType: 'Note', aggregateId: 'late' }, [newNote()], {
       expectedVersion: NO_STREAM,
     });
     const before = await claimEvents(db, group, { consumerId: 'reader' });

@@ -57,6 +57,29 @@ describe('consumer groups on PGlite', () => {
     expect((await consumerGroupStatus(db(), await consumer.group())).consumers).toEqual([]);
   });
 
+  it('refuses an ack whose cursor is not an event of that partition (it would skip events)', async () => {
+    const tenant = fresh('stray');
+    await appendNotes(createPostgresEventStore(db(), { tenant }), 4, 2);
+    const group = await ensureConsumerGroup(db(), { name: 'stray', tenant }, { partitions: 2 });
+    const claim = await claimEvents(db(), group, { consumerId: 'c1', limit: 100 });
+    const [first, second] = claim.partitions;
+    if (first === undefined || second === undefined) throw new Error('expected two partitions');
+    const stray = [
+      { partition: first.partition, from: first.from, to: second.until }, // another partition's
+      { partition: second.partition, from: second.from, to: '999999999.999999' }, // nobody's
+    ];
+    expect(await ackEvents(db(), group, 'c1', stray)).toMatchObject({
+      acked: [],
+      lost: [first.partition, second.partition].sort(),
+    });
+    const fair = claim.partitions.map(({ partition, from, until }) => ({
+      partition,
+      from,
+      to: until,
+    }));
+    expect((await ackEvents(db(), group, 'c1', fair)).acked).toHaveLength(2);
+  });
+
   it('redelivers what a consumer claimed but never acked once its lease runs out', async () => {
     const tenant = fresh('tenant');
     const written = await appendNotes(createPostgresEventStore(db(), { tenant }), 3, 2);

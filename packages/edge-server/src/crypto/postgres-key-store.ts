@@ -45,8 +45,12 @@ export function createPostgresKeyStore(
 
   async function activeKey(stream: StreamRef): Promise<StreamKey | undefined> {
     const { rows } = await db.query<{ kid: string; key: string }>(
+      // FOR SHARE: inside an append, a forget waits until the append committed, and an append
+      // that comes after a forget finds no active key and makes a new one. Without it an append
+      // could store payloads under a key deleted meanwhile.
       `SELECT kid, key FROM strata_encryption_keys
-       WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND forgotten_at IS NULL`,
+       WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND forgotten_at IS NULL
+       FOR SHARE`,
       [tenant, stream.aggregateType, stream.aggregateId],
     );
     const row = rows[0];

@@ -1,4 +1,4 @@
-import { type AsyncReactor, receives } from '@strata/core';
+import { type AsyncReactor, decodedFor, receives } from '@strata/core';
 import type { OutboxSink } from './outbox-sink.ts';
 import type { OutboxRoute } from './outbox-writer.ts';
 
@@ -25,7 +25,8 @@ export function asyncReactorOutbox(reactors: readonly AsyncReactor[]): AsyncReac
   for (const reactor of reactors) {
     if (reactor.name in sinks) throw new Error(`Two async reactors are named "${reactor.name}"`);
     routes.push({ destination: reactor.name, accepts: (event) => receives(reactor, event) });
-    sinks[reactor.name] = (message) => reactor.react(message.event);
+    sinks[reactor.name] = (message, { signal }) =>
+      reactor.react(decodedFor(reactor, message.event), { signal });
   }
   return { routes, sinks };
 }

@@ -207,6 +207,7 @@ describe('createOutboxRelay on PGlite', () => {
       },
       leaseMs: 1_000,
       deliveryTimeoutMs: 200,
+      backoff: { baseMs: 1, maxMs: 1 },
       onError: quiet,
     });
     const started = performance.now();
@@ -216,6 +217,19 @@ describe('createOutboxRelay on PGlite', () => {
     const [created, renamed] = await rows();
     expect(created?.last_error).toMatch(/^OutboxDeliveryTimeoutError: .* 200 ms/);
     expect(renamed?.status).toBe('delivered');
+    // The abandoned sink may still be running: nobody claims its message before the lease ends,
+    // although its backoff (1 ms) has long passed.
+    const eager = createOutboxRelay({
+      database: db(),
+      sinks: { [destination]: quiet },
+      backoff: { baseMs: 1, maxMs: 1 },
+      onError: quiet,
+    });
+    expect((await eager.runOnce()).claimed).toBe(0);
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, started + 1_100 - performance.now())),
+    );
+    expect(await eager.runOnce()).toMatchObject({ claimed: 1, delivered: 1 });
     expect(() =>
       createOutboxRelay({
         database: db(),

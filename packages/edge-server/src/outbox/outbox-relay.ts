@@ -126,6 +126,12 @@ const MAX_ERROR_LENGTH = 2_000;
  * // at shutdown:
  * await relay.stop();
  */
+/** A failed delivery: why, and whether the sink may still be running (it timed out). */
+interface DeliveryFailure {
+  readonly error: string;
+  readonly timedOut: boolean;
+}
+
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const {
     database,
@@ -196,7 +202,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return rows;
   }
 
-  async function deliver(message: OutboxMessage, signal: AbortSignal): Promise<string | null> {
+  async function deliver(
+    message: OutboxMessage,
+    signal: AbortSignal,
+  ): Promise<DeliveryFailure | null> {
     const sink = sinks[message.destination];
     try {
       if (sink === undefined) throw new Error(`No sink for destination ${message.destination}`);
@@ -213,7 +222,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     } catch (error) {
       onError(error, message);
       const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      return text.slice(0, MAX_ERROR_LENGTH);
+      return { error: text.slice(0, MAX_ERROR_LENGTH), timedOut: error === signal.reason };
     }
   }
 
@@ -264,20 +273,22 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         ),
       );
       const acked: string[] = [];
-      const failed: { id: string[]; error: string[]; delayMs: number[] } = {
+      const failed: { id: string[]; error: string[]; delayMs: number[]; held: boolean[] } = {
         id: [],
         error: [],
         delayMs: [],
+        held: [],
       };
       claimed.forEach((row, index) => {
-        const error = errors[index];
-        if (error === null || error === undefined) {
+        const failure = errors[index];
+        if (failure === null || failure === undefined) {
           acked.push(String(row.id));
           return;
         }
         failed.id.push(String(row.id));
-        failed.error.push(error);
+        failed.error.push(failure.error);
         failed.delayMs.push(retryDelay(row.attempts, backoff));
+        failed.held.push(failure.timedOut);
       });
       // Every outcome in one statement, counted there: a round trip per batch, not per message.
       // Only under this claim: after the lease, another relay's claim decides.
@@ -292,16 +303,21 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
          failed AS (
            UPDATE strata_outbox AS o
            SET status = CASE WHEN o.attempts >= $4 THEN 'dead' ELSE 'pending' END,
-               next_attempt_at = now() + f.delay_ms * interval '1 millisecond',
+               -- A sink that timed out may still be running (it ignored its signal): no other
+               -- claim before this one's lease ends, so the message never runs twice at once.
+               next_attempt_at = CASE
+                 WHEN f.held THEN greatest(now() + f.delay_ms * interval '1 millisecond', o.locked_until)
+                 ELSE now() + f.delay_ms * interval '1 millisecond' END,
                last_error = f.error, locked_by = NULL, locked_until = NULL, updated_at = now()
-           FROM unnest($2::bigint[], $3::text[], $6::double precision[]) AS f (id, error, delay_ms)
+           FROM unnest($2::bigint[], $3::text[], $6::double precision[], $7::boolean[])
+             AS f (id, error, delay_ms, held)
            WHERE o.id = f.id AND o.locked_by = $5 AND o.status = 'pending'
            RETURNING o.status
          )
          SELECT status, count(*)::integer AS count
          FROM (SELECT status FROM acked UNION ALL SELECT status FROM failed) AS settled
          GROUP BY status`,
-        [acked, failed.id, failed.error, maxAttempts, token, failed.delayMs],
+        [acked, failed.id, failed.error, maxAttempts, token, failed.delayMs, failed.held],
       );
       const count = (status: string) =>
         Number(settled.find((row) => row.status === status)?.count ?? 0);

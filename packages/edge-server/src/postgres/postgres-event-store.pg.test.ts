@@ -1,4 +1,4 @@
-import { NO_STREAM, newKsuid } from '@strata/core';
+import { NO_STREAM } from '@strata/core';
 import { describeEventStoreContract } from '@strata/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -6,6 +6,7 @@ import {
   type Pool,
   type TestDatabase,
 } from '../../../../tooling/postgres/neon.ts';
+import { newNote } from '../fixtures/first-note.ts';
 import { MIGRATIONS, migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from './neon-database.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
@@ -54,19 +55,11 @@ describe('migrations', () => {
 });
 
 describe('racing appends (no lock for exact expected versions: the unique indexes decide)', () => {
-  const noted = () => ({
-    id: newKsuid(),
-    type: 'Noted',
-    schemaVersion: 1,
-    occurredAt: new Date().toISOString(),
-    data: {},
-    metadata: {},
-  });
   const note = { aggregateType: 'Note', aggregateId: 'n1' };
 
   it('the same events appended six times at once (a retried push still running) store once', async () => {
     const store = createPostgresEventStore(neonDatabase(pool), { tenant: 'race-retry' });
-    const events = [noted(), noted()];
+    const events = [newNote(), newNote()];
     const results = await Promise.all(
       Array.from({ length: 6 }, () => store.append(note, events, { expectedVersion: NO_STREAM })),
     );
@@ -81,7 +74,7 @@ describe('racing appends (no lock for exact expected versions: the unique indexe
     const store = createPostgresEventStore(neonDatabase(pool), { tenant: 'race-conflict' });
     const outcomes = await Promise.allSettled(
       Array.from({ length: 6 }, () =>
-        store.append(note, [noted()], { expectedVersion: NO_STREAM }),
+        store.append(note, [newNote()], { expectedVersion: NO_STREAM }),
       ),
     );
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
@@ -94,7 +87,7 @@ describe('racing appends (no lock for exact expected versions: the unique indexe
 
   it('an id stored elsewhere is DUPLICATE_EVENT_ID, also when it races', async () => {
     const store = createPostgresEventStore(neonDatabase(pool), { tenant: 'race-duplicate' });
-    const shared = noted();
+    const shared = newNote();
     const outcomes = await Promise.allSettled(
       ['a', 'b', 'c'].map((aggregateId) =>
         store.append({ aggregateType: 'Note', aggregateId }, [shared], {

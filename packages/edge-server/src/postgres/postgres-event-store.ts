@@ -192,16 +192,17 @@ export function createPostgresEventStore(
       params,
     );
     const stored = rows.map(toStoredEvent).sort((a, b) => a.version - b.version);
-    if (appendOptions.snapshot !== undefined) await saveSnapshotWith(tx, appendOptions.snapshot);
+    const version = plan.firstVersion + events.length - 1;
+    // A snapshot taken for another version (the caller appended with ANY and another writer got
+    // in first) would claim a state that misses that writer's events.
+    if (appendOptions.snapshot?.version === version) {
+      await saveSnapshotWith(tx, appendOptions.snapshot);
+    }
     for (const hook of appendHooks) await hook(stored, { tenant, transaction: tx });
     // The caller handed in plaintext and gets it back, as every read gives it.
     const appended = await decryptStoredEvents(tx, stored);
     await appendOptions.beforeCommit?.(appended, tx);
-    return {
-      events: appended,
-      version: plan.firstVersion + events.length - 1,
-      alreadyStored: false,
-    };
+    return { events: appended, version, alreadyStored: false };
   }
 
   async function findStored(
@@ -263,8 +264,9 @@ export function createPostgresEventStore(
     );
     const row = rows[0];
     if (row === undefined) return undefined;
+    const [lastEvent] = await decryptStoredEvents(db, [toStoredEvent(row)]);
     return {
-      lastEvent: toStoredEvent(row),
+      lastEvent: lastEvent as PostgresStoredEvent,
       createdAt: isoTime(row.created_at),
       snapshotVersion: row.snapshot_version ?? undefined,
     };
@@ -361,13 +363,18 @@ export async function readGlobalOrder(
   };
 }
 
-/** The cursor of the last event readers may serve now, over all tenants ('0.0' when none). */
-export async function globalOrderTail(db: SqlExecutor): Promise<string> {
+/**
+ * The cursor of the last event readers may serve now ('0.0' when none): of one tenant's events,
+ * or over all tenants when `tenant` is absent (the per-instance reader).
+ */
+export async function globalOrderTail(db: SqlExecutor, tenant?: string): Promise<string> {
   const { rows } = await db.query<{ transaction_id: string; position: string | number }>(
     `SELECT transaction_id::text AS transaction_id, position FROM strata_events
      WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ${tenant === undefined ? '' : 'AND tenant = $1'}
      ORDER BY strata_events.transaction_id DESC, position DESC
      LIMIT 1`,
+    tenant === undefined ? [] : [tenant],
   );
   const row = rows[0];
   return encodeGlobalCursor(

@@ -1,5 +1,4 @@
 import { decodedFor, receives } from '@strata/core';
-import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import { encodeGlobalCursor, START_CURSOR } from '../postgres/global-cursor.ts';
 import { readGlobalOrder } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
@@ -28,7 +27,8 @@ export async function projectBatch(
   return database.transaction(async (transaction) => {
     const after = await lockCheckpoint(transaction, projection.name);
     const page = await readGlobalOrder(transaction, { after, limit: batchSize });
-    for (const stored of await decryptStoredEvents(transaction, page.events)) {
+    // readGlobalOrder hands out events decrypted (or forgotten) already.
+    for (const stored of page.events) {
       if (!receives(projection, stored)) continue;
       await projection.apply(decodedFor(projection, stored), {
         tenant: stored.tenant,

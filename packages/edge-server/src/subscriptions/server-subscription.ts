@@ -1,5 +1,4 @@
 import { createWakeSignal } from '@strata/core';
-import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import {
   globalOrderTail,
   type PostgresStoredEvent,
@@ -43,7 +42,11 @@ export async function* subscribeToEvents(
 ): AsyncGenerator<PostgresStoredEvent, void, undefined> {
   const { database, from = 'start', pollIntervalMs = 1000, batchSize = 500 } = options;
   let after =
-    from === 'now' ? await globalOrderTail(database) : from === 'start' ? undefined : from.after;
+    from === 'now'
+      ? await globalOrderTail(database, options.tenant)
+      : from === 'start'
+        ? undefined
+        : from.after;
   // A notification during a read is kept by the signal: the next sleep returns at once.
   const newEvents = createWakeSignal();
   const stopListening = await options.listen?.(() => newEvents.wake());
@@ -54,7 +57,7 @@ export async function* subscribeToEvents(
         limit: batchSize,
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
       });
-      yield* await decryptStoredEvents(database, page.events);
+      yield* page.events; // decrypted (or forgotten) by readGlobalOrder
       after = page.cursor;
       // Caught up: wait for a notification or the next poll.
       if (!page.hasMore) await newEvents.sleep(pollIntervalMs);

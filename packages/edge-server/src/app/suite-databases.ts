@@ -1,0 +1,31 @@
+/** Test code only: the two databases the app suites run against. */
+import { PGlite } from '@electric-sql/pglite';
+import { createTestDatabase } from '../../../../tooling/postgres/neon.ts';
+import { neonDatabase } from '../postgres/neon-database.ts';
+import { pgliteDatabase } from '../postgres/pglite-database.ts';
+import type { SqlDatabase } from '../postgres/sql-database.ts';
+
+/** A database for one run of a suite, and how to close it. */
+export interface SuiteDatabase {
+  readonly database: SqlDatabase;
+  close(): Promise<void>;
+}
+
+/** PGlite in memory (unit tier). */
+export async function pgliteSuiteDatabase(): Promise<SuiteDatabase> {
+  const pglite = await PGlite.create();
+  return { database: pgliteDatabase(pglite), close: () => pglite.close() };
+}
+
+/** A fresh database on the pg tier's Postgres, through the Neon driver. */
+export async function neonSuiteDatabase(): Promise<SuiteDatabase> {
+  const database = await createTestDatabase();
+  const pool = database.createPool({ max: 6 });
+  return {
+    database: neonDatabase(pool),
+    async close() {
+      await pool.end();
+      await database.drop();
+    },
+  };
+}
