@@ -71,7 +71,13 @@ export async function ackEvents(
   let acked: number[] = [];
   if (parsed.length > 0) {
     const { rows } = await db.query<{ partition: number }>(
-      `UPDATE strata_consumer_group_partitions p
+      // The partitions are locked in partition order first, as claims lock them: no deadlock.
+      `WITH locked AS (
+         SELECT partition FROM strata_consumer_group_partitions
+         WHERE group_id = $1 AND partition = ANY($2::integer[])
+         ORDER BY partition FOR UPDATE
+       )
+       UPDATE strata_consumer_group_partitions p
        SET checkpoint_transaction_id = a.to_transaction_id::xid8,
            checkpoint_position = a.to_position,
            lease_until = now() + $8 * interval '1 millisecond',
@@ -82,6 +88,7 @@ export async function ackEvents(
        FROM unnest($2::integer[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::boolean[])
          AS a(partition, from_transaction_id, from_position, to_transaction_id, to_position, moved)
        WHERE p.group_id = $1 AND p.partition = a.partition AND p.owner = $9
+         AND p.partition IN (SELECT partition FROM locked)
          AND p.checkpoint_transaction_id = a.from_transaction_id::xid8
          AND p.checkpoint_position = a.from_position
          -- A moved checkpoint must land on an event of this partition that readers may serve

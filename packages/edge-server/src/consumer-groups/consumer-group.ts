@@ -123,9 +123,16 @@ export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGrou
     const stored = await group();
     const claim = await claimEvents(database, stored, { consumerId, limit: batchSize, leaseMs });
     if (claim.partitions.length === 0 && claim.replays.length === 0) return 0;
-    // A long batch must not look like a crash: keep the leases fresh while handling.
+    // A long batch must not look like a crash: keep the leases fresh while handling. A partition
+    // the heartbeat no longer holds (the lease ran out meanwhile) is someone else's now: its
+    // remaining events are left to them.
+    let held = new Set(claim.partitions.map((batch) => batch.partition));
     const heartbeat = setInterval(() => {
-      renewLeases(database, stored, consumerId, leaseMs).catch(report);
+      renewLeases(database, stored, consumerId, leaseMs)
+        .then((owned) => {
+          held = new Set(owned);
+        })
+        .catch(report);
     }, leaseMs / 3);
     try {
       let handled = 0;
@@ -135,6 +142,7 @@ export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGrou
         let last: string | undefined;
         let failed: PartitionNack | undefined;
         for (const [index, event] of batch.events.entries()) {
+          if (!held.has(batch.partition)) break;
           handled++;
           try {
             await handler(event, {

@@ -27,8 +27,13 @@ export async function renewLeases(
       [group.id, consumerId, leaseMs],
     );
     const { rows } = await tx.query<{ partition: number }>(
+      // Locked in partition order, as claims lock them: two statements never wait on each other
+      // in a circle (a deadlock).
       `UPDATE strata_consumer_group_partitions SET lease_until = now() + $3 * interval '1 millisecond'
-       WHERE group_id = $1 AND owner = $2 RETURNING partition`,
+       WHERE group_id = $1 AND partition IN (
+         SELECT partition FROM strata_consumer_group_partitions
+         WHERE group_id = $1 AND owner = $2 ORDER BY partition FOR UPDATE)
+       RETURNING partition`,
       [group.id, consumerId, leaseMs],
     );
     return rows.map((row) => Number(row.partition)).sort((a, b) => a - b);
