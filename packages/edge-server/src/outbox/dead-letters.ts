@@ -1,4 +1,5 @@
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
+import { isoTime } from '../postgres/event-row.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 
@@ -43,9 +44,6 @@ interface DeadLetterRow {
   updated_at: string | Date;
 }
 
-const iso = (value: string | Date) =>
-  (value instanceof Date ? value : new Date(value)).toISOString();
-
 /**
  * Dead letters, oldest first, a page at a time: what an operator looks at before fixing a
  * receiver and replaying.
@@ -85,8 +83,8 @@ export async function listDeadLetters(
     event: events[index] as PostgresStoredEvent,
     attempts: row.attempts,
     lastError: row.last_error,
-    createdAt: iso(row.created_at),
-    diedAt: iso(row.updated_at),
+    createdAt: isoTime(row.created_at),
+    diedAt: isoTime(row.updated_at),
   }));
 }
 

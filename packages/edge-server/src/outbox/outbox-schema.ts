@@ -31,5 +31,7 @@ export const OUTBOX_MIGRATION: Migration = {
     -- Claims scan only what may be due; delivered rows (the bulk, over time) stay out of it.
     CREATE INDEX strata_outbox_due ON strata_outbox (next_attempt_at, id) WHERE status = 'pending';
     CREATE INDEX strata_outbox_dead ON strata_outbox (destination, id) WHERE status = 'dead';
+    -- Retention (purgeDeliveredMessages) finds the old delivered rows without a full scan.
+    CREATE INDEX strata_outbox_delivered ON strata_outbox (delivered_at) WHERE status = 'delivered';
   `,
 };
