@@ -21,20 +21,53 @@ export interface BenchDatabase {
   close(): Promise<void>;
 }
 
-/** Opens the bench database; `poolSize` connections for the Neon driver's pool. */
+/** Where a bench's database comes from: `auto` is Postgres when its binaries are installed. */
+export type BenchDatabaseChoice = 'postgres' | 'pglite' | 'auto';
+
+/** A throwaway Postgres cluster behind the local WebSocket proxy, for the Neon driver. */
+export interface BenchPostgres {
+  readonly databaseUrl: string;
+  /** e.g. `Postgres 15 via the Neon driver`. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a throwaway cluster and its WebSocket proxy, pointing the Neon driver at it; undefined
+ * when PGlite was chosen, or with `auto` when no Postgres server binaries are installed.
+ */
+export async function startBenchPostgres(
+  choice: BenchDatabaseChoice,
+): Promise<BenchPostgres | undefined> {
+  if (choice === 'pglite') return undefined;
+  const bin = await findPostgresBin().catch((error: unknown) => {
+    if (choice === 'postgres') throw error;
+    return undefined;
+  });
+  if (bin === undefined) return undefined;
+  process.env.PG_BIN = bin;
+  const cluster = await startCluster();
+  const proxy = await startWsProxy({ host: '127.0.0.1', port: cluster.port });
+  configureNeonForNode();
+  useNeonWsProxy(`127.0.0.1:${proxy.port}`);
+  return {
+    databaseUrl: cluster.databaseUrl,
+    description: `Postgres ${/postgresql\/([^/]+)\/bin/.exec(bin)?.[1] ?? ''} via the Neon driver`,
+    async close() {
+      await proxy.close();
+      await cluster.stop();
+    },
+  };
+}
+
+/** Opens the bench database (`envVar` may force one); `poolSize` connections for the Neon driver's pool. */
 export async function openBenchDatabase(envVar: string, poolSize = 8): Promise<BenchDatabase> {
   const choice = process.env[envVar] ?? 'auto';
-  if (!['auto', 'postgres', 'pglite'].includes(choice)) {
+  if (choice !== 'auto' && choice !== 'postgres' && choice !== 'pglite') {
     throw new RangeError(`${envVar} must be postgres or pglite, got ${choice}`);
   }
-  const bin =
-    choice === 'pglite'
-      ? undefined
-      : await findPostgresBin().catch((error: unknown) => {
-          if (choice === 'postgres') throw error;
-          return undefined;
-        });
-  if (bin === undefined) {
+  const postgres = await startBenchPostgres(choice);
+  if (postgres === undefined) {
     const pglite = await PGlite.create();
     return {
       db: pgliteDatabase(pglite),
@@ -42,20 +75,14 @@ export async function openBenchDatabase(envVar: string, poolSize = 8): Promise<B
       close: () => pglite.close(),
     };
   }
-  process.env.PG_BIN = bin;
-  const cluster = await startCluster();
-  const proxy = await startWsProxy({ host: '127.0.0.1', port: cluster.port });
-  configureNeonForNode();
-  useNeonWsProxy(`127.0.0.1:${proxy.port}`);
-  const pool = new Pool({ connectionString: cluster.databaseUrl, max: poolSize });
+  const pool = new Pool({ connectionString: postgres.databaseUrl, max: poolSize });
   pool.on('error', () => undefined);
   return {
     db: neonDatabase(pool),
-    description: `Postgres ${/postgresql\/([^/]+)\/bin/.exec(bin)?.[1] ?? ''} via the Neon driver`,
+    description: postgres.description,
     async close() {
       await pool.end();
-      await proxy.close();
-      await cluster.stop();
+      await postgres.close();
     },
   };
 }

@@ -9,20 +9,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { neonConfig } from '@neondatabase/serverless';
-import { WebSocket } from 'ws';
 import { startNodeServer } from '../../packages/edge-server/src/node/server.ts';
-import { useNeonWsProxy } from '../../packages/edge-server/src/runtimes/env.ts';
 import type { ServerDatabaseOptions } from '../../packages/edge-server/src/runtimes/server-app.ts';
 import { Todo } from '../../packages/example-todo/src/index.ts';
-import { type Cluster, findPostgresBin, startCluster } from '../postgres/cluster.ts';
-import { startWsProxy, type WsProxy } from '../postgres/ws-proxy.ts';
+import { type BenchDatabaseChoice, startBenchPostgres } from './bench-database.ts';
 
 export interface SyncServerProcessOptions {
   readonly jwtSecret: string;
   readonly corsOrigins: readonly string[];
   /** `postgres` needs server binaries (see cluster.ts); `auto` uses them when installed. */
-  readonly database: 'postgres' | 'pglite' | 'auto';
+  readonly database: BenchDatabaseChoice;
 }
 
 export type SyncServerProcessMessage =
@@ -48,29 +44,14 @@ function stop(code: number): Promise<void> {
   return stopping;
 }
 
-/** The Postgres server binaries to use, or undefined for PGlite. */
-async function postgresBin(
-  choice: SyncServerProcessOptions['database'],
-): Promise<string | undefined> {
-  if (choice === 'pglite') return undefined;
-  if (choice === 'postgres') return findPostgresBin();
-  return findPostgresBin().catch(() => undefined);
-}
-
 async function main(options: SyncServerProcessOptions) {
   let database: ServerDatabaseOptions;
   let description: string;
-  const bin = await postgresBin(options.database);
-  if (bin !== undefined) {
-    process.env.PG_BIN = bin;
-    const cluster: Cluster = await startCluster();
-    cleanups.push(() => cluster.stop());
-    const proxy: WsProxy = await startWsProxy({ host: '127.0.0.1', port: cluster.port });
-    cleanups.push(() => proxy.close());
-    neonConfig.webSocketConstructor ??= WebSocket;
-    useNeonWsProxy(`127.0.0.1:${proxy.port}`);
-    database = { databaseUrl: cluster.databaseUrl };
-    description = `Postgres ${/postgresql\/([^/]+)\/bin/.exec(bin)?.[1] ?? ''} via the Neon driver`;
+  const postgres = await startBenchPostgres(options.database);
+  if (postgres !== undefined) {
+    cleanups.push(() => postgres.close());
+    database = { databaseUrl: postgres.databaseUrl };
+    description = postgres.description;
   } else {
     const dataDir = await mkdtemp(join(tmpdir(), 'strata-bench-pglite-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));

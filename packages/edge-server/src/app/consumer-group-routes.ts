@@ -9,8 +9,8 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   parseOrThrow,
+  queryInteger,
   type StoredEvent,
-  ValidationFailedError,
 } from '@strata/core';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -34,6 +34,7 @@ import { leaveConsumerGroup } from '../consumer-groups/consumer-membership.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { Principal } from './auth.ts';
+import { readJson } from './read-json.ts';
 import { toWireEvent } from './wire-event.ts';
 
 /** Consumer groups bodies are small; this bounds what a request may make the server parse. */
@@ -104,12 +105,7 @@ export const LeaveRequestSchema = z.strictObject({ consumerId: ConsumerIdSchema 
 /** `GET /v1/groups/:group/parked`. */
 export const ParkedQuerySchema = z.strictObject({
   after: ParkedIdSchema.optional(),
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,4}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(1000))
-    .default(100),
+  limit: queryInteger(1, 1000).default(100),
 });
 
 const GroupNameSchema = z
@@ -157,7 +153,7 @@ const parkedWire = (parked: ParkedEvent) => ({ ...parked, event: wire(parked.eve
  * app.route('/v1/groups', consumerGroupRoutes({ database }));
  */
 export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<Env> {
-  const { database } = options;
+  const { database, canRead = () => true } = options;
   const routes = new Hono<Env>();
 
   routes.use(
@@ -208,7 +204,7 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
       limit: body.limit,
       ...(body.leaseMs === undefined ? {} : { leaseMs: body.leaseMs }),
     });
-    const readable = (event: StoredEvent) => options.canRead?.(principal, event) ?? true;
+    const readable = (event: StoredEvent) => canRead(principal, event);
     return c.json({
       consumerId: claim.consumerId,
       owned: claim.owned,
@@ -279,9 +275,7 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
       ...(query.after === undefined ? {} : { after: query.after }),
     });
     return c.json({
-      parked: parked
-        .filter((entry) => options.canRead?.(principal, entry.event) ?? true)
-        .map(parkedWire),
+      parked: parked.filter((entry) => canRead(principal, entry.event)).map(parkedWire),
     });
   });
 
@@ -319,16 +313,6 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
   }
 
   return routes;
-}
-
-async function readJson(request: Request, empty?: unknown): Promise<unknown> {
-  const text = await request.text();
-  if (text.trim() === '' && empty !== undefined) return empty;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ValidationFailedError('The body is not valid JSON', [], { cause: error });
-  }
 }
 
 function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {

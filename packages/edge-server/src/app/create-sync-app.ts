@@ -9,7 +9,6 @@ import {
   type StoredEvent,
   type StreamRef,
   SubscribeQuerySchema,
-  ValidationFailedError,
 } from '@strata/core';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -30,6 +29,7 @@ import { registerForgetRoute } from './forget-route.ts';
 import { DEFAULT_LIMITS, type SyncLimits } from './limits.ts';
 import { problemResponse } from './problem-response.ts';
 import { applyPush } from './push-handler.ts';
+import { readJson } from './read-json.ts';
 import { registerStreamRoutes } from './stream-routes.ts';
 import { toWireEvent } from './wire-event.ts';
 
@@ -206,15 +206,6 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
   registerForgetRoute(app, { database: options.database, authorize: options.authorize });
 
   return Object.assign(app, { close: () => feed.close() });
-}
-
-async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ValidationFailedError('The body is not valid JSON', [], { cause: error });
-  }
 }
 
 function enforceEventLimits(events: readonly unknown[], limits: SyncLimits): void {

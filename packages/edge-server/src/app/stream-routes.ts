@@ -28,8 +28,12 @@ export function registerStreamRoutes(
   app: Hono<{ Variables: { principal: Principal } }>,
   options: StreamRoutesOptions,
 ): void {
-  const readableMetadata = async (principal: Principal, stream: StreamRef) => {
-    const metadata = await options.storeFor(principal).streamMetadata(stream);
+  const readableMetadata = async (
+    store: PostgresEventStore,
+    principal: Principal,
+    stream: StreamRef,
+  ) => {
+    const metadata = await store.streamMetadata(stream);
     if (metadata === undefined || !options.canRead(principal, metadata.lastEvent)) {
       throw new AggregateNotFoundError(stream);
     }
@@ -38,8 +42,10 @@ export function registerStreamRoutes(
 
   app.get('/v1/streams/:aggregateType/:aggregateId', async (c) => {
     const stream = c.req.param();
+    const principal = c.get('principal');
     const { lastEvent, createdAt, snapshotVersion } = await readableMetadata(
-      c.get('principal'),
+      options.storeFor(principal),
+      principal,
       stream,
     );
     const body: StreamMetadata = {
@@ -60,8 +66,9 @@ export function registerStreamRoutes(
     const query = parseOrThrow(StreamHistoryQuerySchema, c.req.query(), 'history query');
     const stream = c.req.param();
     const principal = c.get('principal');
-    const { lastEvent } = await readableMetadata(principal, stream);
-    const events = await options.storeFor(principal).readStream(stream, query);
+    const store = options.storeFor(principal);
+    const { lastEvent } = await readableMetadata(store, principal, stream);
+    const events = await store.readStream(stream, query);
     const nextVersion = (events.at(-1)?.version ?? query.fromVersion - 1) + 1;
     const body: StreamHistoryResponse = {
       aggregateType: stream.aggregateType,

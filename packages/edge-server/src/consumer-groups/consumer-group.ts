@@ -1,4 +1,5 @@
-import { createWakeSignal, newKsuid } from '@strata/core';
+import { newKsuid } from '@strata/core';
+import { createBackgroundLoop } from '../background/background-loop.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import {
@@ -196,34 +197,19 @@ export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGrou
     }
   }
 
-  let running: Promise<void> | undefined;
-  let stopping = false;
-  const idle = createWakeSignal();
-
-  async function loop(): Promise<void> {
-    while (!stopping) {
-      const handled = await runOnce().catch((error: unknown) => {
-        report(error);
-        return 0;
-      });
-      if (handled === 0 && !stopping) await idle.sleep(idleMs);
-    }
-  }
+  const loop = createBackgroundLoop({
+    round: async () => (await runOnce()) > 0,
+    idleMs,
+    onError: report,
+  });
 
   return {
     consumerId,
     group,
     runOnce,
-    start() {
-      if (running !== undefined) return;
-      stopping = false;
-      running = loop();
-    },
+    start: () => loop.start(),
     async stop() {
-      stopping = true;
-      idle.wake();
-      await running;
-      running = undefined;
+      await loop.stop();
       if (ensured !== undefined) {
         await leaveConsumerGroup(database, await ensured, consumerId).catch(report);
       }

@@ -28,7 +28,6 @@ export async function encryptNewEvents<TEvent extends NewEvent>(
 ): Promise<TEvent[]> {
   const { tenant, stream, events, encryption } = options;
   if (encryption === undefined || !encryption.encrypts(stream)) return [...events];
-  if (events.every((event) => isEncryptedPayload(event.data))) return [...events];
   let key: StreamKey | undefined;
   const result: TEvent[] = [];
   for (const event of events) {

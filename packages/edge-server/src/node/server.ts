@@ -94,13 +94,10 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
   }
 
   const fromEnv = serverOptionsFromEnv(env);
-  configureNeonForNode();
-  const databaseUrl = options.databaseUrl ?? fromEnv.databaseUrl;
   const settings: ServerAppOptions = {
     ...fromEnv,
     ...appOptions,
-    databaseUrl,
-    dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir, databaseUrl),
+    ...nodeDatabaseSettings(options, fromEnv),
     jwtSecret: options.jwtSecret ?? fromEnv.jwtSecret,
     log,
   };
@@ -202,13 +199,20 @@ export async function openNodeDatabase(
   options: ServerDatabaseOptions & { readonly env?: EnvRecord } = {},
 ): Promise<ServerDatabase> {
   const fromEnv = serverOptionsFromEnv(options.env ?? process.env);
+  return openServerDatabase({ ...options, ...nodeDatabaseSettings(options, fromEnv) });
+}
+
+/**
+ * Where the database is: the option, else the environment; a PGlite folder made ready. Also
+ * configures the Neon driver for Node, which every Node path to the database needs first.
+ */
+function nodeDatabaseSettings(
+  options: ServerDatabaseOptions,
+  fromEnv: ServerDatabaseOptions,
+): { databaseUrl: string | undefined; dataDir: string } {
   configureNeonForNode();
   const databaseUrl = options.databaseUrl ?? fromEnv.databaseUrl;
-  return openServerDatabase({
-    ...options,
-    databaseUrl,
-    dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir, databaseUrl),
-  });
+  return { databaseUrl, dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir, databaseUrl) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createWakeSignal } from '@strata/core';
+import { createBackgroundLoop } from '../background/background-loop.ts';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
@@ -342,36 +342,18 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return running;
   }
 
-  let loop: Promise<void> | undefined;
-  let stopping = false;
-  const idle = createWakeSignal();
-
-  async function runLoop(): Promise<void> {
-    while (!stopping) {
-      let full = false;
-      try {
-        full = (await runOnce()).claimed === batchSize;
-      } catch (error) {
-        onError(error);
-      }
-      if (full || stopping) continue;
-      await idle.sleep(pollIntervalMs);
-    }
-  }
+  const loop = createBackgroundLoop({
+    round: async () => (await runOnce()).claimed === batchSize,
+    idleMs: pollIntervalMs,
+    onError: (error) => onError(error),
+  });
 
   return {
     relayId,
     runOnce,
-    start() {
-      if (loop !== undefined) return;
-      stopping = false;
-      loop = runLoop();
-    },
+    start: () => loop.start(),
     async stop() {
-      stopping = true;
-      idle.wake();
-      await loop;
-      loop = undefined;
+      await loop.stop();
       await Promise.allSettled([...rounds]);
     },
   };

@@ -40,11 +40,12 @@ export function outboxWriter(routes: readonly OutboxRoute[]): AppendHook {
     };
   });
 
-  return async (events, { tenant, transaction }) => {
+  // Rows take the events as stored: an encrypted stream's payloads stay sealed at rest.
+  return async (_events, { tenant, transaction, stored }) => {
     const destinationColumn: string[] = [];
     const eventIds: string[] = [];
     const eventJson: string[] = [];
-    for (const event of events) {
+    for (const event of stored) {
       let json: string | undefined;
       for (const route of predicates) {
         if (!route.accepts(event)) continue;

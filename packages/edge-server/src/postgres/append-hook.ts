@@ -6,11 +6,17 @@ export interface AppendContext {
   readonly tenant: string;
   /** The append's transaction: what a hook writes here commits with the events or not at all. */
   readonly transaction: SqlExecutor;
+  /**
+   * The same events as stored: payloads of encrypted streams still sealed. Copies kept at rest
+   * (the outbox) take these, so deleting a key shreds them too.
+   */
+  readonly stored: readonly PostgresStoredEvent[];
 }
 
 /**
  * Server-side work inside every append's transaction, after the events got their versions and
- * positions: outbox writes, sync reactors, inline projections. Throwing aborts the append (nothing
+ * positions: outbox writes, sync reactors, inline projections. `events` carry the data as the
+ * caller gave it (plaintext of encrypted streams); `context.stored` as it was stored. Throwing aborts the append (nothing
  * is stored) and the error reaches the caller unchanged. Not called for a retried append whose
  * events were already stored.
  *

@@ -38,7 +38,7 @@ export interface PostgresEventStoreOptions {
   /**
    * Streams whose plaintext payloads are encrypted before they are stored (crypto-shredding).
    * Reads decrypt them again, or give the forgotten marker once the key is deleted. Append hooks
-   * see the events as stored (encrypted); `decryptStoredEvents` opens them. Defaults to none.
+   * get the plaintext, and the events as stored in `context.stored`. Defaults to none.
    */
   readonly encryption?: EncryptionOptions;
 }
@@ -198,9 +198,13 @@ export function createPostgresEventStore(
     if (appendOptions.snapshot?.version === version) {
       await saveSnapshotWith(tx, appendOptions.snapshot);
     }
-    for (const hook of appendHooks) await hook(stored, { tenant, transaction: tx });
-    // The caller handed in plaintext and gets it back, as every read gives it.
-    const appended = await decryptStoredEvents(tx, stored);
+    // Hooks and the caller get the data as the caller gave it, as every read gives it back; no
+    // need to decrypt what was encrypted a moment ago (versions follow the given order).
+    const appended = stored.map((event, index) => ({
+      ...event,
+      data: events[index]?.data ?? event.data,
+    }));
+    for (const hook of appendHooks) await hook(appended, { tenant, transaction: tx, stored });
     await appendOptions.beforeCommit?.(appended, tx);
     return { events: appended, version, alreadyStored: false };
   }

@@ -1,5 +1,4 @@
 import { applyInlineProjections, type InlineProjection } from '@strata/core';
-import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import type { AppendContext, AppendHook } from '../postgres/append-hook.ts';
 
 /**
@@ -13,11 +12,5 @@ import type { AppendContext, AppendHook } from '../postgres/append-hook.ts';
 export function inlineProjections(
   projections: readonly InlineProjection<AppendContext>[],
 ): AppendHook {
-  // Hooks see events as stored: encrypted streams are opened here, inside the transaction.
-  return async (stored, context) =>
-    applyInlineProjections(
-      projections,
-      await decryptStoredEvents(context.transaction, stored),
-      context,
-    );
+  return (events, context) => applyInlineProjections(projections, events, context);
 }

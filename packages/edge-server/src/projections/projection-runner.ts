@@ -1,4 +1,4 @@
-import { createWakeSignal } from '@strata/core';
+import { createBackgroundLoop } from '../background/background-loop.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
 import type { AsyncProjection } from './async-projection.ts';
@@ -44,9 +44,6 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     ((error: unknown, projection: AsyncProjection) =>
       console.error(`[strata] projection ${projection.name} failed`, error));
   const setUp = new Set<string>();
-  let running: Promise<void> | undefined;
-  let stopped = true;
-  const idle = createWakeSignal();
   let stopListening: (() => Promise<void>) | undefined;
 
   async function catchUpOne(projection: AsyncProjection): Promise<number> {
@@ -69,29 +66,29 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     return read;
   }
 
-  async function loop(): Promise<void> {
-    while (!stopped) {
+  const loop = createBackgroundLoop({
+    async round() {
       for (const projection of options.projections) {
-        if (stopped) return;
         await catchUpOne(projection).catch((error: unknown) => report(error, projection));
       }
-      await idle.sleep(pollIntervalMs);
-    }
-  }
+      return false; // caught up: the next round waits for a notification or the poll
+    },
+    idleMs: pollIntervalMs,
+    onError: () => undefined, // reported per projection above
+  });
+  let started = false;
 
   return {
     catchUp,
     async start() {
-      if (!stopped) return;
-      stopped = false;
-      stopListening = await options.listen?.(() => idle.wake());
-      running = loop();
+      if (started) return;
+      started = true;
+      stopListening = await options.listen?.(() => loop.wake());
+      loop.start();
     },
     async stop() {
-      stopped = true;
-      idle.wake();
-      await running;
-      running = undefined;
+      started = false;
+      await loop.stop();
       await stopListening?.();
       stopListening = undefined;
     },

@@ -5,7 +5,6 @@ import {
   receives,
   type SyncReactor,
 } from '@strata/core';
-import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import type { AppendContext, AppendHook } from '../postgres/append-hook.ts';
 
 /** A sync reactor on the server: it reacts inside the append's transaction (`context.transaction`). */
@@ -30,9 +29,7 @@ export type ServerSyncReactor = SyncReactor<AppendContext>;
  * createSyncApp({ database, authenticate, appendHooks: [syncReactors([creditLimit])] });
  */
 export function syncReactors(reactors: readonly ServerSyncReactor[]): AppendHook {
-  return async (stored, context) => {
-    // Hooks see events as stored: encrypted streams are opened here, inside the transaction.
-    const events = await decryptStoredEvents(context.transaction, stored);
+  return async (events, context) => {
     for (const event of events) {
       for (const reactor of reactors) {
         if (!receives(reactor, event)) continue;
