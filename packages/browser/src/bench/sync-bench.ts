@@ -5,19 +5,20 @@
  * the sync protocol spoken with plain `fetch` (`POST /v1/push`, `GET /v1/pull`). No Node
  * built-ins: this runs in pages too.
  */
+
 import { type Commit, newKsuid, type PushResponse } from '@strata/core';
 import type { EventRow, PendingCommandRow } from '../database/strata-database.ts';
 import type { Strata } from '../runtime/create-strata.ts';
+import { SYNC_DEFAULTS } from '../sync/start-sync.ts';
 
 /**
- * The sync client's push batching defaults (`maxEventsPerPush`, `maxCommitsPerPush` in
- * start-sync.ts): the baseline pushes in the same batches. With one event per command, the
- * commit limit is the one that binds: 200 events per push.
+ * The sync client's push batching defaults: the baseline pushes in the same batches. With one
+ * event per command, the commit limit is the one that binds: 200 events per push.
  */
-export const CLIENT_MAX_EVENTS_PER_PUSH = 500;
-export const CLIENT_MAX_COMMITS_PER_PUSH = 200;
+export const CLIENT_MAX_EVENTS_PER_PUSH = SYNC_DEFAULTS.maxEventsPerPush;
+export const CLIENT_MAX_COMMITS_PER_PUSH = SYNC_DEFAULTS.maxCommitsPerPush;
 /** Events per pull page: the client's default and the protocol's maximum. */
-export const PULL_LIMIT = 1000;
+export const PULL_LIMIT = SYNC_DEFAULTS.pullLimit;
 /** The most events the server takes in one push (its default limit); used for seeding. */
 export const SERVER_MAX_EVENTS_PER_PUSH = 1000;
 

@@ -1,9 +1,9 @@
 import type { InlineProjection } from '@strata/core';
+import { applyInlineProjections } from '@strata/core';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { StrataDatabase } from '../database/strata-database.ts';
 import { toStoredEvent } from '../event-store/dexie-event-store.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import { applyProjections } from './apply-projections.ts';
 
 /** Progress of a projection rebuild. */
 export interface RebuildProgress {
@@ -42,7 +42,7 @@ export async function rebuildProjections(
       let after = 0;
       for (;;) {
         const rows = await db.events.where('position').above(after).limit(batchSize).toArray();
-        await applyProjections(projections, rows.map(toStoredEvent), transaction);
+        await applyInlineProjections(projections, rows.map(toStoredEvent), transaction);
         done += rows.length;
         after = rows[rows.length - 1]?.position ?? after;
         options.onProgress?.({ done, total });

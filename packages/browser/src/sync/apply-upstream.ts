@@ -1,8 +1,7 @@
-import { type StreamRef, streamKey } from '@strata/core';
+import { applyInlineProjections, type StreamRef, streamKey } from '@strata/core';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { EventRow, RejectedCommandRow } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import { applyProjections } from '../runtime/apply-projections.ts';
 import { dropConfirmedCommands } from './outbox.ts';
 import { rebaseAggregate, toConfirmedRow } from './rebase.ts';
 import { reproject } from './reproject.ts';
@@ -84,7 +83,7 @@ export async function applyUpstream(
       );
       const plain = events.filter((event) => plainIds.has(event.id));
       await db.events.bulkAdd(plain.map(toConfirmedRow) as EventRow[]);
-      await applyProjections(context.strata.projections, plain, transaction);
+      await applyInlineProjections(context.strata.projections, plain, transaction);
 
       const rebased: StreamRef[] = [];
       const rejected: RejectedCommandRow[] = [];

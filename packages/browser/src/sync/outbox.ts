@@ -1,4 +1,16 @@
-import type { StrataDatabase } from '../database/strata-database.ts';
+import type { EventRow, PendingCommandRow, StrataDatabase } from '../database/strata-database.ts';
+
+/** The events of these outbox commands by id: one read for all of them, not one per command. */
+export async function eventsOfCommands(
+  db: StrataDatabase,
+  commands: readonly PendingCommandRow[],
+): Promise<Map<string, EventRow>> {
+  const events = await db.events
+    .where('id')
+    .anyOf(commands.flatMap((command) => command.eventIds))
+    .toArray();
+  return new Map(events.map((event) => [event.id, event]));
+}
 
 /**
  * Removes the outbox rows whose events are all confirmed: the server has the command, whether
@@ -11,16 +23,9 @@ export async function dropConfirmedCommands(
 ): Promise<void> {
   if (confirmedIds.length === 0) return;
   const commands = await db.commands.where('eventIds').anyOf(confirmedIds).distinct().toArray();
-  const stillPending = new Set(
-    (
-      await db.events
-        .where('id')
-        .anyOf(commands.flatMap((command) => command.eventIds))
-        .toArray()
-    )
-      .filter((event) => event.pending === 1)
-      .map((event) => event.id),
+  const events = await eventsOfCommands(db, commands);
+  const done = commands.filter((command) =>
+    command.eventIds.every((id) => events.get(id)?.pending !== 1),
   );
-  const done = commands.filter((command) => !command.eventIds.some((id) => stillPending.has(id)));
   await db.commands.bulkDelete(done.map((command) => command.seq as number));
 }

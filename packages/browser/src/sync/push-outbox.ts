@@ -13,7 +13,7 @@ import type {
 } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
-import { dropConfirmedCommands } from './outbox.ts';
+import { dropConfirmedCommands, eventsOfCommands } from './outbox.ts';
 import { type Rejection, rebaseAggregate } from './rebase.ts';
 import { reproject } from './reproject.ts';
 import type { SyncContext } from './sync-context.ts';
@@ -39,15 +39,7 @@ export async function collectCommits(
         .orderBy('seq')
         .limit(maxCommits)
         .toArray();
-      // One read for every command's events, not one per command.
-      const byId = new Map(
-        (
-          await db.events
-            .where('id')
-            .anyOf(rows.flatMap((row) => row.eventIds))
-            .toArray()
-        ).map((event) => [event.id, event]),
-      );
+      const byId = await eventsOfCommands(db, rows);
       for (const row of rows) {
         const pending = row.eventIds
           .map((id) => byId.get(id))

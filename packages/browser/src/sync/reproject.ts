@@ -1,6 +1,6 @@
 import type { StreamRef } from '@strata/core';
+import { applyInlineProjections } from '@strata/core';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import { applyProjections } from '../runtime/apply-projections.ts';
 import { rebuildProjections } from '../runtime/rebuild-projections.ts';
 import type { SyncContext } from './sync-context.ts';
 
@@ -30,6 +30,6 @@ export async function reproject(
     const events = await context.strata.store.readStream(stream);
     const forgetting = concerned(stream);
     for (const projection of forgetting) await projection.forget?.(stream, transaction);
-    await applyProjections(forgetting, events, transaction);
+    await applyInlineProjections(forgetting, events, transaction);
   }
 }

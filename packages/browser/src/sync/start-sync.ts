@@ -77,6 +77,13 @@ export interface SyncClient {
   stop(): Promise<void>;
 }
 
+/** Batch sizes `startSync` uses unless told otherwise. */
+export const SYNC_DEFAULTS = {
+  maxEventsPerPush: 500,
+  maxCommitsPerPush: 200,
+  pullLimit: 1000,
+} as const;
+
 /**
  * Starts syncing a strata runtime with a strata edge server: pushes pending commands in order,
  * follows the server's events (pull to catch up, then SSE), and rebases on conflicts. One tab
@@ -97,9 +104,9 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   };
   const transport = createSyncTransport(options);
   const random = options.random ?? Math.random;
-  const maxEventsPerPush = options.maxEventsPerPush ?? 500;
-  const maxCommitsPerPush = options.maxCommitsPerPush ?? 200;
-  const pullLimit = options.pullLimit ?? 1000;
+  const maxEventsPerPush = options.maxEventsPerPush ?? SYNC_DEFAULTS.maxEventsPerPush;
+  const maxCommitsPerPush = options.maxCommitsPerPush ?? SYNC_DEFAULTS.maxCommitsPerPush;
+  const pullLimit = options.pullLimit ?? SYNC_DEFAULTS.pullLimit;
   const pollIntervalMs = options.pollIntervalMs ?? 5000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
   let live = options.live ?? true;

@@ -1,6 +1,6 @@
 import { sameStream } from '../event-store/stream-ref.ts';
 import type { EventEnvelope } from '../events/event.ts';
-import { isEncryptedPayload } from './encrypted-payload.ts';
+import { type EncryptedPayload, isEncryptedPayload } from './encrypted-payload.ts';
 import { decryptEventData, payloadBinding } from './event-cipher.ts';
 import { forgottenPayload } from './forgotten.ts';
 import type { KeyRecord, KeyStore } from './key-store.ts';
@@ -21,8 +21,15 @@ export async function readEventData(
   event: EventEnvelope,
   record: KeyRecord | undefined,
 ): Promise<unknown> {
-  const data = event.data;
-  if (!isEncryptedPayload(data)) return data;
+  return isEncryptedPayload(event.data) ? openPayload(event, event.data, record) : event.data;
+}
+
+/** `readEventData` for a payload already known to be encrypted. */
+async function openPayload(
+  event: EventEnvelope,
+  data: EncryptedPayload,
+  record: KeyRecord | undefined,
+): Promise<unknown> {
   if (record === undefined || record.kid !== data.$encrypted.kid) return data;
   if (!sameStream(record.stream, event)) return data;
   if (record.status === 'forgotten') return forgottenPayload(record.kid, record.forgottenAt);
@@ -45,16 +52,18 @@ export async function decryptEvents<TEvent extends EventEnvelope>(
   events: readonly TEvent[],
   keyStore: Pick<KeyStore, 'find'>,
 ): Promise<TEvent[]> {
-  const kids = new Set<string>();
-  for (const event of events) {
-    if (isEncryptedPayload(event.data)) kids.add(event.data.$encrypted.kid);
-  }
+  // Each payload is checked once, here.
+  const sealed = events.map((event) => (isEncryptedPayload(event.data) ? event.data : undefined));
+  const kids = new Set(
+    sealed.flatMap((payload) => (payload === undefined ? [] : [payload.$encrypted.kid])),
+  );
   if (kids.size === 0) return [...events];
   const records = await keyStore.find([...kids]);
   return Promise.all(
-    events.map(async (event) => {
-      if (!isEncryptedPayload(event.data)) return event;
-      const data = await readEventData(event, records.get(event.data.$encrypted.kid));
+    events.map(async (event, index) => {
+      const payload = sealed[index];
+      if (payload === undefined) return event;
+      const data = await openPayload(event, payload, records.get(payload.$encrypted.kid));
       return data === event.data ? event : { ...event, data };
     }),
   );

@@ -1,5 +1,6 @@
 /** Acking and nacking: moving checkpoints, retrying and parking failed events, settling replays. */
 import { ValidationFailedError } from '@strata/core';
+import { isoTime } from '../postgres/event-row.ts';
 import { compareGlobalCursors, decodeGlobalCursor } from '../postgres/global-cursor.ts';
 import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
 import {
@@ -200,12 +201,8 @@ export async function nackEvent(
           leaseMs,
         ],
       );
-      const retryAt = rows[0]?.retry_at ?? new Date();
-      return {
-        outcome: 'retry',
-        attempts,
-        retryAt: (retryAt instanceof Date ? retryAt : new Date(retryAt)).toISOString(),
-      } as const;
+      // The row is locked and known to exist: the UPDATE returns it.
+      return { outcome: 'retry', attempts, retryAt: isoTime(rows[0]?.retry_at ?? '') } as const;
     }
     const { rows: parked } = await tx.query<{ id: string }>(
       `INSERT INTO strata_consumer_group_parked (group_id, partition, event_position, error, attempts)

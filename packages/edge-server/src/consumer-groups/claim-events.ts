@@ -1,4 +1,5 @@
 /** Claiming: a consumer's turn to take its share of the partitions and their next events. */
+
 import { ValidationFailedError } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import { type EventRow, eventColumns, toStoredEvent } from '../postgres/event-row.ts';
@@ -6,6 +7,7 @@ import { encodeGlobalCursor } from '../postgres/global-cursor.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
 import { type ConsumerGroup, DEFAULT_CONSUMER_LEASE_MS } from './consumer-group-definition.ts';
+import { touchMembership } from './consumer-membership.ts';
 import { readPartitions } from './read-partitions.ts';
 import { validateConsumer } from './validate-consumer.ts';
 
@@ -75,12 +77,7 @@ export async function claimEvents(
   }
 
   const { held, replayRows } = await db.transaction(async (tx) => {
-    await tx.query(
-      `INSERT INTO strata_consumer_group_members (group_id, consumer_id, expires_at)
-       VALUES ($1, $2, now() + $3 * interval '1 millisecond')
-       ON CONFLICT (group_id, consumer_id) DO UPDATE SET expires_at = excluded.expires_at`,
-      [group.id, consumerId, leaseMs],
-    );
+    await touchMembership(tx, group, consumerId, leaseMs);
     // Claims of one group take turns here, so two consumers never take the same partition.
     const { rows: partitions } = await tx.query<{
       partition: number;

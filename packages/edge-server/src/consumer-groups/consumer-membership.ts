@@ -1,7 +1,22 @@
 /** Membership: keeping a consumer's leases alive, and leaving the group. */
-import type { SqlDatabase } from '../postgres/sql-database.ts';
+import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
 import { type ConsumerGroup, DEFAULT_CONSUMER_LEASE_MS } from './consumer-group-definition.ts';
 import { validateConsumer } from './validate-consumer.ts';
+
+/** Records that the consumer is alive in the group until the lease ends (joining it if new). */
+export async function touchMembership(
+  tx: SqlExecutor,
+  group: ConsumerGroup,
+  consumerId: string,
+  leaseMs: number,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO strata_consumer_group_members (group_id, consumer_id, expires_at)
+     VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+     ON CONFLICT (group_id, consumer_id) DO UPDATE SET expires_at = excluded.expires_at`,
+    [group.id, consumerId, leaseMs],
+  );
+}
 
 /**
  * Keeps a busy consumer's membership and leases alive between claims (a long batch must not
@@ -15,12 +30,7 @@ export async function renewLeases(
 ): Promise<number[]> {
   validateConsumer(consumerId, leaseMs);
   return db.transaction(async (tx) => {
-    await tx.query(
-      `INSERT INTO strata_consumer_group_members (group_id, consumer_id, expires_at)
-       VALUES ($1, $2, now() + $3 * interval '1 millisecond')
-       ON CONFLICT (group_id, consumer_id) DO UPDATE SET expires_at = excluded.expires_at`,
-      [group.id, consumerId, leaseMs],
-    );
+    await touchMembership(tx, group, consumerId, leaseMs);
     await tx.query(
       `UPDATE strata_consumer_group_parked SET lease_until = now() + $3 * interval '1 millisecond'
        WHERE group_id = $1 AND owner = $2 AND state = 'queued'`,

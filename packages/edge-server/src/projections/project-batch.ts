@@ -56,6 +56,25 @@ export async function setUpProjection(
   await projection.setup(transaction);
 }
 
+/**
+ * Projects batch after batch until the events readers can see now are done; `onBatch` hears the
+ * events read so far after each batch. Returns the events read.
+ */
+export async function projectToTail(
+  database: SqlDatabase,
+  projection: AsyncProjection,
+  batchSize: number,
+  onBatch?: (read: number) => void,
+): Promise<number> {
+  let read = 0;
+  for (;;) {
+    const batch = await projectBatch(database, projection, batchSize);
+    read += batch.read;
+    onBatch?.(read);
+    if (!batch.hasMore) return read;
+  }
+}
+
 /** The projection's checkpoint, row-locked until the transaction ends (created at the start). */
 export async function lockCheckpoint(transaction: SqlExecutor, name: string): Promise<string> {
   await transaction.query(

@@ -2,7 +2,7 @@ import { createBackgroundLoop } from '../background/background-loop.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
 import type { AsyncProjection } from './async-projection.ts';
-import { projectBatch, setUpProjection } from './project-batch.ts';
+import { projectToTail, setUpProjection } from './project-batch.ts';
 
 /** Options of `createProjectionRunner`; defaults are applied here, once. */
 export interface ProjectionRunnerOptions {
@@ -51,12 +51,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       await options.database.transaction((tx) => setUpProjection(tx, projection));
       setUp.add(projection.name);
     }
-    let read = 0;
-    for (;;) {
-      const batch = await projectBatch(options.database, projection, batchSize);
-      read += batch.read;
-      if (!batch.hasMore) return read;
-    }
+    return projectToTail(options.database, projection, batchSize);
   }
 
   async function catchUp(): Promise<Record<string, number>> {

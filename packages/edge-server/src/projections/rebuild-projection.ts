@@ -1,7 +1,7 @@
 import { encodeGlobalCursor, START_CURSOR } from '../postgres/global-cursor.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { AsyncProjection } from './async-projection.ts';
-import { lockCheckpoint, projectBatch, saveCheckpoint, setUpProjection } from './project-batch.ts';
+import { lockCheckpoint, projectToTail, saveCheckpoint, setUpProjection } from './project-batch.ts';
 
 /** Progress of a rebuild, after each batch. */
 export interface RebuildProgress {
@@ -41,14 +41,10 @@ export async function rebuildProjection(
     await projection.reset(transaction);
     await saveCheckpoint(transaction, projection.name, encodeGlobalCursor(START_CURSOR));
   });
-  let processed = 0;
-  options.onProgress?.({ projection: projection.name, processed, total });
-  for (;;) {
-    const batch = await projectBatch(database, projection, batchSize);
-    processed += batch.read;
+  const report = (processed: number) =>
     options.onProgress?.({ projection: projection.name, processed, total });
-    if (!batch.hasMore) return processed;
-  }
+  report(0);
+  return projectToTail(database, projection, batchSize, report);
 }
 
 /** Every tenant's events readers may serve now. */
