@@ -260,13 +260,43 @@ export class StorageFailedError extends StrataError<'STORAGE_FAILED'> {
   }
 }
 
+/** Options of errors that say when to try again. */
+export interface RetryAfterOptions extends StrataErrorOptions {
+  /** Seconds a client should wait before retrying (sent as `Retry-After`). */
+  retryAfterSeconds?: number;
+}
+
 /**
- * The server could not be reached or answered that it cannot serve now (network down, 502-504):
- * worth retrying later, unlike the other codes.
+ * The server could not be reached or answered that it cannot serve now (network down, 502-504,
+ * its database unreachable): worth retrying later, unlike the other codes.
  */
 export class UnavailableError extends StrataError<'UNAVAILABLE'> {
-  constructor(message = 'The server is unavailable', options?: StrataErrorOptions) {
+  /** When the server suggests a retry, in seconds; undefined when it did not say. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(message = 'The server is unavailable', options: RetryAfterOptions = {}) {
     super('UNAVAILABLE', message, options);
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  override details() {
+    return this.retryAfterSeconds === undefined
+      ? {}
+      : { retryAfterSeconds: this.retryAfterSeconds };
+  }
+}
+
+/** Too many requests (per principal, per address, or too many open subscriptions): retry later. */
+export class RateLimitedError extends StrataError<'RATE_LIMITED'> {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, options?: StrataErrorOptions) {
+    super('RATE_LIMITED', message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  override details() {
+    return { retryAfterSeconds: this.retryAfterSeconds };
   }
 }
 
@@ -293,6 +323,7 @@ export interface ErrorsByCode {
   UNAUTHORIZED: UnauthorizedError;
   FORBIDDEN: ForbiddenError;
   PAYLOAD_TOO_LARGE: PayloadTooLargeError;
+  RATE_LIMITED: RateLimitedError;
   STORAGE_FAILED: StorageFailedError;
   UNAVAILABLE: UnavailableError;
   INTERNAL: InternalError;

@@ -10,6 +10,7 @@ import {
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
+  RateLimitedError,
   ReactorRejectedError,
   StorageFailedError,
   UnauthorizedError,
@@ -142,7 +143,19 @@ const CASES: Case[] = [
     status: 503,
     details: { reason: 'QUOTA_EXCEEDED' },
   },
+  {
+    name: 'RateLimitedError',
+    error: new RateLimitedError('Too many pushes', 3),
+    status: 429,
+    details: { retryAfterSeconds: 3 },
+  },
   { name: 'UnavailableError', error: new UnavailableError(), status: 503, details: {} },
+  {
+    name: 'UnavailableError (with Retry-After)',
+    error: new UnavailableError('The database is unreachable', { retryAfterSeconds: 2 }),
+    status: 503,
+    details: { retryAfterSeconds: 2 },
+  },
   { name: 'InternalError', error: new InternalError(), status: 500, details: {} },
 ];
 

@@ -9,6 +9,7 @@ import {
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
+  RateLimitedError,
   ReactorRejectedError,
   StorageFailedError,
   type StorageFailureReason,
@@ -47,6 +48,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
   STORAGE_FAILED: 503,
   UNAVAILABLE: 503,
   INTERNAL: 500,
@@ -151,8 +153,15 @@ export function fromProblemDetails(body: unknown): StrataError {
       return new StorageFailedError(message, {
         reason: (text('reason') || 'UNKNOWN') as StorageFailureReason,
       });
+    case 'RATE_LIMITED':
+      return new RateLimitedError(message, count('retryAfterSeconds'));
     case 'UNAVAILABLE':
-      return new UnavailableError(message);
+      return new UnavailableError(
+        message,
+        typeof problem.retryAfterSeconds === 'number'
+          ? { retryAfterSeconds: problem.retryAfterSeconds }
+          : {},
+      );
     case 'INTERNAL':
       return new InternalError(message);
     default:

@@ -11,8 +11,10 @@ export function problemResponse(
 ): Response {
   if (!isStrataError(error)) report?.(error);
   const problem = toProblemDetails(error, instance);
-  return new Response(JSON.stringify(problem), {
-    status: problem.status,
-    headers: { 'content-type': PROBLEM_JSON },
-  });
+  const headers = new Headers({ 'content-type': PROBLEM_JSON });
+  // RFC 9110: 429 and 503 may say when to come back; clients and proxies read the header.
+  if (typeof problem.retryAfterSeconds === 'number') {
+    headers.set('retry-after', String(Math.max(0, Math.ceil(problem.retryAfterSeconds))));
+  }
+  return new Response(JSON.stringify(problem), { status: problem.status, headers });
 }
