@@ -18,6 +18,7 @@ import { applyUpstream, CURSOR_KEY, type UpstreamResult } from './apply-upstream
 
 import { defaultLocks, type LockManagerLike, whileLeader } from './leader-lock.ts';
 import { applyPushResults, collectCommits } from './push-outbox.ts';
+import { retryDelay } from './retry-delay.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 import {
   type CatchUpProgress,
@@ -264,7 +265,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
         caughtUpOnce();
         await share({ connected: false }).catch(() => undefined);
         await fail(error);
-        await upstreamWake.sleep(backoffDelay(failures++, options.backoff, random));
+        await upstreamWake.sleep(retryDelay(error, failures++, options.backoff, random));
       }
     }
   }
@@ -313,7 +314,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       } catch (error) {
         if (stopping.signal.aborted) return;
         await fail(error);
-        await pushWake.sleep(backoffDelay(failures++, options.backoff, random));
+        await pushWake.sleep(retryDelay(error, failures++, options.backoff, random));
       }
     }
   }

@@ -7,6 +7,7 @@ import {
   type PushRequest,
   type PushResponse,
   PushResponseSchema,
+  RateLimitedError,
   readServerSentEvents,
   type SubscriptionMessage,
   SubscriptionMessageSchema,
@@ -155,8 +156,18 @@ async function errorOf(response: Response): Promise<Error> {
   const isProblem = body !== undefined && typeof (body as { code?: unknown }).code === 'string';
   if (isProblem) return fromProblemDetails(body);
   if (response.status === 401) return new UnauthorizedError();
+  // A proxy or gateway in front of the server may answer 429/503 without a problem body; its
+  // Retry-After header (seconds; an HTTP date is read as "no advice") still counts.
+  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+  const retryAfterSeconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
+  if (response.status === 429) {
+    return new RateLimitedError('The sync server is rate limiting', retryAfterSeconds ?? 1);
+  }
   if (UNAVAILABLE_STATUSES.has(response.status)) {
-    return new UnavailableError(`The sync server answered ${response.status}`);
+    return new UnavailableError(
+      `The sync server answered ${response.status}`,
+      retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
+    );
   }
   return new InternalError(`The sync server answered ${response.status}`, { cause: text });
 }

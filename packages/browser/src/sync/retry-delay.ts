@@ -1,0 +1,30 @@
+import { type BackoffOptions, backoffDelay, isStrataError } from '@strata/core';
+
+/**
+ * A server's `Retry-After` is honoured up to this long; a longer one (a misconfigured or hostile
+ * server) must not park a client for hours. `sync.retryNow()` still skips any wait.
+ */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/**
+ * How long the sync loops wait after a failure: the usual backoff, but never less than what the
+ * server asked for with `Retry-After` (`RATE_LIMITED` 429, `UNAVAILABLE` 503), so a fleet of
+ * clients backs off together when the server is overloaded or its database is down.
+ *
+ * @example
+ * await wake.sleep(retryDelay(error, failures++, options.backoff, random));
+ */
+export function retryDelay(
+  error: unknown,
+  attempt: number,
+  backoff: BackoffOptions | undefined,
+  random: () => number,
+): number {
+  const delay = backoffDelay(attempt, backoff, random);
+  const asked =
+    isStrataError(error, 'RATE_LIMITED') || isStrataError(error, 'UNAVAILABLE')
+      ? error.retryAfterSeconds
+      : undefined;
+  if (asked === undefined || !Number.isFinite(asked) || asked <= 0) return delay;
+  return Math.max(delay, Math.min(asked * 1000, MAX_RETRY_AFTER_MS));
+}
