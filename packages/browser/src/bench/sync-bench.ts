@@ -311,10 +311,14 @@ const base64url = (bytes: Uint8Array) =>
     .replace(/=+$/, '');
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
-/** An HS256 JWT for `tenant`, as the server's `jwtAuthentication` verifies (WebCrypto). */
+/**
+ * An HS256 JWT for `tenant`, as the server's `jwtAuthentication` verifies (WebCrypto). It expires
+ * in 12 hours, longer than any bench run (the server refuses tokens without `exp`).
+ */
 export async function bearerToken(secret: string, tenant: string): Promise<string> {
   const header = base64url(utf8(JSON.stringify({ alg: 'HS256', typ: 'JWT' })));
-  const payload = base64url(utf8(JSON.stringify({ sub: 'bench', tenant })));
+  const exp = Math.floor(Date.now() / 1000) + 12 * 3600;
+  const payload = base64url(utf8(JSON.stringify({ sub: 'bench', tenant, exp })));
   const key = await crypto.subtle.importKey(
     'raw',
     utf8(secret),

@@ -1,5 +1,6 @@
 import { UnauthorizedError } from '@strata/core';
 import { verify } from 'hono/jwt';
+import { checkTokenTimes, DEFAULT_TOKEN_TIME_POLICY } from './token-times.ts';
 
 /** Who is calling: every read and write is scoped to `tenant`. */
 export interface Principal {
@@ -20,27 +21,54 @@ export interface JwtAuthenticationOptions {
   readonly algorithm?: 'HS256' | 'HS384' | 'HS512';
   /** The claim that names the tenant. Defaults to `tenant`. */
   readonly tenantClaim?: string;
+  /**
+   * Refuse tokens without an `exp` claim: a token that never expires is valid forever once it
+   * leaks. Defaults to true.
+   */
+  readonly requireExpiry?: boolean;
+  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`. Defaults to 30. */
+  readonly clockToleranceSeconds?: number;
+  /** The clock, in milliseconds since the epoch (tests). Defaults to `Date.now`. */
+  readonly now?: () => number;
 }
 
 /**
  * Bearer-token authentication with hono's JWT verification: the token's `sub` is the subject and
- * its tenant claim the tenant.
+ * its tenant claim the tenant. The token must carry `exp` (unless `requireExpiry: false`); `exp`,
+ * `nbf` and `iat` are checked with `clockToleranceSeconds` (30) of slack. Only the configured
+ * algorithm is accepted (`alg: none` and other algorithms are refused).
  *
  * @example
  * createSyncApp({ database, authenticate: jwtAuthentication({ secret: env.JWT_SECRET }) });
  */
 export function jwtAuthentication(options: JwtAuthenticationOptions): Authenticate {
   const tenantClaim = options.tenantClaim ?? 'tenant';
+  const policy = {
+    requireExpiry: options.requireExpiry ?? DEFAULT_TOKEN_TIME_POLICY.requireExpiry,
+    clockToleranceSeconds:
+      options.clockToleranceSeconds ?? DEFAULT_TOKEN_TIME_POLICY.clockToleranceSeconds,
+  };
+  const now = options.now ?? Date.now;
   return async (request) => {
     const header = request.headers.get('authorization') ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     if (token === undefined) throw new UnauthorizedError('A bearer token is required');
     let payload: Record<string, unknown>;
     try {
-      payload = await verify(token, options.secret, options.algorithm ?? 'HS256');
+      // hono checks the times without tolerance; they are checked below, after the signature.
+      payload = await verify(token, options.secret, {
+        alg: options.algorithm ?? 'HS256',
+        exp: false,
+        nbf: false,
+        iat: false,
+      });
     } catch (error) {
-      throw new UnauthorizedError('The bearer token is not valid', { cause: error });
+      throw new UnauthorizedError('The bearer token is not valid (signature or format)', {
+        cause: error,
+      });
     }
+    const refused = checkTokenTimes(payload, now() / 1000, policy);
+    if (refused !== undefined) throw new UnauthorizedError(refused);
     const tenant = payload[tenantClaim];
     const subject = payload.sub;
     if (typeof tenant !== 'string' || tenant === '' || typeof subject !== 'string') {

@@ -11,7 +11,7 @@ import { Todo } from '@strata/example-todo';
 import { sign } from 'hono/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { todoEvent } from '../fixtures/sync-client.ts';
+import { bearerToken, todoEvent } from '../fixtures/sync-client.ts';
 import { migrate } from '../migrations/migrations.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { jwtAuthentication } from './auth.ts';
@@ -47,7 +47,7 @@ export function describeSyncApp(label: string, open: () => Promise<SuiteDatabase
 
   let tenants = 0;
   async function client(tenant = `tenant-${tenants++}`) {
-    const token = await sign({ sub: 'user-1', tenant }, SECRET);
+    const token = await bearerToken(SECRET, tenant);
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     return {
       push: (body: unknown) =>
@@ -358,7 +358,7 @@ export function describeSyncApp(label: string, open: () => Promise<SuiteDatabase
         },
         onError: () => undefined,
       });
-      const token = await sign({ sub: 'user-2', tenant: `tenant-${tenants++}` }, SECRET);
+      const token = await bearerToken(SECRET, `tenant-${tenants++}`, 'user-2');
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
       const response = await guarded.request('/v1/push', {
         method: 'POST',
@@ -405,7 +405,7 @@ export function describeSyncApp(label: string, open: () => Promise<SuiteDatabase
         aggregates: [Piece],
         foldThroughEvolve: true,
       });
-      const token = await sign({ sub: 'user-3', tenant: `tenant-${tenants++}` }, SECRET);
+      const token = await bearerToken(SECRET, `tenant-${tenants++}`, 'user-3');
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
       const moved = (version: number, to: number) => ({
         id: newKsuid(),
