@@ -18,6 +18,7 @@ import {
   UnavailableError,
   UnknownCommandError,
   UnknownEventTypeError,
+  UnsupportedMediaTypeError,
   ValidationFailedError,
   VersionConflictError,
 } from './errors.ts';
@@ -58,6 +59,11 @@ const FACTORIES: [name: string, code: ErrorCode, make: (o?: StrataErrorOptions) 
     ['ForbiddenError', 'FORBIDDEN', (o) => new ForbiddenError(undefined, o)],
     ['PayloadTooLargeError', 'PAYLOAD_TOO_LARGE', (o) => new PayloadTooLargeError('big', 10, o)],
     ['RateLimitedError', 'RATE_LIMITED', (o) => new RateLimitedError('slow down', 2, o)],
+    [
+      'UnsupportedMediaTypeError',
+      'UNSUPPORTED_MEDIA_TYPE',
+      (o) => new UnsupportedMediaTypeError('not json', ['application/json'], o),
+    ],
     ['StorageFailedError', 'STORAGE_FAILED', (o) => new StorageFailedError('down', o)],
     ['UnavailableError', 'UNAVAILABLE', (o) => new UnavailableError(undefined, o)],
     ['InternalError', 'INTERNAL', (o) => new InternalError(undefined, o)],

@@ -232,6 +232,25 @@ export class PayloadTooLargeError extends StrataError<'PAYLOAD_TOO_LARGE'> {
   }
 }
 
+/**
+ * The request's body is not in a format the server reads (e.g. not `application/json`): 415. A
+ * browser sends `text/plain`, form and multipart bodies cross-site without asking first, so the
+ * server refuses them instead of parsing them as JSON.
+ */
+export class UnsupportedMediaTypeError extends StrataError<'UNSUPPORTED_MEDIA_TYPE'> {
+  /** The media types the server accepts here, e.g. `['application/json']`. */
+  readonly accepted: readonly string[];
+
+  constructor(message: string, accepted: readonly string[], options?: StrataErrorOptions) {
+    super('UNSUPPORTED_MEDIA_TYPE', message, options);
+    this.accepted = accepted;
+  }
+
+  override details() {
+    return { accepted: [...this.accepted] };
+  }
+}
+
 /** Why storage failed, as far as the backend can tell. */
 export type StorageFailureReason =
   | 'QUOTA_EXCEEDED'
@@ -323,6 +342,7 @@ export interface ErrorsByCode {
   UNAUTHORIZED: UnauthorizedError;
   FORBIDDEN: ForbiddenError;
   PAYLOAD_TOO_LARGE: PayloadTooLargeError;
+  UNSUPPORTED_MEDIA_TYPE: UnsupportedMediaTypeError;
   RATE_LIMITED: RateLimitedError;
   STORAGE_FAILED: StorageFailedError;
   UNAVAILABLE: UnavailableError;

@@ -17,6 +17,7 @@ import {
   UnavailableError,
   UnknownCommandError,
   UnknownEventTypeError,
+  UnsupportedMediaTypeError,
   ValidationFailedError,
   VersionConflictError,
 } from '../errors/errors.ts';
@@ -136,6 +137,12 @@ const CASES: Case[] = [
     error: new PayloadTooLargeError('Push has more than 500 events', 500),
     status: 413,
     details: { limit: 500 },
+  },
+  {
+    name: 'UnsupportedMediaTypeError',
+    error: new UnsupportedMediaTypeError('The body must be application/json', ['application/json']),
+    status: 415,
+    details: { accepted: ['application/json'] },
   },
   {
     name: 'StorageFailedError',

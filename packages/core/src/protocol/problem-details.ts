@@ -17,6 +17,7 @@ import {
   UnavailableError,
   UnknownCommandError,
   UnknownEventTypeError,
+  UnsupportedMediaTypeError,
   ValidationFailedError,
   type ValidationIssue,
   VersionConflictError,
@@ -48,6 +49,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   STORAGE_FAILED: 503,
   UNAVAILABLE: 503,
@@ -149,6 +151,13 @@ export function fromProblemDetails(body: unknown): StrataError {
       return new ForbiddenError(message);
     case 'PAYLOAD_TOO_LARGE':
       return new PayloadTooLargeError(message, count('limit'));
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return new UnsupportedMediaTypeError(
+        message,
+        Array.isArray(problem.accepted)
+          ? problem.accepted.filter((type): type is string => typeof type === 'string')
+          : [],
+      );
     case 'STORAGE_FAILED':
       return new StorageFailedError(message, {
         reason: (text('reason') || 'UNKNOWN') as StorageFailureReason,
