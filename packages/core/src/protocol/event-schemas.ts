@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isKsuid } from '../ids/ksuid.ts';
 import { JsonObjectSchema, JsonValueSchema } from './json-schema.ts';
+import { MAX_INT4, SafeTextSchema, TimestampSchema } from './safe-text.ts';
 
 const MAX_NAME_LENGTH = 200;
 
@@ -9,11 +10,14 @@ export const EventIdSchema = z
   .string()
   .refine(isKsuid, { message: 'must be a KSUID (27 base62 characters)' });
 
-/** Names of types and ids of aggregates: non-empty, bounded. */
-export const NameSchema = z.string().min(1).max(MAX_NAME_LENGTH);
+/**
+ * Names of types and ids of aggregates, commits, clients and consumers: non-empty, bounded, and
+ * stored faithfully by Postgres (no NUL, no lone surrogates: `SafeTextSchema`).
+ */
+export const NameSchema = SafeTextSchema.min(1).max(MAX_NAME_LENGTH);
 
-/** An aggregate version: the first event is 1. */
-export const VersionSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+/** An aggregate version: the first event is 1; a Postgres `integer`, so at most 2^31 - 1. */
+export const VersionSchema = z.number().int().min(1).max(MAX_INT4);
 
 /** Event metadata: well-known string keys plus app JSON keys. */
 export const EventMetadataSchema = (
@@ -38,7 +42,7 @@ export const EventEnvelopeSchema = z.strictObject({
   aggregateType: NameSchema,
   aggregateId: NameSchema,
   version: VersionSchema,
-  occurredAt: z.iso.datetime({ offset: true }),
+  occurredAt: TimestampSchema,
   data: JsonValueSchema,
   metadata: EventMetadataSchema,
 });
@@ -46,7 +50,7 @@ export const EventEnvelopeSchema = z.strictObject({
 /** A stored event on the wire (`GET /v1/pull`, `GET /v1/subscribe`). */
 export const StoredEventSchema = EventEnvelopeSchema.extend({
   position: z.number().int().min(1),
-  recordedAt: z.iso.datetime({ offset: true }),
+  recordedAt: TimestampSchema,
 });
 
 /** An opaque cursor into the server's global order. */

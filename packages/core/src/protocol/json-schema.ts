@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { JsonObject, JsonValue } from '../events/json.ts';
+import { unsafeTextReason } from './safe-text.ts';
 
 /** Keys that turn into prototype pollution once merged into ordinary objects. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -11,7 +12,11 @@ function findUnsafeJson(
   path: (string | number)[] = [],
 ): [string, (string | number)[]] | undefined {
   if (path.length > MAX_DEPTH) return [`nested deeper than ${MAX_DEPTH} levels`, path];
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (value === null || typeof value === 'boolean') return undefined;
+  if (typeof value === 'string') {
+    const reason = unsafeTextReason(value);
+    return reason === undefined ? undefined : [reason, path];
+  }
   if (typeof value === 'number') {
     return Number.isFinite(value) ? undefined : ['numbers must be finite', path];
   }
@@ -25,6 +30,8 @@ function findUnsafeJson(
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     for (const key of Object.keys(value)) {
       if (FORBIDDEN_KEYS.has(key)) return [`the key "${key}" is not allowed`, [...path, key]];
+      const keyReason = unsafeTextReason(key);
+      if (keyReason !== undefined) return [`a key ${keyReason}`, [...path, key]];
       const problem = findUnsafeJson((value as Record<string, unknown>)[key], [...path, key]);
       if (problem !== undefined) return problem;
     }
@@ -35,7 +42,8 @@ function findUnsafeJson(
 
 /**
  * Any JSON value, as `JSON.parse` makes it, without `__proto__`, `constructor` or `prototype`
- * keys and at most 64 levels deep.
+ * keys, at most 64 levels deep, and with strings and keys `jsonb` stores faithfully (no NUL,
+ * no lone surrogates: `SafeTextSchema`).
  */
 export const JsonValueSchema = z.unknown().check((ctx) => {
   const problem = findUnsafeJson(ctx.value);

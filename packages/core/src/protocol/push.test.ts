@@ -210,9 +210,11 @@ describe('PushRequestSchema: versions', () => {
     expect(paths(PushRequestSchema, body)).toEqual([[...EVENT0, 'version']]);
   });
 
-  it('accepts version MAX_SAFE_INTEGER', () => {
-    const body = push([{ commitId: 'c', events: [event({ version: Number.MAX_SAFE_INTEGER })] }]);
+  it('accepts version 2^31 - 1 (a Postgres integer) and refuses 2^31', () => {
+    const body = push([{ commitId: 'c', events: [event({ version: 2_147_483_647 })] }]);
     expect(PushRequestSchema.safeParse(body).success).toBe(true);
+    const above = push([{ commitId: 'c', events: [event({ version: 2_147_483_648 })] }]);
+    expect(paths(PushRequestSchema, above)).toEqual([[...EVENT0, 'version']]);
   });
 
   it.each([

@@ -66,6 +66,39 @@ export const PushRequestSchema = z
     });
   });
 
+/**
+ * The shape of a `POST /v1/push` body the server answers per commit: `clientId` and the commit
+ * ids are checked here (distinct, safe names), each commit's content is checked on its own with
+ * `CommitSchema`, so one bad commit is answered `rejected` instead of failing the whole push and
+ * blocking the client's queue (issue 12, item 2).
+ *
+ * @example
+ * const envelope = parseOrThrow(PushEnvelopeSchema, body, 'push request');
+ * for (const raw of envelope.commits) CommitSchema.safeParse(raw);
+ */
+export const PushEnvelopeSchema = z
+  .strictObject({
+    clientId: NameSchema,
+    commits: z
+      .array(z.looseObject({ commitId: NameSchema }))
+      .min(1)
+      .max(1000),
+  })
+  .check((ctx) => {
+    const commitIds = new Set<string>();
+    ctx.value.commits.forEach((commit, index) => {
+      if (commitIds.has(commit.commitId)) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'commitId appears twice in the push',
+          path: ['commits', index, 'commitId'],
+          input: commit.commitId,
+        });
+      }
+      commitIds.add(commit.commitId);
+    });
+  });
+
 /** A commit the server stored (or found already stored): the positions of its events. */
 export const AcceptedCommitSchema = z.strictObject({
   commitId: NameSchema,
@@ -92,6 +125,7 @@ export const PushResponseSchema = z.strictObject({
 
 export type Commit = z.infer<typeof CommitSchema>;
 export type PushRequest = z.infer<typeof PushRequestSchema>;
+export type PushEnvelope = z.infer<typeof PushEnvelopeSchema>;
 export type AcceptedCommit = z.infer<typeof AcceptedCommitSchema>;
 export type RejectedCommit = z.infer<typeof RejectedCommitSchema>;
 export type PushResponse = z.infer<typeof PushResponseSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CursorSchema, EventIdSchema, NameSchema, StoredEventSchema } from './event-schemas.ts';
 import { queryInteger } from './query-integer.ts';
+import { MAX_INT4, TimestampSchema } from './safe-text.ts';
 
 /** The most events one history page returns. */
 export const MAX_HISTORY_LIMIT = 1000;
@@ -8,8 +9,21 @@ export const MAX_HISTORY_LIMIT = 1000;
 /** `GET /v1/streams/:aggregateType/:aggregateId/events` query string. */
 export const StreamHistoryQuerySchema = z.strictObject({
   /** First version to return. Defaults to 1. */
-  fromVersion: queryInteger(1, Number.MAX_SAFE_INTEGER).default(1),
+  fromVersion: queryInteger(1, MAX_INT4).default(1),
   limit: queryInteger(1, MAX_HISTORY_LIMIT).default(100),
+});
+
+/**
+ * The path parameters of the stream routes (`/v1/streams/:aggregateType/:aggregateId`, its
+ * `/events` and `/key`): names as `NameSchema` allows them, so a NUL or a lone surrogate in a
+ * path is a 400, never a query.
+ *
+ * @example
+ * const stream = parseOrThrow(StreamParamsSchema, c.req.param(), 'stream path');
+ */
+export const StreamParamsSchema = z.strictObject({
+  aggregateType: NameSchema,
+  aggregateId: NameSchema,
 });
 
 /** One page of an aggregate's history, in version order. */
@@ -31,8 +45,8 @@ export const StreamMetadataSchema = z.strictObject({
   /** The version of the last event; versions are contiguous, so also the event count. */
   version: z.number().int().min(1),
   /** When the server stored the first and the last event. */
-  createdAt: z.iso.datetime({ offset: true }),
-  updatedAt: z.iso.datetime({ offset: true }),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
   lastEventId: EventIdSchema,
   lastEventType: NameSchema,
   /** The last event's place in the global order. */

@@ -10,6 +10,7 @@ import {
   PayloadTooLargeError,
   parseOrThrow,
   queryInteger,
+  SafeTextSchema,
   type StoredEvent,
 } from '@strata/core';
 import { Hono } from 'hono';
@@ -40,9 +41,10 @@ import { toWireEvent } from './wire-event.ts';
 /** Consumer groups bodies are small; this bounds what a request may make the server parse. */
 const MAX_BODY_BYTES = 256 * 1024;
 
-const ConsumerIdSchema = z.string().min(1).max(200);
+// Core's NameSchema: no NUL or lone surrogate reaches a text column (issue 12, item 9).
+const ConsumerIdSchema = NameSchema;
 const LeaseMsSchema = z.number().int().min(100).max(3_600_000);
-const ErrorTextSchema = z.string().min(1).max(4000);
+const ErrorTextSchema = SafeTextSchema.min(1).max(4000);
 const ParkedIdSchema = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a parked event id');
 
 /** `PUT /v1/groups/:group`: settings fixed at creation (ignored when the group exists). */

@@ -4,7 +4,7 @@ import {
   PayloadTooLargeError,
   PullQuerySchema,
   type PullResponse,
-  PushRequestSchema,
+  PushEnvelopeSchema,
   parseOrThrow,
   type StoredEvent,
   type StreamRef,
@@ -15,9 +15,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { streamSSE } from 'hono/streaming';
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
+import { safeErrorReporter } from '../logging/describe-error.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
-import { decodeGlobalCursor } from '../postgres/global-cursor.ts';
-import { createPostgresEventStore, globalOrderTail } from '../postgres/postgres-event-store.ts';
+import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
+import { decodeClientCursor } from '../postgres/tenant-cursor.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { createEventFeed } from '../subscriptions/event-feed.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
@@ -30,6 +31,7 @@ import { DEFAULT_LIMITS, type SyncLimits } from './limits.ts';
 import { problemResponse } from './problem-response.ts';
 import { applyPush } from './push-handler.ts';
 import { readJson } from './read-json.ts';
+import { registerReadinessRoute } from './readiness-route.ts';
 import { registerStreamRoutes } from './stream-routes.ts';
 import { toWireEvent } from './wire-event.ts';
 
@@ -65,7 +67,10 @@ export interface SyncAppOptions {
   readonly limits?: Partial<SyncLimits>;
   /** Allowed CORS origins. Defaults to none (same origin only). */
   readonly corsOrigins?: readonly string[];
-  /** Where unexpected errors are reported. Defaults to console.error. */
+  /**
+   * Where unexpected errors are reported. Defaults to one scrubbed line on console.error
+   * (`describeError`: name, code, message without literals; never the error object).
+   */
   readonly onError?: (error: unknown) => void;
   /** LISTEN/NOTIFY for the subscription reader (`neonListen`, `pgliteListen`); else it polls. */
   readonly listen?: ListenSource;
@@ -83,7 +88,7 @@ type Env = { Variables: { principal: Principal } };
 /**
  * The sync server as a Hono app: it runs unchanged on Node, workerd, Bun and Deno.
  * `POST /v1/push`, `GET /v1/pull`, `GET /v1/subscribe` (SSE), `GET /v1/streams/:type/:id` (+ `/events`),
- * `GET /healthz`; errors are `application/problem+json`.
+ * `GET /healthz` (liveness), `GET /readyz` (readiness); errors are `application/problem+json`.
  *
  * @example
  * const app = createSyncApp({ database: neonDatabase(pool), authenticate: jwtAuthentication({ secret }) });
@@ -92,7 +97,7 @@ type Env = { Variables: { principal: Principal } };
 export function createSyncApp(options: SyncAppOptions): SyncApp {
   const limits: SyncLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const report =
-    options.onError ?? ((error: unknown) => console.error('[strata] request failed', error));
+    options.onError ?? safeErrorReporter('[strata] request failed');
   const aggregates =
     options.aggregates === undefined
       ? undefined
@@ -123,6 +128,7 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
   }
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+  registerReadinessRoute(app, { database: options.database }); // GET /readyz
 
   app.use('/v1/*', async (c, next) => {
     c.set('principal', await options.authenticate(c.req.raw));
@@ -141,9 +147,10 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       },
     }),
     async (c) => {
-      const push = parseOrThrow(PushRequestSchema, await readJson(c.req.raw), 'push request');
+      // The envelope only: each commit is validated on its own by applyPush (issue 12, item 2).
+      const push = parseOrThrow(PushEnvelopeSchema, await readJson(c.req.raw), 'push request');
       enforceEventLimits(
-        push.commits.flatMap((commit) => commit.events),
+        push.commits.flatMap((commit) => (Array.isArray(commit.events) ? commit.events : [])),
         limits,
       );
       const principal = c.get('principal');
@@ -181,13 +188,11 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
   app.get('/v1/subscribe', async (c) => {
     const query = parseOrThrow(SubscribeQuerySchema, c.req.query(), 'subscribe query');
     // A reconnecting EventSource sends the last cursor it saw; it wins over the query. A volatile
-    // subscription (`from=now`) starts at the end of the global order: live events only.
+    // subscription (`from=now`) starts at the end of the tenant's log: live events only.
     const after =
       c.req.header('last-event-id') ??
-      (query.from === 'now'
-        ? await globalOrderTail(options.database, c.get('principal').tenant)
-        : query.after);
-    decodeGlobalCursor(after); // INVALID_CURSOR as a 400, before the stream starts
+      (query.from === 'now' ? await storeFor(c.get('principal')).tail() : query.after);
+    decodeClientCursor(after); // INVALID_CURSOR as a 400, before the stream starts
     const principal = c.get('principal');
     return streamSSE(c, (stream) =>
       streamSubscription(stream, {

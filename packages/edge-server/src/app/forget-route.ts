@@ -1,4 +1,4 @@
-import { ForbiddenError, type StreamRef } from '@strata/core';
+import { ForbiddenError, parseOrThrow, StreamParamsSchema, type StreamRef } from '@strata/core';
 import type { Hono } from 'hono';
 import { forgetAggregate } from '../crypto/forget-aggregate.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
@@ -34,8 +34,9 @@ export function registerForgetRoute(
   options: ForgetRouteOptions,
 ): void {
   app.delete('/v1/streams/:aggregateType/:aggregateId/key', async (c) => {
-    const { aggregateType, aggregateId } = c.req.param();
-    const stream: StreamRef = { aggregateType, aggregateId };
+    // Checked like body fields: a NUL or lone surrogate in the path is a 400, not a query.
+    const stream: StreamRef = parseOrThrow(StreamParamsSchema, c.req.param(), 'stream path');
+    const { aggregateType, aggregateId } = stream;
     const principal = c.get('principal');
     if (!((await options.authorize?.canWrite?.(principal, stream)) ?? true)) {
       throw new ForbiddenError(`Forgetting ${aggregateType}/${aggregateId} is not allowed`);

@@ -1,5 +1,7 @@
 import {
   type AnyAggregateDefinition,
+  type Commit,
+  CommitSchema,
   type EventEnvelope,
   type EventStore,
   ForbiddenError,
@@ -7,15 +9,20 @@ import {
   isForgotten,
   isStrataError,
   loadAggregate,
+  NameSchema,
   NO_STREAM,
+  type PushEnvelope,
   type PushRequest,
   type PushResponse,
   type StreamRef,
   streamKey,
+  toValidationIssues,
   UnknownEventTypeError,
   ValidationFailedError,
+  type ValidationIssue,
 } from '@strata/core';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
+import { wirePosition } from './wire-event.ts';
 
 type CommitResult = PushResponse['results'][number];
 
@@ -34,16 +41,43 @@ export interface PushOptions {
  * aggregate is at v - 1, so a commit appends with that exact expected version; re-pushing stored
  * events is answered with their positions. A rejected commit rejects the later commits of the
  * same push on the same aggregate (they were decided on top of it); other aggregates proceed.
+ *
+ * Each commit is validated on its own (`CommitSchema`): a malformed one is answered `rejected`
+ * with `VALIDATION_FAILED`, so one bad commit never fails the whole push and blocks the client's
+ * queue. Errors that are not about a commit (`UNAVAILABLE`: the database is gone; anything that
+ * is not a strata error) are thrown, and the whole push is answered 503/500.
+ *
+ * @example
+ * const envelope = parseOrThrow(PushEnvelopeSchema, body, 'push request');
+ * const { results } = await applyPush(store, envelope, { canWrite });
  */
 export async function applyPush(
   store: PostgresEventStore,
-  push: PushRequest,
+  push: PushEnvelope | PushRequest,
   options: PushOptions = {},
 ): Promise<PushResponse> {
   const { aggregates, canWrite = () => true } = options;
   const rejectedVersion = new Map<string, number>();
+  const seenEventIds = new Set<string>();
   const results: CommitResult[] = [];
-  for (const commit of push.commits) {
+  for (const raw of push.commits) {
+    const parsed = parseCommit(raw, seenEventIds);
+    if (!parsed.ok) {
+      const stream = parsed.stream;
+      const blockedAt = stream === undefined ? undefined : rejectedVersion.get(streamKey(stream));
+      const currentVersion =
+        blockedAt ?? (stream === undefined ? 0 : await store.streamVersion(stream));
+      if (stream !== undefined) rejectedVersion.set(streamKey(stream), currentVersion);
+      results.push({
+        commitId: raw.commitId,
+        status: 'rejected',
+        code: 'VALIDATION_FAILED',
+        message: parsed.error.message,
+        currentVersion,
+      });
+      continue;
+    }
+    const commit = parsed.commit;
     const first = commit.events[0] as EventEnvelope;
     const stream: StreamRef = {
       aggregateType: first.aggregateType,
@@ -87,10 +121,11 @@ export async function applyPush(
       results.push({
         commitId: commit.commitId,
         status: 'accepted',
-        positions: result.events.map((event) => event.position),
+        positions: result.events.map(wirePosition),
       });
     } catch (error) {
-      if (!isStrataError(error)) throw error;
+      // A lost database is the server's problem, not the commit's: the client must retry it.
+      if (!isStrataError(error) || isStrataError(error, 'UNAVAILABLE')) throw error;
       const currentVersion = isStrataError(error, 'VERSION_CONFLICT')
         ? error.actualVersion
         : await store.streamVersion(stream);
@@ -105,6 +140,67 @@ export async function applyPush(
     }
   }
   return { results };
+}
+
+type ParsedCommit =
+  | { readonly ok: true; readonly commit: Commit }
+  | {
+      readonly ok: false;
+      readonly error: ValidationFailedError;
+      /** The aggregate the commit names, when its first event names one validly. */
+      readonly stream: StreamRef | undefined;
+    };
+
+/**
+ * One commit checked on its own: its shape (`CommitSchema`), and no event id that an earlier
+ * commit of the same push already carries. The ids of a valid commit join `seenEventIds`.
+ */
+function parseCommit(raw: unknown, seenEventIds: Set<string>): ParsedCommit {
+  const result = CommitSchema.safeParse(raw);
+  if (!result.success) {
+    const issues = toValidationIssues(result.error);
+    return {
+      ok: false,
+      error: new ValidationFailedError(invalidCommitMessage(issues), issues, {
+        cause: result.error,
+      }),
+      stream: namedStream(raw),
+    };
+  }
+  const commit = result.data;
+  const repeated = commit.events.findIndex((event) => seenEventIds.has(event.id));
+  if (repeated >= 0) {
+    const issues = [
+      { path: ['events', repeated, 'id'], message: 'event id appears in two commits' },
+    ];
+    return {
+      ok: false,
+      error: new ValidationFailedError(invalidCommitMessage(issues), issues),
+      stream: namedStream(raw),
+    };
+  }
+  for (const event of commit.events) seenEventIds.add(event.id);
+  return { ok: true, commit };
+}
+
+/** The rejection's message names the first issue: the client shows it beside the command. */
+function invalidCommitMessage(issues: readonly ValidationIssue[]): string {
+  const [first] = issues;
+  return first === undefined
+    ? 'Invalid commit'
+    : `Invalid commit: ${first.path.join('.') || '(commit)'}: ${first.message}`;
+}
+
+/** The aggregate an invalid commit's first event names, if both names are valid. */
+function namedStream(raw: unknown): StreamRef | undefined {
+  const events = (raw as { events?: unknown }).events;
+  const first = Array.isArray(events) ? (events[0] as Record<string, unknown> | null) : undefined;
+  if (first === null || typeof first !== 'object') return undefined;
+  const type = NameSchema.safeParse(first.aggregateType);
+  const id = NameSchema.safeParse(first.aggregateId);
+  return type.success && id.success
+    ? { aggregateType: type.data, aggregateId: id.data }
+    : undefined;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   StreamHistoryQuerySchema,
   type StreamHistoryResponse,
   type StreamMetadata,
+  StreamParamsSchema,
   type StreamRef,
 } from '@strata/core';
 import type { Hono } from 'hono';
@@ -40,8 +41,12 @@ export function registerStreamRoutes(
     return metadata;
   };
 
+  // Path parameters are checked like body fields: a NUL or lone surrogate is a 400, not a query.
+  const streamOf = (params: Record<string, string>): StreamRef =>
+    parseOrThrow(StreamParamsSchema, params, 'stream path');
+
   app.get('/v1/streams/:aggregateType/:aggregateId', async (c) => {
-    const stream = c.req.param();
+    const stream = streamOf(c.req.param());
     const principal = c.get('principal');
     const { lastEvent, createdAt, snapshotVersion } = await readableMetadata(
       options.storeFor(principal),
@@ -56,15 +61,15 @@ export function registerStreamRoutes(
       updatedAt: lastEvent.recordedAt,
       lastEventId: lastEvent.id,
       lastEventType: lastEvent.type,
-      lastCursor: lastEvent.cursor,
+      lastCursor: lastEvent.tenantCursor,
       ...(snapshotVersion === undefined ? {} : { snapshotVersion }),
     };
     return c.json(body);
   });
 
   app.get('/v1/streams/:aggregateType/:aggregateId/events', async (c) => {
+    const stream = streamOf(c.req.param());
     const query = parseOrThrow(StreamHistoryQuerySchema, c.req.query(), 'history query');
-    const stream = c.req.param();
     const principal = c.get('principal');
     const store = options.storeFor(principal);
     const { lastEvent } = await readableMetadata(store, principal, stream);

@@ -210,54 +210,6 @@ export function describeSyncApp(label: string, open: () => Promise<SuiteDatabase
       ['malformed JSON', () => '{"clientId": "a", "commits": [', 400, 'VALIDATION_FAILED'],
       ['wrong types', (body) => ({ ...body, commits: 'many' }), 400, 'VALIDATION_FAILED'],
       [
-        'version 0',
-        () => push({ commitId: 'c', events: [{ ...todoEvent('t1', 1), version: 0 }] }),
-        400,
-        'VALIDATION_FAILED',
-      ],
-      [
-        'negative version',
-        () => push({ commitId: 'c', events: [{ ...todoEvent('t1', 1), version: -3 }] }),
-        400,
-        'VALIDATION_FAILED',
-      ],
-      [
-        'a version gap in a commit',
-        () =>
-          push({
-            commitId: 'c',
-            events: [todoEvent('t1', 1), todoEvent('t1', 3, 'TodoCompleted', {})],
-          }),
-        400,
-        'VALIDATION_FAILED',
-      ],
-      [
-        'duplicate ids in a commit',
-        () => {
-          const event = todoEvent('t1', 1);
-          return push({ commitId: 'c', events: [event, { ...event, version: 2 }] });
-        },
-        400,
-        'VALIDATION_FAILED',
-      ],
-      [
-        '__proto__ keys',
-        () =>
-          `{"clientId":"a","commits":[{"commitId":"c","events":[${JSON.stringify(todoEvent('t1', 1)).replace('"data":{', '"data":{"__proto__":{"admin":true},')}]}]}`,
-        400,
-        'VALIDATION_FAILED',
-      ],
-      [
-        'constructor keys in metadata',
-        () =>
-          push({
-            commitId: 'c',
-            events: [{ ...todoEvent('t1', 1), metadata: { constructor: 'x' } }],
-          }),
-        400,
-        'VALIDATION_FAILED',
-      ],
-      [
         'an oversized body',
         () =>
           push({
@@ -312,6 +264,140 @@ export function describeSyncApp(label: string, open: () => Promise<SuiteDatabase
         });
       },
     );
+  });
+
+  // Issue 12, item 2: a malformed commit is answered on its own, so it cannot block the queue.
+  describe(`sync app on ${label}: a malformed commit is rejected on its own, the others are stored`, () => {
+    // Each bad event as JSON text, so `__proto__` arrives as a key, as it does over the wire.
+    const text = (event: unknown) => JSON.stringify(event);
+    const perCommit: [string, () => string][] = [
+      ['version 0', () => text({ ...todoEvent('t1', 1), version: 0 })],
+      ['negative version', () => text({ ...todoEvent('t1', 1), version: -3 })],
+      ['a version above int4', () => text({ ...todoEvent('t1', 1), version: 2 ** 31 })],
+      ['a version gap', () => `${text(todoEvent('t1', 1))},${text(todoEvent('t1', 3))}`],
+      [
+        'duplicate ids',
+        () => {
+          const event = todoEvent('t1', 1);
+          return `${text(event)},${text({ ...event, version: 2 })}`;
+        },
+      ],
+      [
+        'occurredAt in year 0',
+        () => text({ ...todoEvent('t1', 1), occurredAt: '0000-06-01T00:00:00Z' }),
+      ],
+      ['a NUL in data', () => text(todoEvent('t1', 1, 'TodoAdded', { title: 'a\u0000b' }))],
+      [
+        'a lone surrogate in data',
+        () => text(todoEvent('t1', 1, 'TodoAdded', { title: 'x\ud800' })),
+      ],
+      ['a lone surrogate in the id', () => text({ ...todoEvent('t1', 1), aggregateId: 't\udbff' })],
+      [
+        'a NUL in a metadata key',
+        () => text({ ...todoEvent('t1', 1), metadata: { 'k\u0000': 1 } }),
+      ],
+      [
+        'constructor keys in metadata',
+        () => text({ ...todoEvent('t1', 1), metadata: { constructor: 'x' } }),
+      ],
+      [
+        '__proto__ keys in data',
+        () => text(todoEvent('t1', 1)).replace('"data":{', '"data":{"__proto__":{"admin":true},'),
+      ],
+    ];
+
+    it.each(perCommit)('%s', async (_, bad) => {
+      const a = await client();
+      const response = await a.push(
+        `{"clientId":"client-a","commits":[{"commitId":"bad","events":[${bad()}]},{"commitId":"fine","events":[${text(todoEvent('t9', 1))}]}]}`,
+      );
+      expect(response.status).toBe(200);
+      const { results } = PushResponseSchema.parse(await response.json());
+      expect(outcomes(results)).toEqual([
+        ['bad', 'rejected', 'VALIDATION_FAILED'],
+        ['fine', 'accepted', ''],
+      ]);
+      expect((await a.pulled()).map((event) => event.aggregateId)).toEqual(['t9']);
+    });
+
+    it('a push whose middle commit is invalid: the others are stored, later commits of its aggregate wait', async () => {
+      const a = await client();
+      await a.push(push({ commitId: 'c0', events: [todoEvent('m2', 1)] }));
+      const badData = todoEvent('m2', 2, 'TodoCompleted', { note: 'x\ud800' });
+      const { results } = PushResponseSchema.parse(
+        await (
+          await a.push(
+            push(
+              { commitId: 'first', events: [todoEvent('m1', 1)] },
+              { commitId: 'middle', events: [badData] },
+              { commitId: 'after-middle', events: [todoEvent('m2', 2, 'TodoCompleted', {})] },
+              { commitId: 'last', events: [todoEvent('m3', 1)] },
+            ),
+          )
+        ).json(),
+      );
+      expect(results).toEqual([
+        expect.objectContaining({ commitId: 'first', status: 'accepted' }),
+        expect.objectContaining({
+          commitId: 'middle',
+          status: 'rejected',
+          code: 'VALIDATION_FAILED',
+          currentVersion: 1,
+          message: expect.stringContaining('lone surrogate'),
+        }),
+        expect.objectContaining({
+          commitId: 'after-middle',
+          status: 'rejected',
+          code: 'VERSION_CONFLICT',
+          currentVersion: 1,
+        }),
+        expect.objectContaining({ commitId: 'last', status: 'accepted' }),
+      ]);
+      expect((await a.pulled()).map((event) => [event.aggregateId, event.version])).toEqual([
+        ['m2', 1],
+        ['m1', 1],
+        ['m3', 1],
+      ]);
+      // The client's retry without the bad commit goes through.
+      const retry = PushResponseSchema.parse(
+        await (
+          await a.push(
+            push({ commitId: 'after-middle', events: [todoEvent('m2', 2, 'TodoCompleted', {})] }),
+          )
+        ).json(),
+      );
+      expect(outcomes(retry.results)).toEqual([['after-middle', 'accepted', '']]);
+    });
+
+    it('a commit naming no valid aggregate is rejected with version 0; duplicate commit ids fail the push', async () => {
+      const a = await client();
+      const { results } = PushResponseSchema.parse(
+        await (
+          await a.push(
+            push(
+              { commitId: 'no-events', events: [] },
+              { commitId: 'fine', events: [todoEvent('n1', 1)] },
+            ),
+          )
+        ).json(),
+      );
+      expect(results).toEqual([
+        expect.objectContaining({
+          commitId: 'no-events',
+          code: 'VALIDATION_FAILED',
+          currentVersion: 0,
+        }),
+        expect.objectContaining({ commitId: 'fine', status: 'accepted' }),
+      ]);
+      const twice = await a.push(
+        push(
+          { commitId: 'same', events: [todoEvent('n2', 1)] },
+          { commitId: 'same', events: [todoEvent('n3', 1)] },
+        ),
+      );
+      expect(twice.status).toBe(400);
+      expect((await a.pulled()).map((event) => event.aggregateId)).toEqual(['n1']);
+    });
   });
 
   describe(`sync app on ${label}: auth and tenancy`, () => {
