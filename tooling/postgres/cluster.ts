@@ -12,7 +12,15 @@ const run = promisify(execFile);
 export interface Cluster {
   readonly databaseUrl: string;
   readonly port: number;
+  /** Stops the server and removes its folder. */
   stop(): Promise<void>;
+  /**
+   * `pg_ctl stop -m immediate`: the server quits at once, dropping every connection mid-way (as a
+   * crash would); the folder stays, so `startAgain` brings the same data back (outage tests).
+   */
+  stopImmediately(): Promise<void>;
+  /** Starts a cluster stopped by `stopImmediately` again, on the same port, with its data. */
+  startAgain(): Promise<void>;
 }
 
 /** `PG_BIN`, else the newest `/usr/lib/postgresql/<version>/bin` that has `initdb`. */
@@ -59,11 +67,20 @@ export function freePort(): Promise<number> {
 
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
+/** Options of `startCluster`. */
+export interface StartClusterOptions {
+  /**
+   * Commits reach the WAL before they are acknowledged (`synchronous_commit=on`). Off by default
+   * for speed; outage tests need it, since `stopImmediately` would lose commits still buffered.
+   */
+  readonly durableCommits?: boolean;
+}
+
 /**
  * Creates and starts a cluster. initdb refuses to run as root, so as root the
  * folder is given to the `postgres` user and every command runs through `su`.
  */
-export async function startCluster(): Promise<Cluster> {
+export async function startCluster(clusterOptions: StartClusterOptions = {}): Promise<Cluster> {
   const bin = await findPostgresBin();
   const asRoot = process.getuid?.() === 0;
   const dir = await mkdtemp(join(tmpdir(), 'strata-pg-'));
@@ -89,9 +106,12 @@ export async function startCluster(): Promise<Cluster> {
     `-k ${dir}`, // unix socket in our folder, not a shared /tmp or /var/run path
     // Throwaway data: durability off for speed.
     '-c fsync=off',
-    '-c synchronous_commit=off',
+    `-c synchronous_commit=${clusterOptions.durableCommits === true ? 'on' : 'off'}`,
     '-c full_page_writes=off',
   ].join(' ');
+
+  const pgCtlStart = () =>
+    sh([join(bin, 'pg_ctl'), '-D', data, '-o', options, '-l', log, '-w', '-t', '60', 'start']);
 
   try {
     await sh([
@@ -105,34 +125,32 @@ export async function startCluster(): Promise<Cluster> {
       '--no-locale',
       '--no-sync',
     ]);
-    await sh([
-      join(bin, 'pg_ctl'),
-      '-D',
-      data,
-      '-o',
-      options,
-      '-l',
-      log,
-      '-w',
-      '-t',
-      '60',
-      'start',
-    ]);
+    await pgCtlStart();
   } catch (error) {
     const tail = await readFile(log, 'utf8').catch(() => '(no server log)');
     await rm(dir, { recursive: true, force: true });
     throw new Error(`Could not start a throwaway Postgres in ${dir}: ${String(error)}\n${tail}`);
   }
 
+  let running = true;
   return {
     databaseUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     async stop() {
       try {
-        await sh([join(bin, 'pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']);
+        if (running) await sh([join(bin, 'pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
+    },
+    async stopImmediately() {
+      await sh([join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']);
+      running = false;
+    },
+    async startAgain() {
+      // After an immediate stop the server replays its WAL first (crash recovery); -w waits for it.
+      await pgCtlStart();
+      running = true;
     },
   };
 }

@@ -1,12 +1,44 @@
-import type { Pool } from '@neondatabase/serverless';
+import { Pool, type PoolClient, type PoolConfig } from '@neondatabase/serverless';
+import { isConnectionLoss, toDatabaseError } from './connection-errors.ts';
 import type { SqlDatabase } from './sql-database.ts';
 
 /**
- * A `SqlDatabase` over a Neon driver `Pool` (WebSocket Postgres protocol): the production path
- * on edge runtimes. Each transaction holds one pooled connection from BEGIN to COMMIT.
+ * The pool settings strata applies unless told otherwise (issue 12): a request must not hang
+ * while the database is down, and connections the database dropped must not linger.
+ * - `max: 10` connections per process (the driver's default, named here).
+ * - `connectionTimeoutMillis: 5_000`: a connection not made in 5 s (database down, proxy
+ *   unreachable, every pooled connection busy) fails, and the request answers 503 UNAVAILABLE.
+ * - `idleTimeoutMillis: 30_000`: idle connections are closed after 30 s.
+ */
+export const NEON_POOL_DEFAULTS = {
+  max: 10,
+  connectionTimeoutMillis: 5_000,
+  idleTimeoutMillis: 30_000,
+} as const satisfies PoolConfig;
+
+/**
+ * A Neon driver `Pool` with `NEON_POOL_DEFAULTS` under `config`, and an 'error' listener (an idle
+ * connection that dies must not crash the process; the pool replaces it). `onError` receives those
+ * errors; it defaults to ignoring them.
  *
  * @example
- * const db = neonDatabase(new Pool({ connectionString: env.DATABASE_URL }));
+ * const pool = createNeonPool({ connectionString: env.DATABASE_URL }, (error) => log(describeError(error)));
+ * const db = neonDatabase(pool);
+ */
+export function createNeonPool(config: PoolConfig, onError?: (error: unknown) => void): Pool {
+  const pool = new Pool({ ...NEON_POOL_DEFAULTS, ...config });
+  pool.on('error', (error: Error) => onError?.(error));
+  return pool;
+}
+
+/**
+ * A `SqlDatabase` over a Neon driver `Pool` (WebSocket Postgres protocol): the production path
+ * on edge runtimes. Each transaction holds one pooled connection from BEGIN to COMMIT. A lost
+ * connection (refused, terminated, timed out) is thrown as `UnavailableError` (503, Retry-After);
+ * other database errors are thrown as the driver raised them.
+ *
+ * @example
+ * const db = neonDatabase(createNeonPool({ connectionString: env.DATABASE_URL }));
  */
 export function neonDatabase(pool: Pool): SqlDatabase {
   // An idle pooled connection that dies (restart, idle timeout, admin termination) is dropped by
@@ -14,31 +46,63 @@ export function neonDatabase(pool: Pool): SqlDatabase {
   if (pool.listenerCount('error') === 0) pool.on('error', () => undefined);
   return {
     query: async (text, params = []) => {
-      const result = await pool.query(text, [...params]);
-      return { rows: result.rows };
+      try {
+        const result = await pool.query(text, [...params]);
+        return { rows: result.rows };
+      } catch (error) {
+        throw toDatabaseError(error);
+      }
     },
     async transaction(work) {
-      const client = await pool.connect();
-      // A connection whose ROLLBACK failed is in an unknown state: release it as broken.
+      const client = await connect(pool);
+      // A checked-out client is not the pool's to watch: when its connection drops mid-transaction
+      // (pg_terminate_backend, `pg_ctl stop -m immediate`) it emits 'error', which with no
+      // listener would end the process (issue 12, item 1). The query in flight fails on its own.
       let broken: Error | undefined;
+      const onClientError = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', onClientError);
       try {
         await client.query('BEGIN');
         const result = await work({
-          query: async (text, params = []) => ({
-            rows: (await client.query(text, [...params])).rows,
-          }),
+          query: async (text, params = []) => {
+            try {
+              return { rows: (await client.query(text, [...params])).rows };
+            } catch (error) {
+              if (isConnectionLoss(error)) broken ??= asError(error);
+              throw toDatabaseError(error);
+            }
+          },
         });
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-          broken =
-            rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-        });
-        throw error;
+        // A connection that is gone or whose ROLLBACK failed is in an unknown state: released as
+        // broken, so the pool closes it instead of lending it again.
+        if (broken === undefined) {
+          await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+            broken = asError(rollbackError);
+          });
+        }
+        if (isConnectionLoss(error)) broken ??= asError(error);
+        throw toDatabaseError(error);
       } finally {
+        client.off('error', onClientError);
         client.release(broken);
       }
     },
   };
+}
+
+async function connect(pool: Pool): Promise<PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (error) {
+    throw toDatabaseError(error);
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
