@@ -2,6 +2,7 @@ import { CONSUMER_GROUPS_MIGRATION } from '../consumer-groups/consumer-group-sch
 import { KEY_STORE_MIGRATION } from '../crypto/key-store-schema.ts';
 import { OUTBOX_MIGRATION } from '../outbox/outbox-schema.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { TENANT_POSITIONS_MIGRATION } from '../postgres/tenant-positions-schema.ts';
 import { PROJECTIONS_MIGRATION } from '../projections/projection-schema.ts';
 import type { Migration } from './migration.ts';
 
@@ -54,6 +55,7 @@ export const MIGRATIONS: readonly Migration[] = [
   CONSUMER_GROUPS_MIGRATION,
   PROJECTIONS_MIGRATION,
   KEY_STORE_MIGRATION,
+  TENANT_POSITIONS_MIGRATION,
 ];
 
 /** The channel appends notify, so every instance's reader wakes at once. */

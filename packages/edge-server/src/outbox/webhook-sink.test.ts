@@ -70,6 +70,8 @@ const message: OutboxMessage = {
     recordedAt: '2026-01-01T00:00:00.000Z',
     position: 1,
     cursor: 'c1',
+    tenantPosition: 1,
+    tenantCursor: 't1',
     tenant: 'acme',
     data: { total: 42 },
     metadata: {},

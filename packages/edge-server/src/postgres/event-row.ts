@@ -1,9 +1,11 @@
 import { encodeGlobalCursor } from './global-cursor.ts';
 import type { PostgresStoredEvent } from './postgres-event-store.ts';
+import { encodeTenantCursor } from './tenant-cursor.ts';
 
 /** A `strata_events` row as the drivers return it (selected with `eventColumns`). */
 export interface EventRow {
   position: string | number;
+  tenant_position: string | number;
   tenant: string;
   transaction_id: string;
   id: string;
@@ -20,6 +22,7 @@ export interface EventRow {
 
 const EVENT_COLUMN_NAMES: readonly (keyof EventRow)[] = [
   'position',
+  'tenant_position',
   'transaction_id',
   'tenant',
   'id',
@@ -48,9 +51,10 @@ export function eventColumns(table?: string): string {
   ).join(', ');
 }
 
-/** The row as a stored event with its tenant and its cursor in the global order. */
+/** The row as a stored event with its tenant, its cursor in the global order and its tenant's. */
 export function toStoredEvent(row: EventRow): PostgresStoredEvent {
   const position = Number(row.position);
+  const tenantPosition = Number(row.tenant_position);
   return {
     id: row.id,
     type: row.type,
@@ -64,6 +68,8 @@ export function toStoredEvent(row: EventRow): PostgresStoredEvent {
     position,
     recordedAt: isoTime(row.recorded_at),
     cursor: encodeGlobalCursor({ transactionId: row.transaction_id, position }),
+    tenantPosition,
+    tenantCursor: encodeTenantCursor(tenantPosition),
     tenant: row.tenant,
   };
 }

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { appendFirstNote } from '../fixtures/first-note.ts';
 import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
 import { pgliteDatabase } from './pglite-database.ts';
-import { createPostgresEventStore, globalOrderTail } from './postgres-event-store.ts';
+import {
+  createPostgresEventStore,
+  globalOrderTail,
+  readGlobalOrder,
+} from './postgres-event-store.ts';
 
 const pglite = useMigratedPglite();
 
@@ -27,10 +31,15 @@ describe('the global order', () => {
     }
     await append('after');
 
-    const page = await store.readAll({ limit: 1 });
+    const db = pgliteDatabase(pglite());
+    const page = await readGlobalOrder(db, { tenant: 'digits', limit: 1 });
     expect(page.events.map((event) => event.aggregateId)).toEqual(['before']);
-    const next = await store.readAll({ after: page.cursor });
+    const next = await readGlobalOrder(db, { tenant: 'digits', after: page.cursor });
     expect(next.events.map((event) => event.aggregateId)).toEqual(['after']);
-    expect(await globalOrderTail(pgliteDatabase(pglite()))).toBe(next.cursor);
+    expect(await globalOrderTail(db)).toBe(next.cursor);
+    // A cursor of that global order, from a client of before tenant positions, resumes the
+    // tenant's log right after its event.
+    const resumed = await store.readAll({ after: page.cursor });
+    expect(resumed.events.map((event) => event.aggregateId)).toEqual(['after']);
   });
 });

@@ -22,11 +22,21 @@ import type { AppendHook } from './append-hook.ts';
 import { type EventRow, eventColumns, isoTime, toStoredEvent } from './event-row.ts';
 import { decodeGlobalCursor, encodeGlobalCursor, START_CURSOR } from './global-cursor.ts';
 import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
+import { decodeClientCursor, encodeTenantCursor } from './tenant-cursor.ts';
 
-/** A stored event with its place in the no-skip global order. */
+/**
+ * A stored event with its place in the no-skip global order (`position`, `cursor`: for server
+ * readers of all tenants: the instance's feed, consumer groups, projections, `subscribeToEvents`)
+ * and in its tenant's own dense order (`tenantPosition`, `tenantCursor`: the only ones clients
+ * see, so no tenant learns how much the others write).
+ */
 export interface PostgresStoredEvent extends StoredEvent {
-  /** The event's own cursor: reading after it continues with the next event. */
+  /** The event's global cursor: reading the global order after it continues with the next event. */
   readonly cursor: string;
+  /** The event's place in its tenant's log: 1, 2, 3, ... with no gaps. */
+  readonly tenantPosition: number;
+  /** The tenant's cursor after this event (what pull, subscribe and history hand to clients). */
+  readonly tenantCursor: string;
   readonly tenant: string;
 }
 
@@ -46,11 +56,23 @@ export interface PostgresEventStoreOptions {
 /** The Postgres event store for one tenant. */
 export interface PostgresEventStore extends EventStore<SqlExecutor> {
   readonly tenant: string;
+  /**
+   * The tenant's events in tenant-position order; `after` and the page's cursor are tenant
+   * cursors (a global cursor from before tenant positions is translated, see `tenantPositionOf`).
+   */
   readAll(
     options?: ReadAllOptions,
   ): Promise<ReadAllResult & { events: readonly PostgresStoredEvent[] }>;
   /** How many events of the tenant readers may serve now after `cursor` (absent: all). */
   countAfter(cursor?: string): Promise<number>;
+  /** The tenant cursor of the tenant's last committed event (`t0` when none): where `from=now` starts. */
+  tail(): Promise<string>;
+  /**
+   * The tenant position a client's cursor stands for: a tenant cursor's own, or for a global
+   * cursor from before tenant positions, the place right before the tenant's first event after
+   * it (so a deployed client resumes exactly where it was). `INVALID_CURSOR` for anything else.
+   */
+  tenantPositionOf(cursor?: string): Promise<number>;
   /** The version of a stream's last event, 0 when it has none. */
   streamVersion(stream: StreamRef): Promise<number>;
   /** What a stream is without its events; undefined when it has none. */
@@ -154,8 +176,8 @@ export function createPostgresEventStore(
       findStored: (id) => byId.get(id),
     });
     if (plan.kind === 'already-stored') {
-      const confirmed = await decryptStoredEvents(tx, plan.events as PostgresStoredEvent[]);
-      return { events: confirmed, version: currentVersion, alreadyStored: true };
+      // findStored decrypted them already.
+      return { events: plan.events, version: currentVersion, alreadyStored: true };
     }
     const toStore = await encryptNewEvents(tx, {
       tenant,
@@ -164,7 +186,8 @@ export function createPostgresEventStore(
       encryption: options.encryption,
     });
 
-    const params: unknown[] = [tenant, stream.aggregateType, stream.aggregateId];
+    // $4: how many positions of the tenant's counter this append takes.
+    const params: unknown[] = [tenant, stream.aggregateType, stream.aggregateId, toStore.length];
     const values = toStore.map((event, index) => {
       const at = params.length;
       params.push(
@@ -176,16 +199,29 @@ export function createPostgresEventStore(
         JSON.stringify(event.metadata),
         event.occurredAt,
       );
-      return `($1, $2, $3, $${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}::jsonb, $${at + 6}::jsonb, $${at + 7}::timestamptz)`;
+      return `(${index + 1}, $${at + 1}::text, $${at + 2}::text, $${at + 3}::integer, $${at + 4}::integer, $${at + 5}::jsonb, $${at + 6}::jsonb, $${at + 7}::timestamptz)`;
     });
     params.push(EVENTS_CHANNEL);
-    // The notification is delivered at commit, to every instance listening: their readers
-    // wake at once. It rides along with the INSERT to save a round trip.
+    // The tenant's counter is bumped in the same statement and its row stays locked until
+    // COMMIT: this tenant's appends commit in tenant-position order, and a rollback gives its
+    // numbers back, so tenant positions are dense and a tenant reader never skips a late commit
+    // (tenant-positions-schema.ts). The notification is delivered at commit, to every instance
+    // listening: their readers wake at once. Both ride along with the INSERT to save round trips.
     const { rows } = await tx.query<EventRow>(
-      `WITH inserted AS (
+      `WITH numbered AS (
+         INSERT INTO strata_tenant_positions AS counter (tenant, last) VALUES ($1, $4::bigint)
+         ON CONFLICT (tenant) DO UPDATE SET last = counter.last + excluded.last
+         RETURNING counter.last
+       ), inserted AS (
          INSERT INTO strata_events
-           (tenant, aggregate_type, aggregate_id, id, type, schema_version, version, data, metadata, occurred_at)
-         VALUES ${values.join(', ')}
+           (tenant, aggregate_type, aggregate_id, tenant_position, id, type, schema_version,
+            version, data, metadata, occurred_at)
+         SELECT $1, $2, $3, numbered.last - $4::bigint + v.ordinal, v.id, v.type,
+           v.schema_version, v.version, v.data, v.metadata, v.occurred_at
+         FROM numbered,
+           (VALUES ${values.join(', ')})
+             AS v (ordinal, id, type, schema_version, version, data, metadata, occurred_at)
+         ORDER BY v.ordinal
          RETURNING ${EVENT_COLUMNS}
        ), notified AS (SELECT pg_notify($${params.length}, $1))
        SELECT inserted.* FROM inserted, notified`,
@@ -217,7 +253,10 @@ export function createPostgresEventStore(
       `SELECT ${EVENT_COLUMNS} FROM strata_events WHERE tenant = $1 AND id = ANY($2::text[])`,
       [tenant, events.map((event) => event.id)],
     );
-    return new Map(rows.map((row) => [row.id, toStoredEvent(row)]));
+    // Decrypted, so a retry is compared with what was sent (planAppend compares content), and
+    // the confirmation carries the plaintext as every read does.
+    const stored = await decryptStoredEvents(executor, rows.map(toStoredEvent));
+    return new Map(stored.map((event) => [event.id, event]));
   }
 
   async function readStream(stream: StreamRef, readOptions: ReadStreamOptions = {}) {
@@ -236,19 +275,57 @@ export function createPostgresEventStore(
     return decryptStoredEvents(db, rows.map(toStoredEvent));
   }
 
-  const readAll = (readOptions: ReadAllOptions = {}) =>
-    readGlobalOrder(db, { ...readOptions, tenant });
-
-  async function countAfter(cursor?: string): Promise<number> {
-    const after = decodeGlobalCursor(cursor);
-    const { rows } = await db.query<{ count: string | number }>(
-      `SELECT count(*) AS count FROM strata_events
-       WHERE tenant = $3 AND (transaction_id, position) > ($1::text::xid8, $2::bigint)
-         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
-      [after.transactionId, after.position, tenant],
+  async function tenantPositionOf(cursor?: string): Promise<number> {
+    const decoded = decodeClientCursor(cursor);
+    if (decoded.kind === 'tenant') return decoded.position;
+    const { transactionId, position } = decoded.cursor;
+    // Events before the migration were numbered in global order, so "before the first event
+    // after the old place" is exact for them; with none after it, the client was at the end.
+    const { rows } = await db.query<{ position: string | number }>(
+      `SELECT coalesce(
+         (SELECT min(tenant_position) - 1 FROM strata_events
+          WHERE tenant = $1 AND (transaction_id, position) > ($2::text::xid8, $3::bigint)),
+         (SELECT last FROM strata_tenant_positions WHERE tenant = $1),
+         0) AS position`,
+      [tenant, transactionId, position],
     );
-    return Number(rows[0]?.count ?? 0);
+    return Number(rows[0]?.position ?? 0);
   }
+
+  /** The tenant's last committed position: every position up to it is a committed event. */
+  async function lastPosition(): Promise<number> {
+    const { rows } = await db.query<{ last: string | number }>(
+      'SELECT last FROM strata_tenant_positions WHERE tenant = $1',
+      [tenant],
+    );
+    return Number(rows[0]?.last ?? 0);
+  }
+
+  async function readAll(
+    readOptions: ReadAllOptions = {},
+  ): Promise<ReadAllResult & { events: PostgresStoredEvent[] }> {
+    const after = await tenantPositionOf(readOptions.after);
+    const limit = readOptions.limit ?? DEFAULT_PAGE;
+    // No xmin horizon: a committed tenant position implies every lower one is committed too.
+    const { rows } = await db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM strata_events
+       WHERE tenant = $1 AND tenant_position > $2
+       ORDER BY tenant_position
+       LIMIT $3`,
+      [tenant, after, limit + 1],
+    );
+    // Every reader (pull, subscribe, history) gets payloads decrypted here.
+    const page = await decryptStoredEvents(db, rows.slice(0, limit).map(toStoredEvent));
+    return {
+      events: page,
+      cursor: page.at(-1)?.tenantCursor ?? encodeTenantCursor(after),
+      hasMore: rows.length > limit,
+    };
+  }
+
+  // Dense positions make the count a subtraction, whatever the log's length.
+  const countAfter = async (cursor?: string): Promise<number> =>
+    Math.max(0, (await lastPosition()) - (await tenantPositionOf(cursor)));
 
   async function streamMetadata(stream: StreamRef): Promise<PostgresStreamMetadata | undefined> {
     const { rows } = await db.query<
@@ -303,6 +380,8 @@ export function createPostgresEventStore(
     readStream,
     readAll,
     countAfter,
+    tail: async () => encodeTenantCursor(await lastPosition()),
+    tenantPositionOf,
     saveSnapshot: (snapshot) => saveSnapshotWith(db, snapshot),
     async loadSnapshot(stream) {
       const { rows } = await db.query<{

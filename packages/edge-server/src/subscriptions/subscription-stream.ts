@@ -1,12 +1,10 @@
-import type { SSEStreamingApi } from 'hono/streaming';
 import { toWireEvent } from '../app/wire-event.ts';
-import {
-  compareGlobalCursors,
-  decodeGlobalCursor,
-  encodeGlobalCursor,
-} from '../postgres/global-cursor.ts';
 import type { PostgresEventStore, PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import { encodeTenantCursor } from '../postgres/tenant-cursor.ts';
+import type { BoundedSseWriter } from './bounded-sse-writer.ts';
+import { createCatchUpBuffer } from './catch-up-buffer.ts';
 import type { EventFeed } from './event-feed.ts';
+import { approximateEventBytes, createLiveBacklog } from './live-backlog.ts';
 
 /** What one subscription needs. */
 export interface SubscriptionStreamOptions {
@@ -15,6 +13,11 @@ export interface SubscriptionStreamOptions {
   /** Where the client is: a cursor, or absent for the beginning. */
   readonly after: string | undefined;
   readonly heartbeatMs: number;
+  /**
+   * Most bytes of live events that may wait for this subscriber (while it catches up, or while a
+   * catch-up step waits for its reader) before the stream is ended as an overflow.
+   */
+  readonly maxBacklogBytes: number;
   /** Events the principal may see; the others are skipped (their cursor still counts). */
   readonly canRead?: (event: PostgresStoredEvent) => boolean;
 }
@@ -22,50 +25,79 @@ export interface SubscriptionStreamOptions {
 /**
  * Serves one SSE subscription: catch-up from the cursor, then live events from the instance's
  * shared feed. It registers with the feed before catching up and buffers what the feed delivers
- * meanwhile, so an event is either read by the catch-up or delivered live; comparing cursors
- * drops the ones seen twice. Every event message carries its cursor as the SSE `id`.
+ * meanwhile, so an event is either read by the catch-up or delivered live; comparing tenant
+ * positions drops the ones seen twice. Every event message carries its tenant cursor as the SSE
+ * `id`. The feed delivers in global order, which within a tenant can differ from tenant order
+ * (a transaction's id is assigned before it takes the tenant's counter): a live event past a gap
+ * in the dense tenant positions means the gap's events are committed already (they held the
+ * counter first), so they are read from the store before it; none is dropped or sent twice.
  */
 export async function streamSubscription(
-  stream: SSEStreamingApi,
+  writer: BoundedSseWriter,
   options: SubscriptionStreamOptions,
 ): Promise<void> {
-  let last = decodeGlobalCursor(options.after);
+  // Tenant positions are dense: the client has every event up to `last`.
+  let last = await options.store.tenantPositionOf(options.after);
   let live = false;
-  const buffered: PostgresStoredEvent[] = [];
-  let writes: Promise<void> = Promise.resolve();
+  // Bounded (issue 12): past the cap the buffer forgets, and the catch-up reads the log again.
+  const buffered = createCatchUpBuffer(options.maxBacklogBytes, approximateEventBytes);
+  const backlog = createLiveBacklog(options.maxBacklogBytes, approximateEventBytes);
   const write = (data: unknown, id?: string) => {
-    writes = writes.then(() =>
-      stream.writeSSE({ data: JSON.stringify(data), ...(id === undefined ? {} : { id }) }),
-    );
+    writer.write(JSON.stringify(data), id); // false once the writer ended: the loop below stops
   };
   const send = (event: PostgresStoredEvent) => {
-    const cursor = decodeGlobalCursor(event.cursor);
-    if (compareGlobalCursors(cursor, last) <= 0) return;
-    last = cursor;
+    backlog.release(event);
+    if (event.tenantPosition <= last) return;
+    last = event.tenantPosition;
     if (options.canRead?.(event) === false) return;
-    write({ kind: 'event', cursor: event.cursor, event: toWireEvent(event) }, event.cursor);
+    const cursor = event.tenantCursor;
+    write({ kind: 'event', cursor, event: toWireEvent(event) }, cursor);
+  };
+  /** Sends what the store holds after `last`, in tenant order. */
+  const catchUp = async () => {
+    for (;;) {
+      const page = await options.store.readAll({ after: encodeTenantCursor(last), limit: 500 });
+      for (const event of page.events) {
+        send(event);
+        // Wait for the reader: a slow one must not make the server hold the log (issue 12).
+        await writer.ready();
+        if (writer.ended !== undefined) return;
+      }
+      if (!page.hasMore) return;
+    }
+  };
+  // Live events one at a time, in feed order; a failed re-read ends the stream (the client
+  // resumes from the last cursor it got).
+  let delivering: Promise<void> = Promise.resolve();
+  const deliver = (event: PostgresStoredEvent) => {
+    delivering = delivering
+      .then(async () => {
+        if (event.tenantPosition > last + 1) await catchUp();
+        send(event);
+      })
+      .catch(() => writer.close());
   };
 
   const subscription = await options.feed.subscribe(options.store.tenant, (event) => {
-    if (live) send(event);
-    else buffered.push(event);
+    if (!live) buffered.push(event);
+    else if (backlog.admit(event)) deliver(event);
+    else writer.overflow(); // the reader is behind by more than the cap: it resumes later
   });
-  stream.onAbort(() => subscription.unsubscribe());
   try {
-    for (let after = encodeGlobalCursor(last); ; ) {
-      const page = await options.store.readAll({ after, limit: 500 });
-      for (const event of page.events) send(event);
-      await writes;
-      after = page.cursor;
-      if (!page.hasMore) break;
+    await catchUp();
+    // An overflowed buffer forgot events the log holds: read on until one did not overflow.
+    let pending = buffered.take();
+    while (pending === undefined && writer.ended === undefined) {
+      await catchUp();
+      pending = buffered.take();
     }
-    for (const event of buffered.splice(0)) send(event);
+    for (const event of pending ?? []) deliver(event);
     live = true;
-    write({ kind: 'caught-up', cursor: encodeGlobalCursor(last) });
-    while (!stream.aborted && !stream.closed) {
-      await writes;
-      await stream.sleep(options.heartbeatMs);
-      if (stream.aborted || stream.closed) break;
+    await delivering;
+    write({ kind: 'caught-up', cursor: encodeTenantCursor(last) });
+    while (writer.ended === undefined) {
+      await writer.wait(options.heartbeatMs);
+      if (writer.ended !== undefined) break;
       write({ kind: 'heartbeat' });
     }
   } finally {
