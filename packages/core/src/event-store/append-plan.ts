@@ -6,6 +6,7 @@ import {
   type ExpectedVersion,
   matchesExpectedVersion,
 } from './expected-version.ts';
+import { differingField } from './same-event-content.ts';
 import { type StreamRef, sameStream, streamLabel } from './stream-ref.ts';
 
 /** What an append must do: store new events from `firstVersion`, or confirm stored ones. */
@@ -29,7 +30,10 @@ export interface AppendPlanInput {
  * share (Postgres enforces the same rules in SQL):
  * - no events: `NO_EVENTS`; an id twice in one append: `DUPLICATE_EVENT_ID`;
  * - every id already stored contiguously, in order, in this stream, where the expected version
- *   puts it: a retry, answered with the stored events;
+ *   puts it, with the same content (`differingField`: type, schema version, time, data and
+ *   unstamped metadata, compared canonically): a retry, answered with the stored events;
+ * - the same ids in the same place with different content: `DUPLICATE_EVENT_ID` (a different
+ *   event under a reused id is not a retry);
  * - some ids stored, or stored elsewhere: `DUPLICATE_EVENT_ID`;
  * - otherwise the expected version must hold (`VERSION_CONFLICT`), and the events follow the
  *   stream's last one.
@@ -73,5 +77,15 @@ export function planAppend(input: AppendPlanInput): AppendPlan {
       `Event id ${first.id} is already stored at ${streamLabel(first)} version ${first.version}`,
     );
   }
+  events.forEach((event, index) => {
+    const stored = retried[index] as StoredEvent;
+    const field = differingField(stored, event);
+    if (field !== undefined) {
+      throw new DuplicateEventIdError(
+        event.id,
+        `Event id ${event.id} is already stored at ${streamLabel(stored)} version ${stored.version} with a different ${field}`,
+      );
+    }
+  });
   return { kind: 'already-stored', events: retried };
 }

@@ -283,6 +283,39 @@ export const eventStoreContract: readonly ContractCase[] = [
     },
   },
   {
+    name: 'idempotency: a stored id re-appended with different content is DUPLICATE_EVENT_ID',
+    async run(store) {
+      const stream = freshStream();
+      const stored = newEvent({ a: 1, b: [1.5, { c: 'x' }] });
+      await store.append(stream, [stored], { expectedVersion: NO_STREAM });
+      // The same content in another key order, number form and time zone is still a retry.
+      const same: NewEvent = {
+        ...stored,
+        occurredAt: '2026-01-02T05:04:05.000+02:00',
+        data: JSON.parse('{"b": [15e-1, {"c": "x"}], "a": 1.0}'),
+        metadata: { commandId: 'contract', clientId: 'stamped by a server' },
+      };
+      const retry = await store.append(stream, [same], { expectedVersion: NO_STREAM });
+      assertEqual(retry.alreadyStored, true, 'the same content is a retry');
+      for (const [field, changed] of [
+        ['type', { ...stored, type: 'ItemRenamed' }],
+        ['schemaVersion', { ...stored, schemaVersion: 2 }],
+        ['data', { ...stored, data: { a: 1, b: [1.5, { c: 'y' }] } }],
+        ['metadata', { ...stored, metadata: { commandId: 'another' } }],
+        ['occurredAt', { ...stored, occurredAt: '2026-01-02T03:04:06.000Z' }],
+      ] as const) {
+        await assertRejectsWith(
+          () => store.append(stream, [changed], { expectedVersion: NO_STREAM }),
+          'DUPLICATE_EVENT_ID',
+          `a different ${field}`,
+        );
+      }
+      const [kept] = await readOwn(store, stream);
+      assertEqual([kept?.type, kept?.data], [stored.type, stored.data], 'the stored event stays');
+      assertEqual(versions(await readOwn(store, stream)), [1], 'nothing more stored');
+    },
+  },
+  {
     name: 'idempotency: an id twice in one append is DUPLICATE_EVENT_ID',
     async run(store) {
       const stream = freshStream();
