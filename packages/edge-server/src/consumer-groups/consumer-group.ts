@@ -1,5 +1,6 @@
 import { newKsuid } from '@strata/core';
 import { createBackgroundLoop } from '../background/background-loop.ts';
+import { safeErrorReporter } from '../logging/describe-error.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import {
@@ -54,7 +55,7 @@ export interface ConsumerGroupOptions extends Partial<ConsumerGroupSettings> {
   readonly batchSize?: number;
   /** Pause after a claim that found nothing (or failed). Defaults to 500 ms. */
   readonly idleMs?: number;
-  /** Where storage errors of the loop are reported. Defaults to console.error. */
+  /** Where storage errors of the loop are reported. Defaults to one scrubbed line on console.error. */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -99,8 +100,7 @@ export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGrou
   const leaseMs = options.leaseMs ?? DEFAULT_CONSUMER_LEASE_MS;
   const batchSize = options.batchSize ?? 100;
   const idleMs = options.idleMs ?? 500;
-  const report =
-    options.onError ?? ((error: unknown) => console.error('[strata] consumer group', error));
+  const report = options.onError ?? safeErrorReporter('[strata] consumer group');
   const settings: Partial<ConsumerGroupSettings> = {
     ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),

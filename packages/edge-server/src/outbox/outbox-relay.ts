@@ -1,5 +1,6 @@
 import { createBackgroundLoop } from '../background/background-loop.ts';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
+import { describeError } from '../logging/describe-error.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import type { OutboxMessage, OutboxSink } from './outbox-sink.ts';
@@ -144,10 +145,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     backoff = {},
     onError = (error: unknown, message?: OutboxMessage) =>
       console.error(
-        message === undefined
-          ? '[strata outbox relay]'
-          : `[strata outbox relay] ${message.destination} #${message.id}:`,
-        error,
+        `${message === undefined ? '[strata outbox relay]' : `[strata outbox relay] ${message.destination} #${message.id}`}: ${describeError(error)}`,
       ),
   } = options;
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? Math.floor(leaseMs / 2);

@@ -31,7 +31,7 @@ beforeAll(async () => {
   silent = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => silent.once('listening', resolve));
   const address = silent.address();
-  silentPort = typeof address === 'object' ? address.port : 0;
+  silentPort = typeof address === 'object' && address !== null ? address.port : 0;
   neonConfig.webSocketConstructor = WebSocket;
   neonConfig.useSecureWebSocket = false;
   neonConfig.pipelineTLS = false;

@@ -1,4 +1,5 @@
 import { createBackgroundLoop } from '../background/background-loop.ts';
+import { describeError } from '../logging/describe-error.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
 import type { AsyncProjection } from './async-projection.ts';
@@ -42,7 +43,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const report =
     options.onError ??
     ((error: unknown, projection: AsyncProjection) =>
-      console.error(`[strata] projection ${projection.name} failed`, error));
+      console.error(`[strata] projection ${projection.name} failed: ${describeError(error)}`));
   const setUp = new Set<string>();
   let stopListening: (() => Promise<void>) | undefined;
 

@@ -4,11 +4,12 @@
  * point adds only its own `serve` call and signal handling. (Workers are different: see worker.ts.)
  */
 import type { PGlite } from '@electric-sql/pglite';
-import { Client, Pool } from '@neondatabase/serverless';
+import { Client } from '@neondatabase/serverless';
 import type { Authenticate } from '../app/auth.ts';
 import { createSyncApp, type SyncApp, type SyncAppOptions } from '../app/create-sync-app.ts';
+import { safeErrorReporter } from '../logging/describe-error.ts';
 import { migrate } from '../migrations/migrations.ts';
-import { neonDatabase } from '../postgres/neon-database.ts';
+import { createNeonPool, NEON_POOL_DEFAULTS, neonDatabase } from '../postgres/neon-database.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { type ListenSource, neonListen, pgliteListen } from '../subscriptions/listen-source.ts';
@@ -18,6 +19,7 @@ import {
   envValue,
   parseFlag,
   parseList,
+  requestPolicyFromEnv,
   useNeonWsProxy,
 } from './env.ts';
 
@@ -30,7 +32,11 @@ export interface ServerDatabaseOptions {
   readonly databaseUrl?: string | undefined;
   /** PGlite's folder (created if missing; `memory://` keeps nothing). Defaults to `.data/strata`. */
   readonly dataDir?: string | undefined;
-  /** Where connection errors outside a request are reported. */
+  /**
+   * Where connection errors outside a request are reported (an idle pooled connection or the
+   * LISTEN connection dropped). Defaults to one scrubbed line on console.error (`describeError`):
+   * these errors carry the client config, connection string included, so never log the object.
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -48,19 +54,23 @@ export interface ServerDatabase {
  * `dataDir`. In Node 21 and older, set `neonConfig.webSocketConstructor` first (see node/server.ts).
  */
 export async function openServerDatabase(options: ServerDatabaseOptions): Promise<ServerDatabase> {
-  const report = options.onError ?? ((error) => console.error('[strata] database error', error));
+  const report = options.onError ?? safeErrorReporter('[strata] database error');
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
     const connectionString = options.databaseUrl;
-    const pool = new Pool({ connectionString });
-    // An idle pooled connection that dies must not take the process down: the pool replaces it.
-    pool.on('error', report);
+    // NEON_POOL_DEFAULTS: connections time out after 5 s, so requests answer 503 while the
+    // database is down instead of hanging. An idle pooled connection that dies must not take the
+    // process down: the pool replaces it and `report` hears of it.
+    const pool = createNeonPool({ connectionString }, report);
     return {
       database: neonDatabase(pool),
-      listen: neonListen(() => {
-        const client = new Client({ connectionString });
-        client.on('error', report);
-        return client;
-      }),
+      listen: neonListen(
+        () =>
+          new Client({
+            connectionString,
+            connectionTimeoutMillis: NEON_POOL_DEFAULTS.connectionTimeoutMillis,
+          }),
+        report,
+      ),
       description: `Postgres ${redactUrl(connectionString)} (Neon driver)`,
       close: () => pool.end(),
     };
@@ -191,7 +201,8 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
 
 /**
  * The server settings that come from the environment:
- * `DATABASE_URL`, `STRATA_DATA_DIR`, `JWT_SECRET`, `CORS_ORIGINS`, `STRATA_MIGRATE`, and
+ * `DATABASE_URL`, `STRATA_DATA_DIR`, `JWT_SECRET`, `CORS_ORIGINS`, `STRATA_MIGRATE`,
+ * `STRATA_ALLOWED_HOSTS`, `STRATA_RATE_LIMIT_PER_PRINCIPAL`, `STRATA_RATE_LIMIT_PER_ADDRESS`, and
  * `NEON_WS_PROXY` (applied to the Neon driver here, as a side effect).
  */
 export function serverOptionsFromEnv(env: EnvRecord): ServerAppOptions {
@@ -204,6 +215,7 @@ export function serverOptionsFromEnv(env: EnvRecord): ServerAppOptions {
     jwtSecret: envValue(env, 'JWT_SECRET'),
     migrate: parseFlag(envValue(env, 'STRATA_MIGRATE'), true),
     ...(corsOrigins.length === 0 ? {} : { corsOrigins }),
+    ...requestPolicyFromEnv(env),
   };
 }
 
