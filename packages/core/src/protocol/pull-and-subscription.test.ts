@@ -226,6 +226,15 @@ describe('SubscriptionMessageSchema', () => {
     expect(SubscriptionMessageSchema.parse({ kind: 'heartbeat' })).toEqual({ kind: 'heartbeat' });
   });
 
+  it('parses a closing message, with or without the cursor to resume after', () => {
+    const closing = { kind: 'closing', reason: 'slow-reader', resumeAfter: 'c_7' };
+    expect(SubscriptionMessageSchema.parse(closing)).toEqual(closing);
+    expect(SubscriptionMessageSchema.parse({ kind: 'closing', reason: 'slow-reader' })).toEqual({
+      kind: 'closing',
+      reason: 'slow-reader',
+    });
+  });
+
   it('parses messages from their JSON text', () => {
     const text = JSON.stringify({ kind: 'event', cursor: 'c', event: storedEvent() });
     expect(SubscriptionMessageSchema.safeParse(JSON.parse(text)).success).toBe(true);
@@ -244,6 +253,13 @@ describe('SubscriptionMessageSchema', () => {
     ],
     ['caught-up without cursor', { kind: 'caught-up' }, ['cursor']],
     ['caught-up with a bad cursor', { kind: 'caught-up', cursor: 'x y' }, ['cursor']],
+    ['closing without a reason', { kind: 'closing' }, ['reason']],
+    ['closing with an unknown reason', { kind: 'closing', reason: 'bored' }, ['reason']],
+    [
+      'closing with a bad cursor',
+      { kind: 'closing', reason: 'slow-reader', resumeAfter: 'x y' },
+      ['resumeAfter'],
+    ],
   ])('rejects %s', (_, message, path) => {
     expect(paths(SubscriptionMessageSchema, message)).toEqual([path]);
   });

@@ -16,15 +16,40 @@ export const SubscribeQuerySchema = z
   });
 
 /**
+ * Why the server ends a subscription with a `closing` message. `slow-reader`: the client read
+ * more slowly than events came, so its unsent buffer reached the server's cap (issue 12).
+ */
+export const SubscriptionClosingReasonSchema = z.enum(['slow-reader']);
+
+/**
+ * The request header by which a client says which optional subscription message kinds it
+ * understands (comma-separated; today only `closing`). A client that does not send it never
+ * gets them: clients from before a kind existed reject unknown kinds.
+ *
+ * @example
+ * fetch(`${url}v1/subscribe`, { headers: { [SUBSCRIPTION_FEATURES_HEADER]: 'closing' } });
+ */
+export const SUBSCRIPTION_FEATURES_HEADER = 'strata-subscription-features';
+
+/**
  * The JSON `data` of one Server-Sent Events message. An `event` message's SSE `id` is its
  * cursor, so a reconnecting `EventSource` resumes with `Last-Event-ID`. `caught-up` marks the end
- * of the catch-up phase; `heartbeat` keeps idle connections open.
+ * of the catch-up phase; `heartbeat` keeps idle connections open. `closing` (only to clients that
+ * ask for it, see `SUBSCRIPTION_FEATURES_HEADER`) is the last message before the server ends the
+ * stream: reconnect now, after `resumeAfter` (absent: from the beginning), which is the SSE id
+ * of the last event message sent, so nothing is lost or repeated.
  */
 export const SubscriptionMessageSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('event'), cursor: CursorSchema, event: StoredEventSchema }),
   z.strictObject({ kind: z.literal('caught-up'), cursor: CursorSchema }),
   z.strictObject({ kind: z.literal('heartbeat') }),
+  z.strictObject({
+    kind: z.literal('closing'),
+    reason: SubscriptionClosingReasonSchema,
+    resumeAfter: CursorSchema.optional(),
+  }),
 ]);
 
 export type SubscribeQuery = z.infer<typeof SubscribeQuerySchema>;
 export type SubscriptionMessage = z.infer<typeof SubscriptionMessageSchema>;
+export type SubscriptionClosingReason = z.infer<typeof SubscriptionClosingReasonSchema>;

@@ -13,7 +13,6 @@ import {
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { streamSSE } from 'hono/streaming';
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import { safeErrorReporter } from '../logging/describe-error.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
@@ -22,7 +21,7 @@ import { decodeClientCursor } from '../postgres/tenant-cursor.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { createEventFeed } from '../subscriptions/event-feed.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
-import { streamSubscription } from '../subscriptions/subscription-stream.ts';
+import { createSubscriptionResponder } from '../subscriptions/subscription-response.ts';
 import type { Authenticate, Principal } from './auth.ts';
 import type { Authorize } from './authorize.ts';
 import { consumerGroupRoutes } from './consumer-group-routes.ts';
@@ -63,7 +62,7 @@ export interface SyncAppOptions {
   readonly encryption?: EncryptionOptions;
   /** Per-aggregate read and write rules inside a tenant. Defaults to allowing everything. */
   readonly authorize?: Authorize;
-  /** Size limits; each defaults as `DEFAULT_LIMITS` says. */
+  /** Size and subscription limits; each defaults as `DEFAULT_LIMITS` says. */
   readonly limits?: Partial<SyncLimits>;
   /** Allowed CORS origins. Defaults to none (same origin only). */
   readonly corsOrigins?: readonly string[];
@@ -111,6 +110,7 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       ...(options.encryption === undefined ? {} : { encryption: options.encryption }),
     });
 
+  const respondSubscription = createSubscriptionResponder({ limits, onError: report });
   const feed = createEventFeed({
     database: options.database,
     ...(options.listen === undefined ? {} : { listen: options.listen }),
@@ -194,15 +194,16 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       (query.from === 'now' ? await storeFor(c.get('principal')).tail() : query.after);
     decodeClientCursor(after); // INVALID_CURSOR as a 400, before the stream starts
     const principal = c.get('principal');
-    return streamSSE(c, (stream) =>
-      streamSubscription(stream, {
-        store: storeFor(principal),
-        feed,
-        after,
-        heartbeatMs: options.heartbeatMs ?? 15_000,
-        canRead: (event) => canRead(principal, event),
-      }),
-    );
+    // Slots per principal and instance, a bounded buffer per subscriber (issue 12).
+    return respondSubscription({
+      request: c.req.raw,
+      principal,
+      store: storeFor(principal),
+      feed,
+      after,
+      heartbeatMs: options.heartbeatMs ?? 15_000,
+      canRead: (event) => canRead(principal, event),
+    });
   });
 
   app.route('/v1/groups', consumerGroupRoutes({ database: options.database, canRead }));

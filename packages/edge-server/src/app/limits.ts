@@ -1,4 +1,11 @@
-/** Request limits; answered with `PAYLOAD_TOO_LARGE`, never a crash. */
+/**
+ * Request and subscription limits. Oversized requests are answered `PAYLOAD_TOO_LARGE` (413), a
+ * subscription past the open-subscription caps `RATE_LIMITED` (429 with Retry-After), never a
+ * crash. Defaults in `DEFAULT_LIMITS`, applied once by `createSyncApp`.
+ *
+ * @example
+ * createSyncApp({ database, authenticate, limits: { maxSubscriptionsPerPrincipal: 4 } });
+ */
 export interface SyncLimits {
   /** Largest request body, in bytes. Defaults to 1 MiB. */
   readonly maxBodyBytes: number;
@@ -6,10 +13,32 @@ export interface SyncLimits {
   readonly maxEventsPerPush: number;
   /** Largest single event, as JSON, in bytes. Defaults to 64 KiB. */
   readonly maxEventBytes: number;
+  /**
+   * Most bytes of SSE messages a subscriber may leave unread (queued on the server, beyond what
+   * the runtime's socket buffers hold); as much again of live events may wait for it meanwhile.
+   * Past it the server stops feeding the subscriber and ends its stream; the client resumes from
+   * the last event id it got (a client that asks for it first gets a `closing` message).
+   * Defaults to 1 MiB.
+   */
+  readonly maxSubscriptionBufferBytes: number;
+  /**
+   * How long a subscriber whose stream the server ended may take to read its end before the
+   * connection is cut. Defaults to 30 000 ms.
+   */
+  readonly subscriptionCloseGraceMs: number;
+  /** Most open subscriptions of one principal (tenant + subject) on one instance. Defaults to 8. */
+  readonly maxSubscriptionsPerPrincipal: number;
+  /** Most open subscriptions on one instance, over all principals. Defaults to 1000. */
+  readonly maxSubscriptions: number;
 }
 
+/** The limits `createSyncApp` applies where its `limits` option names none. */
 export const DEFAULT_LIMITS: SyncLimits = {
   maxBodyBytes: 1024 * 1024,
   maxEventsPerPush: 1000,
   maxEventBytes: 64 * 1024,
+  maxSubscriptionBufferBytes: 1024 * 1024,
+  subscriptionCloseGraceMs: 30_000,
+  maxSubscriptionsPerPrincipal: 8,
+  maxSubscriptions: 1000,
 };

@@ -40,8 +40,14 @@ export async function streamSubscription(
   let last = await options.store.tenantPositionOf(options.after);
   let live = false;
   // Bounded (issue 12): past the cap the buffer forgets, and the catch-up reads the log again.
-  const buffered = createCatchUpBuffer(options.maxBacklogBytes, approximateEventBytes);
-  const backlog = createLiveBacklog(options.maxBacklogBytes, approximateEventBytes);
+  const buffered = createCatchUpBuffer<PostgresStoredEvent>(
+    options.maxBacklogBytes,
+    approximateEventBytes,
+  );
+  const backlog = createLiveBacklog<PostgresStoredEvent>(
+    options.maxBacklogBytes,
+    approximateEventBytes,
+  );
   const write = (data: unknown, id?: string) => {
     writer.write(JSON.stringify(data), id); // false once the writer ended: the loop below stops
   };

@@ -1,0 +1,95 @@
+/**
+ * `GET /v1/subscribe`'s response: takes one of the instance's subscription slots (or answers
+ * `RATE_LIMITED` before any stream starts), then streams the subscription through a bounded
+ * writer (issue 12, item 4 and the open-subscription caps). Kept apart from `createSyncApp` so
+ * the route stays a few lines.
+ */
+import {
+  RateLimitedError,
+  SUBSCRIPTION_FEATURES_HEADER,
+  type SubscriptionMessage,
+} from '@strata/core';
+import type { SyncLimits } from '../app/limits.ts';
+import { createBoundedSseWriter, SSE_HEADERS } from './bounded-sse-writer.ts';
+import { createSubscriptionSlots, principalSlotKey } from './subscription-slots.ts';
+import { type SubscriptionStreamOptions, streamSubscription } from './subscription-stream.ts';
+
+/** Seconds a refused subscriber is asked to wait: slots free up as other subscribers leave. */
+export const SUBSCRIPTION_RETRY_AFTER_SECONDS = 5;
+
+/** What `createSubscriptionResponder` needs from the app. */
+export interface SubscriptionResponderOptions {
+  readonly limits: Pick<
+    SyncLimits,
+    | 'maxSubscriptionBufferBytes'
+    | 'subscriptionCloseGraceMs'
+    | 'maxSubscriptionsPerPrincipal'
+    | 'maxSubscriptions'
+  >;
+  /** Where a subscription that fails while streaming is reported (its stream just ends). */
+  readonly onError: (error: unknown) => void;
+}
+
+/** One subscription's request: who asks, and the stream's own options. */
+export interface SubscriptionRequest extends Omit<SubscriptionStreamOptions, 'maxBacklogBytes'> {
+  readonly request: Request;
+  readonly principal: { readonly tenant: string; readonly subject: string };
+}
+
+/**
+ * The instance's subscription responder: one set of slots for all its subscriptions.
+ *
+ * @example
+ * const respond = createSubscriptionResponder({ limits, onError: console.error });
+ * app.get('/v1/subscribe', (c) => respond({ request: c.req.raw, principal, store, feed, after, heartbeatMs }));
+ */
+export function createSubscriptionResponder(
+  options: SubscriptionResponderOptions,
+): (subscription: SubscriptionRequest) => Response {
+  const { limits } = options;
+  const slots = createSubscriptionSlots({
+    maxPerPrincipal: limits.maxSubscriptionsPerPrincipal,
+    maxTotal: limits.maxSubscriptions,
+  });
+  return ({ request, principal, ...stream }) => {
+    const slot = slots.acquire(principalSlotKey(principal));
+    if ('refused' in slot) {
+      throw new RateLimitedError(
+        slot.refused === 'principal'
+          ? `At most ${limits.maxSubscriptionsPerPrincipal} subscriptions may be open at once per principal`
+          : 'This server holds as many subscriptions as it can',
+        SUBSCRIPTION_RETRY_AFTER_SECONDS,
+      );
+    }
+    const wantsClosing = (request.headers.get(SUBSCRIPTION_FEATURES_HEADER) ?? '')
+      .split(',')
+      .some((feature) => feature.trim() === 'closing');
+    const writer = createBoundedSseWriter({
+      maxBufferedBytes: limits.maxSubscriptionBufferBytes,
+      closeGraceMs: limits.subscriptionCloseGraceMs,
+      ...(stream.after === undefined ? {} : { initialId: stream.after }),
+      ...(wantsClosing ? { overflowMessage: closingMessage } : {}),
+    });
+    // Runtimes that do not cancel the body when the client leaves still abort the request.
+    request.signal.addEventListener('abort', () => writer.close(), { once: true });
+    void streamSubscription(writer, {
+      ...stream,
+      maxBacklogBytes: limits.maxSubscriptionBufferBytes,
+    })
+      .catch(options.onError)
+      .finally(() => {
+        writer.close(); // the client reconnects with the last id it got
+        slot.release();
+      });
+    return new Response(writer.body, { headers: SSE_HEADERS });
+  };
+}
+
+function closingMessage(lastDeliveredId: string | undefined): string {
+  const message: SubscriptionMessage = {
+    kind: 'closing',
+    reason: 'slow-reader',
+    ...(lastDeliveredId === undefined ? {} : { resumeAfter: lastDeliveredId }),
+  };
+  return JSON.stringify(message);
+}
