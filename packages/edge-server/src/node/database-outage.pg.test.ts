@@ -1,0 +1,297 @@
+/**
+ * The Node server survives its database going away in the middle of a large push (issue 12,
+ * items 1, 3 and 6): a real Postgres 15 of this file's own (so it can be crashed and started
+ * again) through the Neon driver, and the real CLI server as a child process.
+ *
+ * A: `pg_ctl stop -m immediate` during a push of 200 commits (1,000 events).
+ * B: `pg_terminate_backend` of every server backend during such a push.
+ * Each time: the process keeps running, `/healthz` stays 200, the push answers 503 problem+json
+ * with Retry-After (or 200 when it got through first), readiness follows the database, a re-push
+ * of the same body is accepted whole, and the database holds every event once, versions
+ * contiguous. Finally the server's whole output is searched for the database password, the
+ * bearer token and the payload marker (log redaction).
+ */
+import { fileURLToPath } from 'node:url';
+import { neonConfig, Pool } from '@neondatabase/serverless';
+import { PROBLEM_JSON } from '@strata/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { type Cluster, startCluster } from '../../../../tooling/postgres/cluster.ts';
+import { startWsProxy, type WsProxy } from '../../../../tooling/postgres/ws-proxy.ts';
+import { bearerToken, commit, todoEvent } from '../fixtures/sync-client.ts';
+import { type SpawnedServer, spawnServer } from './fixtures/spawn-server.ts';
+
+const packageDir = fileURLToPath(new URL('../..', import.meta.url));
+const PASSWORD = 'outage-PASSWORD-5e1b'; // trust auth ignores it: only a marker in DATABASE_URL
+const MARKER = 'PAYLOAD-MARKER-c0ffee';
+const SECRET = 'outage-test-jwt-secret-with-32-chars!';
+const COMMITS = 200;
+const EVENTS_PER_COMMIT = 5;
+
+let cluster: Cluster;
+let proxy: WsProxy;
+let server: SpawnedServer;
+let databaseUrl: string;
+const tokens = new Map<string, string>();
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A Neon driver pool of the test's own on the cluster (through the same WebSocket proxy). */
+function testPool(): Pool {
+  const pool = new Pool({ connectionString: databaseUrl, max: 1 });
+  pool.on('error', () => undefined); // the cluster is crashed on purpose
+  return pool;
+}
+
+async function tokenFor(tenant: string): Promise<string> {
+  const token = tokens.get(tenant) ?? (await bearerToken(SECRET, tenant));
+  tokens.set(tenant, token);
+  return token;
+}
+
+/** 200 commits on 200 aggregates, 5 events each; every event's data carries the marker. */
+function largePush(prefix: string) {
+  const commits = Array.from({ length: COMMITS }, (_, c) =>
+    commit(
+      `${prefix}-commit-${c}`,
+      ...Array.from({ length: EVENTS_PER_COMMIT }, (_, i) =>
+        todoEvent(`${prefix}-${c}`, i + 1, i === 0 ? 'TodoAdded' : 'TodoCompleted', {
+          title: `todo ${c}`,
+          note: `${MARKER} ${i}`,
+        }),
+      ),
+    ),
+  );
+  return { clientId: `client-${prefix}`, commits };
+}
+
+async function push(tenant: string, body: unknown): Promise<Response> {
+  return fetch(`${server.url}/v1/push`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await tokenFor(tenant)}`,
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+/**
+ * Gives the server what a busy one has when the database goes: idle pooled connections (parallel
+ * pulls) and a subscriber, so the feed LISTENs on a Neon Client. Their losses are reported in the
+ * log, which the last test searches. Returns a function that closes the subscription.
+ */
+async function busyServer(tenant: string): Promise<() => void> {
+  const authorization = `Bearer ${await tokenFor(tenant)}`;
+  const pulls = await Promise.all(
+    Array.from({ length: 4 }, () => fetch(`${server.url}/v1/pull`, { headers: { authorization } })),
+  );
+  for (const pull of pulls) {
+    expect(pull.status).toBe(200);
+    await pull.body?.cancel();
+  }
+  const controller = new AbortController();
+  const subscription = await fetch(`${server.url}/v1/subscribe`, {
+    headers: { authorization },
+    signal: controller.signal,
+  });
+  expect(subscription.status).toBe(200);
+  const reader = subscription.body?.getReader();
+  // Read (and drop) whatever comes, so the stream never backs up.
+  void (async () => {
+    for (;;) if ((await reader?.read().catch(() => ({ done: true })))?.done !== false) return;
+  })();
+  return () => controller.abort();
+}
+
+async function stillRunning(): Promise<boolean> {
+  return Promise.race([server.exited.then(() => false), sleep(100).then(() => true)]);
+}
+
+async function waitForReadiness(status: number): Promise<Response> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const response = await fetch(`${server.url}/readyz`);
+    if (response.status === status || Date.now() > deadline) return response;
+    await response.body?.cancel();
+    await sleep(100);
+  }
+}
+
+/** Waits until the push has stored at least `count` events of `tenant`, so it is mid-way. */
+async function waitForStoredEvents(pool: Pool, tenant: string, count: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const { rows } = await pool
+      .query('SELECT count(*)::int AS n FROM strata_events WHERE tenant = $1', [tenant])
+      .catch(() => ({ rows: [{ n: 0 }] }));
+    if (Number(rows[0]?.n) >= count) return;
+    await sleep(10);
+  }
+  throw new Error(`the push stored fewer than ${count} events in 20 s`);
+}
+
+/**
+ * The answer to a push the database dropped: 503 UNAVAILABLE problem+json with Retry-After, or
+ * 200 with every commit accepted (it finished first). Returns the acknowledged event ids.
+ */
+async function expectOutageAnswer(
+  response: Response,
+  body: ReturnType<typeof largePush>,
+): Promise<string[]> {
+  if (response.status === 200) {
+    const { results } = (await response.json()) as { results: { status: string }[] };
+    expect(results.map((result) => result.status)).toEqual(body.commits.map(() => 'accepted'));
+    return body.commits.flatMap((c) => c.events.map((event) => event.id));
+  }
+  expect(response.status).toBe(503);
+  expect(response.headers.get('content-type')).toBe(PROBLEM_JSON);
+  expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(await response.json()).toMatchObject({ code: 'UNAVAILABLE', status: 503 });
+  return [];
+}
+
+/** Re-pushes the same body: every commit accepted; then the database holds each event once. */
+async function expectRecovered(
+  tenant: string,
+  body: ReturnType<typeof largePush>,
+  acknowledged: readonly string[],
+): Promise<void> {
+  const again = await push(tenant, body);
+  expect(again.status).toBe(200);
+  const { results } = (await again.json()) as { results: { status: string }[] };
+  expect(results.map((result) => result.status)).toEqual(body.commits.map(() => 'accepted'));
+
+  const pool = testPool();
+  try {
+    const { rows: ids } = await pool.query<{ id: string }>(
+      'SELECT id FROM strata_events WHERE tenant = $1',
+      [tenant],
+    );
+    const stored = ids.map((row) => row.id);
+    expect(new Set(stored).size).toBe(stored.length); // no duplicates
+    const sent = body.commits.flatMap((c) => c.events.map((event) => event.id));
+    expect([...stored].sort()).toEqual([...sent].sort());
+    for (const id of acknowledged) expect(stored).toContain(id);
+    const { rows: streams } = await pool.query<{ aggregate_id: string; versions: number[] }>(
+      `SELECT aggregate_id, array_agg(version ORDER BY version) AS versions
+       FROM strata_events WHERE tenant = $1 GROUP BY aggregate_id`,
+      [tenant],
+    );
+    expect(streams).toHaveLength(COMMITS);
+    for (const stream of streams) expect(stream.versions).toEqual([1, 2, 3, 4, 5]);
+  } finally {
+    await pool.end();
+  }
+}
+
+beforeAll(async () => {
+  cluster = await startCluster({ durableCommits: true });
+  proxy = await startWsProxy({ host: '127.0.0.1', port: cluster.port });
+  const url = new URL(cluster.databaseUrl);
+  url.password = PASSWORD;
+  databaseUrl = url.toString();
+  neonConfig.webSocketConstructor = WebSocket;
+  neonConfig.coalesceWrites = false;
+  neonConfig.wsProxy = (host, port) => `127.0.0.1:${proxy.port}/v1?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
+  server = await spawnServer(process.execPath, ['--import', 'tsx', 'src/node/main.ts'], {
+    cwd: packageDir,
+    env: {
+      DATABASE_URL: databaseUrl,
+      NEON_WS_PROXY: `127.0.0.1:${proxy.port}`,
+      JWT_SECRET: SECRET,
+      PORT: '0',
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop('SIGKILL');
+  await proxy?.close();
+  await cluster?.stop();
+});
+
+describe('the Node server when Postgres drops its connections mid-push', () => {
+  it('A: pg_ctl stop -m immediate: stays up, answers 503, readiness red then green, loses nothing', async () => {
+    expect((await waitForReadiness(200)).status).toBe(200);
+    const tenant = 'tenant-crash';
+    const unsubscribe = await busyServer(tenant);
+    const body = largePush('crash');
+    const answer = push(tenant, body);
+    const pool = testPool();
+    await waitForStoredEvents(pool, tenant, 100);
+    await pool.end();
+    await cluster.stopImmediately();
+
+    const acknowledged = await expectOutageAnswer(await answer, body);
+    expect(await stillRunning()).toBe(true);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const down = await fetch(`${server.url}/readyz`);
+    expect(down.status).toBe(503);
+    expect(down.headers.get('content-type')).toBe(PROBLEM_JSON);
+    expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await down.json()).toMatchObject({ code: 'UNAVAILABLE' });
+    // A request while the database is down fails fast and typed, not with a hang or a 500.
+    const pushWhileDown = await push(tenant, body);
+    expect(pushWhileDown.status).toBe(503);
+    await pushWhileDown.body?.cancel();
+
+    await cluster.startAgain();
+    expect((await waitForReadiness(200)).status).toBe(200);
+    expect(await stillRunning()).toBe(true);
+    await expectRecovered(tenant, body, acknowledged);
+    unsubscribe();
+  }, 60_000);
+
+  it('B: pg_terminate_backend of the server backends: stays up, answers 503 or 200, loses nothing', async () => {
+    const tenant = 'tenant-terminate';
+    const unsubscribe = await busyServer(tenant);
+    const body = largePush('terminate');
+    const answer = push(tenant, body);
+    let settled = false;
+    void answer.finally(() => {
+      settled = true;
+    });
+    const pool = testPool();
+    let terminated = 0;
+    try {
+      await waitForStoredEvents(pool, tenant, 100);
+      // Terminate a few times while the push runs: the next commit's connection is new.
+      for (let round = 0; round < 3 && !settled; round++) {
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+           WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+        );
+        terminated += Number(rows[0]?.n);
+        await sleep(50);
+      }
+    } finally {
+      await pool.end();
+    }
+    expect(terminated).toBeGreaterThan(0);
+
+    const acknowledged = await expectOutageAnswer(await answer, body);
+    expect(await stillRunning()).toBe(true);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    // The database itself is up: readiness is green again as soon as a new connection is made.
+    expect((await waitForReadiness(200)).status).toBe(200);
+    await expectRecovered(tenant, body, acknowledged);
+    unsubscribe();
+  }, 60_000);
+
+  it('wrote no password, token or payload to its output', () => {
+    const output = server.output();
+    expect(output).toContain('listening on'); // the output was captured at all
+    expect(output).toContain('[strata] database error'); // and held the errors of the outage
+    expect(output).not.toContain(PASSWORD);
+    expect(output).not.toContain(MARKER);
+    expect(tokens.size).toBeGreaterThan(0);
+    for (const token of tokens.values()) {
+      expect(output).not.toContain(token);
+      expect(output).not.toContain(token.split('.')[2]); // not even the signature alone
+    }
+  });
+});
