@@ -250,7 +250,7 @@ function resolveDataDir(dataDir: string | undefined, databaseUrl: string | undef
 
 /** Paths that belong to the sync app even when a file of that name exists. */
 const isApiPath = (path: string) =>
-  path === '/healthz' || path === '/v1' || path.startsWith('/v1/');
+  path === '/healthz' || path === '/readyz' || path === '/v1' || path.startsWith('/v1/');
 
 /**
  * The sync app with the files of `root` in front of its 404s. Files are revalidated on every
