@@ -26,6 +26,7 @@ import {
   type ServerDatabaseOptions,
   serverOptionsFromEnv,
 } from '../runtimes/server-app.ts';
+import { keepConnectionUsable } from './drain-request-body.ts';
 
 /** Options of `startNodeServer`; each falls back to the environment, then to a default. */
 export interface NodeServerOptions extends ServerAppOptions {
@@ -125,8 +126,10 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     const response = await handle(request, bindings);
     if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
       streams.add(outgoing);
+      return response;
     }
-    return response;
+    // An unread body (a 413, a 401) must not cost the connection (issue 12, item 10).
+    return keepConnectionUsable(request, bindings.incoming, response);
   };
 
   let server: Server;
