@@ -68,7 +68,8 @@ export default [
       run: ({ tenant, push }: ReturnType<typeof freshPush>) =>
         db.transaction(async (tx) => {
           const params: unknown[] = [tenant];
-          const values = push.commits.map(({ events: [event] }) => {
+          // Positions 1..n as literals: the floor takes no tenant counter.
+          const values = push.commits.map(({ events: [event] }, index) => {
             const at = params.length;
             params.push(
               event?.id,
@@ -76,11 +77,11 @@ export default [
               JSON.stringify(event?.data),
               event?.occurredAt,
             );
-            return `($1, 'Todo', $${at + 2}, $${at + 1}, 'TodoAdded', 2, 1, $${at + 3}::jsonb, '{}'::jsonb, $${at + 4}::timestamptz)`;
+            return `($1, 'Todo', $${at + 2}, $${at + 1}, 'TodoAdded', 2, 1, $${at + 3}::jsonb, '{}'::jsonb, $${at + 4}::timestamptz, ${index + 1})`;
           });
           await tx.query(
             `INSERT INTO strata_events
-               (tenant, aggregate_type, aggregate_id, id, type, schema_version, version, data, metadata, occurred_at)
+               (tenant, aggregate_type, aggregate_id, id, type, schema_version, version, data, metadata, occurred_at, tenant_position)
              VALUES ${values.join(', ')}`,
             params,
           );
