@@ -104,6 +104,24 @@ async function busyServer(tenant: string): Promise<() => void> {
   return () => controller.abort();
 }
 
+/** Waits until a backend's last statement is the feed's LISTEN (neonListen came back). */
+async function waitForListeningBackend(): Promise<void> {
+  const pool = testPool();
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'LISTEN strata_events'`,
+      );
+      if (Number(rows[0]?.n) > 0) return;
+      if (Date.now() > deadline) throw new Error('the feed did not LISTEN again within 30 s');
+      await sleep(100);
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
 async function stillRunning(): Promise<boolean> {
   return Promise.race([server.exited.then(() => false), sleep(100).then(() => true)]);
 }
@@ -243,6 +261,8 @@ describe('the Node server when Postgres drops its connections mid-push', () => {
     expect((await waitForReadiness(200)).status).toBe(200);
     expect(await stillRunning()).toBe(true);
     await expectRecovered(tenant, body, acknowledged);
+    // The subscription reader's LISTEN connection died with the cluster: it listens again.
+    await waitForListeningBackend();
     unsubscribe();
   }, 60_000);
 
