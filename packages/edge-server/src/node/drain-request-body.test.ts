@@ -9,7 +9,11 @@ describe('drainDecision', () => {
     [{ ended: true, destroyed: false, contentLength: '5' }, 'none'],
     [{ ended: false, destroyed: false, contentLength: '5000000' }, 'drain'],
     [{ ended: false, destroyed: false, contentLength: '8388609' }, 'close'],
-    [{ ended: false, destroyed: false, contentLength: undefined }, 'close'],
+    [{ ended: false, destroyed: false, contentLength: undefined }, 'none'],
+    [
+      { ended: false, destroyed: false, contentLength: undefined, transferEncoding: 'chunked' },
+      'close',
+    ],
     [{ ended: false, destroyed: false, contentLength: '1e3' }, 'close'],
     [{ ended: false, destroyed: true, contentLength: '10' }, 'close'],
   ] as const)('%j: %s', (body, decision) => {

@@ -17,21 +17,31 @@ export const DRAIN_TIMEOUT_MS = 5_000;
 export type DrainDecision = 'none' | 'drain' | 'close';
 
 /**
- * The pure policy: a body already read (or none) needs nothing; one of a declared length up to
- * `maxBytes` is drained; a body of unknown length (chunked), a longer one, or a stream already
- * destroyed closes the connection.
+ * The pure policy: a body already read, or none (no `content-length`, no `transfer-encoding`:
+ * HTTP/1.1 says there is no body), needs nothing; one of a declared length up to `maxBytes` is
+ * drained; a body of unknown length (chunked), a longer one, or a stream already destroyed
+ * closes the connection.
  *
  * @example
  * drainDecision({ ended: false, destroyed: false, contentLength: '2000000' }); // 'drain'
  */
 export function drainDecision(
-  body: { ended: boolean; destroyed: boolean; contentLength: string | undefined },
+  body: {
+    ended: boolean;
+    destroyed: boolean;
+    contentLength: string | undefined;
+    transferEncoding?: string | undefined;
+  },
   maxBytes = MAX_DRAIN_BYTES,
 ): DrainDecision {
   if (body.ended) return 'none';
   if (body.destroyed) return 'close';
-  const length = body.contentLength === undefined ? Number.NaN : Number(body.contentLength);
-  return /^[0-9]+$/.test(body.contentLength ?? '') && length <= maxBytes ? 'drain' : 'close';
+  if (body.contentLength === undefined) {
+    return body.transferEncoding === undefined ? 'none' : 'close';
+  }
+  return /^[0-9]+$/.test(body.contentLength) && Number(body.contentLength) <= maxBytes
+    ? 'drain'
+    : 'close';
 }
 
 /**
@@ -90,6 +100,7 @@ export async function keepConnectionUsable(
     ended: incoming.readableEnded || incoming.method === 'GET' || incoming.method === 'HEAD',
     destroyed: incoming.destroyed,
     contentLength: incoming.headers['content-length'],
+    transferEncoding: incoming.headers['transfer-encoding'],
   });
   if (decision === 'none') return response;
   if (decision === 'drain' && (await drainRequestBody(request, incoming))) return response;
