@@ -61,7 +61,11 @@ const addTodo = async (aggregateId: string, title: string) => {
     metadata: {},
   };
   const body = { clientId: 'device-1', commits: [{ commitId: newKsuid(), events: [event] }] };
-  const response = await app.request('/v1/push', { method: 'POST', body: JSON.stringify(body) });
+  const response = await app.request('/v1/push', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' }, // other bodies answer 415
+    body: JSON.stringify(body),
+  });
   return (await response.json()).results[0];
 };
 console.log((await addTodo('t1', 'Buy milk')).status, (await addTodo('t2', 'BUY BEER')).code);

@@ -85,5 +85,21 @@ export function jwtAuthentication(options: JwtAuthenticationOptions): Authentica
  * createSyncApp({ database, authenticate: singleTenant('local') });
  */
 export function singleTenant(tenant = 'default'): Authenticate {
-  return () => ({ tenant, subject: 'anonymous' });
+  const authenticate: Authenticate = () => ({ tenant, subject: 'anonymous' });
+  UNAUTHENTICATED.add(authenticate);
+  return authenticate;
+}
+
+/** The `singleTenant` authenticators: they let anyone in, so the app checks the Host header. */
+const UNAUTHENTICATED = new WeakSet<Authenticate>();
+
+/**
+ * True for `singleTenant(...)`: every caller is let in, so the app answers only loopback hosts
+ * (and `allowedHosts`), against DNS rebinding.
+ *
+ * @example
+ * authenticatesNobody(singleTenant()); // true
+ */
+export function authenticatesNobody(authenticate: Authenticate): boolean {
+  return UNAUTHENTICATED.has(authenticate);
 }

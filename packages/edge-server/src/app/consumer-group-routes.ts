@@ -12,6 +12,7 @@ import {
   queryInteger,
   SafeTextSchema,
   type StoredEvent,
+  ValidationFailedError,
 } from '@strata/core';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -20,6 +21,7 @@ import { ackEvents, nackEvent, nackReplay } from '../consumer-groups/acknowledge
 import { claimEvents } from '../consumer-groups/claim-events.ts';
 import {
   consumerGroupStatus,
+  DEFAULT_LAG_SCAN_LIMIT,
   discardParkedEvent,
   listParkedEvents,
   type ParkedEvent,
@@ -110,17 +112,37 @@ export const ParkedQuerySchema = z.strictObject({
   limit: queryInteger(1, 1000).default(100),
 });
 
-const GroupNameSchema = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[A-Za-z0-9_.~-]+$/, 'letters, digits and _ . ~ - only');
+// Core's NameSchema, narrowed to what reads well in a URL path.
+const GroupNameSchema = NameSchema.max(200).regex(
+  /^[A-Za-z0-9_.~-]+$/,
+  'letters, digits and _ . ~ - only',
+);
+
+/** What a principal may ask of the consumer-group routes (issue 12, item 5). */
+export interface ConsumerGroupRouteLimits {
+  /**
+   * Most partitions a group created over HTTP may have; more is VALIDATION_FAILED. Each
+   * partition is a row, a lease and a checkpoint that claims and status calls visit. Defaults to
+   * 64. (Server-side groups, `createConsumerGroup`, may have up to 1,024.)
+   */
+  readonly maxPartitions: number;
+  /** Most events a status call reads to count lag (`consumerGroupStatus`). Defaults to 10,000. */
+  readonly lagScanLimit: number;
+}
+
+/** 64 partitions, lag counted over at most 10,000 events. */
+export const DEFAULT_CONSUMER_GROUP_ROUTE_LIMITS: ConsumerGroupRouteLimits = {
+  maxPartitions: 64,
+  lagScanLimit: DEFAULT_LAG_SCAN_LIMIT,
+};
 
 /** Options of `consumerGroupRoutes`. */
 export interface ConsumerGroupRoutesOptions {
   readonly database: SqlDatabase;
   /** Events the principal may not read are acked past but not handed out. Defaults to all. */
   readonly canRead?: (principal: Principal, event: StoredEvent) => boolean;
+  /** Bounds on what a call may cost; each defaults as `DEFAULT_CONSUMER_GROUP_ROUTE_LIMITS` says. */
+  readonly limits?: Partial<ConsumerGroupRouteLimits>;
 }
 
 type Env = { Variables: { principal: Principal } };
@@ -139,7 +161,8 @@ const parkedWire = (parked: ParkedEvent) => ({ ...parked, event: wire(parked.eve
  * The consumer-group routes, to mount at `/v1/groups` behind the authentication middleware
  * (errors fall through to the host app's `problem+json` handler):
  * - `PUT /:group` create (body: partitions, maxAttempts, retryBaseMs, retryMaxMs) → status
- * - `GET /:group` status: checkpoints, owners, consumers, lag, parked counts
+ * - `GET /:group` status: checkpoints, owners, consumers, lag (counted over at most
+ *   `lagScanLimit` events: `lagExact: false` means "at least"), parked counts
  * - `POST /:group/claim` `{ consumerId, limit?, leaseMs? }` → `{ owned, partitions: [{ partition,
  *   from, until, attempts, events }], replays: [{ parkedId, event }] }`
  * - `POST /:group/ack` `{ consumerId, partitions: [{ partition, from, to }], replays? }` →
@@ -156,6 +179,10 @@ const parkedWire = (parked: ParkedEvent) => ({ ...parked, event: wire(parked.eve
  */
 export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<Env> {
   const { database, canRead = () => true } = options;
+  const limits: ConsumerGroupRouteLimits = {
+    ...DEFAULT_CONSUMER_GROUP_ROUTE_LIMITS,
+    ...options.limits,
+  };
   const routes = new Hono<Env>();
 
   routes.use(
@@ -185,6 +212,10 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
       await readJson(c.req.raw, {}),
       'consumer group settings',
     );
+    if (settings.partitions !== undefined && settings.partitions > limits.maxPartitions) {
+      const message = `must be at most ${limits.maxPartitions}`;
+      throw new ValidationFailedError(`partitions ${message}`, [{ path: ['partitions'], message }]);
+    }
     const group = await ensureConsumerGroup(database, refOf(principal, c.req.param('group')), {
       ...DEFAULT_CONSUMER_GROUP_SETTINGS,
       ...definedOnly(settings),
@@ -302,7 +333,9 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
   });
 
   async function statusBody(group: ConsumerGroup) {
-    const { tenant: _tenant, ...status } = await consumerGroupStatus(database, group);
+    const { tenant: _tenant, ...status } = await consumerGroupStatus(database, group, {
+      lagScanLimit: limits.lagScanLimit,
+    });
     return {
       ...status,
       settings: {

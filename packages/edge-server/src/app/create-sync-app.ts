@@ -22,12 +22,20 @@ import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { createEventFeed } from '../subscriptions/event-feed.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
 import { createSubscriptionResponder } from '../subscriptions/subscription-response.ts';
-import type { Authenticate, Principal } from './auth.ts';
+import { type Authenticate, authenticatesNobody, type Principal } from './auth.ts';
 import type { Authorize } from './authorize.ts';
-import { consumerGroupRoutes } from './consumer-group-routes.ts';
+import { type ConsumerGroupRouteLimits, consumerGroupRoutes } from './consumer-group-routes.ts';
 import { registerForgetRoute } from './forget-route.ts';
 import { DEFAULT_LIMITS, type SyncLimits } from './limits.ts';
 import { problemResponse } from './problem-response.ts';
+import {
+  addressRateLimit,
+  type ClientAddress,
+  principalRateLimit,
+  type RateLimitsOption,
+  rateLimiterFor,
+} from './rate-limit.ts';
+import { requestGuard } from './request-guard.ts';
 import { applyPush } from './push-handler.ts';
 import { readJson } from './read-json.ts';
 import { registerReadinessRoute } from './readiness-route.ts';
@@ -66,6 +74,20 @@ export interface SyncAppOptions {
   readonly limits?: Partial<SyncLimits>;
   /** Allowed CORS origins. Defaults to none (same origin only). */
   readonly corsOrigins?: readonly string[];
+  /**
+   * Host names a server without authentication (`singleTenant`) answers besides `localhost`,
+   * `127.0.0.1` and `[::1]` (DNS rebinding guard, see request-guard.ts). Defaults to none.
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * Request rate limits per principal and per client address (429 RATE_LIMITED): settings, a
+   * shared `createRequestRateLimiter(...)`, or `false`. Defaults to `DEFAULT_RATE_LIMITS`.
+   */
+  readonly rateLimits?: RateLimitsOption;
+  /** The client's address, for the per-address limit; each runtime entry point sets it. */
+  readonly clientAddress?: ClientAddress;
+  /** Bounds of the consumer-group routes (partitions, lag scan); `DEFAULT_CONSUMER_GROUP_ROUTE_LIMITS`. */
+  readonly consumerGroups?: Partial<ConsumerGroupRouteLimits>;
   /**
    * Where unexpected errors are reported. Defaults to one scrubbed line on console.error
    * (`describeError`: name, code, message without literals; never the error object).
@@ -130,10 +152,22 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
   app.get('/healthz', (c) => c.json({ ok: true }));
   registerReadinessRoute(app, { database: options.database }); // GET /readyz
 
+  // Cross-site and rebinding guard, then limits by address (forged tokens count), then by principal.
+  app.use(
+    '/v1/*',
+    requestGuard({
+      corsOrigins: options.corsOrigins ?? [],
+      checkHost: authenticatesNobody(options.authenticate),
+      allowedHosts: options.allowedHosts ?? [],
+    }),
+  );
+  const rateLimiter = rateLimiterFor(options.rateLimits);
+  if (rateLimiter) app.use('/v1/*', addressRateLimit(rateLimiter, options.clientAddress));
   app.use('/v1/*', async (c, next) => {
     c.set('principal', await options.authenticate(c.req.raw));
     await next();
   });
+  if (rateLimiter) app.use('/v1/*', principalRateLimit(rateLimiter));
 
   app.post(
     '/v1/push',
@@ -206,7 +240,14 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     });
   });
 
-  app.route('/v1/groups', consumerGroupRoutes({ database: options.database, canRead }));
+  app.route(
+    '/v1/groups',
+    consumerGroupRoutes({
+      database: options.database,
+      canRead,
+      ...(options.consumerGroups === undefined ? {} : { limits: options.consumerGroups }),
+    }),
+  );
 
   registerStreamRoutes(app, { storeFor, canRead });
   registerForgetRoute(app, { database: options.database, authorize: options.authorize });

@@ -5,7 +5,11 @@
 import { ValidationFailedError } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import { isoTime } from '../postgres/event-row.ts';
-import { encodeGlobalCursor } from '../postgres/global-cursor.ts';
+import {
+  compareGlobalCursors,
+  encodeGlobalCursor,
+  type GlobalCursor,
+} from '../postgres/global-cursor.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import { parseParkedId } from './acknowledge-events.ts';
@@ -23,7 +27,10 @@ export interface PartitionStatus {
   readonly attempts: number;
   readonly lastError: string | undefined;
   readonly retryAt: string | undefined;
-  /** Events readers may serve now that the partition has not acked yet. */
+  /**
+   * Events readers may serve now that the partition has not acked yet: exact when the group's
+   * `lagExact` is true, else at least this many.
+   */
   readonly lag: number;
 }
 
@@ -33,12 +40,29 @@ export interface ConsumerGroupStatus {
   readonly tenant: string | undefined;
   readonly partitions: readonly PartitionStatus[];
   readonly consumers: readonly { readonly consumerId: string; readonly expiresAt: string }[];
-  /** Sum of the partitions' lag. */
+  /** Sum of the partitions' lag (at least this many when `lagExact` is false). */
   readonly lag: number;
+  /**
+   * False when more events wait than the status counts (`lagScanLimit`): every lag is then a
+   * lower bound ("at least").
+   */
+  readonly lagExact: boolean;
   readonly parked: number;
   /** Parked events queued for replay, not yet handled. */
   readonly queued: number;
 }
+
+/** Options of `consumerGroupStatus`. */
+export interface ConsumerGroupStatusOptions {
+  /** Most events after the earliest checkpoint that the lag count reads. Defaults to 10,000. */
+  readonly lagScanLimit?: number;
+}
+
+/**
+ * How many events a status call reads at most to count lag: one index range scan of the
+ * tenant's events after the group's earliest checkpoint, whatever the number of partitions.
+ */
+export const DEFAULT_LAG_SCAN_LIMIT = 10_000;
 
 /** A parked event: it failed `attempts` times, the last time with `error`. */
 export interface ParkedEvent {
@@ -61,18 +85,24 @@ export interface ListParkedOptions {
 }
 
 /**
- * The group's status. Lag is counted in the database per partition (a scan of the events after
- * the checkpoints): an operator's call, not one for every batch.
+ * The group's status. Lag is bounded work (issue 12, item 5): the events after the earliest
+ * checkpoint are read once, in the global order through the (tenant, transaction_id, position)
+ * index, at most `lagScanLimit` of them, and counted per partition. A group far behind reports
+ * `lagExact: false` and lags that are lower bounds; the cost does not grow with the tenant's log
+ * or the number of partitions.
  *
  * @example
- * const { lag, parked, consumers } = await consumerGroupStatus(db, group);
+ * const { lag, lagExact, parked, consumers } = await consumerGroupStatus(db, group);
  */
 export async function consumerGroupStatus(
   db: SqlExecutor,
   group: ConsumerGroup,
+  options: ConsumerGroupStatusOptions = {},
 ): Promise<ConsumerGroupStatus> {
-  const params: unknown[] = [group.id, group.partitions];
-  if (group.tenant !== undefined) params.push(group.tenant);
+  const lagScanLimit = options.lagScanLimit ?? DEFAULT_LAG_SCAN_LIMIT;
+  if (!Number.isInteger(lagScanLimit) || lagScanLimit < 1) {
+    throw new RangeError('lagScanLimit must be a whole number of at least 1');
+  }
   const { rows: partitions } = await db.query<{
     partition: number;
     transaction_id: string;
@@ -82,23 +112,22 @@ export async function consumerGroupStatus(
     attempts: number;
     last_error: string | null;
     retry_at: string | Date | null;
-    lag: string | number;
   }>(
     `SELECT p.partition, p.checkpoint_transaction_id::text AS transaction_id,
        p.checkpoint_position AS position,
        CASE WHEN p.lease_until > now() THEN p.owner END AS owner,
        CASE WHEN p.lease_until > now() THEN p.lease_until END AS lease_until,
-       p.attempts, p.last_error, p.retry_at,
-       (SELECT count(*) FROM strata_events e
-        WHERE (e.transaction_id, e.position) > (p.checkpoint_transaction_id, p.checkpoint_position)
-          AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          AND ${partitionExpression('e', '$2::integer')} = p.partition
-          ${group.tenant === undefined ? '' : 'AND e.tenant = $3'}) AS lag
+       p.attempts, p.last_error, p.retry_at
      FROM strata_consumer_group_partitions p
      WHERE p.group_id = $1
      ORDER BY p.partition`,
-    params,
+    [group.id],
   );
+  const checkpoints = partitions.map((row) => ({
+    partition: Number(row.partition),
+    cursor: { transactionId: row.transaction_id, position: Number(row.position) },
+  }));
+  const { lags, exact } = await countLag(db, group, checkpoints, lagScanLimit);
   const { rows: consumers } = await db.query<{ consumer_id: string; expires_at: string | Date }>(
     `SELECT consumer_id, expires_at FROM strata_consumer_group_members
      WHERE group_id = $1 AND expires_at > now() ORDER BY consumer_id`,
@@ -122,7 +151,7 @@ export async function consumerGroupStatus(
       attempts: row.attempts,
       lastError: row.last_error ?? undefined,
       retryAt: row.retry_at === null ? undefined : isoTime(row.retry_at),
-      lag: Number(row.lag),
+      lag: lags.get(Number(row.partition)) ?? 0,
     }),
   );
   return {
@@ -134,9 +163,65 @@ export async function consumerGroupStatus(
       expiresAt: isoTime(row.expires_at),
     })),
     lag: statuses.reduce((sum, partition) => sum + partition.lag, 0),
+    lagExact: exact,
     parked: countOf('parked'),
     queued: countOf('queued'),
   };
+}
+
+/**
+ * Lag per partition from one bounded scan: the first `limit` servable events after the earliest
+ * checkpoint, each counted for its partition when it lies after that partition's checkpoint.
+ * Exact when the scan ended before the limit.
+ */
+async function countLag(
+  db: SqlExecutor,
+  group: ConsumerGroup,
+  checkpoints: readonly { partition: number; cursor: GlobalCursor }[],
+  limit: number,
+): Promise<{ lags: Map<number, number>; exact: boolean }> {
+  if (checkpoints.length === 0) return { lags: new Map(), exact: true };
+  const earliest = checkpoints
+    .map((checkpoint) => checkpoint.cursor)
+    .reduce((a, b) => (compareGlobalCursors(a, b) <= 0 ? a : b));
+  const params: unknown[] = [
+    checkpoints.map((checkpoint) => checkpoint.partition),
+    checkpoints.map((checkpoint) => checkpoint.cursor.transactionId),
+    checkpoints.map((checkpoint) => checkpoint.cursor.position),
+    earliest.transactionId,
+    earliest.position,
+    limit,
+    group.partitions,
+  ];
+  if (group.tenant !== undefined) params.push(group.tenant);
+  const { rows } = await db.query<{ partition: number | null; lag: string | number }>(
+    `WITH scanned AS (
+       SELECT e.transaction_id, e.position, ${partitionExpression('e', '$7::integer')} AS partition
+       FROM strata_events e
+       WHERE (e.transaction_id, e.position) > ($4::text::xid8, $5::bigint)
+         -- The no-skip rule: what readers may serve now.
+         AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ${group.tenant === undefined ? '' : 'AND e.tenant = $8'}
+       ORDER BY e.transaction_id, e.position
+       LIMIT $6
+     )
+     SELECT c.partition, count(*) AS lag
+     FROM scanned s
+     JOIN unnest($1::integer[], $2::text[], $3::bigint[]) AS c(partition, transaction_id, position)
+       ON c.partition = s.partition
+      AND (s.transaction_id, s.position) > (c.transaction_id::xid8, c.position)
+     GROUP BY c.partition
+     UNION ALL
+     SELECT NULL, count(*) FROM scanned`,
+    params,
+  );
+  const lags = new Map<number, number>();
+  let scanned = 0;
+  for (const row of rows) {
+    if (row.partition === null) scanned = Number(row.lag);
+    else lags.set(Number(row.partition), Number(row.lag));
+  }
+  return { lags, exact: scanned < limit };
 }
 
 /**

@@ -100,6 +100,8 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     ...appOptions,
     ...nodeDatabaseSettings(options, fromEnv),
     jwtSecret: options.jwtSecret ?? fromEnv.jwtSecret,
+    // The TCP peer, for per-address rate limits (never X-Forwarded-For unless configured).
+    clientAddress: options.clientAddress ?? nodeClientAddress,
     log,
   };
   const authenticated = settings.authenticate !== undefined || settings.jwtSecret !== undefined;
@@ -278,6 +280,11 @@ function withStaticFiles(
   // Not a file: the sync app answers (a 404 problem, or a CORS preflight).
   files.all('*', (c) => app.fetch(c.req.raw, c.env));
   return (request, bindings) => files.fetch(request, bindings);
+}
+
+/** The socket's remote address, from @hono/node-server's bindings (`c.env`). */
+function nodeClientAddress(_request: Request, env: unknown): string | undefined {
+  return (env as Partial<HttpBindings> | undefined)?.incoming?.socket.remoteAddress;
 }
 
 function isFile(path: string): boolean {

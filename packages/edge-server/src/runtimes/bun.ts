@@ -24,8 +24,12 @@ declare const Bun: {
     hostname: string;
     /** Seconds a connection may stay silent; must exceed the subscription heartbeat (15 s). */
     idleTimeout: number;
-    fetch(request: Request): Promise<Response>;
+    fetch(request: Request, server: BunServer): Promise<Response>;
   }): { readonly port: number; stop(closeActiveConnections?: boolean): Promise<void> };
+};
+/** Bun's server as its `fetch` handler gets it: `requestIP` is the TCP peer. */
+type BunServer = {
+  requestIP(request: Request): { readonly address: string } | null;
 };
 const { process } = globalThis as unknown as {
   process: { on(signal: string, listener: () => void): void; exit(code: number): never };
@@ -34,13 +38,22 @@ const { process } = globalThis as unknown as {
 const env = Bun.env;
 const options = serverOptionsFromEnv(env);
 const hostname = defaultHostname(env, options.jwtSecret !== undefined);
-const server = await createServerApp(options);
+// The TCP peer of each request, for per-address rate limits (X-Forwarded-For is not trusted).
+const peers = new WeakMap<Request, string>();
+const server = await createServerApp({
+  ...options,
+  clientAddress: (request) => peers.get(request),
+});
 const streams = endableStreams((request) => server.app.fetch(request));
 const bun = Bun.serve({
   port: parsePort(envValue(env, 'PORT'), DEFAULT_PORT),
   hostname,
   idleTimeout: 60,
-  fetch: streams.fetch,
+  fetch: (request, bunServer) => {
+    const peer = bunServer.requestIP(request)?.address;
+    if (peer !== undefined) peers.set(request, peer);
+    return streams.fetch(request);
+  },
 });
 console.log(
   `[strata] sync server (Bun) listening on ${localUrl(hostname, bun.port)} (${server.database.description})`,

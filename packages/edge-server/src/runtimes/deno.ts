@@ -28,7 +28,10 @@ declare const Deno: {
       hostname: string;
       onListen(address: { hostname: string; port: number }): void;
     },
-    handler: (request: Request) => Promise<Response>,
+    handler: (
+      request: Request,
+      info: { readonly remoteAddr: { readonly hostname?: string } },
+    ) => Promise<Response>,
   ): { shutdown(): Promise<void> };
   addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
   exit(code: number): never;
@@ -37,7 +40,12 @@ declare const Deno: {
 const env = Deno.env.toObject();
 const options = serverOptionsFromEnv(env);
 const hostname = defaultHostname(env, options.jwtSecret !== undefined);
-const server = await createServerApp(options);
+// The TCP peer of each request, for per-address rate limits (X-Forwarded-For is not trusted).
+const peers = new WeakMap<Request, string>();
+const server = await createServerApp({
+  ...options,
+  clientAddress: (request) => peers.get(request),
+});
 const streams = endableStreams((request) => server.app.fetch(request));
 const deno = Deno.serve(
   {
@@ -48,7 +56,11 @@ const deno = Deno.serve(
         `[strata] sync server (Deno) listening on ${localUrl(hostname, port)} (${server.database.description})`,
       ),
   },
-  streams.fetch,
+  (request, info) => {
+    const peer = info.remoteAddr.hostname;
+    if (peer !== undefined) peers.set(request, peer);
+    return streams.fetch(request);
+  },
 );
 
 let stopping = false;

@@ -4,6 +4,8 @@
  */
 import { neonConfig } from '@neondatabase/serverless';
 import { type Authenticate, jwtAuthentication, singleTenant } from '../app/auth.ts';
+import type { RateLimitSettings } from '../app/rate-limit.ts';
+import type { RateLimitRule } from '../app/rate-limit-policy.ts';
 
 /** Environment variables as a plain record (`process.env`, `Bun.env`, `Deno.env.toObject()`, a Workers `env`). */
 export type EnvRecord = Readonly<Record<string, string | undefined>>;
@@ -82,4 +84,44 @@ export function useNeonWsProxy(proxy: string): void {
   neonConfig.useSecureWebSocket = false;
   neonConfig.pipelineTLS = false;
   neonConfig.pipelineConnect = false;
+}
+
+/** What `requestPolicyFromEnv` reads: the host allow-list and the rate limits. */
+export interface RequestPolicyFromEnv {
+  allowedHosts?: string[];
+  rateLimits?: Partial<RateLimitSettings>;
+}
+
+/**
+ * `STRATA_ALLOWED_HOSTS` (comma-separated host names a server without JWT answers besides
+ * loopback), `STRATA_RATE_LIMIT_PER_PRINCIPAL` and `STRATA_RATE_LIMIT_PER_ADDRESS` (requests per
+ * minute; `off` or `0` for no limit). Unset variables leave the defaults (`DEFAULT_RATE_LIMITS`).
+ *
+ * @example
+ * requestPolicyFromEnv({ STRATA_RATE_LIMIT_PER_PRINCIPAL: '600' });
+ * // { rateLimits: { perPrincipal: { requests: 600, windowMs: 60000 } } }
+ */
+export function requestPolicyFromEnv(env: object): RequestPolicyFromEnv {
+  const allowedHosts = parseList(envValue(env, 'STRATA_ALLOWED_HOSTS'));
+  const perPrincipal = perMinute(env, 'STRATA_RATE_LIMIT_PER_PRINCIPAL');
+  const perAddress = perMinute(env, 'STRATA_RATE_LIMIT_PER_ADDRESS');
+  const rateLimits: Partial<RateLimitSettings> = {
+    ...(perPrincipal === undefined ? {} : { perPrincipal }),
+    ...(perAddress === undefined ? {} : { perAddress }),
+  };
+  return {
+    ...(allowedHosts.length === 0 ? {} : { allowedHosts }),
+    ...(Object.keys(rateLimits).length === 0 ? {} : { rateLimits }),
+  };
+}
+
+function perMinute(env: object, name: string): RateLimitRule | false | undefined {
+  const value = envValue(env, name);
+  if (value === undefined) return undefined;
+  if (value.toLowerCase() === 'off' || value === '0') return false;
+  const requests = Number(value);
+  if (!Number.isInteger(requests) || requests < 1) {
+    throw new Error(`${name} must be a number of requests per minute, or off: ${value}`);
+  }
+  return { requests, windowMs: 60_000 };
 }

@@ -10,14 +10,21 @@
  * done (`ctx.waitUntil`, so it does not delay the response). A subscription (`GET /v1/subscribe`)
  * keeps its Pool until the client goes away; it cannot hold LISTEN across requests, so it polls.
  * No `nodejs_compat` flag is needed: the Neon driver, hono and strata use web APIs only.
+ *
+ * Rate limits: one in-memory limiter per isolate, shared by the requests' apps, keyed by the
+ * `cf-connecting-ip` header Cloudflare sets (the client's address) and by principal. Limits per
+ * isolate, not global: for a global quota, add Cloudflare's rate limiting rules in front.
+ * `STRATA_RATE_LIMIT_PER_PRINCIPAL` / `STRATA_RATE_LIMIT_PER_ADDRESS` (requests per minute, or
+ * `off`) change the defaults.
  */
 import { Pool } from '@neondatabase/serverless';
 import type { ExecutionContext } from 'hono';
 import { jwtAuthentication } from '../app/auth.ts';
 import { createSyncApp, type SyncAppOptions } from '../app/create-sync-app.ts';
 import { problemResponse } from '../app/problem-response.ts';
+import { createRequestRateLimiter, type RequestRateLimiter } from '../app/rate-limit.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
-import { envValue, parseList, useNeonWsProxy } from './env.ts';
+import { envValue, parseList, requestPolicyFromEnv, useNeonWsProxy } from './env.ts';
 
 /** The Worker's bindings (`[vars]` and secrets). */
 export interface SyncWorkerEnv {
@@ -25,6 +32,8 @@ export interface SyncWorkerEnv {
   readonly JWT_SECRET?: string;
   readonly CORS_ORIGINS?: string;
   readonly NEON_WS_PROXY?: string;
+  readonly STRATA_RATE_LIMIT_PER_PRINCIPAL?: string;
+  readonly STRATA_RATE_LIMIT_PER_ADDRESS?: string;
 }
 
 /**
@@ -50,6 +59,8 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
   const report =
     options.onError ?? ((error: unknown) => console.error('[strata] request failed', error));
   let proxy: string | undefined;
+  // Built at the first request (bindings are only known then), then shared by every request's app.
+  let rateLimiter: RequestRateLimiter | false | undefined;
   return {
     async fetch(request, env, ctx) {
       const databaseUrl = envValue(env, 'DATABASE_URL');
@@ -71,9 +82,18 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
       const pool = new Pool({ connectionString: databaseUrl });
       pool.on('error', report);
       const corsOrigins = options.corsOrigins ?? parseList(envValue(env, 'CORS_ORIGINS'));
+      if (rateLimiter === undefined) {
+        const settings = options.rateLimits ?? requestPolicyFromEnv(env).rateLimits ?? {};
+        rateLimiter =
+          settings === false || 'checkAddress' in settings
+            ? settings
+            : createRequestRateLimiter(settings);
+      }
       const app = createSyncApp({
         onError: report,
+        clientAddress: (incoming) => incoming.headers.get('cf-connecting-ip') ?? undefined,
         ...options,
+        rateLimits: rateLimiter,
         corsOrigins,
         database: neonDatabase(pool),
         authenticate: jwtAuthentication({ secret }),
