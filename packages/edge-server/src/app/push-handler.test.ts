@@ -1,0 +1,82 @@
+// applyPush on PGlite: which errors become a per-commit rejection and which fail the whole push
+// (issue 12, item 2), and a reused event id with other content (item 12).
+import { UnavailableError } from '@strata/core';
+import { describe, expect, it } from 'vitest';
+import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { todoEvent } from '../fixtures/sync-client.ts';
+import type { AppendHook } from '../postgres/append-hook.ts';
+import { pgliteDatabase } from '../postgres/pglite-database.ts';
+import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
+import { applyPush } from './push-handler.ts';
+
+const pglite = useMigratedPglite();
+let tenants = 0;
+const storeWith = (hook?: AppendHook) =>
+  createPostgresEventStore(pgliteDatabase(pglite()), {
+    tenant: `push-${tenants++}`,
+    appendHooks: hook === undefined ? [] : [hook],
+  });
+const push = (...commits: { commitId: string; events: unknown[] }[]) => ({
+  clientId: 'client-a',
+  commits,
+});
+
+describe('applyPush', () => {
+  it('lets UNAVAILABLE (the database is gone) fail the whole push, never a commit', async () => {
+    const store = storeWith(() => {
+      throw new UnavailableError('The database connection was lost', { retryAfterSeconds: 1 });
+    });
+    await expect(
+      applyPush(store, push({ commitId: 'c1', events: [todoEvent('t1', 1)] })),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(await store.streamVersion({ aggregateType: 'Todo', aggregateId: 't1' })).toBe(0);
+  });
+
+  it('lets errors that are not strata errors fail the whole push', async () => {
+    const store = storeWith(() => {
+      throw new TypeError('a bug');
+    });
+    await expect(
+      applyPush(store, push({ commitId: 'c1', events: [todoEvent('t1', 1)] })),
+    ).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('answers a stored event id pushed again with other data DUPLICATE_EVENT_ID; the same event is accepted', async () => {
+    const store = storeWith();
+    const event = todoEvent('t1', 1);
+    const first = await applyPush(store, push({ commitId: 'c1', events: [event] }));
+    expect(first.results[0]?.status).toBe('accepted');
+    const same = await applyPush(store, push({ commitId: 'c1', events: [event] }));
+    expect(same).toEqual(first);
+    const changed = await applyPush(
+      store,
+      push({ commitId: 'c1', events: [{ ...event, data: { title: 'something else' } }] }),
+    );
+    expect(changed.results).toEqual([
+      expect.objectContaining({
+        status: 'rejected',
+        code: 'DUPLICATE_EVENT_ID',
+        currentVersion: 1,
+      }),
+    ]);
+    const [stored] = await store.readStream({ aggregateType: 'Todo', aggregateId: 't1' });
+    expect(stored?.data).toEqual(event.data);
+  });
+
+  it('rejects a commit whose event id an earlier commit of the push carries', async () => {
+    const store = storeWith();
+    const event = todoEvent('t1', 1);
+    const { results } = await applyPush(
+      store,
+      push(
+        { commitId: 'c1', events: [event] },
+        { commitId: 'c2', events: [{ ...event, aggregateId: 't2' }] },
+      ),
+    );
+    expect(results.map((result) => [result.commitId, result.status])).toEqual([
+      ['c1', 'accepted'],
+      ['c2', 'rejected'],
+    ]);
+    expect(results[1]).toMatchObject({ code: 'VALIDATION_FAILED', currentVersion: 0 });
+  });
+});
