@@ -256,13 +256,23 @@ describe('a consumer group on Postgres when things go wrong', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    // The early transaction takes its position and id first, then waits before committing.
-    const early = store.append({ aggregateType: 'Note', aggregateId: 'early' }, [newNote()], {
-      expectedVersion: NO_STREAM,
-      beforeCommit: async () => {
-        inside();
-        await gate;
+    // The early transaction takes its transaction id first, then waits before appending and
+    // committing (a tenant's appends commit in tenant-position order, so the late one cannot be
+    // behind a held append of the same tenant: it is behind the early transaction id).
+    const early = createPostgresEventStore(
+      {
+        query: (text, params) => db.query(text, params),
+        transaction: (work) =>
+          db.transaction(async (tx) => {
+            await tx.query('SELECT pg_current_xact_id()');
+            inside();
+            await gate;
+            return work(tx);
+          }),
       },
+      { tenant },
+    ).append({ aggregateType: 'Note', aggregateId: 'early' }, [newNote()], {
+      expectedVersion: NO_STREAM,
     });
     await entered;
     const late = await store.append({ aggregateType: 'Note', aggregateId: 'late' }, [newNote()], {

@@ -10,7 +10,10 @@ import type { Migration } from '../migrations/migration.ts';
  * a late commit (no xmin horizon needed).
  *
  * Existing events are numbered in the global (transaction_id, position) order, the order clients
- * already read them in; the ALTER TABLE holds off appends while that runs.
+ * already read them in; the ALTER TABLE holds off appends while that runs. A row inserted without
+ * a tenant position (an instance still running the previous release during a rolling deploy, a
+ * hand-written INSERT) is numbered by a trigger the same way, one row at a time; the store's own
+ * INSERT numbers its rows itself and skips the trigger.
  */
 export const TENANT_POSITIONS_MIGRATION: Migration = {
   version: 7,
@@ -34,5 +37,15 @@ export const TENANT_POSITIONS_MIGRATION: Migration = {
     );
     INSERT INTO strata_tenant_positions (tenant, last)
     SELECT tenant, count(*) FROM strata_events GROUP BY tenant;
+    CREATE FUNCTION strata_number_event() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO strata_tenant_positions AS counter (tenant, last) VALUES (NEW.tenant, 1)
+      ON CONFLICT (tenant) DO UPDATE SET last = counter.last + 1
+      RETURNING counter.last INTO NEW.tenant_position;
+      RETURN NEW;
+    END
+    $$;
+    CREATE TRIGGER strata_events_number BEFORE INSERT ON strata_events
+    FOR EACH ROW WHEN (NEW.tenant_position IS NULL) EXECUTE FUNCTION strata_number_event();
   `,
 };

@@ -320,6 +320,11 @@ export function describeTenantPositions(label: string, open: () => Promise<Suite
       expect(
         (appended.events as readonly { tenantPosition?: number }[]).map((e) => e.tenantPosition),
       ).toEqual([oldA.length + 1]);
+      // A row stored the old way after the migration (an instance of the previous release during
+      // a rolling deploy) is numbered next, by the trigger.
+      await insert('a', 'old-code', [1]);
+      const last = (await createPostgresEventStore(db, { tenant: 'a' }).readAll()).events.at(-1);
+      expect([last?.id, last?.tenantPosition]).toEqual(['a-old-code-1', oldA.length + 2]);
       // The constraint holds: no two events of a tenant share a position.
       await expect(
         db.query(
