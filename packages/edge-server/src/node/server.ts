@@ -26,6 +26,7 @@ import {
   type ServerDatabaseOptions,
   serverOptionsFromEnv,
 } from '../runtimes/server-app.ts';
+import { withDataDirLock } from './data-dir-lock.ts';
 import { keepConnectionUsable } from './drain-request-body.ts';
 
 /** Options of `startNodeServer`; each falls back to the environment, then to a default. */
@@ -108,7 +109,8 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
   const port = portOption ?? parsePort(envValue(env, 'PORT'), DEFAULT_PORT);
   const hostname = hostnameOption ?? defaultHostname(env, authenticated);
 
-  const serverApp = await createServerApp(settings);
+  // One process per PGlite folder: a second server refuses, naming the holder (issue 12, item 14).
+  const serverApp = await withDataDirLock(lockedFolder(settings), () => createServerApp(settings));
   const { app } = serverApp;
   const handle = site === undefined ? app.fetch : withStaticFiles(app, site);
 
@@ -204,7 +206,8 @@ export async function openNodeDatabase(
   options: ServerDatabaseOptions & { readonly env?: EnvRecord } = {},
 ): Promise<ServerDatabase> {
   const fromEnv = serverOptionsFromEnv(options.env ?? process.env);
-  return openServerDatabase({ ...options, ...nodeDatabaseSettings(options, fromEnv) });
+  const settings = { ...options, ...nodeDatabaseSettings(options, fromEnv) };
+  return withDataDirLock(lockedFolder(settings), () => openServerDatabase(settings));
 }
 
 /**
@@ -280,6 +283,13 @@ function withStaticFiles(
   // Not a file: the sync app answers (a 404 problem, or a CORS preflight).
   files.all('*', (c) => app.fetch(c.req.raw, c.env));
   return (request, bindings) => files.fetch(request, bindings);
+}
+
+/** The PGlite folder these settings open, if any (a Postgres URL needs no lock). */
+function lockedFolder(settings: ServerDatabaseOptions): string | undefined {
+  return settings.databaseUrl === undefined || settings.databaseUrl === ''
+    ? settings.dataDir
+    : undefined;
 }
 
 /** The socket's remote address, from @hono/node-server's bindings (`c.env`). */
