@@ -9,6 +9,8 @@ import {
   PushResponseSchema,
   RateLimitedError,
   readServerSentEvents,
+  SUBSCRIPTION_FEATURES_HEADER,
+  SUBSCRIPTION_MESSAGE_KINDS,
   type SubscriptionMessage,
   SubscriptionMessageSchema,
   UnauthorizedError,
@@ -44,7 +46,10 @@ export interface SyncTransport {
     limit: number,
     options?: { readonly count?: boolean; readonly signal?: AbortSignal },
   ): Promise<PullResponse>;
-  /** `GET /v1/subscribe`: its messages until the stream ends or `signal` aborts. */
+  /**
+   * `GET /v1/subscribe`: its messages until the stream ends, a `closing` message (yielded last:
+   * the caller reconnects from its cursor), or `signal` aborts. Unknown kinds are skipped.
+   */
   subscribe(after: string | undefined, signal: AbortSignal): AsyncIterable<SubscriptionMessage>;
 }
 
@@ -126,19 +131,28 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
     },
     async *subscribe(after, signal) {
       const response = await request('v1/subscribe', {
-        headers: after === undefined ? {} : { 'last-event-id': after },
+        headers: {
+          // Optional kinds this client understands; the server sends them only when asked.
+          [SUBSCRIPTION_FEATURES_HEADER]: 'closing',
+          ...(after === undefined ? {} : { 'last-event-id': after }),
+        },
         signal,
       });
       if (response.body === null) throw new UnavailableError('The subscription has no body');
       try {
         for await (const message of readServerSentEvents(response.body)) {
-          const parsed = SubscriptionMessageSchema.safeParse(safeJsonParse(message.data));
+          const data = safeJsonParse(message.data);
+          const parsed = SubscriptionMessageSchema.safeParse(data);
           if (!parsed.success) {
+            if (isUnknownKind(data)) continue; // a newer server's message: not for this client
             throw new InternalError('The server sent an unexpected subscription message', {
               cause: parsed.error,
             });
           }
           yield parsed.data;
+          // The server ends the stream after `closing` (e.g. this client read too slowly):
+          // reconnect now from the last event's cursor rather than wait for the end.
+          if (parsed.data.kind === 'closing') return;
         }
       } catch (error) {
         if (signal.aborted || isStrataError(error)) throw error;
@@ -170,6 +184,11 @@ async function errorOf(response: Response): Promise<Error> {
     );
   }
   return new InternalError(`The sync server answered ${response.status}`, { cause: text });
+}
+
+function isUnknownKind(data: unknown): boolean {
+  const kind = (data as { kind?: unknown } | null | undefined)?.kind;
+  return typeof kind === 'string' && !SUBSCRIPTION_MESSAGE_KINDS.includes(kind);
 }
 
 function safeJsonParse(text: string): unknown {

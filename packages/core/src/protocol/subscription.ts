@@ -50,6 +50,17 @@ export const SubscriptionMessageSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * Every message kind this version knows. A client skips a kind not in it (a newer server's),
+ * as SSE clients skip unknown event types.
+ *
+ * @example
+ * if (!SUBSCRIPTION_MESSAGE_KINDS.includes(kind)) continue;
+ */
+export const SUBSCRIPTION_MESSAGE_KINDS: readonly string[] = SubscriptionMessageSchema.options.map(
+  (option) => option.shape.kind.value,
+);
+
 export type SubscribeQuery = z.infer<typeof SubscribeQuerySchema>;
 export type SubscriptionMessage = z.infer<typeof SubscriptionMessageSchema>;
 export type SubscriptionClosingReason = z.infer<typeof SubscriptionClosingReasonSchema>;
