@@ -14,11 +14,14 @@ export interface SyncLimits {
   /** Largest single event, as JSON, in bytes. Defaults to 64 KiB. */
   readonly maxEventBytes: number;
   /**
-   * Most bytes of SSE messages a subscriber may leave unread (queued on the server, beyond what
-   * the runtime's socket buffers hold); as much again of live events may wait for it meanwhile.
-   * Past it the server stops feeding the subscriber and ends its stream; the client resumes from
-   * the last event id it got (a client that asks for it first gets a `closing` message).
-   * Defaults to 1 MiB.
+   * Most bytes a subscriber may leave unread: live events waiting for it (the feed's shared
+   * objects, sized as JSON), and as much again of encoded SSE messages queued on the server
+   * beyond what the runtime's socket buffers hold (writes wait at a quarter of it, at most
+   * 64 KiB). Past it the server stops feeding the subscriber and ends its stream; the client
+   * resumes from the last event id it got (one that asks for it first gets a `closing`
+   * message), reading the rest from the log at its own pace. Events committed together arrive
+   * at once, so this is also the largest burst a reader that keeps up takes without being
+   * ended: the default leaves room for four full pushes (`maxBodyBytes`). Defaults to 4 MiB.
    */
   readonly maxSubscriptionBufferBytes: number;
   /**
@@ -37,7 +40,7 @@ export const DEFAULT_LIMITS: SyncLimits = {
   maxBodyBytes: 1024 * 1024,
   maxEventsPerPush: 1000,
   maxEventBytes: 64 * 1024,
-  maxSubscriptionBufferBytes: 1024 * 1024,
+  maxSubscriptionBufferBytes: 4 * 1024 * 1024,
   subscriptionCloseGraceMs: 30_000,
   maxSubscriptionsPerPrincipal: 8,
   maxSubscriptions: 1000,

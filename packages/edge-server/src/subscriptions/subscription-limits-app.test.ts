@@ -143,12 +143,13 @@ describe('a subscriber that stops reading', () => {
     expect(eventIds(slow.seen)).toEqual(first.map((event) => event.id));
     const resumeCursor = slow.seen.findLast((message) => message.sseId !== undefined)?.sseId;
 
-    // 20 events of ~1 KB, one push each: far past the 4 KiB the slow ones may leave unread,
-    // while the watcher, reading all along, takes each as it comes.
+    // 20 events of ~1 KB: far past the 4 KiB the slow ones may leave unread, while the watcher,
+    // reading all along, takes them: a burst of 3 in one commit (within the cap), then one by one.
     const more = Array.from({ length: 20 }, (_, i) => noteEvent('s-2', i + 1, 'y'.repeat(1000)));
     const lastId = more.at(-1)?.id as string;
     const watched = watcher.read((seen) => eventIds(seen).includes(lastId));
-    for (const event of more) await push('slow', [event]);
+    await push('slow', more.slice(0, 3));
+    for (const event of more.slice(3)) await push('slow', [event]);
     expect(await watched).toBe(true);
     expect(eventIds(watcher.seen)).toEqual([...first, ...more].map((event) => event.id));
 

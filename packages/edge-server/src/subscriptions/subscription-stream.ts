@@ -79,6 +79,9 @@ export async function streamSubscription(
     delivering = delivering
       .then(async () => {
         if (event.tenantPosition > last + 1) await catchUp();
+        // Paced like the catch-up: a burst waits here as the feed's own objects (counted by the
+        // backlog), not as this subscriber's encoded copies.
+        await writer.ready();
         send(event);
       })
       .catch(() => writer.close());
