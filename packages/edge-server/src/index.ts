@@ -30,6 +30,7 @@ export * from './postgres/postgres-event-store.ts';
 export * from './postgres/sql-database.ts';
 export * from './projections/index.ts';
 export * from './reactors/index.ts';
+export * from './subscriptions/bounded-sse-writer.ts';
 export * from './subscriptions/event-feed.ts';
 export * from './subscriptions/listen-source.ts';
 export * from './subscriptions/server-subscription.ts';

@@ -244,7 +244,12 @@ export function createBoundedSseWriter(options: BoundedSseWriterOptions): Bounde
   };
 }
 
-/** The headers of an SSE response (as hono's `streamSSE` sends them). */
+/**
+ * The headers of an SSE response (as hono's `streamSSE` sends them).
+ *
+ * @example
+ * return new Response(writer.body, { headers: SSE_HEADERS });
+ */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache',
