@@ -32,6 +32,7 @@ export * from './postgres/tenant-cursor.ts';
 export * from './postgres/tenant-positions-schema.ts';
 export * from './projections/index.ts';
 export * from './reactors/index.ts';
+export * from './subscriptions/bounded-sse-writer.ts';
 export * from './subscriptions/event-feed.ts';
 export * from './subscriptions/listen-source.ts';
 export * from './subscriptions/server-subscription.ts';
