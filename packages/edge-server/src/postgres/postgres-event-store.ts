@@ -106,6 +106,11 @@ function isEventUniqueViolation(error: unknown): boolean {
  * An event store on Postgres (Neon driver or PGlite), scoped to one tenant: every statement
  * filters and writes by it, so one tenant's store never sees another's events.
  *
+ * A tenant's appends hold its position counter from their INSERT to their COMMIT (see
+ * tenant-positions-schema.ts): one tenant's appends commit one after another, and code inside an
+ * append (`beforeCommit`, append hooks) must not wait for another append of the same tenant on
+ * another connection, which would wait for it in turn.
+ *
  * @example
  * const store = createPostgresEventStore(neonDatabase(pool), { tenant: principal.tenant });
  */
