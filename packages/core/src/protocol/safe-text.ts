@@ -45,8 +45,19 @@ export const SafeTextSchema = z.string().check((ctx) => {
   if (reason !== undefined) ctx.issues.push({ code: 'custom', message: reason, input: ctx.value });
 });
 
-/** The earliest and latest instants the protocol accepts: years 0001 to 9999, in UTC. */
+/**
+ * The earliest instant the protocol accepts (year 0001, UTC).
+ *
+ * @example
+ * Date.parse(occurredAt) >= Date.parse(MIN_TIMESTAMP);
+ */
 export const MIN_TIMESTAMP = '0001-01-01T00:00:00.000Z';
+/**
+ * The latest instant the protocol accepts (year 9999, UTC).
+ *
+ * @example
+ * Date.parse(occurredAt) <= Date.parse(MAX_TIMESTAMP);
+ */
 export const MAX_TIMESTAMP = '9999-12-31T23:59:59.999Z';
 const MIN_TIME = Date.parse(MIN_TIMESTAMP);
 const MAX_TIME = Date.parse(MAX_TIMESTAMP);
@@ -70,5 +81,10 @@ export const TimestampSchema = z.iso.datetime({ offset: true }).check((ctx) => {
   }
 });
 
-/** The largest Postgres `integer` (int4): versions and other integer columns stop here. */
+/**
+ * The largest Postgres `integer` (int4): versions and other integer columns stop here.
+ *
+ * @example
+ * const fromVersion = queryInteger(1, MAX_INT4);
+ */
 export const MAX_INT4 = 2_147_483_647;
