@@ -62,7 +62,7 @@ export interface PostgresEventStore extends EventStore<SqlExecutor> {
    */
   readAll(
     options?: ReadAllOptions,
-  ): Promise<ReadAllResult & { events: readonly PostgresStoredEvent[] }>;
+  ): Promise<Omit<ReadAllResult, 'events'> & { events: readonly PostgresStoredEvent[] }>;
   /** How many events of the tenant readers may serve now after `cursor` (absent: all). */
   countAfter(cursor?: string): Promise<number>;
   /** The tenant cursor of the tenant's last committed event (`t0` when none): where `from=now` starts. */
@@ -308,7 +308,7 @@ export function createPostgresEventStore(
 
   async function readAll(
     readOptions: ReadAllOptions = {},
-  ): Promise<ReadAllResult & { events: PostgresStoredEvent[] }> {
+  ): Promise<Omit<ReadAllResult, 'events'> & { events: PostgresStoredEvent[] }> {
     const after = await tenantPositionOf(readOptions.after);
     const limit = readOptions.limit ?? DEFAULT_PAGE;
     // No xmin horizon: a committed tenant position implies every lower one is committed too.
@@ -427,7 +427,7 @@ export interface GlobalOrderOptions extends ReadAllOptions {
 export async function readGlobalOrder(
   db: SqlExecutor,
   options: GlobalOrderOptions = {},
-): Promise<ReadAllResult & { events: PostgresStoredEvent[] }> {
+): Promise<Omit<ReadAllResult, 'events'> & { events: PostgresStoredEvent[] }> {
   const after = decodeGlobalCursor(options.after);
   const limit = options.limit ?? DEFAULT_PAGE;
   const params: unknown[] = [after.transactionId, after.position, limit + 1];

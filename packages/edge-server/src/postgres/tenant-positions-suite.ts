@@ -18,7 +18,7 @@ import {
   todoEvent,
 } from '../fixtures/sync-client.ts';
 import { MIGRATIONS, migrate } from '../migrations/migrations.ts';
-import { createPostgresEventStore } from './postgres-event-store.ts';
+import { createPostgresEventStore, type PostgresStoredEvent } from './postgres-event-store.ts';
 import type { SqlDatabase } from './sql-database.ts';
 
 const SECRET = 'tenant-positions-secret';
@@ -53,7 +53,7 @@ export function describeTenantPositions(label: string, open: () => Promise<Suite
     const clientOf = async (tenant: string): Promise<Client> => {
       const token = await bearerToken(SECRET, tenant);
       return Object.assign(
-        syncClient((path, init) => app.request(path, init), { token }),
+        syncClient(async (path, init) => app.request(path, init), { token }),
         {
           get: async (path: string, headers: Record<string, string> = {}) =>
             app.request(path, { headers: { authorization: `Bearer ${token}`, ...headers } }),
@@ -236,7 +236,9 @@ export function describeTenantPositions(label: string, open: () => Promise<Suite
       ).rejects.toThrow('changed my mind');
       const again = [newNote(), newNote()];
       const stored = await store.append(stream, again, { expectedVersion: 1 });
-      expect(stored.events.map((event) => event.tenantPosition)).toEqual([2, 3]);
+      expect(stored.events.map((event) => (event as PostgresStoredEvent).tenantPosition)).toEqual([
+        2, 3,
+      ]);
       // The same events once more: confirmed as stored, no new positions.
       const retry = await store.append(stream, again, { expectedVersion: 1 });
       expect(retry.alreadyStored).toBe(true);
