@@ -48,4 +48,27 @@ describe('createEventFeed', () => {
       await feed.close();
     }
   });
+
+  it('reads once when LISTEN takes effect: commits before it notified nobody', async () => {
+    let listening: () => void = () => undefined;
+    const feed = createEventFeed({
+      database: pgliteDatabase(pglite()),
+      pollIntervalMs: 600_000, // no polling: only the listen source can wake the feed
+      // A LISTEN that takes effect only when the test says so, and never notifies.
+      listen: () =>
+        new Promise((resolve) => {
+          listening = () => resolve(async () => undefined);
+        }),
+    });
+    try {
+      const received: string[] = [];
+      const subscription = await feed.subscribe('t', (event) => received.push(event.aggregateId));
+      await append('before-listen');
+      listening();
+      await expect.poll(() => received, { timeout: 5000 }).toEqual(['before-listen']);
+      subscription.unsubscribe();
+    } finally {
+      await feed.close();
+    }
+  });
 });

@@ -98,10 +98,17 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     head = tail;
     poll = setInterval(wake, options.pollIntervalMs ?? 1000);
     if (options.listen !== undefined) {
-      stopListening = options.listen(wake).catch((error: unknown) => {
-        options.onError?.(error);
-        return undefined;
-      });
+      stopListening = options.listen(wake).then(
+        (unlisten) => {
+          // Commits between the tail read and LISTEN taking effect notified nobody: read once.
+          wake();
+          return unlisten;
+        },
+        (error: unknown) => {
+          options.onError?.(error);
+          return undefined;
+        },
+      );
     }
   }
 
