@@ -17,8 +17,8 @@ import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import { safeErrorReporter } from '../logging/describe-error.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
-import { decodeClientCursor } from '../postgres/tenant-cursor.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { decodeClientCursor } from '../postgres/tenant-cursor.ts';
 import { createEventFeed } from '../subscriptions/event-feed.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
 import { createSubscriptionResponder } from '../subscriptions/subscription-response.ts';
@@ -28,6 +28,7 @@ import { type ConsumerGroupRouteLimits, consumerGroupRoutes } from './consumer-g
 import { registerForgetRoute } from './forget-route.ts';
 import { DEFAULT_LIMITS, type SyncLimits } from './limits.ts';
 import { problemResponse } from './problem-response.ts';
+import { applyPush } from './push-handler.ts';
 import {
   addressRateLimit,
   type ClientAddress,
@@ -35,10 +36,9 @@ import {
   type RateLimitsOption,
   rateLimiterFor,
 } from './rate-limit.ts';
-import { requestGuard } from './request-guard.ts';
-import { applyPush } from './push-handler.ts';
 import { readJson } from './read-json.ts';
 import { registerReadinessRoute } from './readiness-route.ts';
+import { requestGuard } from './request-guard.ts';
 import { registerStreamRoutes } from './stream-routes.ts';
 import { toWireEvent } from './wire-event.ts';
 
@@ -117,8 +117,7 @@ type Env = { Variables: { principal: Principal } };
  */
 export function createSyncApp(options: SyncAppOptions): SyncApp {
   const limits: SyncLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const report =
-    options.onError ?? safeErrorReporter('[strata] request failed');
+  const report = options.onError ?? safeErrorReporter('[strata] request failed');
   const aggregates =
     options.aggregates === undefined
       ? undefined
