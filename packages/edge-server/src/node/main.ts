@@ -10,6 +10,7 @@
  * STRATA_MIGRATE, NEON_WS_PROXY.
  */
 import { parseArgs } from 'node:util';
+import { describeError } from '../logging/describe-error.ts';
 import { parsePort } from '../runtimes/env.ts';
 import { rebuildNodeProjections } from './rebuild-command.ts';
 import { migrateNodeDatabase, type NodeServerOptions, startNodeServer } from './server.ts';
@@ -65,6 +66,6 @@ async function main(argv: readonly string[]): Promise<void> {
 // `pnpm start -- --port 1234` passes the `--` through: skip it.
 const argv = process.argv.slice(2);
 main(argv[0] === '--' ? argv.slice(1) : argv).catch((error: unknown) => {
-  console.error('[strata] failed:', error);
+  console.error(`[strata] failed: ${describeError(error)}`);
   process.exit(1);
 });

@@ -12,6 +12,7 @@ import { neonConfig } from '@neondatabase/serverless';
 import { Hono } from 'hono';
 import { WebSocket } from 'ws';
 import type { SyncApp } from '../app/create-sync-app.ts';
+import { describeError } from '../logging/describe-error.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { type EnvRecord, envValue, parsePort } from '../runtimes/env.ts';
 import {
@@ -181,7 +182,7 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     close().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error('[strata] shutdown failed', error);
+        console.error(`[strata] shutdown failed: ${describeError(error)}`);
         process.exit(1);
       },
     );

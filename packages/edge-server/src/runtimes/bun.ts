@@ -5,6 +5,8 @@
  * default .data/strata), JWT_SECRET, PORT, HOST, CORS_ORIGINS, STRATA_MIGRATE, NEON_WS_PROXY.
  * Bun has a global WebSocket, so the Neon driver needs no `ws`.
  */
+
+import { describeError } from '../logging/describe-error.ts';
 import { envValue, parsePort } from './env.ts';
 import {
   createServerApp,
@@ -71,7 +73,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
         process.exit(0);
       },
       (error: unknown) => {
-        console.error('[strata] shutdown failed', error);
+        console.error(`[strata] shutdown failed: ${describeError(error)}`);
         process.exit(1);
       },
     );

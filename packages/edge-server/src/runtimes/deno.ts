@@ -8,6 +8,8 @@
  * Deno has a global WebSocket, so the Neon driver needs no `ws`. Packages resolve from
  * node_modules (pnpm install first).
  */
+
+import { describeError } from '../logging/describe-error.ts';
 import { envValue, parsePort } from './env.ts';
 import {
   createServerApp,
@@ -75,7 +77,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         Deno.exit(0);
       },
       (error: unknown) => {
-        console.error('[strata] shutdown failed', error);
+        console.error(`[strata] shutdown failed: ${describeError(error)}`);
         Deno.exit(1);
       },
     );

@@ -17,13 +17,13 @@
  * `STRATA_RATE_LIMIT_PER_PRINCIPAL` / `STRATA_RATE_LIMIT_PER_ADDRESS` (requests per minute, or
  * `off`) change the defaults.
  */
-import { Pool } from '@neondatabase/serverless';
 import type { ExecutionContext } from 'hono';
 import { jwtAuthentication } from '../app/auth.ts';
 import { createSyncApp, type SyncAppOptions } from '../app/create-sync-app.ts';
 import { problemResponse } from '../app/problem-response.ts';
 import { createRequestRateLimiter, type RequestRateLimiter } from '../app/rate-limit.ts';
-import { neonDatabase } from '../postgres/neon-database.ts';
+import { safeErrorReporter } from '../logging/describe-error.ts';
+import { createNeonPool, neonDatabase } from '../postgres/neon-database.ts';
 import { envValue, parseList, requestPolicyFromEnv, useNeonWsProxy } from './env.ts';
 
 /** The Worker's bindings (`[vars]` and secrets). */
@@ -56,8 +56,7 @@ export interface SyncWorker {
  * export default createSyncWorker({ aggregates: [Todo] });
  */
 export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
-  const report =
-    options.onError ?? ((error: unknown) => console.error('[strata] request failed', error));
+  const report = options.onError ?? safeErrorReporter('[strata] request failed');
   let proxy: string | undefined;
   // Built at the first request (bindings are only known then), then shared by every request's app.
   let rateLimiter: RequestRateLimiter | false | undefined;
@@ -79,8 +78,8 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
         proxy = wsProxy;
       }
 
-      const pool = new Pool({ connectionString: databaseUrl });
-      pool.on('error', report);
+      // Same defaults as the long-running servers: a database that is down answers 503 in 5 s.
+      const pool = createNeonPool({ connectionString: databaseUrl }, report);
       const corsOrigins = options.corsOrigins ?? parseList(envValue(env, 'CORS_ORIGINS'));
       if (rateLimiter === undefined) {
         const settings = options.rateLimits ?? requestPolicyFromEnv(env).rateLimits ?? {};
