@@ -33,6 +33,24 @@ export const CommitSchema = z
     });
   });
 
+/** Reports a commitId seen earlier in the same push (both push schemas check it). */
+function checkCommitIdOnce(
+  ctx: { issues: z.core.$ZodRawIssue[] },
+  seen: Set<string>,
+  commitId: string,
+  index: number,
+): void {
+  if (seen.has(commitId)) {
+    ctx.issues.push({
+      code: 'custom',
+      message: 'commitId appears twice in the push',
+      path: ['commits', index, 'commitId'],
+      input: commitId,
+    });
+  }
+  seen.add(commitId);
+}
+
 /** `POST /v1/push` body. */
 export const PushRequestSchema = z
   .strictObject({
@@ -43,15 +61,7 @@ export const PushRequestSchema = z
     const commitIds = new Set<string>();
     const eventIds = new Set<string>();
     ctx.value.commits.forEach((commit, index) => {
-      if (commitIds.has(commit.commitId)) {
-        ctx.issues.push({
-          code: 'custom',
-          message: 'commitId appears twice in the push',
-          path: ['commits', index, 'commitId'],
-          input: commit.commitId,
-        });
-      }
-      commitIds.add(commit.commitId);
+      checkCommitIdOnce(ctx, commitIds, commit.commitId, index);
       commit.events.forEach((event, eventIndex) => {
         if (eventIds.has(event.id)) {
           ctx.issues.push({
@@ -87,15 +97,7 @@ export const PushEnvelopeSchema = z
   .check((ctx) => {
     const commitIds = new Set<string>();
     ctx.value.commits.forEach((commit, index) => {
-      if (commitIds.has(commit.commitId)) {
-        ctx.issues.push({
-          code: 'custom',
-          message: 'commitId appears twice in the push',
-          path: ['commits', index, 'commitId'],
-          input: commit.commitId,
-        });
-      }
-      commitIds.add(commit.commitId);
+      checkCommitIdOnce(ctx, commitIds, commit.commitId, index);
     });
   });
 

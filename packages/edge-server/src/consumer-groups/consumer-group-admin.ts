@@ -5,16 +5,13 @@
 import { ValidationFailedError } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import { isoTime } from '../postgres/event-row.ts';
-import {
-  compareGlobalCursors,
-  encodeGlobalCursor,
-  type GlobalCursor,
-} from '../postgres/global-cursor.ts';
+import { encodeGlobalCursor, type GlobalCursor } from '../postgres/global-cursor.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import { parseParkedId } from './acknowledge-events.ts';
 import { storedEventsAt } from './claim-events.ts';
 import { type ConsumerGroup, partitionExpression } from './consumer-group-definition.ts';
+import { checkpointScanParams } from './read-partitions.ts';
 
 /** One partition of a group, as `consumerGroupStatus` reports it. */
 export interface PartitionStatus {
@@ -181,19 +178,7 @@ async function countLag(
   limit: number,
 ): Promise<{ lags: Map<number, number>; exact: boolean }> {
   if (checkpoints.length === 0) return { lags: new Map(), exact: true };
-  const earliest = checkpoints
-    .map((checkpoint) => checkpoint.cursor)
-    .reduce((a, b) => (compareGlobalCursors(a, b) <= 0 ? a : b));
-  const params: unknown[] = [
-    checkpoints.map((checkpoint) => checkpoint.partition),
-    checkpoints.map((checkpoint) => checkpoint.cursor.transactionId),
-    checkpoints.map((checkpoint) => checkpoint.cursor.position),
-    earliest.transactionId,
-    earliest.position,
-    limit,
-    group.partitions,
-  ];
-  if (group.tenant !== undefined) params.push(group.tenant);
+  const params = checkpointScanParams(group, checkpoints, limit);
   const { rows } = await db.query<{ partition: number | null; lag: string | number }>(
     `WITH scanned AS (
        SELECT e.transaction_id, e.position, ${partitionExpression('e', '$7::integer')} AS partition

@@ -13,20 +13,7 @@ export async function readPartitions(
   limit: number,
 ): Promise<{ partition: number; event: PostgresStoredEvent }[]> {
   if (checkpoints.length === 0) return [];
-  // The earliest checkpoint bounds the scan, so the global-order index does the work.
-  const earliest = checkpoints
-    .map((checkpoint) => checkpoint.cursor)
-    .reduce((a, b) => (compareGlobalCursors(a, b) <= 0 ? a : b));
-  const params: unknown[] = [
-    checkpoints.map((checkpoint) => checkpoint.partition),
-    checkpoints.map((checkpoint) => checkpoint.cursor.transactionId),
-    checkpoints.map((checkpoint) => checkpoint.cursor.position),
-    earliest.transactionId,
-    earliest.position,
-    limit,
-    group.partitions,
-  ];
-  if (group.tenant !== undefined) params.push(group.tenant);
+  const params = checkpointScanParams(group, checkpoints, limit);
   const { rows } = await db.query<EventRow & { partition: number }>(
     `SELECT ${eventColumns('e')}, c.partition
      FROM strata_events e
@@ -42,4 +29,31 @@ export async function readPartitions(
     params,
   );
   return rows.map((row) => ({ partition: Number(row.partition), event: toStoredEvent(row) }));
+}
+
+/**
+ * The parameters of a scan from partition checkpoints: $1-$3 the checkpoints (partition,
+ * transaction id, position), $4-$5 the earliest of them, $6 `limit`, $7 the partition count, $8
+ * the tenant when the group has one. The earliest checkpoint bounds the scan, so the global-order
+ * index does the work. `checkpoints` must not be empty.
+ */
+export function checkpointScanParams(
+  group: ConsumerGroup,
+  checkpoints: readonly { partition: number; cursor: GlobalCursor }[],
+  limit: number,
+): unknown[] {
+  const earliest = checkpoints
+    .map((checkpoint) => checkpoint.cursor)
+    .reduce((a, b) => (compareGlobalCursors(a, b) <= 0 ? a : b));
+  const params: unknown[] = [
+    checkpoints.map((checkpoint) => checkpoint.partition),
+    checkpoints.map((checkpoint) => checkpoint.cursor.transactionId),
+    checkpoints.map((checkpoint) => checkpoint.cursor.position),
+    earliest.transactionId,
+    earliest.position,
+    limit,
+    group.partitions,
+  ];
+  if (group.tenant !== undefined) params.push(group.tenant);
+  return params;
 }
