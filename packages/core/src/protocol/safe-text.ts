@@ -71,6 +71,17 @@ const MAX_TIME = Date.parse(MAX_TIMESTAMP);
  * TimestampSchema.parse('2026-12-01T10:00:00+02:00');
  */
 export const TimestampSchema = z.iso.datetime({ offset: true }).check((ctx) => {
+  // Postgres keeps microseconds and rounds finer fractions, which JavaScript truncates to
+  // milliseconds: a 7-digit fraction would read back as another instant and an honest retry
+  // would look like a different event (DUPLICATE_EVENT_ID).
+  if (/\.\d{7,}/.test(ctx.value)) {
+    ctx.issues.push({
+      code: 'custom',
+      message: 'must have at most 6 fractional digits (microseconds)',
+      input: ctx.value,
+    });
+    return;
+  }
   const time = Date.parse(ctx.value);
   if (!(time >= MIN_TIME && time <= MAX_TIME)) {
     ctx.issues.push({

@@ -1,7 +1,8 @@
 // applyPush on PGlite: which errors become a per-commit rejection and which fail the whole push
 // (issue 12, item 2), and a reused event id with other content (item 12).
-import { UnavailableError } from '@strata/core';
+import { defineAggregate, defineEvent, newKsuid, UnavailableError } from '@strata/core';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
 import { todoEvent } from '../fixtures/sync-client.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
@@ -39,6 +40,49 @@ describe('applyPush', () => {
     await expect(
       applyPush(store, push({ commitId: 'c1', events: [todoEvent('t1', 1)] })),
     ).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it("rejects only the commit an app's upcaster throws on, as VALIDATION_FAILED", async () => {
+    // Not total: an empty v1 name makes `.at(0)` undefined, and the upcaster a TypeError.
+    const Named = defineEvent('Named', z.object({ name: z.string() })).nextVersion(
+      z.object({ initial: z.string() }),
+      (old) => ({ initial: (old.name.at(0) as string).toUpperCase() }),
+    );
+    const Badge = defineAggregate({
+      type: 'Badge',
+      events: [Named],
+      initialState: () => ({}),
+      evolve: (state) => state,
+    });
+    const store = storeWith();
+    const named = (aggregateId: string, name: string) => ({
+      id: newKsuid(),
+      type: 'Named',
+      schemaVersion: 1,
+      aggregateType: 'Badge',
+      aggregateId,
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      data: { name },
+      metadata: {},
+    });
+    const response = await applyPush(
+      store,
+      push(
+        { commitId: 'c1', events: [named('b1', 'ada')] },
+        { commitId: 'c2', events: [named('b2', '')] },
+        { commitId: 'c3', events: [named('b3', 'grace')] },
+      ),
+      { aggregates: new Map([['Badge', Badge]]) },
+    );
+    expect(response.results.map((result) => [result.commitId, result.status])).toEqual([
+      ['c1', 'accepted'],
+      ['c2', 'rejected'],
+      ['c3', 'accepted'],
+    ]);
+    expect(response.results[1]).toMatchObject({ code: 'VALIDATION_FAILED', currentVersion: 0 });
+    expect(await store.streamVersion({ aggregateType: 'Badge', aggregateId: 'b2' })).toBe(0);
+    expect(await store.streamVersion({ aggregateType: 'Badge', aggregateId: 'b3' })).toBe(1);
   });
 
   it('answers a stored event id pushed again with other data DUPLICATE_EVENT_ID; the same event is accepted', async () => {

@@ -227,7 +227,17 @@ function validateCommit(
     if (isForgotten(event.data)) {
       throw new ValidationFailedError(`Event ${event.id} carries a forgotten marker as data`, []);
     }
-    aggregate.events.decode(event);
+    try {
+      aggregate.events.decode(event);
+    } catch (error) {
+      // An app's upcaster that is not total (a TypeError on crafted data) refuses this commit
+      // only: rethrown, it would fail every retry of the whole push (issue 12, item 2).
+      if (isStrataError(error)) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ValidationFailedError(`Event ${event.id} cannot be decoded: ${reason}`, [], {
+        cause: error,
+      });
+    }
   }
 }
 
