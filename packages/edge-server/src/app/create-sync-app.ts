@@ -18,7 +18,6 @@ import { safeErrorReporter } from '../logging/describe-error.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
-import { decodeClientCursor } from '../postgres/tenant-cursor.ts';
 import { createEventFeed } from '../subscriptions/event-feed.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
 import { createSubscriptionResponder } from '../subscriptions/subscription-response.ts';
@@ -225,8 +224,9 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     const after =
       c.req.header('last-event-id') ??
       (query.from === 'now' ? await storeFor(c.get('principal')).tail() : query.after);
-    decodeClientCursor(after); // INVALID_CURSOR as a 400, before the stream starts
     const principal = c.get('principal');
+    // INVALID_CURSOR as a 400 before the stream starts: malformed, or past the tenant's end.
+    await storeFor(principal).readAll({ ...(after === undefined ? {} : { after }), limit: 1 });
     // Slots per principal and instance, a bounded buffer per subscriber (issue 12).
     return respondSubscription({
       request: c.req.raw,

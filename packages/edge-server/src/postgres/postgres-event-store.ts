@@ -3,6 +3,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type EventStore,
+  InvalidCursorError,
   matchesExpectedVersion,
   type NewEvent,
   planAppend,
@@ -319,6 +320,12 @@ export function createPostgresEventStore(
        LIMIT $3`,
       [tenant, after, limit + 1],
     );
+    // A cursor past the tenant's end is not one this log gave out (a restored or replaced
+    // database numbers from 1 again): reading on from it would skip what comes next, silently.
+    // Checked only on an empty page, so a reader that gets events pays nothing for it.
+    if (rows.length === 0 && after > 0 && after > (await lastPosition())) {
+      throw new InvalidCursorError(readOptions.after ?? '');
+    }
     // Every reader (pull, subscribe, history) gets payloads decrypted here.
     const page = await decryptStoredEvents(db, rows.slice(0, limit).map(toStoredEvent));
     return {
