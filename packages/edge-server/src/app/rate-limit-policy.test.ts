@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkRateLimitRule, type TokenBucket, takeToken } from './rate-limit-policy.ts';
+import {
+  checkRateLimitRule,
+  isRefilled,
+  type TokenBucket,
+  takeToken,
+} from './rate-limit-policy.ts';
 
 const rule = { requests: 3, windowMs: 3000 }; // one token a second
 
@@ -49,5 +54,16 @@ describe('takeToken (token bucket)', () => {
     expect(() => checkRateLimitRule({ requests: 1.5, windowMs: 1000 }, 'x')).toThrow(RangeError);
     expect(() => checkRateLimitRule({ requests: 5, windowMs: 0 }, 'x')).toThrow(/windowMs/);
     expect(() => checkRateLimitRule({ requests: 5, windowMs: 60_000 }, 'x')).not.toThrow();
+  });
+});
+
+describe('isRefilled', () => {
+  it('is true once a bucket is back to a full burst, not before', () => {
+    const empty = { tokens: 0, updatedAt: 1000 };
+    expect(isRefilled(empty, rule, 3999)).toBe(false);
+    expect(isRefilled(empty, rule, 4000)).toBe(true);
+    expect(isRefilled({ tokens: 3, updatedAt: 5000 }, rule, 5000)).toBe(true);
+    // A clock that went back counts no refill.
+    expect(isRefilled({ tokens: 2, updatedAt: 5000 }, rule, 1000)).toBe(false);
   });
 });

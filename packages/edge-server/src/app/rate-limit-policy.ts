@@ -60,6 +60,18 @@ export function takeToken(
   };
 }
 
+/**
+ * True when `bucket` has refilled to a full burst by `now`: forgetting it changes nothing, since
+ * a new key starts full too.
+ *
+ * @example
+ * isRefilled({ tokens: 0, updatedAt: 0 }, { requests: 10, windowMs: 1000 }, 1000); // true
+ */
+export function isRefilled(bucket: TokenBucket, rule: RateLimitRule, now: number): boolean {
+  const elapsed = Math.max(0, now - bucket.updatedAt);
+  return bucket.tokens + (elapsed * rule.requests) / rule.windowMs >= rule.requests;
+}
+
 /** Throws a RangeError unless `rule` has a positive whole number of requests and a positive window. */
 export function checkRateLimitRule(rule: RateLimitRule, name: string): void {
   if (!Number.isInteger(rule.requests) || rule.requests < 1) {

@@ -14,6 +14,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Principal } from './auth.ts';
 import {
   checkRateLimitRule,
+  isRefilled,
   type RateLimitRule,
   type TokenBucket,
   takeToken,
@@ -190,22 +191,32 @@ function seconds(ms: number): number {
 }
 
 /**
- * Buckets by key, least recently used first. Over `maxKeys`, the least recently used is
- * forgotten (O(1) per request, even under a flood of new keys): it is the likeliest to be full
- * again, and forgetting a full bucket changes nothing.
+ * Buckets by key, least recently used first, at most `maxKeys` of them (O(1) per request). A new
+ * key finds room by forgetting the least recently used bucket only when that one has refilled
+ * (forgetting it changes nothing). Otherwise every key is in active use, and the new keys share one
+ * overflow bucket: a flood of fresh keys (rotating IPv6 /64s, a botnet) can neither evict the
+ * buckets of the clients it competes with nor escape its limit by being forgotten.
  */
 function bucketMap(rule: RateLimitRule, maxKeys: number) {
   const buckets = new Map<string, TokenBucket>();
+  let overflow: TokenBucket | undefined;
   return {
     /** Takes a token for `key`: 0 when allowed, else the milliseconds to wait. */
     take(key: string, now: number): number {
-      const decision = takeToken(buckets.get(key), rule, now);
+      const known = buckets.get(key);
+      if (known === undefined && buckets.size >= maxKeys) {
+        const oldest = buckets.entries().next();
+        if (oldest.done !== true && isRefilled(oldest.value[1], rule, now)) {
+          buckets.delete(oldest.value[0]);
+        } else {
+          const decision = takeToken(overflow, rule, now);
+          overflow = decision.bucket;
+          return decision.allowed ? 0 : decision.retryAfterMs;
+        }
+      }
+      const decision = takeToken(known, rule, now);
       buckets.delete(key); // re-inserted last: the map's order is the order of use
       buckets.set(key, decision.bucket);
-      if (buckets.size > maxKeys) {
-        const oldest = buckets.keys().next();
-        if (oldest.done !== true) buckets.delete(oldest.value);
-      }
       return decision.allowed ? 0 : decision.retryAfterMs;
     },
     get size() {
