@@ -1,6 +1,6 @@
 /**
  * The database of a Node bench on the server's storage path: a throwaway Postgres cluster
- * (tooling/postgres/cluster.ts: fsync off, in a temp folder) reached through the Neon driver and
+ * (tooling/postgres/cluster.ts: durable, fsync on, in a temp folder) reached through the Neon driver and
  * a local WebSocket proxy, as the pg test tier does; PGlite in process when no Postgres server
  * binaries are installed. `envVar` (e.g. `BENCH_OUTBOX_DATABASE=postgres|pglite`) forces one.
  */
@@ -46,7 +46,8 @@ export async function startBenchPostgres(
   });
   if (bin === undefined) return undefined;
   process.env.PG_BIN = bin;
-  const cluster = await startCluster();
+  // Durable, as production: commit cost and lock waits are part of what a bench measures.
+  const cluster = await startCluster({ durable: true });
   const proxy = await startWsProxy({ host: '127.0.0.1', port: cluster.port });
   configureNeonForNode();
   useNeonWsProxy(`127.0.0.1:${proxy.port}`);

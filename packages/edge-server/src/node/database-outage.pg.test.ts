@@ -204,7 +204,7 @@ async function expectRecovered(
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ durableCommits: true });
+  cluster = await startCluster({ durable: true });
   proxy = await startWsProxy({ host: '127.0.0.1', port: cluster.port });
   const url = new URL(cluster.databaseUrl);
   url.password = PASSWORD;
