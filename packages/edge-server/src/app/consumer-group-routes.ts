@@ -37,6 +37,7 @@ import { leaveConsumerGroup } from '../consumer-groups/consumer-membership.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { Principal } from './auth.ts';
+import { consumerGroupCursors } from './consumer-group-cursors.ts';
 import { readJson } from './read-json.ts';
 import { toWireEvent } from './wire-event.ts';
 
@@ -147,19 +148,30 @@ export interface ConsumerGroupRoutesOptions {
 
 type Env = { Variables: { principal: Principal } };
 
-/** An event on the wire, with its cursor (what a partial ack or a nack quotes). */
-const wire = (event: PostgresStoredEvent) => ({ ...toWireEvent(event), cursor: event.cursor });
+/**
+ * An event on the wire, with its tenant cursor (what a partial ack or a nack quotes): never the
+ * global one, which would tell the tenant how much the others write.
+ */
+const wire = (event: PostgresStoredEvent) => ({
+  ...toWireEvent(event),
+  cursor: event.tenantCursor,
+});
 
 /** Each event with the cursor of the one before it in its partition's batch (`from` for the first). */
 function withPrevious(from: string, events: readonly PostgresStoredEvent[]) {
-  return events.map((event, index) => ({ event, previous: events[index - 1]?.cursor ?? from }));
+  return events.map((event, index) => ({
+    event,
+    previous: events[index - 1]?.tenantCursor ?? from,
+  }));
 }
 
 const parkedWire = (parked: ParkedEvent) => ({ ...parked, event: wire(parked.event) });
 
 /**
  * The consumer-group routes, to mount at `/v1/groups` behind the authentication middleware
- * (errors fall through to the host app's `problem+json` handler):
+ * (errors fall through to the host app's `problem+json` handler). Every cursor they hand out or
+ * take (`from`, `until`, an event's `cursor` and `previous`, a status checkpoint) is a tenant
+ * cursor, `t<n>` (`consumer-group-cursors.ts`); any other is `INVALID_CURSOR`.
  * - `PUT /:group` create (body: partitions, maxAttempts, retryBaseMs, retryMaxMs) → status
  * - `GET /:group` status: checkpoints, owners, consumers, lag (counted over at most
  *   `lagScanLimit` events: `lagExact: false` means "at least"), parked counts
@@ -220,12 +232,13 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
       ...DEFAULT_CONSUMER_GROUP_SETTINGS,
       ...definedOnly(settings),
     });
-    return c.json(await statusBody(group));
+    return c.json(await statusBody(principal, group));
   });
 
   routes.get('/:group', async (c) => {
-    const group = await groupOf(c.get('principal'), c.req.param('group'));
-    return c.json(await statusBody(group));
+    const principal = c.get('principal');
+    const group = await groupOf(principal, c.req.param('group'));
+    return c.json(await statusBody(principal, group));
   });
 
   routes.post('/:group/claim', async (c) => {
@@ -238,17 +251,25 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
       ...(body.leaseMs === undefined ? {} : { leaseMs: body.leaseMs }),
     });
     const readable = (event: StoredEvent) => canRead(principal, event);
+    const froms = await consumerGroupCursors(database, principal.tenant).toTenant(
+      claim.partitions.map((batch) => batch.from),
+    );
     return c.json({
       consumerId: claim.consumerId,
       owned: claim.owned,
       // `until` covers unreadable events too, so acking it moves past them. Each event carries
       // `previous`, the cursor right before it (readable or not): a nack's `to` when it fails.
-      partitions: claim.partitions.map((batch) => ({
-        ...batch,
-        events: withPrevious(batch.from, batch.events)
-          .filter(({ event }) => readable(event))
-          .map(({ event, previous }) => ({ ...wire(event), previous })),
-      })),
+      partitions: claim.partitions.map((batch) => {
+        const from = froms.get(batch.from) as string;
+        return {
+          ...batch,
+          from,
+          until: batch.events.at(-1)?.tenantCursor ?? from,
+          events: withPrevious(from, batch.events)
+            .filter(({ event }) => readable(event))
+            .map(({ event, previous }) => ({ ...wire(event), previous })),
+        };
+      }),
       replays: claim.replays
         .filter((replay) => readable(replay.event))
         .map((replay) => ({ ...replay, event: wire(replay.event) })),
@@ -259,15 +280,18 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
     const principal = c.get('principal');
     const body = parseOrThrow(AckRequestSchema, await readJson(c.req.raw), 'ack request');
     const group = await groupOf(principal, c.req.param('group'));
+    const cursors = consumerGroupCursors(database, principal.tenant);
+    const froms = await cursors.quotedCheckpoints(group.id, body.partitions);
+    const tos = await cursors.toGlobal(
+      body.partitions.filter((ack) => ack.to !== ack.from).map((ack) => ack.to),
+    );
+    // An ack that does not move quotes its checkpoint twice: the same place, however named.
+    const acks = body.partitions.map((ack, index) => {
+      const from = froms[index] as string;
+      return { partition: ack.partition, from, to: tos.get(ack.to) ?? from };
+    });
     return c.json(
-      await ackEvents(
-        database,
-        group,
-        body.consumerId,
-        body.partitions,
-        body.replays,
-        body.leaseMs,
-      ),
+      await ackEvents(database, group, body.consumerId, acks, body.replays, body.leaseMs),
     );
   });
 
@@ -279,16 +303,18 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
       const parked = await nackReplay(database, group, body.consumerId, body.parkedId, body.error);
       return c.json(parked ? { outcome: 'parked' } : { outcome: 'lost' });
     }
-    const { consumerId, leaseMs, to, ...nack } = body;
-    return c.json(
-      await nackEvent(
-        database,
-        group,
-        consumerId,
-        { ...nack, ...(to === undefined ? {} : { to }) },
-        leaseMs,
-      ),
-    );
+    const { consumerId, leaseMs, from: quotedFrom, to: quotedTo, ...failure } = body;
+    const cursors = consumerGroupCursors(database, principal.tenant);
+    const [from] = await cursors.quotedCheckpoints(group.id, [
+      { partition: body.partition, from: quotedFrom },
+    ]);
+    // `to` is `from` when the batch's first event failed: the same checkpoint, however named.
+    const to =
+      quotedTo === undefined || quotedTo === quotedFrom
+        ? undefined
+        : (await cursors.toGlobal([quotedTo])).get(quotedTo);
+    const nack = { ...failure, from: from as string, ...(to === undefined ? {} : { to }) };
+    return c.json(await nackEvent(database, group, consumerId, nack, leaseMs));
   });
 
   routes.post('/:group/leave', async (c) => {
@@ -332,12 +358,19 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
     return c.json({ discarded: true });
   });
 
-  async function statusBody(group: ConsumerGroup) {
+  async function statusBody(principal: Principal, group: ConsumerGroup) {
     const { tenant: _tenant, ...status } = await consumerGroupStatus(database, group, {
       lagScanLimit: limits.lagScanLimit,
     });
+    const checkpoints = await consumerGroupCursors(database, principal.tenant).toTenant(
+      status.partitions.map((partition) => partition.checkpoint),
+    );
     return {
       ...status,
+      partitions: status.partitions.map((partition) => ({
+        ...partition,
+        checkpoint: checkpoints.get(partition.checkpoint) as string,
+      })),
       settings: {
         partitions: group.partitions,
         maxAttempts: group.maxAttempts,
