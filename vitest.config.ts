@@ -10,7 +10,9 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tooling/chromium.ts';
  * - `x.workerd.test.ts`  workerd: Cloudflare's runtime through miniflare
  * - `x.e2e.test.ts`      chromium-e2e: Node drives several pages of real Chromium (playwright)
  */
-const sources = ['packages/*/src/**', 'demo/src/**', 'tooling/**'];
+// Product code and its colocated tests live in src/; scaffolding (suites, fixtures, e2e apps,
+// benches) in each package's test/ folder, which builds and product type-checks exclude.
+const sources = ['packages/*/src/**', 'packages/*/test/**', 'demo/src/**', 'tooling/**'];
 const tiers = ['pg', 'browser', 'workerd', 'e2e'] as const;
 const inTier = (tier: string) => sources.map((dir) => `${dir}/*.${tier}.test.ts`);
 
