@@ -8,11 +8,8 @@ import type {
 } from '../aggregates/aggregate-definition.ts';
 import { isStrataError } from '../errors/errors.ts';
 import type { EventStore } from '../event-store/event-store.ts';
-import {
-  assertExpectedVersion,
-  type ExpectedVersion,
-  NO_STREAM,
-} from '../event-store/expected-version.ts';
+import { type ExpectedVersion, NO_STREAM } from '../event-store/expected-version.ts';
+import { assertExpectedVersion } from '../event-store/expected-version-check.ts';
 import { type StreamRef, streamKey } from '../event-store/stream-ref.ts';
 import type { EventEnvelope, EventMetadata, NewEvent, StoredEvent } from '../events/event.ts';
 import { newKsuid } from '../ids/ksuid.ts';

@@ -1,11 +1,11 @@
 import { DuplicateEventIdError, NoEventsError } from '../errors/errors.ts';
 import type { NewEvent, StoredEvent } from '../events/event.ts';
+import type { ExpectedVersion } from './expected-version.ts';
 import {
   assertExpectedVersion,
   assertValidExpectedVersion,
-  type ExpectedVersion,
   matchesExpectedVersion,
-} from './expected-version.ts';
+} from './expected-version-check.ts';
 import { differingField } from './same-event-content.ts';
 import { type StreamRef, sameStream, streamLabel } from './stream-ref.ts';
 

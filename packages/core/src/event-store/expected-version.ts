@@ -1,6 +1,3 @@
-import { ValidationFailedError, VersionConflictError } from '../errors/errors.ts';
-import type { StreamRef } from './stream-ref.ts';
-
 /** Append whatever the stream's version is. */
 export const ANY = 'any';
 /** Append only if the stream has no events yet. */
@@ -17,46 +14,3 @@ export const STREAM_EXISTS = 'stream_exists';
  * await store.append(ref, events, { expectedVersion: 3 });         // last seen version was 3
  */
 export type ExpectedVersion = typeof ANY | typeof NO_STREAM | typeof STREAM_EXISTS | number;
-
-/** Throws `VALIDATION_FAILED` for exact versions that are not positive integers (0 included). */
-export function assertValidExpectedVersion(expected: ExpectedVersion): void {
-  if (expected === ANY || expected === NO_STREAM || expected === STREAM_EXISTS) return;
-  if (!Number.isSafeInteger(expected) || expected < 1) {
-    throw new ValidationFailedError(
-      `Expected version ${String(expected)} is not valid: use a version >= 1, NO_STREAM, STREAM_EXISTS or ANY`,
-      [{ path: ['expectedVersion'], message: 'must be a positive integer or a sentinel' }],
-    );
-  }
-}
-
-/** Whether a stream whose last event has `actualVersion` (0 when empty) satisfies `expected`. */
-export function matchesExpectedVersion(expected: ExpectedVersion, actualVersion: number): boolean {
-  switch (expected) {
-    case ANY:
-      return true;
-    case NO_STREAM:
-      return actualVersion === 0;
-    case STREAM_EXISTS:
-      return actualVersion > 0;
-    default:
-      return expected >= 1 && actualVersion === expected;
-  }
-}
-
-/**
- * Throws `VERSION_CONFLICT`, carrying both versions, unless the stream satisfies `expected`.
- *
- * @example
- * assertExpectedVersion(ref, NO_STREAM, 0); // passes
- * assertExpectedVersion(ref, 2, 3);         // throws VersionConflictError(expected 2, actual 3)
- */
-export function assertExpectedVersion(
-  stream: StreamRef,
-  expected: ExpectedVersion,
-  actualVersion: number,
-): void {
-  assertValidExpectedVersion(expected);
-  if (!matchesExpectedVersion(expected, actualVersion)) {
-    throw new VersionConflictError(stream, expected, actualVersion);
-  }
-}

@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isStrataError } from '../errors/errors.ts';
+import { ANY, type ExpectedVersion, NO_STREAM, STREAM_EXISTS } from './expected-version.ts';
 import {
-  ANY,
   assertExpectedVersion,
   assertValidExpectedVersion,
-  type ExpectedVersion,
   matchesExpectedVersion,
-  NO_STREAM,
-  STREAM_EXISTS,
-} from './expected-version.ts';
+} from './expected-version-check.ts';
 
 const ref = { aggregateType: 'Todo', aggregateId: 'todo-1' };
 
