@@ -5,6 +5,8 @@ export * from './errors/index.ts';
 export * from './event-store/index.ts';
 export * from './events/index.ts';
 export * from './ids/index.ts';
+export * from './projections/index.ts';
 export * from './protocol/index.ts';
+export * from './reactors/index.ts';
 export * from './snapshots/index.ts';
 export * from './timing/index.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { runCoreChecks } from '../test/fixtures/runtime-check.ts';
 import { createInMemoryEventStore } from './event-store/in-memory-event-store.ts';
-import { runCoreChecks } from './fixtures/runtime-check.ts';
 import { isKsuid } from './ids/ksuid.ts';
 import { describeEventStoreContract } from './testing/describe-event-store-contract.ts';
 

@@ -1,14 +1,16 @@
 import KSUID from 'ksuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInWorkerd, type WorkerdHandle } from '../../../tooling/workerd/run-in-workerd.ts';
-import type { RuntimeCheckReport } from './fixtures/runtime-check.ts';
+import type { RuntimeCheckReport } from '../test/fixtures/runtime-check.ts';
 
 // Core must run in Cloudflare's workerd as it is: no nodejs_compat flag, no polyfills.
 let worker: WorkerdHandle;
 let report: RuntimeCheckReport;
 
 beforeAll(async () => {
-  worker = await runInWorkerd({ entry: new URL('./fixtures/core-worker.ts', import.meta.url) });
+  worker = await runInWorkerd({
+    entry: new URL('../test/fixtures/core-worker.ts', import.meta.url),
+  });
   const response = await worker.fetch('/');
   expect(response.status).toBe(200);
   report = (await response.json()) as RuntimeCheckReport;

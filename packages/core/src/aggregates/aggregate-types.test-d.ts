@@ -1,10 +1,15 @@
 import { describe, expectTypeOf, it } from 'vitest';
+import {
+  Counter,
+  type CounterState,
+  Incremented,
+  type Reset,
+} from '../../test/fixtures/counter.ts';
 import { createCommandHandler } from '../commands/command-handler.ts';
 import type { ForgottenEvent } from '../crypto/forgotten.ts';
 import { createInMemoryEventStore } from '../event-store/in-memory-event-store.ts';
 import type { EventEnvelope, StoredEvent } from '../events/event.ts';
 import type { EventDataOf } from '../events/event-definition.ts';
-import { Counter, type CounterState, Incremented, type Reset } from '../fixtures/counter.ts';
 import type { CommandInput, CommandName, EventOf, StateOf } from './aggregate-definition.ts';
 
 describe('types flow from the schemas', () => {

@@ -1,1 +1,2 @@
 export * from './aggregate-definition.ts';
+export { decodedFor, receives } from './aggregate-scope.ts';

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { Counter } from '../../test/fixtures/counter.ts';
 import { isStrataError } from '../errors/errors.ts';
 import { NO_STREAM } from '../event-store/expected-version.ts';
 import {
@@ -6,11 +7,11 @@ import {
   type InMemoryEventStore,
   type InMemoryTransaction,
 } from '../event-store/in-memory-event-store.ts';
-import { Counter } from '../fixtures/counter.ts';
 import { isKsuid } from '../ids/ksuid.ts';
+import { defineInlineProjection } from '../projections/inline-projection.ts';
+import { defineAsyncReactor } from '../reactors/async-reactor.ts';
+import { defineSyncReactor } from '../reactors/sync-reactor.ts';
 import { createCommandHandler } from './command-handler.ts';
-import { defineInlineProjection } from './projections.ts';
-import { defineAsyncReactor, defineSyncReactor } from './reactors.ts';
 
 const totals = defineInlineProjection({
   name: 'totals',

@@ -6,6 +6,7 @@ import type {
   EventOf,
   StateOf,
 } from '../aggregates/aggregate-definition.ts';
+import { receives } from '../aggregates/aggregate-scope.ts';
 import { isStrataError } from '../errors/errors.ts';
 import type { EventStore } from '../event-store/event-store.ts';
 import { type ExpectedVersion, NO_STREAM } from '../event-store/expected-version.ts';
@@ -13,11 +14,12 @@ import { assertExpectedVersion } from '../event-store/expected-version-check.ts'
 import { type StreamRef, streamKey } from '../event-store/stream-ref.ts';
 import type { EventEnvelope, EventMetadata, NewEvent, StoredEvent } from '../events/event.ts';
 import { newKsuid } from '../ids/ksuid.ts';
+import type { InlineProjection } from '../projections/inline-projection.ts';
+import type { AsyncReactor } from '../reactors/async-reactor.ts';
+import type { SyncReactor } from '../reactors/sync-reactor.ts';
 import type { Snapshot } from '../snapshots/snapshot.ts';
 import { type LoadedAggregate, loadAggregate } from './load-aggregate.ts';
 import { prepareCommand } from './prepare-command.ts';
-import type { InlineProjection } from './projections.ts';
-import { type AsyncReactor, receives, type SyncReactor } from './reactors.ts';
 
 /** Options of `createCommandHandler`; defaults are applied in one place, below. */
 export interface CommandHandlerOptions<TTransaction> {

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
+import { defineCounter } from '../../test/fixtures/counter.ts';
 import { ANY, NO_STREAM } from '../event-store/expected-version.ts';
 import { createInMemoryEventStore } from '../event-store/in-memory-event-store.ts';
-import { defineCounter } from '../fixtures/counter.ts';
 import { newKsuid } from '../ids/ksuid.ts';
 import { createCommandHandler } from './command-handler.ts';
 import { loadAggregate } from './load-aggregate.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCipherChecks, SAMPLE_DATA } from './fixtures/cipher-check.ts';
+import { runCipherChecks, SAMPLE_DATA } from '../../test/fixtures/cipher-check.ts';
 
 // The cipher uses WebCrypto only: the same checks as in Node, in real Chromium.
 describe('event cipher in Chromium', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { runCipherChecks, SAMPLE_DATA } from '../../test/fixtures/cipher-check.ts';
 import { EncryptedPayloadSchema, isEncryptedPayload } from './encrypted-payload.ts';
-import { runCipherChecks, SAMPLE_DATA } from './fixtures/cipher-check.ts';
 
 describe('event cipher (AES-GCM via WebCrypto)', () => {
   it('round-trips JSON and refuses other events, other keys and tampered bytes', async () => {

@@ -1,14 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInWorkerd, type WorkerdHandle } from '../../../../tooling/workerd/run-in-workerd.ts';
+import {
+  type CipherCheckReport,
+  runCipherChecks,
+  SAMPLE_DATA,
+} from '../../test/fixtures/cipher-check.ts';
 import { decryptEventData } from './event-cipher.ts';
-import { type CipherCheckReport, runCipherChecks, SAMPLE_DATA } from './fixtures/cipher-check.ts';
 import { importStreamKey } from './stream-key.ts';
 
 // workerd as it is (no nodejs_compat): the cipher needs nothing but WebCrypto.
 let worker: WorkerdHandle;
 
 beforeAll(async () => {
-  worker = await runInWorkerd({ entry: new URL('./fixtures/cipher-worker.ts', import.meta.url) });
+  worker = await runInWorkerd({
+    entry: new URL('../../test/fixtures/cipher-worker.ts', import.meta.url),
+  });
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
+import { Counter } from '../../test/fixtures/counter.ts';
 import type { EventOf } from '../aggregates/aggregate-definition.ts';
 import type { EventEnvelope, StoredEvent } from '../events/event.ts';
-import { Counter } from '../fixtures/counter.ts';
 import { type ForgottenEvent, type ForgottenPayload, isForgottenEvent } from './forgotten.ts';
 
 declare const stored: StoredEvent;

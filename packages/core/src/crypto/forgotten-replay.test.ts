@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { Counter } from '../../test/fixtures/counter.ts';
 import { defineAggregate } from '../aggregates/aggregate-definition.ts';
 import { createCommandHandler } from '../commands/command-handler.ts';
 import { loadAggregate } from '../commands/load-aggregate.ts';
 import { NO_STREAM } from '../event-store/expected-version.ts';
 import { createInMemoryEventStore } from '../event-store/in-memory-event-store.ts';
 import { defineEvent } from '../events/event-definition.ts';
-import { Counter } from '../fixtures/counter.ts';
 import { newKsuid } from '../ids/ksuid.ts';
 import { forgottenPayload, isForgottenEvent } from './forgotten.ts';
 

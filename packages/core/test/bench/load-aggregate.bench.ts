@@ -1,10 +1,10 @@
 import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
-import { NO_STREAM } from '../event-store/expected-version.ts';
-import { createInMemoryEventStore } from '../event-store/in-memory-event-store.ts';
-import type { StoredEvent } from '../events/event.ts';
+import { loadAggregate } from '../../src/commands/load-aggregate.ts';
+import { NO_STREAM } from '../../src/event-store/expected-version.ts';
+import { createInMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
+import type { StoredEvent } from '../../src/events/event.ts';
+import { newKsuid } from '../../src/ids/ksuid.ts';
 import { Counter } from '../fixtures/counter.ts';
-import { newKsuid } from '../ids/ksuid.ts';
-import { loadAggregate } from './load-aggregate.ts';
 
 // Replay: 100k stored events folded to state. The baseline folds the same stored objects with
 // the same `evolve` but skips what loading adds: paging through the store, and validating and

@@ -1,7 +1,7 @@
 import type { AnyAggregateDefinition, EventOf } from '../aggregates/aggregate-definition.ts';
+import { decodedFor, receives } from '../aggregates/aggregate-scope.ts';
 import type { StreamRef } from '../event-store/stream-ref.ts';
 import type { StoredEvent } from '../events/event.ts';
-import { decodedFor, receives } from './reactors.ts';
 
 /**
  * A read model kept inside the append's transaction: it commits with the events or not at all.

@@ -1,9 +1,9 @@
 import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
-import { NO_STREAM } from '../event-store/expected-version.ts';
-import { createInMemoryEventStore } from '../event-store/in-memory-event-store.ts';
+import { createCommandHandler } from '../../src/commands/command-handler.ts';
+import { NO_STREAM } from '../../src/event-store/expected-version.ts';
+import { createInMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
+import { newKsuid } from '../../src/ids/ksuid.ts';
 import { Counter } from '../fixtures/counter.ts';
-import { newKsuid } from '../ids/ksuid.ts';
-import { createCommandHandler } from './command-handler.ts';
 
 // Command throughput: 5 commands on each of 1,000 aggregates, against a fresh store per run.
 // The baseline appends the same number of ready-made events with exact expected versions,

@@ -1,0 +1,6 @@
+export {
+  applyInlineProjections,
+  defineInlineProjection,
+  type InlineProjection,
+  type InlineProjectionConfig,
+} from './inline-projection.ts';
