@@ -11,8 +11,8 @@ describe('README examples', () => {
   it('has the examples', () => {
     expect(blocks.map(([, path]) => path)).toEqual([
       'packages/example-todo/src/readme-example.ts',
-      'packages/browser/src/readme-example.ts',
-      'packages/browser/src/readme-sync-example.ts',
+      'packages/browser/test/readme/readme-example.ts',
+      'packages/browser/test/readme/readme-sync-example.ts',
       'packages/edge-server/src/readme-server-example.ts',
     ]);
   });

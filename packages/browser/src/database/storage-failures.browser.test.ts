@@ -1,8 +1,8 @@
 import { isStrataError } from '@strata/core';
 import { Todo } from '@strata/example-todo';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { todoList, todoTables } from '../../test/fixtures/todo-list.ts';
 import { createStrata } from '../runtime/create-strata.ts';
-import { todoList, todoTables } from '../testing/todo-list.ts';
 
 // The same failures as storage-failures.test.ts, on Chromium's real IndexedDB. Chromium will
 // not run out of quota on demand, so the quota error is injected where IndexedDB raises it.

@@ -2,8 +2,8 @@ import { isStrataError } from '@strata/core';
 import { Todo } from '@strata/example-todo';
 import { IDBFactory, IDBKeyRange, IDBObjectStore } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { todoList, todoTables } from '../../test/fixtures/todo-list.ts';
 import { createStrata } from '../runtime/create-strata.ts';
-import { todoList, todoTables } from '../testing/todo-list.ts';
 
 const options = (indexedDB: IDBFactory) => ({
   name: 'todos',

@@ -1,8 +1,8 @@
 import { Todo } from '@strata/example-todo';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
+import { todoList } from '../../test/fixtures/todo-list.ts';
 import { createStrata } from '../runtime/create-strata.ts';
-import { todoList } from '../testing/todo-list.ts';
 import { openStrataDatabase } from './strata-database.ts';
 
 describe('openStrataDatabase', () => {

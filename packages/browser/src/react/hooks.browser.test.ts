@@ -3,11 +3,11 @@ import { Todo } from '@strata/example-todo';
 import { act, createElement, type ReactNode, StrictMode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type TodoRow, todoList, todoTables } from '../../test/fixtures/todo-list.ts';
 import { createStrata, type Strata } from '../runtime/create-strata.ts';
 import type { LiveSubscribable } from '../runtime/live-state.ts';
 import type { LockManagerLike } from '../sync/leader-lock.ts';
 import { startSync } from '../sync/start-sync.ts';
-import { type TodoRow, todoList, todoTables } from '../testing/todo-list.ts';
 import {
   StrataProvider,
   useAggregateState,

@@ -4,8 +4,8 @@ import { Todo } from '@strata/example-todo';
 // globally and give each test its own database name.
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type TodoRow, todoList, todoTables } from '../../test/fixtures/todo-list.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import { type TodoRow, todoList, todoTables } from '../testing/todo-list.ts';
 import { createStrata, type Strata, type StrataOptions } from './create-strata.ts';
 
 const opened: Strata[] = [];

@@ -11,7 +11,7 @@ import {
   startTestServer,
   type TestClient,
   type TestServer,
-} from './fixtures/sync-harness.ts';
+} from '../../test/fixtures/sync-harness.ts';
 
 let server: TestServer;
 let device: TestClient | undefined;

@@ -2,14 +2,14 @@ import 'fake-indexeddb/auto';
 import { newKsuid } from '@strata/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { expectConverged, expectNothingLost } from './fixtures/convergence.ts';
+import { expectConverged, expectNothingLost } from '../../test/fixtures/convergence.ts';
 import {
   eventually,
   startTestClient,
   startTestServer,
   type TestClient,
   type TestServer,
-} from './fixtures/sync-harness.ts';
+} from '../../test/fixtures/sync-harness.ts';
 
 // Property: however clients interleave offline periods and commands on shared aggregates, once
 // all are back online every client holds the server's history (no version missing or twice),

@@ -2,14 +2,14 @@ import 'fake-indexeddb/auto';
 import { newKsuid } from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32, startFaultProxy } from '../../../../tooling/fault-proxy/fault-proxy.ts';
-import { expectConverged, expectNothingLost } from './fixtures/convergence.ts';
+import { expectConverged, expectNothingLost } from '../../test/fixtures/convergence.ts';
 import {
   eventually,
   startTestClient,
   startTestServer,
   type TestClient,
   type TestServer,
-} from './fixtures/sync-harness.ts';
+} from '../../test/fixtures/sync-harness.ts';
 
 let server: TestServer;
 const clients: TestClient[] = [];

@@ -9,7 +9,7 @@ import {
   syncClient,
   todoEvent,
 } from '../../../edge-server/src/fixtures/sync-client.ts';
-import { expectConverged } from './fixtures/convergence.ts';
+import { expectConverged } from '../../test/fixtures/convergence.ts';
 import {
   eventually,
   startTestClient,
@@ -17,7 +17,7 @@ import {
   TEST_TENANT,
   type TestClient,
   type TestServer,
-} from './fixtures/sync-harness.ts';
+} from '../../test/fixtures/sync-harness.ts';
 import type { CatchUpProgress } from './sync-status.ts';
 
 let server: TestServer;

@@ -1,5 +1,5 @@
 /**
- * Shared by the sync benchmarks (sync/sync.bench.ts in Node, sync/sync.browser.bench.ts in
+ * Shared by the sync benchmarks (sync.bench.ts in Node, sync.browser.bench.ts in
  * Chromium, and the latter's Node-side setup): Todo commands shaped as the sync protocol carries
  * them, an offline client's outbox written straight into its database, and the baselines, i.e.
  * the sync protocol spoken with plain `fetch` (`POST /v1/push`, `GET /v1/pull`). No Node
@@ -7,9 +7,9 @@
  */
 
 import { type Commit, newKsuid, type PushResponse } from '@strata/core';
-import type { EventRow, PendingCommandRow } from '../database/strata-database.ts';
-import type { Strata } from '../runtime/create-strata.ts';
-import { SYNC_DEFAULTS } from '../sync/start-sync.ts';
+import type { EventRow, PendingCommandRow } from '../../src/database/strata-database.ts';
+import type { Strata } from '../../src/runtime/create-strata.ts';
+import { SYNC_DEFAULTS } from '../../src/sync/start-sync.ts';
 
 /**
  * The sync client's push batching defaults: the baseline pushes in the same batches. With one

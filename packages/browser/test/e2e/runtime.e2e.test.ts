@@ -1,7 +1,7 @@
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../tooling/chromium.ts';
-import { INDEX_HTML, SCRIPT_PATH, serveTestApp, type TestAppServer } from './e2e/serve-test-app.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../../tooling/chromium.ts';
+import { INDEX_HTML, SCRIPT_PATH, serveTestApp, type TestAppServer } from './serve-test-app.ts';
 import type {
   CommandOutcome,
   CommandRequest,
@@ -9,10 +9,10 @@ import type {
   StrataTestApi,
   TodoRow,
   WatchReport,
-} from './e2e/test-app.ts';
+} from './test-app.ts';
 
 // Several pages of one origin in real Chromium, driven from Node: what Vitest's browser mode
-// (one page per test file) cannot show. The page is `e2e/test-app.ts`.
+// (one page per test file) cannot show. The page is `test-app.ts`.
 
 let browser: Browser;
 let server: TestAppServer;

@@ -8,8 +8,8 @@
  */
 import { defineInlineProjection, isStrataError, newKsuid, type StoredEvent } from '@strata/core';
 import { Todo } from '@strata/example-todo';
-import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import { createStrata, type StrataOptions } from '../runtime/create-strata.ts';
+import type { StrataTransaction } from '../../src/event-store/strata-transaction.ts';
+import { createStrata, type StrataOptions } from '../../src/runtime/create-strata.ts';
 
 /** A row of the `todos` projection table. */
 export interface TodoRow {

@@ -4,8 +4,8 @@
 // (CORS). Every subject is `startSync`; every baseline is the sync protocol spoken with the page's
 // plain `fetch`, to the same server, in the same run.
 import { benchParams } from '../../../../tooling/bench/browser-setup.ts';
-import { catchUpBenchmark, pushBenchmark } from '../bench/sync-benchmarks.ts';
 import type { SyncBrowserBenchParams } from './sync.browser.bench.setup.ts';
+import { catchUpBenchmark, pushBenchmark } from './sync-benchmarks.ts';
 
 const params = benchParams<SyncBrowserBenchParams>();
 const target = {

@@ -2,7 +2,8 @@
 // strata's public API on IndexedDB, every baseline is raw IndexedDB measured in the same page.
 import { newKsuid, type StoredEvent } from '@strata/core';
 import { Todo } from '@strata/example-todo';
-import { defineBenchmark, defineLatencyBenchmark } from '../../../tooling/bench/harness.ts';
+import { defineBenchmark, defineLatencyBenchmark } from '../../../../tooling/bench/harness.ts';
+import { createStrata, type Strata } from '../../src/runtime/create-strata.ts';
 import {
   committed,
   deleteDatabase,
@@ -10,9 +11,8 @@ import {
   openRawEventsDatabase,
   putAll,
   request,
-} from './bench/raw-indexeddb.ts';
-import { generateOneTodo, generateTodoHistory } from './bench/todo-events.ts';
-import { createStrata, type Strata } from './runtime/create-strata.ts';
+} from './raw-indexeddb.ts';
+import { generateOneTodo, generateTodoHistory } from './todo-events.ts';
 
 const EVENTS = 100_000;
 const AGGREGATES = 1_000;

@@ -3,21 +3,21 @@ import { startNodeServer } from '@strata/edge-server/node';
 import { Todo } from '@strata/example-todo';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../tooling/chromium.ts';
-import { createTestDatabase, testPostgres } from '../../../tooling/postgres/neon.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../../tooling/chromium.ts';
+import { createTestDatabase, testPostgres } from '../../../../tooling/postgres/neon.ts';
 import {
   commit,
   fetchAt,
   syncClient,
   todoEvent,
-} from '../../edge-server/src/fixtures/sync-client.ts';
-import { serveTestApp, type TestAppServer } from './e2e/serve-test-app.ts';
-import type { StrataSyncApi, TodoCommandName } from './e2e/sync-app.ts';
+} from '../../../edge-server/src/fixtures/sync-client.ts';
+import { serveTestApp, type TestAppServer } from './serve-test-app.ts';
+import type { StrataSyncApi, TodoCommandName } from './sync-app.ts';
 
 // The sync client in real Chromium against the real edge server on a real Postgres: two devices
 // (two browser contexts, each its own IndexedDB) converge, and of two tabs of one device only
 // the Web Lock holder syncs, until it closes and the other takes over. The page is
-// `e2e/sync-app.ts`; each test gets its own server on its own database.
+// `sync-app.ts`; each test gets its own server on its own database.
 
 let browser: Browser;
 let app: TestAppServer;
@@ -30,7 +30,7 @@ const syncRequests = new Map<Page, string[]>();
 beforeAll(async () => {
   [browser, app] = await Promise.all([
     chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] }),
-    serveTestApp({ entry: new URL('./e2e/sync-app.ts', import.meta.url) }),
+    serveTestApp({ entry: new URL('./sync-app.ts', import.meta.url) }),
   ]);
 });
 

@@ -1,7 +1,7 @@
 // fake-indexeddb stands in for the browser's IndexedDB; a real edge server on Postgres serves sync.
 import 'fake-indexeddb/auto';
 import { afterAll, expect, it, vi } from 'vitest';
-import { startTestServer, type TestServer } from './sync/fixtures/sync-harness.ts';
+import { startTestServer, type TestServer } from '../fixtures/sync-harness.ts';
 
 let server: TestServer | undefined;
 

@@ -3,30 +3,8 @@
  * `sync-app.ts`, bundled once with esbuild for the browser) and its index.html from a static
  * HTTP server on 127.0.0.1 and a free port, for `*.e2e.test.ts` files. Runs in Node.
  */
+import { createServer } from 'node:http';
 import { build } from 'esbuild';
-
-// The browser package's tsconfig has `types: []` and Biome forbids Node modules in its sources,
-// so, as core's bundle test does, Node's http module is loaded through an untyped specifier and
-// the little used here is declared.
-interface NodeRequest {
-  readonly url?: string;
-  readonly method?: string;
-}
-interface NodeResponse {
-  writeHead(status: number, headers: Record<string, string>): unknown;
-  end(body?: string): unknown;
-}
-interface NodeServer {
-  listen(port: number, host: string, listening: () => void): unknown;
-  once(event: 'error', listener: (error: Error) => void): unknown;
-  address(): { port: number } | string | null;
-  close(closed: (error?: Error) => void): unknown;
-  closeAllConnections(): void;
-}
-interface NodeHttp {
-  createServer(handler: (request: NodeRequest, response: NodeResponse) => void): NodeServer;
-}
-const nodeHttpSpecifier = 'node:http';
 
 /** The path of the bundled page script (whichever entry was bundled). */
 export const SCRIPT_PATH = '/test-app.js';
@@ -93,10 +71,9 @@ export async function bundleTestApp(entryUrl: URL = DEFAULT_ENTRY): Promise<stri
 /** Bundles the page script and starts serving it; `close()` stops the server. */
 export async function serveTestApp(options: ServeTestAppOptions = {}): Promise<TestAppServer> {
   const script = await bundleTestApp(options.entry);
-  const http = (await import(/* @vite-ignore */ nodeHttpSpecifier)) as NodeHttp;
   const requests: string[] = [];
 
-  const server = http.createServer((request, response) => {
+  const server = createServer((request, response) => {
     const method = request.method ?? 'GET';
     const target = request.url ?? '/';
     requests.push(`${method} ${target}`);

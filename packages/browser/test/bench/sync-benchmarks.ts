@@ -1,12 +1,12 @@
 /**
- * The sync client benchmarks, shared by sync/sync.bench.ts (Node, fake-indexeddb) and
- * sync/sync.browser.bench.ts (Chromium): the same workloads, told where they run and which server
+ * The sync client benchmarks, shared by sync.bench.ts (Node, fake-indexeddb) and
+ * sync.browser.bench.ts (Chromium): the same workloads, told where they run and which server
  * to talk to. No Node built-ins: this runs in pages too.
  */
 import { Todo } from '@strata/example-todo';
 import type { Benchmark } from '../../../../tooling/bench/harness.ts';
-import { createStrata, type Strata } from '../runtime/create-strata.ts';
-import { type SyncClient, type SyncOptions, startSync } from '../sync/start-sync.ts';
+import { createStrata, type Strata } from '../../src/runtime/create-strata.ts';
+import { type SyncClient, type SyncOptions, startSync } from '../../src/sync/start-sync.ts';
 import { deleteDatabase } from './raw-indexeddb.ts';
 import {
   bearerToken,

@@ -10,11 +10,11 @@
  */
 import { isStrataError, newKsuid } from '@strata/core';
 import { Todo, type TodoState } from '@strata/example-todo';
-import type { RejectedCommandRow } from '../database/strata-database.ts';
-import { createStrata } from '../runtime/create-strata.ts';
-import { startSync } from '../sync/start-sync.ts';
-import type { SyncStatus } from '../sync/sync-status.ts';
-import { type TodoRow, todoList, todoTables } from '../testing/todo-list.ts';
+import type { RejectedCommandRow } from '../../src/database/strata-database.ts';
+import { createStrata } from '../../src/runtime/create-strata.ts';
+import { startSync } from '../../src/sync/start-sync.ts';
+import type { SyncStatus } from '../../src/sync/sync-status.ts';
+import { type TodoRow, todoList, todoTables } from '../fixtures/todo-list.ts';
 
 export type { TodoRow };
 

@@ -10,8 +10,8 @@
 // and also adds the push benchmark to sync.browser.bench.ts.
 import 'fake-indexeddb/auto';
 import { startBenchSyncServer } from '../../../../tooling/bench/sync-server.ts';
-import { bearerToken, seedServer } from '../bench/sync-bench.ts';
-import { catchUpBenchmark, once, pushBenchmark } from '../bench/sync-benchmarks.ts';
+import { bearerToken, seedServer } from './sync-bench.ts';
+import { catchUpBenchmark, once, pushBenchmark } from './sync-benchmarks.ts';
 
 const PUSH_EVENTS = Number(process.env.BENCH_SYNC_PUSH_EVENTS ?? 1_000);
 const CATCH_UP_TODOS = 1_000;

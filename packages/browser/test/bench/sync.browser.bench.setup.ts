@@ -4,7 +4,7 @@
 // catch-up history to it with plain fetch, and hands the page what it needs to reach it.
 import { defineBrowserBenchSetup } from '../../../../tooling/bench/browser-setup.ts';
 import { startBenchSyncServer } from '../../../../tooling/bench/sync-server.ts';
-import { bearerToken, seedServer } from '../bench/sync-bench.ts';
+import { bearerToken, seedServer } from './sync-bench.ts';
 
 /** What the page gets (`benchParams()` in sync.browser.bench.ts). */
 export interface SyncBrowserBenchParams {
