@@ -11,6 +11,7 @@ import { isKsuid } from '../ids/ksuid.ts';
 import { defineInlineProjection } from '../projections/inline-projection.ts';
 import { defineAsyncReactor } from '../reactors/async-reactor.ts';
 import { defineSyncReactor } from '../reactors/sync-reactor.ts';
+import type { BackoffOptions } from '../timing/backoff.ts';
 import { createCommandHandler } from './command-handler.ts';
 
 const totals = defineInlineProjection({
@@ -325,6 +326,35 @@ describe('createCommandHandler', () => {
       expect(seen).toEqual([events[0]?.id]);
       expect(onError).toHaveBeenCalledTimes(1);
       expect(onError.mock.calls[0]?.[1]).toContain('broken');
+    });
+
+    it('waits between async reactor attempts by the backoff: 10, 20 ms by default, or as configured', async () => {
+      const waitsOf = async (backoff?: BackoffOptions) => {
+        const always = defineAsyncReactor({
+          name: 'always-failing',
+          aggregate: Counter,
+          react: () => {
+            throw new Error('always');
+          },
+        });
+        const app = createCommandHandler({
+          store: createInMemoryEventStore(),
+          asyncReactors: [always],
+          asyncReactorAttempts: 4,
+          onError: () => {},
+          ...(backoff === undefined ? {} : { asyncReactorBackoff: backoff }),
+        });
+        const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+        try {
+          await app.execute(Counter, 'a', 'increment', { by: 1 });
+          await app.whenIdle();
+          return setTimeoutSpy.mock.calls.map((call) => call[1]);
+        } finally {
+          setTimeoutSpy.mockRestore();
+        }
+      };
+      expect(await waitsOf()).toEqual([10, 20, 40]);
+      expect(await waitsOf({ initialDelayMs: 1, maxDelayMs: 3 })).toEqual([1, 2, 3]);
     });
 
     it('nothing but evolve runs when state is loaded (replay)', async () => {

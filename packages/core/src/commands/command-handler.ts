@@ -18,6 +18,7 @@ import type { InlineProjection } from '../projections/inline-projection.ts';
 import type { AsyncReactor } from '../reactors/async-reactor.ts';
 import type { SyncReactor } from '../reactors/sync-reactor.ts';
 import type { Snapshot } from '../snapshots/snapshot.ts';
+import { type BackoffOptions, backoffDelay } from '../timing/backoff.ts';
 import { type LoadedAggregate, loadAggregate } from './load-aggregate.ts';
 import { prepareCommand } from './prepare-command.ts';
 
@@ -36,6 +37,11 @@ export interface CommandHandlerOptions<TTransaction> {
   readonly conflictRetries?: number;
   /** Attempts per async reactor and event before `onError`. Defaults to 3. */
   readonly asyncReactorAttempts?: number;
+  /**
+   * Waits between an async reactor's attempts on one event. Defaults to 10 ms doubling without
+   * jitter (10, 20, 40 ms, …), capped at 30 s; given fields override those defaults.
+   */
+  readonly asyncReactorBackoff?: BackoffOptions;
   /**
    * Keep the state each command leaves, for up to this many aggregates, and decide the next
    * command on an aggregate without loading it. Safe with any store: the append names the tip it
@@ -135,6 +141,11 @@ export function createCommandHandler<TTransaction>(
   const asyncReactors = options.asyncReactors ?? [];
   const conflictRetries = options.conflictRetries ?? 0;
   const asyncAttempts = options.asyncReactorAttempts ?? 3;
+  const asyncBackoff: BackoffOptions = {
+    initialDelayMs: 10,
+    jitter: 'none',
+    ...options.asyncReactorBackoff,
+  };
   const readBatchSize = options.readBatchSize ?? 1000;
   const clock = options.clock ?? (() => new Date());
   const newId = options.newId ?? (() => newKsuid());
@@ -281,7 +292,9 @@ export function createCommandHandler<TTransaction>(
           onError(error, `async reactor ${reactor.name} on event ${event.id}`);
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 5));
+        // backoffDelay counts retries from 0: the wait after the first failed attempt is the initial one.
+        const wait = backoffDelay(attempt - 1, asyncBackoff);
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
   }
