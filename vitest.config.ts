@@ -24,6 +24,8 @@ export default defineConfig({
           name: 'unit',
           include: sources.map((dir) => `${dir}/*.test.ts`),
           exclude: tiers.flatMap(inTier),
+          // One migrated PGlite per run, loaded by the tests that need one (tooling/pglite/).
+          globalSetup: ['tooling/pglite/global-setup.ts'],
           typecheck: {
             enabled: true,
             include: sources.map((dir) => `${dir}/*.test-d.ts`),
