@@ -23,7 +23,7 @@ describe('storage failures are typed errors and leave nothing half-written', () 
     await strata.execute(Todo, 't1', 'add', { title: 'Before' });
     const snapshotOf = async () => ({
       events: await strata.db.events.count(),
-      outbox: await strata.db.commands.count(),
+      pendingCommands: await strata.db.commands.count(),
       rows: await strata.db.table('todos').toArray(),
     });
     const before = await snapshotOf();

@@ -10,7 +10,7 @@ export interface EventRow extends StoredEvent {
   readonly serverPosition?: number;
 }
 
-/** A pending command: the local outbox, in execution order. */
+/** A pending command: executed locally, not yet acknowledged by a server, in execution order. */
 export interface PendingCommandRow {
   readonly seq?: number;
   readonly commandId: string;
@@ -55,7 +55,7 @@ const STRATA_SCHEMAS: readonly Record<string, string>[] = [
     syncState: '&key',
   },
   {
-    // v2 (sync): the outbox is found by event id when the server confirms events.
+    // v2 (sync): pending commands are found by event id when the server confirms events.
     events: '++position, &id, &[aggregateType+aggregateId+version], pending',
     snapshots: '&[aggregateType+aggregateId]',
     commands: '++seq, &commandId, [aggregateType+aggregateId], *eventIds',

@@ -65,8 +65,9 @@ export function createDexieEventStore(
   options: DexieEventStoreOptions = {},
 ): DexieEventStore {
   const clock = options.clock ?? (() => new Date());
-  // Appends touch the log, snapshots, the outbox and the app's tables (projections and reactors
-  // write there); leaving sync state out keeps sync bookkeeping from queueing behind commands.
+  // Appends touch the log, snapshots, the pending commands and the app's tables (projections and
+  // reactors write there); leaving sync state out keeps sync bookkeeping from queueing behind
+  // commands.
   const appendScope = () =>
     db.tables.filter((table) => table.name !== 'syncState' && table.name !== 'rejected');
 

@@ -31,7 +31,7 @@ async function open(name = freshName(), overrides: Partial<StrataOptions> = {}) 
 const rows = (strata: Strata) => strata.db.table<TodoRow>('todos').orderBy('id').toArray();
 
 describe('createStrata', () => {
-  it('executes offline: events, outbox entry and projection rows land together', async () => {
+  it('executes offline: events, pending command and projection rows land together', async () => {
     const strata = await open();
     const added = await strata.execute(Todo, 't1', 'add', { title: 'Buy milk' });
     await strata.execute(Todo, 't1', 'complete', {});
@@ -42,20 +42,22 @@ describe('createStrata', () => {
       { id: 't1', title: 'Buy milk', status: 'completed' },
       { id: 't2', title: 'Call mum', status: 'active' },
     ]);
-    const outbox = await strata.pendingCommands();
-    expect(outbox.map((command) => [command.aggregateId, command.command, command.input])).toEqual([
-      ['t1', 'add', { title: 'Buy milk' }],
-      ['t1', 'complete', {}],
-      ['t2', 'add', { title: 'Call mum' }],
-    ]);
-    expect(outbox[0]?.eventIds).toEqual(added.events.map((event) => event.id));
+    const pending = await strata.pendingCommands();
+    expect(pending.map((command) => [command.aggregateId, command.command, command.input])).toEqual(
+      [
+        ['t1', 'add', { title: 'Buy milk' }],
+        ['t1', 'complete', {}],
+        ['t2', 'add', { title: 'Call mum' }],
+      ],
+    );
+    expect(pending[0]?.eventIds).toEqual(added.events.map((event) => event.id));
     const events = await strata.db.events.toArray();
     expect(
       events.every((event) => event.pending === 1 && event.metadata.clientId === strata.clientId),
     ).toBe(true);
   });
 
-  it('is all or nothing: a failing projection leaves no events, outbox entry or rows', async () => {
+  it('is all or nothing: a failing projection leaves no events, pending command or rows', async () => {
     const failing: InlineProjection<StrataTransaction> = {
       name: 'fails-on-rename',
       aggregate: Todo,

@@ -82,7 +82,7 @@ export interface Strata extends Pick<CommandHandler, 'execute' | 'load' | 'whenI
     aggregate: TAggregate,
     aggregateId: string,
   ): LiveSubscribable<AggregateState<StateOf<TAggregate>>>;
-  /** The local outbox: commands not yet acknowledged by a server, in execution order. */
+  /** The pending commands: executed here, not yet acknowledged by a server, in execution order. */
   pendingCommands(): Promise<PendingCommandRow[]>;
   /** Clears the projection tables and rebuilds them from the local log. */
   rebuildProjections(options?: RebuildOptions): Promise<RebuildProgress>;
@@ -212,11 +212,11 @@ async function recordPendingCommand(
     eventIds: command.events.map((event) => event.id),
     executedAt: (clock?.() ?? new Date()).toISOString(),
   };
-  const outbox = transaction.table<PendingCommandRow, number>('commands');
-  if ((await outbox.where('commandId').equals(row.commandId).count()) > 0) {
+  const pendingCommands = transaction.table<PendingCommandRow, number>('commands');
+  if ((await pendingCommands.where('commandId').equals(row.commandId).count()) > 0) {
     throw new ValidationFailedError(`Command ${row.commandId} was already executed`, [
       { path: ['metadata', 'commandId'], message: 'must be unique per command' },
     ]);
   }
-  await outbox.add(row);
+  await pendingCommands.add(row);
 }

@@ -2,7 +2,7 @@ import { applyInlineProjections, type StreamRef, streamKey } from '@strata/core'
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { EventRow, RejectedCommandRow } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import { dropConfirmedCommands } from './outbox.ts';
+import { dropConfirmedCommands } from './pending-commands.ts';
 import { rebaseAggregate, toConfirmedRow } from './rebase.ts';
 import { reproject } from './reproject.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
@@ -63,7 +63,7 @@ export async function applyUpstream(
       }
       await dropConfirmedCommands(db, confirmed);
 
-      // Every pending event belongs to an outbox row, so the outbox tells which aggregates
+      // Every pending event belongs to a pending command, so those tell which aggregates
       // have pending events without scanning the log.
       const streams = [...fresh.values()].map(([first]) => first as UpstreamEvent);
       const withPending = new Set(

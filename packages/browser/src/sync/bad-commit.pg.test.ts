@@ -1,7 +1,7 @@
 // Issue 12, item 2, client side: a command whose commit the server refuses as malformed (its
 // data holds a lone surrogate, sent over the real HTTP wire to the real server on Postgres)
-// must not block the outbox. The commands before and after it are confirmed; it lands in the
-// rejected list with the server's code.
+// must not block the pending commands. The commands before and after it are confirmed; it lands
+// in the rejected list with the server's code.
 import 'fake-indexeddb/auto';
 import { newKsuid } from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

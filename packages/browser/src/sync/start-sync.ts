@@ -17,7 +17,7 @@ import type { LiveSubscribable } from '../runtime/live-state.ts';
 import { applyUpstream, CURSOR_KEY, type UpstreamResult } from './apply-upstream.ts';
 
 import { defaultLocks, type LockManagerLike, whileLeader } from './leader-lock.ts';
-import { applyPushResults, collectCommits } from './push-outbox.ts';
+import { applyPushResults, collectCommits } from './push-pending-commands.ts';
 import { retryDelay } from './retry-delay.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 import {
@@ -164,7 +164,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     const result: UpstreamResult = await applyUpstream(context, events, cursor);
     received += events.length;
     reportRejected(result.rejected);
-    // Our events coming back, or a rebase, may unblock the outbox.
+    // Our events coming back, or a rebase, may unblock the pending commands.
     if (result.confirmed > 0 || result.rebased.length > 0) pushWake.wake();
   }
 
@@ -304,8 +304,8 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
         reportRejected(outcome.rejected);
         await share({ lastError: undefined });
         if (outcome.conflicts.length > 0 || outcome.retryLater > 0) {
-          // The server is ahead: its events arrive upstream and rebase the outbox, which wakes
-          // this loop; polling clients pull now.
+          // The server is ahead: its events arrive upstream and rebase the pending commands,
+          // which wakes this loop; polling clients pull now.
           upstreamWake.wake();
           await pushWake.sleep(backoffDelay(failures++, options.backoff, random));
         } else {
@@ -330,7 +330,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   }
 
   // New commands (from any tab: Dexie broadcasts changes) wake the push loop.
-  const outboxWatch = liveQuery(() => db.commands.orderBy('seq').lastKey()).subscribe({
+  const pendingWatch = liveQuery(() => db.commands.orderBy('seq').lastKey()).subscribe({
     next: () => pushWake.wake(),
     error: () => undefined,
   });
@@ -388,7 +388,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       stopping.abort();
       pushWake.wake();
       upstreamWake.wake();
-      outboxWatch.unsubscribe();
+      pendingWatch.unsubscribe();
       events.removeEventListener?.('online', onOnline);
       events.removeEventListener?.('offline', onOffline);
       await running;

@@ -51,7 +51,7 @@ export const INITIAL_CONNECTION: ConnectionState = {
 
 /**
  * The status as a live value: the shared part comes from IndexedDB (so every tab sees the leader's
- * view and the outbox count), the per-tab part (`leader`, `online`) from `local`.
+ * view and the count of pending commands), the per-tab part (`leader`, `online`) from `local`.
  */
 export function liveSyncStatus(
   db: StrataDatabase,

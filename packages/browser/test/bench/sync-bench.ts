@@ -1,9 +1,9 @@
 /**
  * Shared by the sync benchmarks (sync.bench.ts in Node, sync.browser.bench.ts in
  * Chromium, and the latter's Node-side setup): Todo commands shaped as the sync protocol carries
- * them, an offline client's outbox written straight into its database, and the baselines, i.e.
- * the sync protocol spoken with plain `fetch` (`POST /v1/push`, `GET /v1/pull`). No Node
- * built-ins: this runs in pages too.
+ * them, an offline client's pending commands written straight into its database, and the
+ * baselines, i.e. the sync protocol spoken with plain `fetch` (`POST /v1/push`, `GET /v1/pull`).
+ * No Node built-ins: this runs in pages too.
  */
 
 import { type Commit, newKsuid, type PushResponse } from '@strata/core';
@@ -123,11 +123,14 @@ export function todoCommands(
 
 /**
  * Writes `commands` into an offline client's database as `strata.execute` leaves them: each
- * event a pending row, each command an outbox row, in execution order; one transaction. (Only
- * the snapshots `execute` would also write are left out: pushing never reads them.) Executing
+ * event a pending row, each command a pending command row, in execution order; one transaction.
+ * (Only the snapshots `execute` would also write are left out: pushing never reads them.) Executing
  * 10k commands one by one takes ~40 s on fake-indexeddb: too slow for a per-run set-up.
  */
-export async function seedOutbox(strata: Strata, commands: readonly TodoCommand[]): Promise<void> {
+export async function seedPendingCommands(
+  strata: Strata,
+  commands: readonly TodoCommand[],
+): Promise<void> {
   const { db } = strata;
   // No position: the store assigns it (auto-increment), as for any local event.
   const events: Omit<EventRow, 'position'>[] = commands.map(({ event }) => ({
@@ -135,7 +138,7 @@ export async function seedOutbox(strata: Strata, commands: readonly TodoCommand[
     recordedAt: event.occurredAt,
     pending: 1,
   }));
-  const outbox: PendingCommandRow[] = commands.map(({ command, input, metadata, event }) => ({
+  const pending: PendingCommandRow[] = commands.map(({ command, input, metadata, event }) => ({
     commandId: metadata.commandId as string,
     aggregateType: event.aggregateType,
     aggregateId: event.aggregateId,
@@ -147,7 +150,7 @@ export async function seedOutbox(strata: Strata, commands: readonly TodoCommand[
   }));
   await db.transaction('rw', db.events, db.commands, async () => {
     await db.events.bulkAdd(events as EventRow[]);
-    await db.commands.bulkAdd(outbox);
+    await db.commands.bulkAdd(pending);
   });
 }
 

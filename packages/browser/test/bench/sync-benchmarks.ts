@@ -18,7 +18,7 @@ import {
   pullWithFetch,
   pushBatches,
   pushWithFetch,
-  seedOutbox,
+  seedPendingCommands,
   type TodoCommand,
   todoCommands,
 } from './sync-bench.ts';
@@ -53,7 +53,7 @@ async function closeAndDelete(strata: Strata): Promise<void> {
   await deleteDatabase(name);
 }
 
-// --- 1. an offline client's outbox goes up ------------------------------------------------------
+// --- 1. an offline client's pending commands go up -----------------------------------------------
 
 interface PushBaseline {
   readonly token: string;
@@ -71,7 +71,7 @@ interface PushSubject {
 /**
  * An offline client with `events` pending events (100 todos, one event per command, in the order
  * a user would have made them) starts syncing with an empty tenant: time until the server has
- * acknowledged them all (`whenSynced`: outbox empty, upstream caught up). Baseline: the same
+ * acknowledged them all (`whenSynced`: nothing pending, upstream caught up). Baseline: the same
  * number of events pushed with plain `fetch` in the batches the client makes.
  */
 export function pushBenchmark(
@@ -102,11 +102,11 @@ export function pushBenchmark(
       },
     },
     subject: {
-      label: 'startSync until whenSynced (outbox empty)',
+      label: 'startSync until whenSynced (nothing pending)',
       setup: async (): Promise<PushSubject> => {
         const strata = await createStrata({ name: freshName('sync-push') });
-        await seedOutbox(strata, todoCommands(todos, perTodo, strata.clientId));
-        check((await strata.db.commands.count()) === options.events, 'outbox seeded');
+        await seedPendingCommands(strata, todoCommands(todos, perTodo, strata.clientId));
+        check((await strata.db.commands.count()) === options.events, 'pending commands seeded');
         const token = await bearerToken(target.jwtSecret, freshTenant('push'));
         return { token, strata, counter: countingFetch() };
       },
@@ -120,7 +120,7 @@ export function pushBenchmark(
       teardown: async ({ sync, strata, counter }: PushSubject) => {
         await sync?.stop();
         const { db } = strata;
-        check((await db.commands.count()) === 0, 'outbox not empty');
+        check((await db.commands.count()) === 0, 'commands still pending');
         check((await db.rejected.count()) === 0, 'commands were rejected');
         check((await db.events.where('pending').equals(1).count()) === 0, 'events still pending');
         // The client's batching is the baseline's: a changed default must show here.

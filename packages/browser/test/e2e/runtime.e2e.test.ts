@@ -329,7 +329,7 @@ describe('@strata/browser in Chromium, several pages of one origin', () => {
       const stored = new Set(history.map((event) => event.commandId));
       expect(conflicted.filter((outcome) => stored.has(outcome.commandId))).toEqual([]);
 
-      // State, projection row and outbox agree with the log, seen from both pages.
+      // State, projection row and pending commands agree with the log, seen from both pages.
       const last = history.at(-1) as EventSummary;
       const title = (last.data as { title: string }).title;
       for (const page of [a, b]) {
@@ -346,8 +346,8 @@ describe('@strata/browser in Chromium, several pages of one origin', () => {
     },
   );
 
-  it('keeps one outbox entry per executed command across pages', async () => {
-    const db = freshDatabase('outbox');
+  it('keeps one pending command per executed command across pages', async () => {
+    const db = freshDatabase('pending-commands');
     const context = await newContext();
     const [a, b] = [await openApp(context, db), await openApp(context, db)];
     const clientIds = await Promise.all(
@@ -403,7 +403,7 @@ describe('@strata/browser in Chromium, several pages of one origin', () => {
       stored.map((outcome) => outcome.commandId).sort(),
     );
     expect(new Set(pendingA.map((row) => row.seq)).size).toBe(pendingA.length);
-    // The outbox is in commit order, and its entries name exactly the stored events.
+    // The pending commands are in commit order, and its entries name exactly the stored events.
     expect(pendingA.flatMap((row) => row.eventIds)).toEqual(events.map((event) => event.id));
     for (const row of pendingA) {
       const own = events.filter((event) => row.eventIds.includes(event.id));

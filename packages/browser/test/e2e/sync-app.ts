@@ -59,7 +59,7 @@ export interface StrataSyncApi {
   events(): Promise<LocalEventSummary[]>;
   /** The latest sync status, or undefined before the first one. */
   status(): SyncStatus | undefined;
-  /** Commands in the outbox. */
+  /** Pending commands (not yet acknowledged by the server). */
   pendingCount(): Promise<number>;
   /** Commands the sync client reported rejected after a conflict (in this page). */
   rejected(): readonly RejectedCommandRow[];

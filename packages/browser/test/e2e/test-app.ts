@@ -60,7 +60,7 @@ export interface EventSummary {
   readonly clientId: unknown;
 }
 
-/** An outbox row as the tests compare it. */
+/** A pending command row as the tests compare it. */
 export interface PendingCommandSummary {
   readonly seq: number | undefined;
   readonly commandId: string;

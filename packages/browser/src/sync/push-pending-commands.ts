@@ -13,7 +13,7 @@ import type {
 } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
-import { dropConfirmedCommands, eventsOfCommands } from './outbox.ts';
+import { dropConfirmedCommands, eventsOfCommands } from './pending-commands.ts';
 import { type Rejection, rebaseAggregate } from './rebase.ts';
 import { reproject } from './reproject.ts';
 import type { SyncContext } from './sync-context.ts';
@@ -72,8 +72,8 @@ export interface PushOutcome {
 
 /**
  * Applies the server's per-commit answers in one transaction: accepted events become confirmed
- * with their positions and leave the outbox; a commit refused for good moves its command to
- * the rejected list and rebases its aggregate (later commands re-run without it).
+ * with their positions and their commands stop pending; a commit refused for good moves its
+ * command to the rejected list and rebases its aggregate (later commands re-run without it).
  */
 export async function applyPushResults(
   context: SyncContext,

@@ -1,6 +1,6 @@
 import type { EventRow, PendingCommandRow, StrataDatabase } from '../database/strata-database.ts';
 
-/** The events of these outbox commands by id: one read for all of them, not one per command. */
+/** The events of these pending commands by id: one read for all of them, not one per command. */
 export async function eventsOfCommands(
   db: StrataDatabase,
   commands: readonly PendingCommandRow[],
@@ -13,7 +13,7 @@ export async function eventsOfCommands(
 }
 
 /**
- * Removes the outbox rows whose events are all confirmed: the server has the command, whether
+ * Removes the pending commands whose events are all confirmed: the server has the command, whether
  * its acknowledgement or its events coming back upstream told us first. Inside the caller's
  * transaction.
  */
