@@ -1,7 +1,7 @@
 import { PROBLEM_JSON } from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
-import { bearerToken, commit, todoEvent } from '../fixtures/sync-client.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
+import { bearerToken, commit, todoEvent } from '../../test/fixtures/sync-client.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { jwtAuthentication } from './auth.ts';
 import { createSyncApp, type SyncApp } from './create-sync-app.ts';
@@ -91,7 +91,8 @@ describe('consumer groups over HTTP', () => {
       name: 'jobs',
       lag: 4,
       parked: 0,
-      settings: { partitions: 2, maxAttempts: 2 },
+      // The wire's flat names for the group's backoff: retryBaseMs given, retryMaxMs defaulted.
+      settings: { partitions: 2, maxAttempts: 2, retryBaseMs: 0, retryMaxMs: 30_000 },
     });
     expect(created.body).not.toHaveProperty('tenant');
     // Another tenant's group of the same name is another group.

@@ -29,7 +29,6 @@ import {
 } from '../consumer-groups/consumer-group-admin.ts';
 import {
   type ConsumerGroup,
-  DEFAULT_CONSUMER_GROUP_SETTINGS,
   ensureConsumerGroup,
   getConsumerGroup,
 } from '../consumer-groups/consumer-group-definition.ts';
@@ -50,7 +49,11 @@ const LeaseMsSchema = z.number().int().min(100).max(3_600_000);
 const ErrorTextSchema = SafeTextSchema.min(1).max(4000);
 const ParkedIdSchema = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a parked event id');
 
-/** `PUT /v1/groups/:group`: settings fixed at creation (ignored when the group exists). */
+/**
+ * `PUT /v1/groups/:group`: settings fixed at creation (ignored when the group exists). The wire
+ * keeps its flat names: `retryBaseMs` and `retryMaxMs` are the group's `backoff.initialDelayMs`
+ * and `backoff.maxDelayMs`.
+ */
 export const CreateConsumerGroupSchema = z.strictObject({
   partitions: z.number().int().min(1).max(1024).optional(),
   maxAttempts: z.number().int().min(1).max(1000).optional(),
@@ -228,9 +231,13 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
       const message = `must be at most ${limits.maxPartitions}`;
       throw new ValidationFailedError(`partitions ${message}`, [{ path: ['partitions'], message }]);
     }
+    const { retryBaseMs, retryMaxMs, ...sizes } = definedOnly(settings);
     const group = await ensureConsumerGroup(database, refOf(principal, c.req.param('group')), {
-      ...DEFAULT_CONSUMER_GROUP_SETTINGS,
-      ...definedOnly(settings),
+      ...sizes,
+      backoff: {
+        ...(retryBaseMs === undefined ? {} : { initialDelayMs: retryBaseMs }),
+        ...(retryMaxMs === undefined ? {} : { maxDelayMs: retryMaxMs }),
+      },
     });
     return c.json(await statusBody(principal, group));
   });
@@ -374,8 +381,8 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<E
       settings: {
         partitions: group.partitions,
         maxAttempts: group.maxAttempts,
-        retryBaseMs: group.retryBaseMs,
-        retryMaxMs: group.retryMaxMs,
+        retryBaseMs: group.backoff.initialDelayMs,
+        retryMaxMs: group.backoff.maxDelayMs,
       },
     };
   }

@@ -4,9 +4,8 @@
  * nack (retry, then park), heartbeat, leave. Every transition is one short transaction whose
  * conditions (owner, checkpoint) make a stale or crashed consumer's late calls harmless.
  */
-import { NotFoundError, ValidationFailedError } from '@strata/core';
+import { type BackoffOptions, NotFoundError, ValidationFailedError } from '@strata/core';
 import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
-import { type ConsumerRetryPolicy, DEFAULT_CONSUMER_RETRY_POLICY } from './retry-policy.ts';
 
 /** Names a group: server-side groups may span every tenant; HTTP groups live in one tenant. */
 export interface ConsumerGroupRef {
@@ -16,15 +15,34 @@ export interface ConsumerGroupRef {
 }
 
 /** What is fixed when a group is created (later calls with other values keep the stored ones). */
-export interface ConsumerGroupSettings extends ConsumerRetryPolicy {
+export interface ConsumerGroupSettings {
   /** How many ways the events are split, by aggregate: the most consumers that can share work. */
   readonly partitions: number;
+  /** Attempts in all (the first delivery included) before the event is parked. */
+  readonly maxAttempts: number;
+  /**
+   * The wait before the second attempt (`initialDelayMs`), doubling for each further one up to
+   * `maxDelayMs`; never jittered (see `decideConsumerRetry`). Stored as `retry_base_ms` and
+   * `retry_max_ms`.
+   */
+  readonly backoff: Required<Omit<BackoffOptions, 'jitter'>>;
 }
 
-/** Sixteen partitions and {@link DEFAULT_CONSUMER_RETRY_POLICY}. */
+/** Settings as asked for: each one left out defaults as `DEFAULT_CONSUMER_GROUP_SETTINGS` says. */
+export interface ConsumerGroupSettingsOptions {
+  readonly partitions?: number;
+  readonly maxAttempts?: number;
+  readonly backoff?: Omit<BackoffOptions, 'jitter'>;
+}
+
+/**
+ * Sixteen partitions; five attempts, 100 ms, 200 ms, 400 ms and 800 ms apart (about 1.5 s before
+ * an event is parked), no wait longer than 30 s.
+ */
 export const DEFAULT_CONSUMER_GROUP_SETTINGS: ConsumerGroupSettings = {
   partitions: 16,
-  ...DEFAULT_CONSUMER_RETRY_POLICY,
+  maxAttempts: 5,
+  backoff: { initialDelayMs: 100, maxDelayMs: 30_000 },
 };
 
 /** Thirty seconds: how long a silent consumer keeps its partitions before others take them. */
@@ -70,9 +88,18 @@ export function partitionExpression(alias: string, partitionsParam: string): str
 export async function ensureConsumerGroup(
   db: SqlDatabase,
   ref: ConsumerGroupRef,
-  settings: Partial<ConsumerGroupSettings> = {},
+  settings: ConsumerGroupSettingsOptions = {},
 ): Promise<ConsumerGroup> {
-  const wanted = { ...DEFAULT_CONSUMER_GROUP_SETTINGS, ...settings };
+  const wanted: ConsumerGroupSettings = {
+    partitions: settings.partitions ?? DEFAULT_CONSUMER_GROUP_SETTINGS.partitions,
+    maxAttempts: settings.maxAttempts ?? DEFAULT_CONSUMER_GROUP_SETTINGS.maxAttempts,
+    backoff: {
+      initialDelayMs:
+        settings.backoff?.initialDelayMs ?? DEFAULT_CONSUMER_GROUP_SETTINGS.backoff.initialDelayMs,
+      maxDelayMs:
+        settings.backoff?.maxDelayMs ?? DEFAULT_CONSUMER_GROUP_SETTINGS.backoff.maxDelayMs,
+    },
+  };
   validateSettings(wanted);
   const existing = await findConsumerGroup(db, ref);
   if (existing !== undefined) return existing;
@@ -88,8 +115,8 @@ export async function ensureConsumerGroup(
         ref.name,
         wanted.partitions,
         wanted.maxAttempts,
-        wanted.retryBaseMs,
-        wanted.retryMaxMs,
+        wanted.backoff.initialDelayMs,
+        wanted.backoff.maxDelayMs,
       ],
     );
     const id = rows[0]?.id;
@@ -136,24 +163,23 @@ function toGroup(row: GroupRow): ConsumerGroup {
     tenant: row.tenant ?? undefined,
     partitions: row.partitions,
     maxAttempts: row.max_attempts,
-    retryBaseMs: row.retry_base_ms,
-    retryMaxMs: row.retry_max_ms,
+    backoff: { initialDelayMs: row.retry_base_ms, maxDelayMs: row.retry_max_ms },
   };
 }
 
 function validateSettings(settings: ConsumerGroupSettings): void {
-  const checks: [keyof ConsumerGroupSettings, number, number][] = [
-    ['partitions', 1, 1024],
-    ['maxAttempts', 1, 1000],
-    ['retryBaseMs', 0, 86_400_000],
-    ['retryMaxMs', 0, 86_400_000],
+  const checks: [string[], number, number, number][] = [
+    [['partitions'], settings.partitions, 1, 1024],
+    [['maxAttempts'], settings.maxAttempts, 1, 1000],
+    [['backoff', 'initialDelayMs'], settings.backoff.initialDelayMs, 0, 86_400_000],
+    [['backoff', 'maxDelayMs'], settings.backoff.maxDelayMs, 0, 86_400_000],
   ];
-  for (const [key, min, max] of checks) {
-    const value = settings[key];
+  for (const [path, value, min, max] of checks) {
     if (!Number.isInteger(value) || value < min || value > max) {
-      throw new ValidationFailedError(`${key} must be a whole number from ${min} to ${max}`, [
-        { path: [key], message: `must be a whole number from ${min} to ${max}` },
-      ]);
+      throw new ValidationFailedError(
+        `${path.join('.')} must be a whole number from ${min} to ${max}`,
+        [{ path, message: `must be a whole number from ${min} to ${max}` }],
+      );
     }
   }
 }

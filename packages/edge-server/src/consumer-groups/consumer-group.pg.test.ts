@@ -7,9 +7,9 @@ import {
   type TestDatabase,
   testPostgres,
 } from '../../../../tooling/postgres/neon.ts';
-import { newNote } from '../fixtures/first-note.ts';
+import { newNote } from '../../test/fixtures/first-note.ts';
 import { migrate } from '../migrations/migrations.ts';
-import { type SpawnedProcess, spawnProcess } from '../node/fixtures/spawn-server.ts';
+import { type SpawnedProcess, spawnProcess } from '../../test/fixtures/node/spawn-server.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
@@ -17,7 +17,7 @@ import { claimEvents } from './claim-events.ts';
 import { type ConsumerGroupConsumer, createConsumerGroup } from './consumer-group.ts';
 import { consumerGroupStatus, listParkedEvents } from './consumer-group-admin.ts';
 import { ensureConsumerGroup } from './consumer-group-definition.ts';
-import { appendNotes, type Delivery, expectOrderedDeliveries } from './fixtures/group-scenario.ts';
+import { appendNotes, type Delivery, expectOrderedDeliveries } from '../../test/fixtures/consumer-groups/group-scenario.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 let database: TestDatabase;
@@ -310,7 +310,7 @@ describe('a consumer group on Postgres when things go wrong', () => {
         consumerId,
         partitions: 4,
         maxAttempts: 3,
-        retryBaseMs: 50,
+        backoff: { initialDelayMs: 50 },
         leaseMs: 5000,
         idleMs: 20,
         handler: async (event, delivery) => {

@@ -1,6 +1,6 @@
 import { newKsuid } from '@strata/core';
 import { describe, expect, it } from 'vitest';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
@@ -18,7 +18,7 @@ import {
   type Delivery,
   drain,
   expectOrderedDeliveries,
-} from './fixtures/group-scenario.ts';
+} from '../../test/fixtures/consumer-groups/group-scenario.ts';
 
 const pglite = useMigratedPglite();
 const db = (): SqlDatabase => pgliteDatabase(pglite());
@@ -122,7 +122,7 @@ describe('consumer groups on PGlite', () => {
       tenant,
       partitions: 2,
       maxAttempts: 3,
-      retryBaseMs: 20,
+      backoff: { initialDelayMs: 20 },
       handler: (event, delivery) => {
         if (event.id === poison && !healed) {
           attempts.push(delivery.attempt);

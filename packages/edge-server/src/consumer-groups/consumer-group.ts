@@ -13,7 +13,7 @@ import {
 import { claimEvents } from './claim-events.ts';
 import {
   type ConsumerGroup,
-  type ConsumerGroupSettings,
+  type ConsumerGroupSettingsOptions,
   DEFAULT_CONSUMER_LEASE_MS,
   ensureConsumerGroup,
 } from './consumer-group-definition.ts';
@@ -37,7 +37,7 @@ export type ConsumerGroupHandler = (
 ) => unknown | Promise<unknown>;
 
 /** Options of `createConsumerGroup`; defaults are applied there, once. */
-export interface ConsumerGroupOptions extends Partial<ConsumerGroupSettings> {
+export interface ConsumerGroupOptions extends ConsumerGroupSettingsOptions {
   readonly database: SqlDatabase;
   /** The group's name: consumers with the same name (and tenant) share its work. */
   readonly group: string;
@@ -101,11 +101,10 @@ export function createConsumerGroup(options: ConsumerGroupOptions): ConsumerGrou
   const batchSize = options.batchSize ?? 100;
   const idleMs = options.idleMs ?? 500;
   const report = options.onError ?? safeErrorReporter('[strata] consumer group');
-  const settings: Partial<ConsumerGroupSettings> = {
+  const settings: ConsumerGroupSettingsOptions = {
     ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
-    ...(options.retryBaseMs === undefined ? {} : { retryBaseMs: options.retryBaseMs }),
-    ...(options.retryMaxMs === undefined ? {} : { retryMaxMs: options.retryMaxMs }),
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
   };
   let ensured: Promise<ConsumerGroup> | undefined;
   const group = () => {

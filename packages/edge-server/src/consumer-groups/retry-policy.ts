@@ -1,21 +1,4 @@
-import { backoffDelay } from '@strata/core';
-
-/** How a consumer group retries an event whose handler failed, fixed when the group is created. */
-export interface ConsumerRetryPolicy {
-  /** Attempts in all (the first delivery included) before the event is parked. */
-  readonly maxAttempts: number;
-  /** Delay before the second attempt; each further one doubles it. */
-  readonly retryBaseMs: number;
-  /** Longest delay between two attempts. */
-  readonly retryMaxMs: number;
-}
-
-/** Five attempts, 100 ms, 200 ms, 400 ms and 800 ms apart: about 1.5 s before an event is parked. */
-export const DEFAULT_CONSUMER_RETRY_POLICY: ConsumerRetryPolicy = {
-  maxAttempts: 5,
-  retryBaseMs: 100,
-  retryMaxMs: 30_000,
-};
+import { type BackoffOptions, backoffDelay } from '@strata/core';
 
 /** What to do after the `attempts`-th failure of an event. */
 export type ConsumerRetryDecision =
@@ -27,18 +10,16 @@ export type ConsumerRetryDecision =
  * with its error, so one poison event never stalls its partition forever.
  *
  * @example
- * decideConsumerRetry(1, DEFAULT_CONSUMER_RETRY_POLICY); // { kind: 'retry', delayMs: 100 }
- * decideConsumerRetry(5, DEFAULT_CONSUMER_RETRY_POLICY); // { kind: 'park' }
+ * decideConsumerRetry(1, DEFAULT_CONSUMER_GROUP_SETTINGS); // { kind: 'retry', delayMs: 100 }
+ * decideConsumerRetry(5, DEFAULT_CONSUMER_GROUP_SETTINGS); // { kind: 'park' }
  */
 export function decideConsumerRetry(
   attempts: number,
-  policy: ConsumerRetryPolicy,
+  group: { readonly maxAttempts: number; readonly backoff: Omit<BackoffOptions, 'jitter'> },
 ): ConsumerRetryDecision {
-  if (attempts >= policy.maxAttempts) return { kind: 'park' };
-  const delayMs = backoffDelay(attempts - 1, {
-    initialDelayMs: policy.retryBaseMs,
-    maxDelayMs: policy.retryMaxMs,
-    jitter: 'none',
-  });
+  if (attempts >= group.maxAttempts) return { kind: 'park' };
+  // Never jittered: one partition retries one event, not a crowd of clients that failed
+  // together, so there is nothing to spread, and a fixed wait keeps `retryAt` predictable.
+  const delayMs = backoffDelay(attempts - 1, { ...group.backoff, jitter: 'none' });
   return { kind: 'retry', delayMs };
 }
