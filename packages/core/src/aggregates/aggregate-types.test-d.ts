@@ -1,14 +1,12 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import {
-  Counter,
+  type Counter,
   type CounterState,
   Incremented,
   type Reset,
 } from '../../test/fixtures/counter.ts';
-import { createCommandHandler } from '../commands/command-handler.ts';
 import type { ForgottenEvent } from '../crypto/forgotten.ts';
-import { createInMemoryEventStore } from '../event-store/in-memory-event-store.ts';
-import type { EventEnvelope, StoredEvent } from '../events/event.ts';
+import type { EventEnvelope } from '../events/event.ts';
 import type { EventDataOf } from '../events/event-definition.ts';
 import type { CommandInput, CommandName, EventOf, StateOf } from './aggregate-definition.ts';
 
@@ -35,22 +33,6 @@ describe('types flow from the schemas', () => {
       note?: string | undefined;
     }>();
     expectTypeOf<CommandInput<typeof Counter, 'reset'>>().toEqualTypeOf<{ reason: string }>();
-  });
-
-  it('execute checks command names and inputs and types its result', async () => {
-    const app = createCommandHandler({ store: createInMemoryEventStore() });
-    const result = await app.execute(Counter, 'c1', 'increment', { by: 1 });
-    expectTypeOf(result.state).toEqualTypeOf<CounterState>();
-    expectTypeOf(result.events[0]).toEqualTypeOf<
-      (EventOf<typeof Counter> & StoredEvent) | undefined
-    >();
-
-    // @ts-expect-error: no such command
-    await app.execute(Counter, 'c1', 'decrement', {}).catch(() => undefined);
-    // @ts-expect-error: `by` must be a number
-    await app.execute(Counter, 'c1', 'increment', { by: 'one' }).catch(() => undefined);
-    // @ts-expect-error: `reason` is required
-    await app.execute(Counter, 'c1', 'reset', {}).catch(() => undefined);
   });
 
   it('evolve and decide are typed against the aggregate', () => {

@@ -7,6 +7,7 @@ import type {
   EventDraftOf,
   StateOf,
 } from '../aggregates/aggregate-definition.ts';
+import { UnknownCommandError } from '../errors/errors.ts';
 import type { ErrorCode } from '../errors/strata-error.ts';
 import { isAnyStrataError } from '../errors/strata-error.ts';
 import { parseOrThrow } from '../errors/validation-issues.ts';
@@ -42,7 +43,8 @@ export interface AggregateSpec<TAggregate extends AnyAggregateDefinition> {
 /**
  * A given/when/then helper for aggregates: pure, synchronous, runner-agnostic (it throws an
  * `AssertionError`). Given events are validated with their schemas and folded with `evolve`;
- * the command's input is validated with its schema before `decide` runs.
+ * the command's input is validated with its schema before `decide` runs, and the decided events
+ * with theirs, as `execute` would.
  *
  * @example
  * const spec = aggregateSpec(Todo);
@@ -79,19 +81,26 @@ export function aggregateSpec<TAggregate extends AnyAggregateDefinition>(
       return {
         when(commandName, input, context = {}) {
           const run = (): readonly DraftOf<TAggregate>[] => {
-            const command = aggregate.commands[commandName];
+            // Refused as `execute` refuses them (prepareCommand): an unknown name, even one
+            // inherited from Object, and below, drafts the aggregate could not store.
+            const command = Object.hasOwn(aggregate.commands, commandName)
+              ? aggregate.commands[commandName]
+              : undefined;
+            if (command === undefined) throw new UnknownCommandError(aggregate.type, commandName);
             const parsed = parseOrThrow(
               command.input,
               input,
               `input for ${aggregate.type}.${commandName}`,
             );
-            return command.decide(state, parsed, {
+            const drafts: readonly DraftOf<TAggregate>[] = command.decide(state, parsed, {
               aggregateId,
               version: givenEvents.length,
               now: new Date(0),
               metadata: { commandId: 'spec', correlationId: 'spec', causationId: 'spec' },
               ...context,
             });
+            for (const draft of drafts) aggregate.events.get(draft.type).parse(draft.data);
+            return drafts;
           };
           const decided = (): readonly DraftOf<TAggregate>[] => {
             try {
