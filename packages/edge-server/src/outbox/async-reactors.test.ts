@@ -45,7 +45,7 @@ describe('asyncReactorOutbox', () => {
     const relay = createOutboxRelay({
       database: db,
       sinks: outbox.sinks,
-      backoff: { baseMs: 0 },
+      backoff: { initialDelayMs: 0 },
       onError: () => undefined,
     });
     expect(await relay.runOnce()).toMatchObject({ claimed: 3, delivered: 2, retrying: 1 });

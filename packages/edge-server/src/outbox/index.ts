@@ -5,6 +5,5 @@ export * from './outbox-schema.ts';
 export * from './outbox-sink.ts';
 export * from './outbox-writer.ts';
 export * from './purge-delivered.ts';
-export * from './retry-backoff.ts';
 export * from './webhook-signature.ts';
 export * from './webhook-sink.ts';

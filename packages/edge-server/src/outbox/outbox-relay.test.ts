@@ -98,7 +98,8 @@ describe('createOutboxRelay on PGlite', () => {
         },
       },
       maxAttempts: 3,
-      backoff: { baseMs: 60_000, random: () => 0 }, // 30 s, 60 s: far off unless pulled in
+      backoff: { initialDelayMs: 60_000 }, // 30 s, 60 s: far off unless pulled in
+      random: () => 0,
       onError: (error) => errors.push(error),
     });
 
@@ -207,7 +208,7 @@ describe('createOutboxRelay on PGlite', () => {
       },
       leaseMs: 1_000,
       deliveryTimeoutMs: 200,
-      backoff: { baseMs: 1, maxMs: 1 },
+      backoff: { initialDelayMs: 1, maxDelayMs: 1 },
       onError: quiet,
     });
     const started = performance.now();
@@ -222,7 +223,7 @@ describe('createOutboxRelay on PGlite', () => {
     const eager = createOutboxRelay({
       database: db(),
       sinks: { [destination]: quiet },
-      backoff: { baseMs: 1, maxMs: 1 },
+      backoff: { initialDelayMs: 1, maxDelayMs: 1 },
       onError: quiet,
     });
     expect((await eager.runOnce()).claimed).toBe(0);

@@ -1,10 +1,12 @@
+import type { BackoffOptions } from '@strata/core';
 import { createBackgroundLoop } from '../background/background-loop.ts';
-import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import { describeError } from '../logging/describe-error.ts';
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
+import { claimOutboxBatch } from './claim-outbox-batch.ts';
+import { deliverToSink } from './deliver-to-sink.ts';
+import { startDeliveryDeadline } from './delivery-deadline.ts';
 import type { OutboxMessage, OutboxSink } from './outbox-sink.ts';
-import { type RetryBackoffOptions, retryDelay } from './retry-backoff.ts';
+import { planSettlement, recordSettlement, retryDelayAfter } from './settle-deliveries.ts';
 
 /** Options of `createOutboxRelay`; every one but `database` and `sinks` has a default. */
 export interface OutboxRelayOptions {
@@ -34,8 +36,15 @@ export interface OutboxRelayOptions {
   readonly deliveryTimeoutMs?: number;
   /** Pause of `start()`'s loop after a round that found less than a full batch. Default 1,000 ms. */
   readonly pollIntervalMs?: number;
-  /** Backoff between a failed attempt and the next (see `retryDelay`). */
-  readonly backoff?: RetryBackoffOptions;
+  /**
+   * Wait between a failed attempt and the next: `initialDelayMs` after the first, doubling up to
+   * `maxDelayMs`, jittered as `jitter` says. Each field defaults as `OUTBOX_RELAY_DEFAULTS.backoff`
+   * says: 1 s, 5 minutes, `equal` (between half and all of it: messages that failed together come
+   * back apart, and the wait never collapses to zero).
+   */
+  readonly backoff?: BackoffOptions;
+  /** Random number in [0, 1) for the jitter; injectable so tests are deterministic. Default `Math.random`. */
+  readonly random?: () => number;
   /**
    * Told about failed deliveries (with the message) and failed rounds (database errors: the loop
    * goes on). Default: `console.error`.
@@ -49,6 +58,7 @@ export const OUTBOX_RELAY_DEFAULTS = {
   maxAttempts: 10,
   leaseMs: 30_000,
   pollIntervalMs: 1_000,
+  backoff: { initialDelayMs: 1_000, maxDelayMs: 300_000, jitter: 'equal' },
 } as const;
 
 /** What one round did. */
@@ -97,17 +107,6 @@ export class OutboxDeliveryTimeoutError extends Error {
   }
 }
 
-interface ClaimedRow {
-  id: string | number;
-  destination: string;
-  tenant: string;
-  event: PostgresStoredEvent;
-  attempts: number;
-  exhausted: boolean;
-}
-
-const MAX_ERROR_LENGTH = 2_000;
-
 /**
  * The outbox relay: delivers the rows `outboxWriter` recorded to each destination's sink, at
  * least once. A round claims due messages with `FOR UPDATE SKIP LOCKED` and a lease, so relays
@@ -127,211 +126,49 @@ const MAX_ERROR_LENGTH = 2_000;
  * // at shutdown:
  * await relay.stop();
  */
-/** A failed delivery: why, and whether the sink may still be running (it timed out). */
-interface DeliveryFailure {
-  readonly error: string;
-  readonly timedOut: boolean;
-}
-
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const {
-    database,
-    sinks,
-    relayId = crypto.randomUUID(),
-    batchSize = OUTBOX_RELAY_DEFAULTS.batchSize,
-    maxAttempts = OUTBOX_RELAY_DEFAULTS.maxAttempts,
-    leaseMs = OUTBOX_RELAY_DEFAULTS.leaseMs,
-    pollIntervalMs = OUTBOX_RELAY_DEFAULTS.pollIntervalMs,
-    backoff = {},
-    onError = (error: unknown, message?: OutboxMessage) =>
-      console.error(
-        `${message === undefined ? '[strata outbox relay]' : `[strata outbox relay] ${message.destination} #${message.id}`}: ${describeError(error)}`,
-      ),
-  } = options;
-  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? Math.floor(leaseMs / 2);
-  const positiveInteger = (name: string, value: number) => {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new RangeError(`${name} must be an integer >= 1, got ${value}`);
-    }
-  };
-  positiveInteger('batchSize', batchSize);
-  positiveInteger('maxAttempts', maxAttempts);
-  positiveInteger('leaseMs', leaseMs);
-  positiveInteger('deliveryTimeoutMs', deliveryTimeoutMs);
-  if (deliveryTimeoutMs >= leaseMs) {
-    throw new RangeError(
-      `deliveryTimeoutMs (${deliveryTimeoutMs}) must be below leaseMs (${leaseMs}): a delivery outliving its lease may overlap a redelivery`,
-    );
-  }
+  const settings = relaySettings(options);
+  const { database, sinks, relayId, batchSize, maxAttempts, leaseMs, deliveryTimeoutMs } = settings;
   const destinations = Object.keys(sinks);
-  if (destinations.length === 0) throw new RangeError('An outbox relay needs at least one sink');
-
   let claims = 0;
   const rounds = new Set<Promise<unknown>>();
-
-  async function claim(token: string): Promise<ClaimedRow[]> {
-    // A due message with no attempt left (its last claim expired: the relay died or stalled)
-    // turns dead here rather than be delivered again: a message that crashes every relay it
-    // reaches must not do so forever. Same statement, same SKIP LOCKED: no extra scan.
-    const { rows } = await database.query<ClaimedRow>(
-      `WITH due AS (
-         SELECT id FROM strata_outbox
-         WHERE status = 'pending' AND next_attempt_at <= now()
-           AND (locked_until IS NULL OR locked_until <= now())
-           AND destination = ANY($4::text[])
-         ORDER BY next_attempt_at, id
-         LIMIT $5
-         FOR UPDATE SKIP LOCKED
-       )
-       UPDATE strata_outbox AS o
-       SET status = CASE WHEN o.attempts >= $3 THEN 'dead' ELSE 'pending' END,
-           locked_by = CASE WHEN o.attempts >= $3 THEN NULL ELSE $1 END,
-           locked_until = CASE WHEN o.attempts >= $3 THEN NULL
-                               ELSE now() + $2::double precision * interval '1 millisecond' END,
-           attempts = CASE WHEN o.attempts >= $3 THEN o.attempts ELSE o.attempts + 1 END,
-           last_error = CASE WHEN o.attempts < $3 OR o.locked_until IS NULL THEN o.last_error
-             ELSE 'Lease expired on the last attempt (the relay died or stalled); last error: '
-               || coalesce(o.last_error, 'none') END,
-           updated_at = now()
-       FROM due WHERE o.id = due.id
-       RETURNING o.id, o.destination, o.tenant, o.event, o.attempts, o.status = 'dead' AS exhausted`,
-      [token, leaseMs, maxAttempts, destinations, batchSize],
-    );
-    return rows;
-  }
-
-  async function deliver(
-    message: OutboxMessage,
-    signal: AbortSignal,
-  ): Promise<DeliveryFailure | null> {
-    const sink = sinks[message.destination];
-    try {
-      if (sink === undefined) throw new Error(`No sink for destination ${message.destination}`);
-      signal.throwIfAborted();
-      await new Promise<void>((resolve, reject) => {
-        // A sink that ignores the signal is not waited for: its outcome would come after the
-        // lease, when another relay may own the message.
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-        Promise.resolve()
-          .then(() => sink(message, { signal }))
-          .then(resolve, reject);
-      });
-      return null;
-    } catch (error) {
-      onError(error, message);
-      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      return { error: text.slice(0, MAX_ERROR_LENGTH), timedOut: error === signal.reason };
-    }
-  }
 
   async function round(): Promise<OutboxRelayRound> {
     claims += 1;
     const token = `${relayId}#${claims}`;
-    // One controller per delivery, not one signal for the batch: a sink (fetch) adds listeners
-    // to its signal, and a hundred on one signal is a leak warning in Node.
-    const controllers: AbortController[] = [];
-    let expired = false;
     // Counted from before the claim, which starts the lease on the database's clock: the
     // deliveries end before the lease does, however long the claim's round trip took.
-    const timer = setTimeout(() => {
-      expired = true;
-      for (const controller of controllers) {
-        controller.abort(new OutboxDeliveryTimeoutError(deliveryTimeoutMs));
-      }
-    }, deliveryTimeoutMs);
-    const deliverySignal = () => {
-      const controller = new AbortController();
-      if (expired) controller.abort(new OutboxDeliveryTimeoutError(deliveryTimeoutMs));
-      controllers.push(controller);
-      return controller.signal;
-    };
+    const deadline = startDeliveryDeadline(
+      deliveryTimeoutMs,
+      () => new OutboxDeliveryTimeoutError(deliveryTimeoutMs),
+    );
     try {
-      const rows = await claim(token);
-      const claimed = rows.filter((row) => !row.exhausted);
-      const exhausted = rows.length - claimed.length;
-      if (claimed.length === 0) {
+      const claim = { token, leaseMs, maxAttempts, destinations, batchSize };
+      const { messages, exhausted } = await claimOutboxBatch(database, claim);
+      if (messages.length === 0) {
         return { claimed: 0, delivered: 0, retrying: 0, dead: exhausted, lost: 0 };
       }
-      const events = await decryptStoredEvents(
-        database,
-        claimed.map((row) => row.event),
-      );
-      const errors = await Promise.all(
-        claimed.map((row, index) =>
-          deliver(
-            {
-              id: String(row.id),
-              destination: row.destination,
-              tenant: row.tenant,
-              event: events[index] as PostgresStoredEvent,
-              attempt: row.attempts,
-            },
-            deliverySignal(),
-          ),
+      const failures = await Promise.all(
+        messages.map((message) =>
+          deliverToSink(sinks[message.destination], message, deadline.signal(), settings.onError),
         ),
       );
-      const acked: string[] = [];
-      const failed: { id: string[]; error: string[]; delayMs: number[]; held: boolean[] } = {
-        id: [],
-        error: [],
-        delayMs: [],
-        held: [],
-      };
-      claimed.forEach((row, index) => {
-        const failure = errors[index];
-        if (failure === null || failure === undefined) {
-          acked.push(String(row.id));
-          return;
-        }
-        failed.id.push(String(row.id));
-        failed.error.push(failure.error);
-        failed.delayMs.push(retryDelay(row.attempts, backoff));
-        failed.held.push(failure.timedOut);
-      });
-      // Every outcome in one statement, counted there: a round trip per batch, not per message.
-      // Only under this claim: after the lease, another relay's claim decides.
-      const { rows: settled } = await database.query<{ status: string; count: number }>(
-        `WITH acked AS (
-           UPDATE strata_outbox
-           SET status = 'delivered', delivered_at = now(), locked_by = NULL, locked_until = NULL,
-               updated_at = now()
-           WHERE id = ANY($1::bigint[]) AND locked_by = $5 AND status = 'pending'
-           RETURNING status
-         ),
-         failed AS (
-           UPDATE strata_outbox AS o
-           SET status = CASE WHEN o.attempts >= $4 THEN 'dead' ELSE 'pending' END,
-               -- A sink that timed out may still be running (it ignored its signal): no other
-               -- claim before this one's lease ends, so the message never runs twice at once.
-               next_attempt_at = CASE
-                 WHEN f.held THEN greatest(now() + f.delay_ms * interval '1 millisecond', o.locked_until)
-                 ELSE now() + f.delay_ms * interval '1 millisecond' END,
-               last_error = f.error, locked_by = NULL, locked_until = NULL, updated_at = now()
-           FROM unnest($2::bigint[], $3::text[], $6::double precision[], $7::boolean[])
-             AS f (id, error, delay_ms, held)
-           WHERE o.id = f.id AND o.locked_by = $5 AND o.status = 'pending'
-           RETURNING o.status
-         )
-         SELECT status, count(*)::integer AS count
-         FROM (SELECT status FROM acked UNION ALL SELECT status FROM failed) AS settled
-         GROUP BY status`,
-        [acked, failed.id, failed.error, maxAttempts, token, failed.delayMs, failed.held],
+      const settlement = planSettlement(messages, failures, (attempt) =>
+        retryDelayAfter(attempt, settings.backoff, settings.random),
       );
-      const count = (status: string) =>
-        Number(settled.find((row) => row.status === status)?.count ?? 0);
-      const recorded = count('delivered') + count('pending') + count('dead');
+      const settled = await recordSettlement(database, settlement, claim);
       return {
-        claimed: claimed.length,
-        delivered: count('delivered'),
-        retrying: count('pending'),
-        dead: count('dead') + exhausted,
-        lost: claimed.length - recorded,
+        claimed: messages.length,
+        ...settled,
+        dead: settled.dead + exhausted,
+        lost: messages.length - (settled.delivered + settled.retrying + settled.dead),
       };
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
     }
   }
 
+  // Rounds are tracked, not only the loop's: `stop()` also waits for a `runOnce()` in flight.
   function runOnce(): Promise<OutboxRelayRound> {
     const running = round();
     rounds.add(running);
@@ -342,8 +179,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   const loop = createBackgroundLoop({
     round: async () => (await runOnce()).claimed === batchSize,
-    idleMs: pollIntervalMs,
-    onError: (error) => onError(error),
+    idleMs: settings.pollIntervalMs,
+    onError: (error) => settings.onError(error),
   });
 
   return {
@@ -355,4 +192,56 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await Promise.allSettled([...rounds]);
     },
   };
+}
+
+/** The relay's options with every default applied, checked once. */
+function relaySettings(options: OutboxRelayOptions) {
+  const leaseMs = options.leaseMs ?? OUTBOX_RELAY_DEFAULTS.leaseMs;
+  const settings = {
+    database: options.database,
+    sinks: options.sinks,
+    relayId: options.relayId ?? crypto.randomUUID(),
+    batchSize: options.batchSize ?? OUTBOX_RELAY_DEFAULTS.batchSize,
+    maxAttempts: options.maxAttempts ?? OUTBOX_RELAY_DEFAULTS.maxAttempts,
+    leaseMs,
+    deliveryTimeoutMs: options.deliveryTimeoutMs ?? Math.floor(leaseMs / 2),
+    pollIntervalMs: options.pollIntervalMs ?? OUTBOX_RELAY_DEFAULTS.pollIntervalMs,
+    backoff: {
+      initialDelayMs:
+        options.backoff?.initialDelayMs ?? OUTBOX_RELAY_DEFAULTS.backoff.initialDelayMs,
+      maxDelayMs: options.backoff?.maxDelayMs ?? OUTBOX_RELAY_DEFAULTS.backoff.maxDelayMs,
+      jitter: options.backoff?.jitter ?? OUTBOX_RELAY_DEFAULTS.backoff.jitter,
+    },
+    random: options.random ?? Math.random,
+    onError:
+      options.onError ??
+      ((error: unknown, message?: OutboxMessage) =>
+        console.error(
+          `${message === undefined ? '[strata outbox relay]' : `[strata outbox relay] ${message.destination} #${message.id}`}: ${describeError(error)}`,
+        )),
+  };
+  const positiveInteger = (name: string, value: number) => {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`${name} must be an integer >= 1, got ${value}`);
+    }
+  };
+  positiveInteger('batchSize', settings.batchSize);
+  positiveInteger('maxAttempts', settings.maxAttempts);
+  positiveInteger('leaseMs', settings.leaseMs);
+  positiveInteger('deliveryTimeoutMs', settings.deliveryTimeoutMs);
+  if (settings.deliveryTimeoutMs >= settings.leaseMs) {
+    throw new RangeError(
+      `deliveryTimeoutMs (${settings.deliveryTimeoutMs}) must be below leaseMs (${settings.leaseMs}): a delivery outliving its lease may overlap a redelivery`,
+    );
+  }
+  const { initialDelayMs, maxDelayMs } = settings.backoff;
+  if (!(initialDelayMs >= 0 && maxDelayMs >= 0)) {
+    throw new RangeError(
+      `backoff.initialDelayMs and backoff.maxDelayMs must be >= 0, got ${initialDelayMs} and ${maxDelayMs}`,
+    );
+  }
+  if (Object.keys(settings.sinks).length === 0) {
+    throw new RangeError('An outbox relay needs at least one sink');
+  }
+  return settings;
 }

@@ -174,7 +174,7 @@ describe('a relay with a webhook sink (PGlite)', () => {
       const relay = createOutboxRelay({
         database: db,
         sinks: { billing: webhookSink({ url, secret }) },
-        backoff: { baseMs: 0 },
+        backoff: { initialDelayMs: 0 },
         onError: () => undefined,
       });
       expect(await relay.runOnce()).toMatchObject({ claimed: 1, retrying: 1 });
