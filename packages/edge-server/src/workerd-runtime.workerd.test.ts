@@ -12,7 +12,9 @@ interface Echo {
 let worker: WorkerdHandle;
 
 beforeAll(async () => {
-  worker = await runInWorkerd({ entry: new URL('./fixtures/echo-worker.ts', import.meta.url) });
+  worker = await runInWorkerd({
+    entry: new URL('../test/fixtures/echo-worker.ts', import.meta.url),
+  });
 });
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import {
   fetchAt,
   syncClient,
   todoEvent,
-} from '../../../edge-server/src/fixtures/sync-client.ts';
+} from '../../../edge-server/test/fixtures/sync-client.ts';
 import { expectConverged } from '../../test/fixtures/convergence.ts';
 import {
   eventually,

@@ -10,7 +10,7 @@ import {
   fetchAt,
   syncClient,
   todoEvent,
-} from '../../../edge-server/src/fixtures/sync-client.ts';
+} from '../../../edge-server/test/fixtures/sync-client.ts';
 import { serveTestApp, type TestAppServer } from './serve-test-app.ts';
 import type { StrataSyncApi, TodoCommandName } from './sync-app.ts';
 

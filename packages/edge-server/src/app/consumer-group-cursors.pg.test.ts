@@ -9,7 +9,7 @@ import {
   type Pool,
   type TestDatabase,
 } from '../../../../tooling/postgres/neon.ts';
-import { bearerToken, commit, todoEvent } from '../fixtures/sync-client.ts';
+import { bearerToken, commit, todoEvent } from '../../test/fixtures/sync-client.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
 import { jwtAuthentication } from './auth.ts';

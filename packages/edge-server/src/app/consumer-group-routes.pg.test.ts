@@ -4,8 +4,8 @@ import {
   type Pool,
   type TestDatabase,
 } from '../../../../tooling/postgres/neon.ts';
-import { appendNotes } from '../consumer-groups/fixtures/group-scenario.ts';
-import { bearerToken } from '../fixtures/sync-client.ts';
+import { appendNotes } from '../../test/fixtures/consumer-groups/group-scenario.ts';
+import { bearerToken } from '../../test/fixtures/sync-client.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';

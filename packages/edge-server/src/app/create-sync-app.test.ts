@@ -1,4 +1,4 @@
-import { pgliteSuiteDatabase } from './suite-databases.ts';
-import { describeSyncApp } from './sync-app-suite.ts';
+import { pgliteSuiteDatabase } from '../../test/suites/suite-databases.ts';
+import { describeSyncApp } from '../../test/suites/sync-app-suite.ts';
 
 describeSyncApp('PGlite', pgliteSuiteDatabase);

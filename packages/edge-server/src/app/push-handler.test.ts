@@ -3,8 +3,8 @@
 import { defineAggregate, defineEvent, newKsuid, UnavailableError } from '@strata/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
-import { todoEvent } from '../fixtures/sync-client.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
+import { todoEvent } from '../../test/fixtures/sync-client.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';

@@ -1,4 +1,4 @@
-import { describeStreamRoutes } from './stream-routes-suite.ts';
-import { pgliteSuiteDatabase } from './suite-databases.ts';
+import { describeStreamRoutes } from '../../test/suites/stream-routes-suite.ts';
+import { pgliteSuiteDatabase } from '../../test/suites/suite-databases.ts';
 
 describeStreamRoutes('PGlite', pgliteSuiteDatabase);

@@ -1,4 +1,4 @@
-import { neonSuiteDatabase } from '../app/suite-databases.ts';
-import { describeConsumerGroupLimits } from './fixtures/group-limits-suite.ts';
+import { describeConsumerGroupLimits } from '../../test/suites/consumer-group-limits-suite.ts';
+import { neonSuiteDatabase } from '../../test/suites/suite-databases.ts';
 
 describeConsumerGroupLimits('Postgres (Neon driver)', neonSuiteDatabase);

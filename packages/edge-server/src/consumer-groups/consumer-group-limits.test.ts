@@ -1,4 +1,4 @@
-import { pgliteSuiteDatabase } from '../app/suite-databases.ts';
-import { describeConsumerGroupLimits } from './fixtures/group-limits-suite.ts';
+import { describeConsumerGroupLimits } from '../../test/suites/consumer-group-limits-suite.ts';
+import { pgliteSuiteDatabase } from '../../test/suites/suite-databases.ts';
 
 describeConsumerGroupLimits('PGlite', pgliteSuiteDatabase);

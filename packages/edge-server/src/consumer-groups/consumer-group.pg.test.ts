@@ -7,9 +7,14 @@ import {
   type TestDatabase,
   testPostgres,
 } from '../../../../tooling/postgres/neon.ts';
+import {
+  appendNotes,
+  type Delivery,
+  expectOrderedDeliveries,
+} from '../../test/fixtures/consumer-groups/group-scenario.ts';
 import { newNote } from '../../test/fixtures/first-note.ts';
-import { migrate } from '../migrations/migrations.ts';
 import { type SpawnedProcess, spawnProcess } from '../../test/fixtures/node/spawn-server.ts';
+import { migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
@@ -17,7 +22,6 @@ import { claimEvents } from './claim-events.ts';
 import { type ConsumerGroupConsumer, createConsumerGroup } from './consumer-group.ts';
 import { consumerGroupStatus, listParkedEvents } from './consumer-group-admin.ts';
 import { ensureConsumerGroup } from './consumer-group-definition.ts';
-import { appendNotes, type Delivery, expectOrderedDeliveries } from '../../test/fixtures/consumer-groups/group-scenario.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 let database: TestDatabase;
@@ -170,7 +174,7 @@ describe('a consumer group on Postgres when things go wrong', () => {
     const HANG_AT = BATCH + 6; // in its second batch: 20 handled and acked, 6 handled, not acked
     const child: SpawnedProcess = spawnProcess(
       process.execPath,
-      ['--import', 'tsx', 'src/consumer-groups/fixtures/consumer-process.ts'],
+      ['--import', 'tsx', 'test/fixtures/consumer-groups/consumer-process.ts'],
       {
         cwd: packageDir,
         env: {

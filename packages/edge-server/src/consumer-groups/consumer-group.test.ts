@@ -1,5 +1,11 @@
 import { newKsuid } from '@strata/core';
 import { describe, expect, it } from 'vitest';
+import {
+  appendNotes,
+  type Delivery,
+  drain,
+  expectOrderedDeliveries,
+} from '../../test/fixtures/consumer-groups/group-scenario.ts';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
@@ -13,12 +19,6 @@ import {
   replayParkedEvent,
 } from './consumer-group-admin.ts';
 import { ensureConsumerGroup } from './consumer-group-definition.ts';
-import {
-  appendNotes,
-  type Delivery,
-  drain,
-  expectOrderedDeliveries,
-} from '../../test/fixtures/consumer-groups/group-scenario.ts';
 
 const pglite = useMigratedPglite();
 const db = (): SqlDatabase => pgliteDatabase(pglite());

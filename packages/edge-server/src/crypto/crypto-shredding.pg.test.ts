@@ -18,15 +18,15 @@ import { Todo } from '@strata/example-todo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../../../tooling/postgres/neon.ts';
-import { jwtAuthentication } from '../app/auth.ts';
-import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
 import {
   bearerToken,
   type FetchLike,
   type SyncClient,
   syncClient,
   todoEvent,
-} from '../fixtures/sync-client.ts';
+} from '../../test/fixtures/sync-client.ts';
+import { jwtAuthentication } from '../app/auth.ts';
+import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';

@@ -1,6 +1,6 @@
 import { isEncryptedPayload, isForgotten, NO_STREAM, newKsuid } from '@strata/core';
 import { describe, expect, it } from 'vitest';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';

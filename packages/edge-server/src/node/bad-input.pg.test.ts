@@ -15,8 +15,8 @@ import {
   type TestDatabase,
   testPostgres,
 } from '../../../../tooling/postgres/neon.ts';
-import { bearerToken, todoEvent } from '../fixtures/sync-client.ts';
-import { type SpawnedServer, spawnServer } from './fixtures/spawn-server.ts';
+import { type SpawnedServer, spawnServer } from '../../test/fixtures/node/spawn-server.ts';
+import { bearerToken, todoEvent } from '../../test/fixtures/sync-client.ts';
 
 const SECRET = 'bad-input-secret';
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));

@@ -5,9 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commit, fetchAt, syncClient, todoEvent } from '../fixtures/sync-client.ts';
+import {
+  type SpawnedServer,
+  spawnProcess,
+  spawnServer,
+} from '../../test/fixtures/node/spawn-server.ts';
+import { commit, fetchAt, syncClient, todoEvent } from '../../test/fixtures/sync-client.ts';
 import { acquireDataDirLock, DATA_DIR_LOCK_FILE, DataDirLockedError } from './data-dir-lock.ts';
-import { type SpawnedServer, spawnProcess, spawnServer } from './fixtures/spawn-server.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 const cli = (...args: string[]) =>

@@ -18,8 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { type Cluster, startCluster } from '../../../../tooling/postgres/cluster.ts';
 import { startWsProxy, type WsProxy } from '../../../../tooling/postgres/ws-proxy.ts';
-import { bearerToken, commit, todoEvent } from '../fixtures/sync-client.ts';
-import { type SpawnedServer, spawnServer } from './fixtures/spawn-server.ts';
+import { type SpawnedServer, spawnServer } from '../../test/fixtures/node/spawn-server.ts';
+import { bearerToken, commit, todoEvent } from '../../test/fixtures/sync-client.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 const PASSWORD = 'outage-PASSWORD-5e1b'; // trust auth ignores it: only a marker in DATABASE_URL

@@ -9,16 +9,23 @@ import {
   testPostgres,
 } from '../../../../tooling/postgres/neon.ts';
 import {
+  type SpawnedServer,
+  spawnProcess,
+  spawnServer,
+} from '../../test/fixtures/node/spawn-server.ts';
+import {
   bearerToken,
   commit,
   fetchAt,
   type SyncClient,
   syncClient,
   todoEvent,
-} from '../fixtures/sync-client.ts';
-import { expectCatchUpThenLive, expectPushPullAndConflict } from '../fixtures/sync-scenario.ts';
+} from '../../test/fixtures/sync-client.ts';
+import {
+  expectCatchUpThenLive,
+  expectPushPullAndConflict,
+} from '../../test/fixtures/sync-scenario.ts';
 import { MIGRATIONS } from '../migrations/migrations.ts';
-import { type SpawnedServer, spawnProcess, spawnServer } from './fixtures/spawn-server.ts';
 import { type NodeServer, startNodeServer } from './server.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));

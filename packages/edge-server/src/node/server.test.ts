@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Todo } from '@strata/example-todo';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { commit, fetchAt, syncClient, todoEvent } from '../fixtures/sync-client.ts';
+import { commit, fetchAt, syncClient, todoEvent } from '../../test/fixtures/sync-client.ts';
 import { createOutboxRelay } from '../outbox/outbox-relay.ts';
 import { outboxWriter } from '../outbox/outbox-writer.ts';
 import { type NodeServer, startNodeServer } from './server.ts';

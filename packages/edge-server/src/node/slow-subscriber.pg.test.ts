@@ -26,9 +26,9 @@ import {
   type TestDatabase,
   testPostgres,
 } from '../../../../tooling/postgres/neon.ts';
-import { bearerToken } from '../fixtures/sync-client.ts';
-import { openRawSse, type RawSseConnection } from './fixtures/raw-sse-connection.ts';
-import { type SpawnedServer, spawnServer } from './fixtures/spawn-server.ts';
+import { openRawSse, type RawSseConnection } from '../../test/fixtures/node/raw-sse-connection.ts';
+import { type SpawnedServer, spawnServer } from '../../test/fixtures/node/spawn-server.ts';
+import { bearerToken } from '../../test/fixtures/sync-client.ts';
 
 const serverDir =
   process.env.STRATA_SLOW_SUBSCRIBER_SERVER_DIR ?? fileURLToPath(new URL('../..', import.meta.url));

@@ -1,11 +1,11 @@
 import type { AsyncReactor, StoredEvent } from '@strata/core';
 import { Todo } from '@strata/example-todo';
 import { describe, expect, it } from 'vitest';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
+import { appendEvents } from '../../test/fixtures/outbox/append-events.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import { asyncReactorOutbox } from './async-reactors.ts';
-import { appendEvents } from './fixtures/append-events.ts';
 import { createOutboxRelay } from './outbox-relay.ts';
 import { outboxWriter } from './outbox-writer.ts';
 

@@ -8,11 +8,11 @@ import {
   type TestDatabase,
   testPostgres,
 } from '../../../../tooling/postgres/neon.ts';
+import { type SpawnedProcess, spawnProcess } from '../../test/fixtures/node/spawn-server.ts';
+import { appendEvents } from '../../test/fixtures/outbox/append-events.ts';
 import { migrate } from '../migrations/migrations.ts';
-import { type SpawnedProcess, spawnProcess } from '../node/fixtures/spawn-server.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
-import { appendEvents } from './fixtures/append-events.ts';
 import { outboxWriter } from './outbox-writer.ts';
 import { verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from './webhook-signature.ts';
 
@@ -126,11 +126,11 @@ afterEach(async () => {
   await Promise.all(relays.splice(0).map((relay) => relay.stop('SIGKILL')));
 });
 
-/** A relay in a child process of its own (fixtures/relay-process.ts). */
+/** A relay in a child process of its own (test/fixtures/outbox/relay-process.ts). */
 async function startRelayProcess(relayId: string, destination: string, receiver: Receiver) {
   const relay = spawnProcess(
     process.execPath,
-    ['--experimental-websocket', '--import', 'tsx', 'src/outbox/fixtures/relay-process.ts'],
+    ['--experimental-websocket', '--import', 'tsx', 'test/fixtures/outbox/relay-process.ts'],
     {
       cwd: packageDir,
       env: {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
+import { appendEvents } from '../../test/fixtures/outbox/append-events.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
-import { appendEvents } from './fixtures/append-events.ts';
 import { createOutboxRelay, OutboxDeliveryTimeoutError } from './outbox-relay.ts';
 import type { OutboxMessage } from './outbox-sink.ts';
 import { outboxWriter } from './outbox-writer.ts';

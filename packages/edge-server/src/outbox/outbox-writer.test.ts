@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
+import { appendEvents } from '../../test/fixtures/outbox/append-events.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
-import { appendEvents } from './fixtures/append-events.ts';
 import { outboxWriter } from './outbox-writer.ts';
 
 const pglite = useMigratedPglite();

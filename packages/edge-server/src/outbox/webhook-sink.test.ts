@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
+import { appendEvents } from '../../test/fixtures/outbox/append-events.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
-import { appendEvents } from './fixtures/append-events.ts';
 import { createOutboxRelay } from './outbox-relay.ts';
 import type { OutboxMessage } from './outbox-sink.ts';
 import { outboxWriter } from './outbox-writer.ts';

@@ -2,7 +2,7 @@
 // reused id with other content refused) by comparing decrypted data, not ciphertext, which
 // differs on every encryption (issue 12, item 12).
 import { describeEventStoreContract } from '@strata/core/testing';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import { pgliteDatabase } from './pglite-database.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
 

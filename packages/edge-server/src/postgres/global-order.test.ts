@@ -1,7 +1,7 @@
 import type { EventStore } from '@strata/core';
 import { describe, expect, it } from 'vitest';
-import { appendFirstNote } from '../fixtures/first-note.ts';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { appendFirstNote } from '../../test/fixtures/first-note.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import { pgliteDatabase } from './pglite-database.ts';
 import {
   createPostgresEventStore,

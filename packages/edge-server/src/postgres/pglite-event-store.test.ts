@@ -1,8 +1,8 @@
 import { ANY } from '@strata/core';
 import { describeEventStoreContract } from '@strata/core/testing';
 import { describe, expect, it } from 'vitest';
-import { newNote } from '../fixtures/first-note.ts';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { newNote } from '../../test/fixtures/first-note.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import { pgliteDatabase } from './pglite-database.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
 

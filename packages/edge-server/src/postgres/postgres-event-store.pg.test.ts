@@ -6,7 +6,7 @@ import {
   type Pool,
   type TestDatabase,
 } from '../../../../tooling/postgres/neon.ts';
-import { newNote } from '../fixtures/first-note.ts';
+import { newNote } from '../../test/fixtures/first-note.ts';
 import { MIGRATIONS, migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from './neon-database.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';

@@ -1,4 +1,4 @@
-import { neonSuiteDatabase } from '../app/suite-databases.ts';
-import { describeTenantPositions } from './tenant-positions-suite.ts';
+import { neonSuiteDatabase } from '../../test/suites/suite-databases.ts';
+import { describeTenantPositions } from '../../test/suites/tenant-positions-suite.ts';
 
 describeTenantPositions('Postgres through the Neon driver', neonSuiteDatabase);

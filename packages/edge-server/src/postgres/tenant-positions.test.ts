@@ -1,4 +1,4 @@
-import { pgliteSuiteDatabase } from '../app/suite-databases.ts';
-import { describeTenantPositions } from './tenant-positions-suite.ts';
+import { pgliteSuiteDatabase } from '../../test/suites/suite-databases.ts';
+import { describeTenantPositions } from '../../test/suites/tenant-positions-suite.ts';
 
 describeTenantPositions('PGlite', pgliteSuiteDatabase);

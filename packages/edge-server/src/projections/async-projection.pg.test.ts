@@ -4,11 +4,14 @@ import {
   type Pool,
   type TestDatabase,
 } from '../../../../tooling/postgres/neon.ts';
+import {
+  todoListProjection,
+  todoListRows,
+} from '../../test/fixtures/projections/todo-list-projection.ts';
+import { writeTodosConcurrently } from '../../test/fixtures/projections/todo-writers.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
-import { todoListProjection, todoListRows } from './fixtures/todo-list-projection.ts';
-import { writeTodosConcurrently } from './fixtures/todo-writers.ts';
 import { createProjectionRunner } from './projection-runner.ts';
 import { type RebuildProgress, rebuildProjection } from './rebuild-projection.ts';
 

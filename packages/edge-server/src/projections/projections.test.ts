@@ -6,16 +6,19 @@ import { PGlite } from '@electric-sql/pglite';
 import { defineInlineProjection, NO_STREAM, newKsuid } from '@strata/core';
 import { Todo } from '@strata/example-todo';
 import { describe, expect, it } from 'vitest';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
+import { spawnProcess } from '../../test/fixtures/node/spawn-server.ts';
+import {
+  todoListProjection,
+  todoListRows,
+} from '../../test/fixtures/projections/todo-list-projection.ts';
+import { writeTodosConcurrently } from '../../test/fixtures/projections/todo-writers.ts';
 import { migrate } from '../migrations/migrations.ts';
-import { spawnProcess } from '../node/fixtures/spawn-server.ts';
 import type { AppendContext } from '../postgres/append-hook.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { AsyncProjection } from './async-projection.ts';
-import { todoListProjection, todoListRows } from './fixtures/todo-list-projection.ts';
-import { writeTodosConcurrently } from './fixtures/todo-writers.ts';
 import { inlineProjections } from './inline-projections.ts';
 import { projectBatch } from './project-batch.ts';
 import { createProjectionRunner } from './projection-runner.ts';
@@ -165,7 +168,7 @@ describe('rebuild command (main.ts rebuild)', () => {
 
       const packageDir = fileURLToPath(new URL('../..', import.meta.url));
       const modulePath = fileURLToPath(
-        new URL('./fixtures/todo-list-projection.ts', import.meta.url),
+        new URL('../../test/fixtures/projections/todo-list-projection.ts', import.meta.url),
       );
       const rebuild = spawnProcess(
         process.execPath,

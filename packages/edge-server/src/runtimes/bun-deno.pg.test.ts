@@ -7,9 +7,17 @@ import {
   type TestDatabase,
   testPostgres,
 } from '../../../../tooling/postgres/neon.ts';
-import { bearerToken, fetchAt, type SyncClient, syncClient } from '../fixtures/sync-client.ts';
-import { expectCatchUpThenLive, expectPushPullAndConflict } from '../fixtures/sync-scenario.ts';
-import { type SpawnedServer, spawnServer } from '../node/fixtures/spawn-server.ts';
+import { type SpawnedServer, spawnServer } from '../../test/fixtures/node/spawn-server.ts';
+import {
+  bearerToken,
+  fetchAt,
+  type SyncClient,
+  syncClient,
+} from '../../test/fixtures/sync-client.ts';
+import {
+  expectCatchUpThenLive,
+  expectPushPullAndConflict,
+} from '../../test/fixtures/sync-scenario.ts';
 
 // The same app under Bun and Deno, each run from source by its own tiny entry (bun.ts, deno.ts)
 // with the binaries the `bun` and `deno` npm packages install (root devDependencies), on the

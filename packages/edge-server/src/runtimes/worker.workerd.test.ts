@@ -12,12 +12,15 @@ import {
   type SyncClient,
   syncClient,
   todoEvent,
-} from '../fixtures/sync-client.ts';
-import { expectCatchUpThenLive, expectPushPullAndConflict } from '../fixtures/sync-scenario.ts';
+} from '../../test/fixtures/sync-client.ts';
+import {
+  expectCatchUpThenLive,
+  expectPushPullAndConflict,
+} from '../../test/fixtures/sync-scenario.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
 
-// The Workers entry (worker.ts, with the Todo aggregate registered: fixtures/test-worker.ts),
+// The Workers entry (worker.ts, with the Todo aggregate registered: test/fixtures/runtimes/test-worker.ts),
 // bundled as a deploy bundles it, in real workerd without nodejs_compat, against the tier's
 // Postgres through the Neon driver and the local WebSocket proxy.
 const SECRET = 'workerd-test-secret';
@@ -35,7 +38,7 @@ beforeAll(async () => {
     await pool.end();
   }
   worker = await runInWorkerd({
-    entry: new URL('./fixtures/test-worker.ts', import.meta.url),
+    entry: new URL('../../test/fixtures/runtimes/test-worker.ts', import.meta.url),
     // As in wrangler.toml: lets the worker see a subscriber leave (see worker.ts).
     compatibilityFlags: ['enable_request_signal'],
     bindings: {

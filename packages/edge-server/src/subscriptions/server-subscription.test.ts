@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { appendFirstNote } from '../fixtures/first-note.ts';
-import { useMigratedPglite } from '../fixtures/migrated-pglite.ts';
+import { appendFirstNote } from '../../test/fixtures/first-note.ts';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import { pgliteListen } from './listen-source.ts';

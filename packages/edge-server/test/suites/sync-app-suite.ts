@@ -11,11 +11,11 @@ import { Todo } from '@strata/example-todo';
 import { sign } from 'hono/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { jwtAuthentication } from '../../src/app/auth.ts';
+import { createSyncApp } from '../../src/app/create-sync-app.ts';
+import { migrate } from '../../src/migrations/migrations.ts';
+import type { SqlDatabase } from '../../src/postgres/sql-database.ts';
 import { bearerToken, todoEvent } from '../fixtures/sync-client.ts';
-import { migrate } from '../migrations/migrations.ts';
-import type { SqlDatabase } from '../postgres/sql-database.ts';
-import { jwtAuthentication } from './auth.ts';
-import { createSyncApp } from './create-sync-app.ts';
 import type { SuiteDatabase } from './suite-databases.ts';
 
 /**

@@ -8,9 +8,12 @@
 import { newKsuid } from '@strata/core';
 import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
 import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
-import { migrate } from '../migrations/migrations.ts';
-import { consumerGroupStatus } from './consumer-group-admin.ts';
-import { ensureConsumerGroup, partitionExpression } from './consumer-group-definition.ts';
+import { consumerGroupStatus } from '../../src/consumer-groups/consumer-group-admin.ts';
+import {
+  ensureConsumerGroup,
+  partitionExpression,
+} from '../../src/consumer-groups/consumer-group-definition.ts';
+import { migrate } from '../../src/migrations/migrations.ts';
 
 const AGGREGATES = 1000;
 const PER_AGGREGATE = 39;

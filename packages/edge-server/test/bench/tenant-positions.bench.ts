@@ -7,9 +7,9 @@
 import { NO_STREAM } from '@strata/core';
 import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
 import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
+import { migrate } from '../../src/migrations/migrations.ts';
+import { createPostgresEventStore } from '../../src/postgres/postgres-event-store.ts';
 import { newNote } from '../fixtures/first-note.ts';
-import { migrate } from '../migrations/migrations.ts';
-import { createPostgresEventStore } from './postgres-event-store.ts';
 
 const WRITERS = 8;
 const APPENDS_PER_WRITER = 25;

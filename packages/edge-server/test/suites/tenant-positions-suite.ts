@@ -6,9 +6,14 @@
  */
 import { ANY, type EventStore, InvalidCursorError, PROBLEM_JSON } from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jwtAuthentication } from '../app/auth.ts';
-import { createSyncApp } from '../app/create-sync-app.ts';
-import type { SuiteDatabase } from '../app/suite-databases.ts';
+import { jwtAuthentication } from '../../src/app/auth.ts';
+import { createSyncApp } from '../../src/app/create-sync-app.ts';
+import { MIGRATIONS, migrate } from '../../src/migrations/migrations.ts';
+import {
+  createPostgresEventStore,
+  type PostgresStoredEvent,
+} from '../../src/postgres/postgres-event-store.ts';
+import type { SqlDatabase } from '../../src/postgres/sql-database.ts';
 import { newNote } from '../fixtures/first-note.ts';
 import {
   bearerToken,
@@ -17,9 +22,7 @@ import {
   syncClient,
   todoEvent,
 } from '../fixtures/sync-client.ts';
-import { MIGRATIONS, migrate } from '../migrations/migrations.ts';
-import { createPostgresEventStore, type PostgresStoredEvent } from './postgres-event-store.ts';
-import type { SqlDatabase } from './sql-database.ts';
+import type { SuiteDatabase } from './suite-databases.ts';
 
 const SECRET = 'tenant-positions-secret';
 const TENANT_CURSOR = /^t(0|[1-9][0-9]*)$/;

@@ -13,11 +13,11 @@
 import { newKsuid } from '@strata/core';
 import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
 import { defineBenchmark, type Workload } from '../../../../tooling/bench/harness.ts';
-import { migrate } from '../migrations/migrations.ts';
-import { readGlobalOrder } from '../postgres/postgres-event-store.ts';
-import { createConsumerGroup } from './consumer-group.ts';
-import { ensureConsumerGroup } from './consumer-group-definition.ts';
-import { renewLeases } from './consumer-membership.ts';
+import { createConsumerGroup } from '../../src/consumer-groups/consumer-group.ts';
+import { ensureConsumerGroup } from '../../src/consumer-groups/consumer-group-definition.ts';
+import { renewLeases } from '../../src/consumer-groups/consumer-membership.ts';
+import { migrate } from '../../src/migrations/migrations.ts';
+import { readGlobalOrder } from '../../src/postgres/postgres-event-store.ts';
 
 const AGGREGATES = 100;
 const PER_AGGREGATE = Number(process.env.BENCH_CONSUMER_GROUP_EVENTS_PER_AGGREGATE ?? 20);

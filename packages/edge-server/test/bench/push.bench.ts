@@ -10,9 +10,9 @@
 import { newKsuid, type PushRequest } from '@strata/core';
 import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
 import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
-import { migrate } from '../migrations/migrations.ts';
-import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
-import { applyPush } from './push-handler.ts';
+import { applyPush } from '../../src/app/push-handler.ts';
+import { migrate } from '../../src/migrations/migrations.ts';
+import { createPostgresEventStore } from '../../src/postgres/postgres-event-store.ts';
 
 const COMMITS = 200;
 

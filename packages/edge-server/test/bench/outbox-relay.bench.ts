@@ -18,11 +18,11 @@ import type { AddressInfo } from 'node:net';
 import { NO_STREAM, newKsuid } from '@strata/core';
 import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
 import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
-import { migrate } from '../migrations/migrations.ts';
-import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
-import { createOutboxRelay } from './outbox-relay.ts';
-import { outboxWriter } from './outbox-writer.ts';
-import { webhookSink } from './webhook-sink.ts';
+import { migrate } from '../../src/migrations/migrations.ts';
+import { createOutboxRelay } from '../../src/outbox/outbox-relay.ts';
+import { outboxWriter } from '../../src/outbox/outbox-writer.ts';
+import { webhookSink } from '../../src/outbox/webhook-sink.ts';
+import { createPostgresEventStore } from '../../src/postgres/postgres-event-store.ts';
 
 const MESSAGES = 2_000;
 const BATCH = 100;

@@ -1,9 +1,9 @@
 /** Test code only: the two databases the app suites run against. */
 import { PGlite } from '@electric-sql/pglite';
 import { createTestDatabase } from '../../../../tooling/postgres/neon.ts';
-import { neonDatabase } from '../postgres/neon-database.ts';
-import { pgliteDatabase } from '../postgres/pglite-database.ts';
-import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { neonDatabase } from '../../src/postgres/neon-database.ts';
+import { pgliteDatabase } from '../../src/postgres/pglite-database.ts';
+import type { SqlDatabase } from '../../src/postgres/sql-database.ts';
 
 /** A database for one run of a suite, and how to close it. */
 export interface SuiteDatabase {
