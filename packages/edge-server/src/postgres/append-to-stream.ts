@@ -1,0 +1,81 @@
+import type { AppendOptions, AppendResult, NewEvent, StreamRef } from '@strata/core';
+import { encryptNewEvents } from '../crypto/encrypt-new-events.ts';
+import type { EncryptionOptions } from '../crypto/encryption-options.ts';
+import type { AppendHook } from './append-hook.ts';
+import { withAppendRetries } from './append-retries.ts';
+import { insertEvents } from './insert-events.ts';
+import { planStreamAppend } from './plan-stream-append.ts';
+import { saveSnapshotRow } from './snapshot-rows.ts';
+import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
+
+/** What every append of a tenant's store shares. */
+export interface AppendSettings {
+  readonly tenant: string;
+  readonly appendHooks: readonly AppendHook[];
+  readonly encryption: EncryptionOptions | undefined;
+}
+
+/**
+ * One append, in a transaction of its own: planned (`planStreamAppend`), encrypted, inserted
+ * (`insertEvents`), its snapshot saved, the append hooks and `beforeCommit` run, then committed.
+ * Tried again when a concurrent writer won a race (`withAppendRetries`). Four round trips on
+ * the happy path of an exact expected version: BEGIN, version, INSERT (with the notification),
+ * COMMIT.
+ */
+export function appendToStream(
+  db: SqlDatabase,
+  settings: AppendSettings,
+  stream: StreamRef,
+  events: readonly NewEvent[],
+  options: AppendOptions<SqlExecutor>,
+): Promise<AppendResult> {
+  return withAppendRetries((raced) =>
+    db.transaction((tx) => appendWithin(tx, settings, stream, events, options, raced)),
+  );
+}
+
+async function appendWithin(
+  tx: SqlExecutor,
+  settings: AppendSettings,
+  stream: StreamRef,
+  events: readonly NewEvent[],
+  options: AppendOptions<SqlExecutor>,
+  raced: boolean,
+): Promise<AppendResult> {
+  const { tenant } = settings;
+  const { plan, currentVersion } = await planStreamAppend(
+    tx,
+    tenant,
+    stream,
+    events,
+    options.expectedVersion,
+    raced,
+  );
+  if (plan.kind === 'already-stored') {
+    // The lookup decrypted them already.
+    return { events: plan.events, version: currentVersion, alreadyStored: true };
+  }
+  const toStore = await encryptNewEvents(tx, {
+    tenant,
+    stream,
+    events,
+    encryption: settings.encryption,
+  });
+  const stored = await insertEvents(tx, tenant, stream, toStore, plan.firstVersion);
+  const version = plan.firstVersion + events.length - 1;
+  // A snapshot taken for another version (the caller appended with ANY and another writer got
+  // in first) would claim a state that misses that writer's events.
+  if (options.snapshot?.version === version) {
+    await saveSnapshotRow(tx, tenant, options.snapshot);
+  }
+  // Hooks and the caller get the data as the caller gave it, as every read gives it back; no
+  // need to decrypt what was encrypted a moment ago (versions follow the given order).
+  const appended = stored.map((event, index) => ({
+    ...event,
+    data: events[index]?.data ?? event.data,
+  }));
+  for (const hook of settings.appendHooks)
+    await hook(appended, { tenant, transaction: tx, stored });
+  await options.beforeCommit?.(appended, tx);
+  return { events: appended, version, alreadyStored: false };
+}
