@@ -1,2 +1,0 @@
-export * from './aggregate-definition.ts';
-export { decodedFor, receives } from './aggregate-scope.ts';

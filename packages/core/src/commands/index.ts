@@ -1,3 +1,0 @@
-export * from './command-handler.ts';
-export * from './load-aggregate.ts';
-export * from './prepare-command.ts';

@@ -1,3 +1,0 @@
-export * from './errors.ts';
-export * from './strata-error.ts';
-export * from './validation-issues.ts';

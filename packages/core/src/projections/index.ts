@@ -1,6 +1,0 @@
-export {
-  applyInlineProjections,
-  defineInlineProjection,
-  type InlineProjection,
-  type InlineProjectionConfig,
-} from './inline-projection.ts';

@@ -1,2 +1,0 @@
-export * from './backoff.ts';
-export * from './wake-signal.ts';
