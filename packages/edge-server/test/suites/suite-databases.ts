@@ -1,5 +1,5 @@
 /** Test code only: the two databases the app suites run against. */
-import { PGlite } from '@electric-sql/pglite';
+import { createMigratedPglite } from '@strata/tooling/pglite/migrated-pglite';
 import { createTestDatabase } from '../../../../tooling/postgres/neon.ts';
 import { neonDatabase } from '../../src/postgres/neon-database.ts';
 import { pgliteDatabase } from '../../src/postgres/pglite-database.ts';
@@ -11,9 +11,9 @@ export interface SuiteDatabase {
   close(): Promise<void>;
 }
 
-/** PGlite in memory (unit tier). */
+/** PGlite in memory (unit tier), migrated already: the app's own migrate finds nothing to do. */
 export async function pgliteSuiteDatabase(): Promise<SuiteDatabase> {
-  const pglite = await PGlite.create();
+  const pglite = await createMigratedPglite();
   return { database: pgliteDatabase(pglite), close: () => pglite.close() };
 }
 
