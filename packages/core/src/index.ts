@@ -121,7 +121,13 @@ export {
 
 // Sync protocol: the wire schemas and errors shared by the browser client and the edge server.
 export { CursorSchema, NameSchema } from './protocol/event-schemas.ts';
-export { fromProblemDetails, PROBLEM_JSON, toProblemDetails } from './protocol/problem-details.ts';
+export {
+  fromProblemDetails,
+  PROBLEM_JSON,
+  type ProblemDetails,
+  ProblemDetailsSchema,
+  toProblemDetails,
+} from './protocol/problem-details.ts';
 export { PullQuerySchema, type PullResponse, PullResponseSchema } from './protocol/pull.ts';
 export {
   type Commit,
@@ -129,6 +135,7 @@ export {
   type PushEnvelope,
   PushEnvelopeSchema,
   type PushRequest,
+  PushRequestSchema,
   type PushResponse,
   PushResponseSchema,
 } from './protocol/push.ts';
