@@ -4,13 +4,13 @@
  * printing the object, as console.error(error) did, leaks them. describeError must not.
  */
 import { inspect } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Client, DatabaseError } from '@neondatabase/serverless';
 import { UnavailableError } from '@strata/core';
+import { createMigratedPglite } from '@strata/tooling/pglite/migrated-pglite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { singleTenant } from '../app/auth.ts';
 import { createSyncApp } from '../app/create-sync-app.ts';
-import { migrate } from '../migrations/migrations.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { describeError, safeErrorReporter, scrubMessage } from './describe-error.ts';
@@ -21,8 +21,7 @@ const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl';
 
 let pglite: PGlite;
 beforeAll(async () => {
-  pglite = await PGlite.create();
-  await migrate(pgliteDatabase(pglite));
+  pglite = await createMigratedPglite();
 }, 60_000);
 afterAll(async () => {
   await pglite.close();

@@ -1,14 +1,14 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import {
   newKsuid,
   readServerSentEvents,
   type SubscriptionMessage,
   SubscriptionMessageSchema,
 } from '@strata/core';
+import { createMigratedPglite } from '@strata/tooling/pglite/migrated-pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { singleTenant } from '../app/auth.ts';
 import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
-import { migrate } from '../migrations/migrations.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { pgliteListen } from './listen-source.ts';
 
@@ -16,8 +16,7 @@ let pglite: PGlite;
 let app: SyncApp;
 
 beforeAll(async () => {
-  pglite = await PGlite.create();
-  await migrate(pgliteDatabase(pglite));
+  pglite = await createMigratedPglite();
   app = createSyncApp({
     database: pgliteDatabase(pglite),
     authenticate: (request) => singleTenant(request.headers.get('x-tenant') ?? 'a')(request),

@@ -3,7 +3,7 @@
  * principal answers 429 before a stream starts, and a subscriber that stops reading is ended
  * with a `closing` message it can resume from (issue 12).
  */
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import {
   newKsuid,
   readServerSentEvents,
@@ -11,9 +11,9 @@ import {
   type SubscriptionMessage,
   SubscriptionMessageSchema,
 } from '@strata/core';
+import { createMigratedPglite } from '@strata/tooling/pglite/migrated-pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
-import { migrate } from '../migrations/migrations.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { pgliteListen } from './listen-source.ts';
 
@@ -21,8 +21,7 @@ let pglite: PGlite;
 let app: SyncApp;
 
 beforeAll(async () => {
-  pglite = await PGlite.create();
-  await migrate(pgliteDatabase(pglite));
+  pglite = await createMigratedPglite();
   app = createSyncApp({
     database: pgliteDatabase(pglite),
     authenticate: (request) => ({
