@@ -38,6 +38,7 @@ import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { Principal } from './auth.ts';
 import { consumerGroupCursors } from './consumer-group-cursors.ts';
 import { readJson } from './read-json.ts';
+import type { SyncEnv } from './sync-env.ts';
 import { toWireEvent } from './wire-event.ts';
 
 /** Consumer groups bodies are small; this bounds what a request may make the server parse. */
@@ -149,8 +150,6 @@ export interface ConsumerGroupRoutesOptions {
   readonly limits?: Partial<ConsumerGroupRouteLimits>;
 }
 
-type Env = { Variables: { principal: Principal } };
-
 /**
  * An event on the wire, with its tenant cursor (what a partial ack or a nack quotes): never the
  * global one, which would tell the tenant how much the others write.
@@ -192,13 +191,13 @@ const parkedWire = (parked: ParkedEvent) => ({ ...parked, event: wire(parked.eve
  * @example
  * app.route('/v1/groups', consumerGroupRoutes({ database }));
  */
-export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<Env> {
+export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<SyncEnv> {
   const { database, canRead = () => true } = options;
   const limits: ConsumerGroupRouteLimits = {
     ...DEFAULT_CONSUMER_GROUP_ROUTE_LIMITS,
     ...options.limits,
   };
-  const routes = new Hono<Env>();
+  const routes = new Hono<SyncEnv>();
 
   routes.use(
     '*',

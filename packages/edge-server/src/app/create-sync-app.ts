@@ -1,17 +1,5 @@
-import {
-  type AnyAggregateDefinition,
-  NotFoundError,
-  PayloadTooLargeError,
-  PullQuerySchema,
-  type PullResponse,
-  PushEnvelopeSchema,
-  parseOrThrow,
-  type StoredEvent,
-  type StreamRef,
-  SubscribeQuerySchema,
-} from '@strata/core';
+import { type AnyAggregateDefinition, NotFoundError, type StoredEvent } from '@strata/core';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import { safeErrorReporter } from '../logging/describe-error.ts';
@@ -24,10 +12,9 @@ import { createSubscriptionResponder } from '../subscriptions/subscription-respo
 import { type Authenticate, authenticatesNobody, type Principal } from './auth.ts';
 import type { Authorize } from './authorize.ts';
 import { type ConsumerGroupRouteLimits, consumerGroupRoutes } from './consumer-group-routes.ts';
-import { registerForgetRoute } from './forget-route.ts';
+import { forgetRoute } from './forget-route.ts';
 import { DEFAULT_LIMITS, type SyncLimits } from './limits.ts';
 import { problemResponse } from './problem-response.ts';
-import { applyPush } from './push-handler.ts';
 import {
   addressRateLimit,
   type ClientAddress,
@@ -35,11 +22,11 @@ import {
   type RateLimitsOption,
   rateLimiterFor,
 } from './rate-limit.ts';
-import { readJson } from './read-json.ts';
-import { registerReadinessRoute } from './readiness-route.ts';
+import { readinessRoutes } from './readiness-route.ts';
 import { requestGuard } from './request-guard.ts';
-import { registerStreamRoutes } from './stream-routes.ts';
-import { toWireEvent } from './wire-event.ts';
+import { streamRoutes } from './stream-routes.ts';
+import type { SyncEnv } from './sync-env.ts';
+import { syncRoutes } from './sync-routes.ts';
 
 /** Options of `createSyncApp`; defaults are applied here, once. */
 export interface SyncAppOptions {
@@ -101,14 +88,15 @@ export interface SyncAppOptions {
 }
 
 /** The Hono app, plus `close()` to stop its subscription reader. */
-export type SyncApp = Hono<Env> & { close(): Promise<void> };
-
-type Env = { Variables: { principal: Principal } };
+export type SyncApp = Hono<SyncEnv> & { close(): Promise<void> };
 
 /**
  * The sync server as a Hono app: it runs unchanged on Node, workerd, Bun and Deno.
  * `POST /v1/push`, `GET /v1/pull`, `GET /v1/subscribe` (SSE), `GET /v1/streams/:type/:id` (+ `/events`),
  * `GET /healthz` (liveness), `GET /readyz` (readiness); errors are `application/problem+json`.
+ * Each feature's routes are a Hono sub-app of their own, mounted with `app.route` behind the
+ * middleware that applies to them (probes before it; `/v1/*` behind the request guard, the
+ * rate limits and authentication).
  *
  * @example
  * const app = createSyncApp({ database: neonDatabase(pool), authenticate: jwtAuthentication({ secret }) });
@@ -138,7 +126,7 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     onError: report,
   });
 
-  const app = new Hono<Env>();
+  const app = new Hono<SyncEnv>();
   app.onError((error, c) => problemResponse(error, new URL(c.req.url).pathname, report));
   app.notFound((c) =>
     problemResponse(new NotFoundError(`No route ${c.req.method} ${new URL(c.req.url).pathname}`)),
@@ -147,8 +135,7 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     app.use('*', cors({ origin: [...options.corsOrigins], exposeHeaders: ['content-type'] }));
   }
 
-  app.get('/healthz', (c) => c.json({ ok: true }));
-  registerReadinessRoute(app, { database: options.database }); // GET /readyz
+  app.route('/', readinessRoutes({ database: options.database })); // GET /healthz, /readyz
 
   // Cross-site and rebinding guard, then limits by address (forged tokens count), then by principal.
   app.use(
@@ -167,78 +154,20 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
   });
   if (rateLimiter) app.use('/v1/*', principalRateLimit(rateLimiter));
 
-  app.post(
-    '/v1/push',
-    bodyLimit({
-      maxSize: limits.maxBodyBytes,
-      onError: () => {
-        throw new PayloadTooLargeError(
-          `The body is larger than ${limits.maxBodyBytes} bytes`,
-          limits.maxBodyBytes,
-        );
-      },
-    }),
-    async (c) => {
-      // The envelope only: each commit is validated on its own by applyPush (issue 12, item 2).
-      const push = parseOrThrow(PushEnvelopeSchema, await readJson(c.req.raw), 'push request');
-      enforceEventLimits(
-        push.commits.flatMap((commit) => (Array.isArray(commit.events) ? commit.events : [])),
-        limits,
-      );
-      const principal = c.get('principal');
-      const canWrite = (stream: StreamRef) =>
-        options.authorize?.canWrite?.(principal, stream) ?? true;
-      const response = await applyPush(storeFor(principal), push, {
-        ...(aggregates === undefined ? {} : { aggregates }),
-        foldThroughEvolve: options.foldThroughEvolve ?? false,
-        canWrite,
-      });
-      feed.wake(); // this instance's subscribers need not wait for the notification
-      return c.json(response);
-    },
-  );
-
-  app.get('/v1/pull', async (c) => {
-    const query = parseOrThrow(PullQuerySchema, c.req.query(), 'pull query');
-    const principal = c.get('principal');
-    const store = storeFor(principal);
-    const page = await store.readAll({
-      ...(query.after === undefined ? {} : { after: query.after }),
-      limit: query.limit,
-    });
-    const body: PullResponse = {
-      events: page.events.filter((event) => canRead(principal, event)).map(toWireEvent),
-      cursor: page.cursor,
-      hasMore: page.hasMore,
-      ...(query.count === 'true'
-        ? { remaining: page.hasMore ? await store.countAfter(page.cursor) : 0 }
-        : {}),
-    };
-    return c.json(body);
-  });
-
-  app.get('/v1/subscribe', async (c) => {
-    const query = parseOrThrow(SubscribeQuerySchema, c.req.query(), 'subscribe query');
-    // A reconnecting EventSource sends the last cursor it saw; it wins over the query. A volatile
-    // subscription (`from=now`) starts at the end of the tenant's log: live events only.
-    const after =
-      c.req.header('last-event-id') ??
-      (query.from === 'now' ? await storeFor(c.get('principal')).tail() : query.after);
-    const principal = c.get('principal');
-    // INVALID_CURSOR as a 400 before the stream starts: malformed, or past the tenant's end.
-    await storeFor(principal).readAll({ ...(after === undefined ? {} : { after }), limit: 1 });
-    // Slots per principal and instance, a bounded buffer per subscriber (issue 12).
-    return respondSubscription({
-      request: c.req.raw,
-      principal,
-      store: storeFor(principal),
+  app.route(
+    '/v1',
+    syncRoutes({
+      storeFor,
+      canRead,
+      authorize: options.authorize,
+      aggregates,
+      foldThroughEvolve: options.foldThroughEvolve ?? false,
+      limits,
       feed,
-      after,
+      respondSubscription,
       heartbeatMs: options.heartbeatMs ?? 15_000,
-      canRead: (event) => canRead(principal, event),
-    });
-  });
-
+    }),
+  );
   app.route(
     '/v1/groups',
     consumerGroupRoutes({
@@ -247,27 +176,11 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       ...(options.consumerGroups === undefined ? {} : { limits: options.consumerGroups }),
     }),
   );
-
-  registerStreamRoutes(app, { storeFor, canRead });
-  registerForgetRoute(app, { database: options.database, authorize: options.authorize });
+  app.route('/v1/streams', streamRoutes({ storeFor, canRead }));
+  app.route(
+    '/v1/streams',
+    forgetRoute({ database: options.database, authorize: options.authorize }),
+  );
 
   return Object.assign(app, { close: () => feed.close() });
-}
-
-function enforceEventLimits(events: readonly unknown[], limits: SyncLimits): void {
-  if (events.length > limits.maxEventsPerPush) {
-    throw new PayloadTooLargeError(
-      `A push holds at most ${limits.maxEventsPerPush} events, this one ${events.length}`,
-      limits.maxEventsPerPush,
-    );
-  }
-  const encoder = new TextEncoder();
-  for (const event of events) {
-    if (encoder.encode(JSON.stringify(event)).length > limits.maxEventBytes) {
-      throw new PayloadTooLargeError(
-        `An event is larger than ${limits.maxEventBytes} bytes`,
-        limits.maxEventBytes,
-      );
-    }
-  }
 }

@@ -1,9 +1,9 @@
 import { ForbiddenError, parseOrThrow, StreamParamsSchema, type StreamRef } from '@strata/core';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import { forgetAggregate } from '../crypto/forget-aggregate.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
-import type { Principal } from './auth.ts';
 import type { Authorize } from './authorize.ts';
+import type { SyncEnv } from './sync-env.ts';
 
 /** What the forget route needs from the app. */
 export interface ForgetRouteOptions {
@@ -22,18 +22,17 @@ export interface ForgetResponse {
 }
 
 /**
- * `DELETE /v1/streams/:aggregateType/:aggregateId/key`: crypto-shreds one aggregate of the
- * principal's tenant (`forgetAggregate`). Needs write access (`authorize.canWrite`, else
+ * The forget route, to mount at `/v1/streams` behind the authentication middleware:
+ * `DELETE /:aggregateType/:aggregateId/key` crypto-shreds one aggregate of the principal's tenant (`forgetAggregate`). Needs write access (`authorize.canWrite`, else
  * `FORBIDDEN`). Idempotent: deleting again answers `forgotten: false`.
  *
  * @example
+ * app.route('/v1/streams', forgetRoute({ database, authorize }));
  * await fetch(`${server}/v1/streams/User/u1/key`, { method: 'DELETE', headers: { authorization } });
  */
-export function registerForgetRoute(
-  app: Hono<{ Variables: { principal: Principal } }>,
-  options: ForgetRouteOptions,
-): void {
-  app.delete('/v1/streams/:aggregateType/:aggregateId/key', async (c) => {
+export function forgetRoute(options: ForgetRouteOptions): Hono<SyncEnv> {
+  const routes = new Hono<SyncEnv>();
+  routes.delete('/:aggregateType/:aggregateId/key', async (c) => {
     // Checked like body fields: a NUL or lone surrogate in the path is a 400, not a query.
     const stream: StreamRef = parseOrThrow(StreamParamsSchema, c.req.param(), 'stream path');
     const { aggregateType, aggregateId } = stream;
@@ -50,4 +49,5 @@ export function registerForgetRoute(
     };
     return c.json(body);
   });
+  return routes;
 }

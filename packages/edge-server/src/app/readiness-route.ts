@@ -4,7 +4,7 @@
  * balancers and orchestrators route traffic (or wait at a rollout) on it.
  */
 import { isStrataError, UnavailableError } from '@strata/core';
-import type { Env, Hono } from 'hono';
+import { Hono } from 'hono';
 import { schemaStatus } from '../migrations/schema-status.ts';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../postgres/connection-errors.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
@@ -69,23 +69,25 @@ export async function checkReadiness(options: ReadinessOptions): Promise<Readine
 }
 
 /**
- * `GET /readyz`: 200 `{ ok: true, schemaVersion }` when the database answers within the timeout
- * and its migrations are current; else 503 `application/problem+json` (`UNAVAILABLE`) with
- * `Retry-After`. Unauthenticated, like `/healthz`, and says nothing about tenants or data.
+ * Liveness and readiness probes, to mount at `/` before any authentication: `GET /healthz` (liveness: 200
+ * `{ ok: true }` while the process answers) and `GET /readyz` (readiness: 200
+ * `{ ok: true, schemaVersion }` when the database answers within the timeout and its migrations
+ * are current; else 503 `application/problem+json` (`UNAVAILABLE`) with `Retry-After`). Neither
+ * says anything about tenants or data.
  *
  * @example
- * registerReadinessRoute(app, { database });
+ * app.route('/', readinessRoutes({ database }));
  * // curl -i http://127.0.0.1:8787/readyz
  */
-export function registerReadinessRoute<E extends Env>(
-  app: Hono<E>,
-  options: ReadinessOptions,
-): void {
-  app.get('/readyz', async (c) => {
+export function readinessRoutes(options: ReadinessOptions): Hono {
+  const routes = new Hono();
+  routes.get('/healthz', (c) => c.json({ ok: true }));
+  routes.get('/readyz', async (c) => {
     try {
       return c.json(await checkReadiness(options));
     } catch (error) {
       return problemResponse(error, '/readyz');
     }
   });
+  return routes;
 }

@@ -8,9 +8,10 @@ import {
   StreamParamsSchema,
   type StreamRef,
 } from '@strata/core';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { Principal } from './auth.ts';
+import type { SyncEnv } from './sync-env.ts';
 import { toWireEvent } from './wire-event.ts';
 
 /** What the stream routes need from the app. */
@@ -20,15 +21,17 @@ export interface StreamRoutesOptions {
 }
 
 /**
- * `GET /v1/streams/:aggregateType/:aggregateId` (metadata) and `.../events?fromVersion&limit`
- * (history), in the principal's tenant. Events the principal may not read are left out of a
- * history page; a stream whose last event it may not read is answered as missing (404), so its
- * existence does not leak either.
+ * The stream routes, to mount at `/v1/streams` behind the authentication middleware:
+ * `GET /:aggregateType/:aggregateId` (metadata) and `.../events?fromVersion&limit` (history), in
+ * the principal's tenant. Events the principal may not read are left out of a history page; a
+ * stream whose last event it may not read is answered as missing (404), so its existence does
+ * not leak either.
+ *
+ * @example
+ * app.route('/v1/streams', streamRoutes({ storeFor, canRead }));
  */
-export function registerStreamRoutes(
-  app: Hono<{ Variables: { principal: Principal } }>,
-  options: StreamRoutesOptions,
-): void {
+export function streamRoutes(options: StreamRoutesOptions): Hono<SyncEnv> {
+  const routes = new Hono<SyncEnv>();
   const readableMetadata = async (
     store: PostgresEventStore,
     principal: Principal,
@@ -45,7 +48,7 @@ export function registerStreamRoutes(
   const streamOf = (params: Record<string, string>): StreamRef =>
     parseOrThrow(StreamParamsSchema, params, 'stream path');
 
-  app.get('/v1/streams/:aggregateType/:aggregateId', async (c) => {
+  routes.get('/:aggregateType/:aggregateId', async (c) => {
     const stream = streamOf(c.req.param());
     const principal = c.get('principal');
     const { lastEvent, createdAt, snapshotVersion } = await readableMetadata(
@@ -67,7 +70,7 @@ export function registerStreamRoutes(
     return c.json(body);
   });
 
-  app.get('/v1/streams/:aggregateType/:aggregateId/events', async (c) => {
+  routes.get('/:aggregateType/:aggregateId/events', async (c) => {
     const stream = streamOf(c.req.param());
     const query = parseOrThrow(StreamHistoryQuerySchema, c.req.query(), 'history query');
     const principal = c.get('principal');
@@ -85,4 +88,6 @@ export function registerStreamRoutes(
     };
     return c.json(body);
   });
+
+  return routes;
 }

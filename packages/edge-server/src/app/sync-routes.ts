@@ -1,0 +1,145 @@
+import {
+  type AnyAggregateDefinition,
+  PayloadTooLargeError,
+  PullQuerySchema,
+  type PullResponse,
+  PushEnvelopeSchema,
+  parseOrThrow,
+  type StoredEvent,
+  type StreamRef,
+  SubscribeQuerySchema,
+} from '@strata/core';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
+import type { EventFeed } from '../subscriptions/event-feed.ts';
+import type { SubscriptionRequest } from '../subscriptions/subscription-response.ts';
+import type { Principal } from './auth.ts';
+import type { Authorize } from './authorize.ts';
+import type { SyncLimits } from './limits.ts';
+import { applyPush } from './push-handler.ts';
+import { readJson } from './read-json.ts';
+import type { SyncEnv } from './sync-env.ts';
+import { toWireEvent } from './wire-event.ts';
+
+/** What the sync routes need from the app (its options with the defaults applied). */
+export interface SyncRoutesOptions {
+  readonly storeFor: (principal: Principal) => PostgresEventStore;
+  readonly canRead: (principal: Principal, event: StoredEvent) => boolean;
+  readonly authorize: Authorize | undefined;
+  readonly aggregates: ReadonlyMap<string, AnyAggregateDefinition> | undefined;
+  readonly foldThroughEvolve: boolean;
+  readonly limits: SyncLimits;
+  /** This instance's feed of new events: woken after a push, read by subscriptions. */
+  readonly feed: EventFeed;
+  readonly respondSubscription: (subscription: SubscriptionRequest) => Response;
+  readonly heartbeatMs: number;
+}
+
+/**
+ * The sync protocol, to mount at `/v1` behind the authentication middleware (errors fall through
+ * to the host app's `problem+json` handler), in the principal's tenant:
+ * - `POST /push`: commits, each appended on its own (`applyPush`); the body is bounded by
+ *   `limits.maxBodyBytes`, its events by `maxEventsPerPush` and `maxEventBytes`
+ * - `GET /pull?after&limit&count`: a page of the tenant's events the principal may read
+ * - `GET /subscribe?after|from=now` (SSE): the same, live; `Last-Event-ID` wins over the query
+ *
+ * @example
+ * app.route('/v1', syncRoutes({ storeFor, canRead, feed, respondSubscription, ... }));
+ */
+export function syncRoutes(options: SyncRoutesOptions): Hono<SyncEnv> {
+  const { storeFor, canRead, limits } = options;
+  const routes = new Hono<SyncEnv>();
+
+  routes.post(
+    '/push',
+    bodyLimit({
+      maxSize: limits.maxBodyBytes,
+      onError: () => {
+        throw new PayloadTooLargeError(
+          `The body is larger than ${limits.maxBodyBytes} bytes`,
+          limits.maxBodyBytes,
+        );
+      },
+    }),
+    async (c) => {
+      // The envelope only: each commit is validated on its own by applyPush (issue 12, item 2).
+      const push = parseOrThrow(PushEnvelopeSchema, await readJson(c.req.raw), 'push request');
+      enforceEventLimits(
+        push.commits.flatMap((commit) => (Array.isArray(commit.events) ? commit.events : [])),
+        limits,
+      );
+      const principal = c.get('principal');
+      const canWrite = (stream: StreamRef) =>
+        options.authorize?.canWrite?.(principal, stream) ?? true;
+      const response = await applyPush(storeFor(principal), push, {
+        ...(options.aggregates === undefined ? {} : { aggregates: options.aggregates }),
+        foldThroughEvolve: options.foldThroughEvolve,
+        canWrite,
+      });
+      options.feed.wake(); // this instance's subscribers need not wait for the notification
+      return c.json(response);
+    },
+  );
+
+  routes.get('/pull', async (c) => {
+    const query = parseOrThrow(PullQuerySchema, c.req.query(), 'pull query');
+    const principal = c.get('principal');
+    const store = storeFor(principal);
+    const page = await store.readAll({
+      ...(query.after === undefined ? {} : { after: query.after }),
+      limit: query.limit,
+    });
+    const body: PullResponse = {
+      events: page.events.filter((event) => canRead(principal, event)).map(toWireEvent),
+      cursor: page.cursor,
+      hasMore: page.hasMore,
+      ...(query.count === 'true'
+        ? { remaining: page.hasMore ? await store.countAfter(page.cursor) : 0 }
+        : {}),
+    };
+    return c.json(body);
+  });
+
+  routes.get('/subscribe', async (c) => {
+    const query = parseOrThrow(SubscribeQuerySchema, c.req.query(), 'subscribe query');
+    // A reconnecting EventSource sends the last cursor it saw; it wins over the query. A volatile
+    // subscription (`from=now`) starts at the end of the tenant's log: live events only.
+    const after =
+      c.req.header('last-event-id') ??
+      (query.from === 'now' ? await storeFor(c.get('principal')).tail() : query.after);
+    const principal = c.get('principal');
+    // INVALID_CURSOR as a 400 before the stream starts: malformed, or past the tenant's end.
+    await storeFor(principal).readAll({ ...(after === undefined ? {} : { after }), limit: 1 });
+    // Slots per principal and instance, a bounded buffer per subscriber (issue 12).
+    return options.respondSubscription({
+      request: c.req.raw,
+      principal,
+      store: storeFor(principal),
+      feed: options.feed,
+      after,
+      heartbeatMs: options.heartbeatMs,
+      canRead: (event) => canRead(principal, event),
+    });
+  });
+
+  return routes;
+}
+
+function enforceEventLimits(events: readonly unknown[], limits: SyncLimits): void {
+  if (events.length > limits.maxEventsPerPush) {
+    throw new PayloadTooLargeError(
+      `A push holds at most ${limits.maxEventsPerPush} events, this one ${events.length}`,
+      limits.maxEventsPerPush,
+    );
+  }
+  const encoder = new TextEncoder();
+  for (const event of events) {
+    if (encoder.encode(JSON.stringify(event)).length > limits.maxEventBytes) {
+      throw new PayloadTooLargeError(
+        `An event is larger than ${limits.maxEventBytes} bytes`,
+        limits.maxEventBytes,
+      );
+    }
+  }
+}
