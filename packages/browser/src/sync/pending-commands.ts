@@ -1,3 +1,4 @@
+import { liveQuery } from 'dexie';
 import type { EventRow, PendingCommandRow, StrataDatabase } from '../database/strata-database.ts';
 
 /** The events of these pending commands by id: one read for all of them, not one per command. */
@@ -28,4 +29,16 @@ export async function dropConfirmedCommands(
     command.eventIds.every((id) => events.get(id)?.pending !== 1),
   );
   await db.commands.bulkDelete(done.map((command) => command.seq as number));
+}
+
+/**
+ * Calls `onChange` once at the start and whenever the newest pending command changes, e.g. a
+ * command executed in any tab (Dexie broadcasts changes); returns the function that stops watching.
+ */
+export function watchPendingCommands(db: StrataDatabase, onChange: () => void): () => void {
+  const subscription = liveQuery(() => db.commands.orderBy('seq').lastKey()).subscribe({
+    next: () => onChange(),
+    error: () => undefined,
+  });
+  return () => subscription.unsubscribe();
 }

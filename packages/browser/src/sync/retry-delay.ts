@@ -2,7 +2,7 @@ import { type BackoffOptions, backoffDelay, isStrataError } from '@strata/core';
 
 /**
  * A server's `Retry-After` is honoured up to this long; a longer one (a misconfigured or hostile
- * server) must not park a client for hours. `sync.retryNow()` still skips any wait.
+ * server) must not park a client for hours. `sync.syncNow()` still skips any wait.
  */
 export const MAX_RETRY_AFTER_MS = 5 * 60_000;
 

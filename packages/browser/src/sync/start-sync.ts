@@ -1,35 +1,30 @@
 import {
   type AnyAggregateDefinition,
   type BackoffOptions,
-  backoffDelay,
-  type Commit,
   createWakeSignal,
-  isStrataError,
   newKsuid,
-  type PushResponse,
-  type StrataError,
 } from '@strata/core';
 import { liveQuery } from 'dexie';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { RejectedCommandRow } from '../database/strata-database.ts';
 import type { Strata } from '../runtime/create-strata.ts';
 import type { LiveSubscribable } from '../runtime/live-state.ts';
-import { applyUpstream, CURSOR_KEY, type UpstreamResult } from './apply-upstream.ts';
-
-import { defaultLocks, type LockManagerLike, whileLeader } from './leader-lock.ts';
+import { createUpstreamWriter, readCursor } from './apply-upstream.ts';
+import { catchUp } from './catch-up.ts';
+import { follow } from './follow.ts';
+import { defaultLocks, type LockManagerLike } from './leader-lock.ts';
+import { lead } from './leadership.ts';
+import { watchNetwork } from './network-events.ts';
+import { watchPendingCommands } from './pending-commands.ts';
+import { runPushLoop } from './push-loop.ts';
 import { applyPushResults, collectCommits } from './push-pending-commands.ts';
-import { retryDelay } from './retry-delay.ts';
-import type { SyncContext, UpstreamEvent } from './sync-context.ts';
-import {
-  type CatchUpProgress,
-  CONNECTION_KEY,
-  type ConnectionState,
-  INITIAL_CONNECTION,
-  liveSyncStatus,
-  type SyncError,
-  type SyncStatus,
-} from './sync-status.ts';
+import { createSharedConnection, writeConnection } from './shared-connection.ts';
+import { syncContext } from './sync-context.ts';
+import { type CatchUpProgress, liveSyncStatus, type SyncStatus } from './sync-status.ts';
 import { createSyncTransport, type SyncTransportOptions } from './sync-transport.ts';
+import { createSyncedWaiters } from './synced-waiters.ts';
+import { createTabStatus } from './tab-status.ts';
+import { runUpstreamLoop } from './upstream-loop.ts';
 
 /** Options of `startSync`; defaults are applied here, once. */
 export interface SyncOptions extends SyncTransportOptions {
@@ -90,6 +85,10 @@ export const SYNC_DEFAULTS = {
  * follows the server's events (pull to catch up, then SSE), and rebases on conflicts. One tab
  * per database syncs (Web Locks); the others see everything through the shared database.
  *
+ * The parts: `lead` (leadership), `runUpstreamLoop` (`catchUp`, then `follow` or poll),
+ * `runPushLoop` (pending commands up, answers stored), `createSharedConnection` (what the
+ * syncing tab tells the others), wired here with the options' defaults.
+ *
  * @example
  * const strata = await createStrata({ name: 'todos', tables, projections: [todoList] });
  * const sync = startSync(strata, { url: 'https://api.example.com/', aggregates: [Todo], token });
@@ -97,34 +96,30 @@ export const SYNC_DEFAULTS = {
  */
 export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const { db } = strata;
-  const context: SyncContext = {
-    strata,
-    aggregates: new Map(options.aggregates.map((aggregate) => [aggregate.type, aggregate])),
-    clock: strata.clock,
-    newId: () => newKsuid(),
-  };
+  const context = syncContext(strata, options.aggregates, () => newKsuid());
   const transport = createSyncTransport(options);
-  const random = options.random ?? Math.random;
-  const maxEventsPerPush = options.maxEventsPerPush ?? SYNC_DEFAULTS.maxEventsPerPush;
-  const maxCommitsPerPush = options.maxCommitsPerPush ?? SYNC_DEFAULTS.maxCommitsPerPush;
+  const retry = { backoff: options.backoff, random: options.random ?? Math.random };
   const pullLimit = options.pullLimit ?? SYNC_DEFAULTS.pullLimit;
-  const pollIntervalMs = options.pollIntervalMs ?? 5000;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
-  let live = options.live ?? true;
-
   const stopping = new AbortController();
   const pushWake = createWakeSignal();
   const upstreamWake = createWakeSignal();
-  const localListeners = new Set<() => void>();
-  const local = { leader: false, online: isOnline() };
-  const setLocal = (change: Partial<typeof local>) => {
-    Object.assign(local, change);
-    for (const listener of localListeners) listener();
+  const tab = createTabStatus();
+  const synced = createSyncedWaiters(
+    async () => (await db.commands.count()) === 0 && connection.current().catchUp.done,
+  );
+  const connection = createSharedConnection({
+    write: writeConnection(db),
+    clock: strata.clock,
+    onShared: synced.check,
+  });
+  const reportRejected = (rows: readonly RejectedCommandRow[]) => {
+    if (rows.length > 0) options.onRejected?.(rows);
   };
-  let connection: ConnectionState = INITIAL_CONNECTION;
-  let received = 0;
-  let idleWaiters: (() => void)[] = [];
-  let liveConnection: AbortController | undefined;
+  const { apply, received } = createUpstreamWriter(context, {
+    onRejected: reportRejected,
+    onUnblocked: () => pushWake.wake(),
+  });
+  let liveStream: AbortController | undefined;
   // Pushing waits for the first catch-up (or its failure): commands written offline are then
   // rebased on the server's latest events before they go up, instead of conflicting first.
   let caughtUpOnce: () => void = () => undefined;
@@ -132,282 +127,108 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     caughtUpOnce = resolve;
   });
 
-  /** Updates what this tab shares about its connection; `lastError: undefined` clears it. */
-  async function share(
-    change: Partial<Omit<ConnectionState, 'lastError'>> & { lastError?: SyncError | undefined },
-  ) {
-    const { lastError, ...rest } = { ...connection, ...change };
-    const next: ConnectionState = lastError === undefined ? rest : { ...rest, lastError };
-    // Written only when it changed: every write is a transaction other tabs' live queries see.
-    if (JSON.stringify(next) !== JSON.stringify(connection)) {
-      connection = next;
-      await withStorageErrors(() => db.syncState.put({ key: CONNECTION_KEY, value: connection }));
-    }
-    checkSynced();
-  }
-
-  async function fail(error: unknown) {
-    const known: StrataError | undefined = isStrataError(error) ? error : undefined;
-    const lastError = {
-      code: known?.code ?? 'INTERNAL',
-      message: error instanceof Error ? error.message : String(error),
-      at: strata.clock().toISOString(),
-    };
-    await share({ lastError }).catch(() => undefined);
-  }
-
-  const reportRejected = (rows: readonly RejectedCommandRow[]) => {
-    if (rows.length > 0) options.onRejected?.(rows);
-  };
-
-  async function applyBatch(events: readonly UpstreamEvent[], cursor: string) {
-    const result: UpstreamResult = await applyUpstream(context, events, cursor);
-    received += events.length;
-    reportRejected(result.rejected);
-    // Our events coming back, or a rebase, may unblock the pending commands.
-    if (result.confirmed > 0 || result.rebased.length > 0) pushWake.wake();
-  }
-
-  async function readCursor(): Promise<string | undefined> {
-    const row = await withStorageErrors(() => db.syncState.get(CURSOR_KEY));
-    return row?.value as string | undefined;
-  }
-
-  /** Pulls until the server has nothing more; returns the cursor reached. */
-  async function catchUp(): Promise<string | undefined> {
-    let cursor = await readCursor();
-    let total: number | undefined;
-    for (let first = true; ; first = false) {
-      // The first page of the first catch-up also asks how many remain (a count query), so
-      // progress can show a total; a reconnect after that only fetches what it missed.
-      const page = await transport.pull(cursor, pullLimit, {
-        count: first && !connection.catchUp.done,
-        signal: stopping.signal,
-      });
-      if (page.events.length > 0 || page.cursor !== cursor) {
-        await applyBatch(page.events, page.cursor);
-      }
-      cursor = page.cursor;
-      if (page.remaining !== undefined) total = received + page.remaining;
-      const progress = { received, done: !page.hasMore, ...(total === undefined ? {} : { total }) };
-      await share({ catchUp: progress, lastError: undefined });
-      options.onProgress?.(progress);
-      if (!page.hasMore) return cursor;
-    }
-  }
-
-  /** Follows `/v1/subscribe` until the stream ends, goes silent, or applying a batch fails. */
-  async function follow(after: string | undefined) {
-    const connectionAborted = new AbortController();
-    liveConnection = connectionAborted;
-    const abort = () => connectionAborted.abort();
-    stopping.signal.addEventListener('abort', abort);
-    let idleTimer = setTimeout(abort, idleTimeoutMs);
-    // Messages queue while a batch is written: one transaction per batch, not per event.
-    const queue: { event: UpstreamEvent; cursor: string }[] = [];
-    let writing: Promise<void> | undefined;
-    let failure: unknown;
-    const write = () => {
-      writing ??= (async () => {
-        try {
-          while (queue.length > 0) {
-            const batch = queue.splice(0, pullLimit);
-            await applyBatch(
-              batch.map((entry) => entry.event),
-              batch[batch.length - 1]?.cursor as string,
-            );
-          }
-        } catch (error) {
-          failure = error;
-          abort();
-        } finally {
-          writing = undefined;
-        }
-      })();
-    };
-    try {
-      for await (const message of transport.subscribe(after, connectionAborted.signal)) {
-        clearTimeout(idleTimer);
-        idleTimer = setTimeout(abort, idleTimeoutMs);
-        if (message.kind === 'event') {
-          queue.push({ event: message.event, cursor: message.cursor });
-          write();
-        } else if (message.kind === 'caught-up') {
-          await share({ connected: true, catchUp: { received, done: true }, lastError: undefined });
-        }
-      }
-    } catch (error) {
-      if (!connectionAborted.signal.aborted) throw error;
-    } finally {
-      clearTimeout(idleTimer);
-      stopping.signal.removeEventListener('abort', abort);
-      await writing;
-    }
-    if (failure !== undefined) throw failure;
-  }
-
-  async function upstreamLoop() {
-    for (let failures = 0; !stopping.signal.aborted; ) {
-      try {
-        const cursor = await catchUp();
-        caughtUpOnce();
-        failures = 0;
-        if (live) {
-          await follow(cursor);
-          await share({ connected: false });
-        } else {
-          await upstreamWake.sleep(pollIntervalMs);
-        }
-      } catch (error) {
-        if (stopping.signal.aborted) return;
-        // A server without subscriptions: poll instead.
-        if (isStrataError(error, 'NOT_FOUND')) live = false;
-        caughtUpOnce();
-        await share({ connected: false }).catch(() => undefined);
-        await fail(error);
-        await upstreamWake.sleep(retryDelay(error, failures++, options.backoff, random));
-      }
-    }
-  }
-
-  async function push(commits: Commit[]): Promise<PushResponse> {
-    return transport.push({ clientId: strata.clientId, commits }, stopping.signal);
-  }
-
-  async function pushLoop() {
-    await firstCatchUp;
-    let batchLimit = maxCommitsPerPush;
-    for (let failures = 0; !stopping.signal.aborted; ) {
-      try {
-        const commits = await collectCommits(context, maxEventsPerPush, batchLimit);
-        if (commits.length === 0) {
-          checkSynced();
-          await pushWake.sleep(60_000);
-          continue;
-        }
-        let response: PushResponse;
-        try {
-          response = await push(commits);
-        } catch (error) {
-          const refused =
-            isStrataError(error, 'PAYLOAD_TOO_LARGE') || isStrataError(error, 'VALIDATION_FAILED');
-          if (!refused) throw error;
-          if (commits.length > 1) {
-            // Find the commit the server cannot take by halving the batch.
-            batchLimit = Math.max(1, Math.floor(commits.length / 2));
-            continue;
-          }
-          response = { results: [refusal(commits[0] as Commit, error)] };
-        }
-        batchLimit = maxCommitsPerPush;
-        const outcome = await applyPushResults(context, commits, response);
-        reportRejected(outcome.rejected);
-        await share({ lastError: undefined });
-        if (outcome.conflicts.length > 0 || outcome.retryLater > 0) {
-          // The server is ahead: its events arrive upstream and rebase the pending commands,
-          // which wakes this loop; polling clients pull now.
-          upstreamWake.wake();
-          await pushWake.sleep(backoffDelay(failures++, options.backoff, random));
-        } else {
-          failures = 0;
-        }
-      } catch (error) {
-        if (stopping.signal.aborted) return;
-        await fail(error);
-        await pushWake.sleep(retryDelay(error, failures++, options.backoff, random));
-      }
-    }
-  }
-
-  function checkSynced() {
-    if (idleWaiters.length === 0) return;
-    void db.commands.count().then((pending) => {
-      if (pending > 0 || !connection.catchUp.done) return;
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
+  const upstreamLoop = () =>
+    runUpstreamLoop({
+      catchUp: () =>
+        catchUp({
+          transport,
+          readCursor: () => readCursor(db),
+          apply,
+          received,
+          pullLimit,
+          // The first catch-up also counts what remains, so progress can show a total; a
+          // reconnect after that only fetches what it missed.
+          countRemaining: () => !connection.current().catchUp.done,
+          onPage: async (progress) => {
+            await connection.share({ catchUp: progress, lastError: undefined });
+            options.onProgress?.(progress);
+          },
+          signal: stopping.signal,
+        }),
+      follow: (after) =>
+        follow(after, {
+          transport,
+          apply,
+          batchLimit: pullLimit,
+          idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
+          signal: stopping.signal,
+          onOpen: (stream) => {
+            liveStream = stream;
+          },
+          onCaughtUp: () =>
+            connection.share({
+              connected: true,
+              catchUp: { received: received(), done: true },
+              lastError: undefined,
+            }),
+        }),
+      live: options.live ?? true,
+      pollIntervalMs: options.pollIntervalMs ?? 5000,
+      wake: upstreamWake,
+      connection,
+      onCatchUpEnded: caughtUpOnce,
+      ...retry,
+      signal: stopping.signal,
     });
-  }
+  const pushLoop = () =>
+    runPushLoop({
+      collect: (maxEvents, maxCommits) => collectCommits(context, maxEvents, maxCommits),
+      push: (commits) => transport.push({ clientId: strata.clientId, commits }, stopping.signal),
+      applyResults: (commits, response) => applyPushResults(context, commits, response),
+      maxEventsPerPush: options.maxEventsPerPush ?? SYNC_DEFAULTS.maxEventsPerPush,
+      maxCommitsPerPush: options.maxCommitsPerPush ?? SYNC_DEFAULTS.maxCommitsPerPush,
+      wake: pushWake,
+      pullNow: () => upstreamWake.wake(),
+      onRejected: reportRejected,
+      onIdle: synced.check,
+      connection,
+      ...retry,
+      signal: stopping.signal,
+    });
 
-  // New commands (from any tab: Dexie broadcasts changes) wake the push loop.
-  const pendingWatch = liveQuery(() => db.commands.orderBy('seq').lastKey()).subscribe({
-    next: () => pushWake.wake(),
-    error: () => undefined,
-  });
-  const onOnline = () => {
-    setLocal({ online: true });
+  const wakeBoth = () => {
     pushWake.wake();
     upstreamWake.wake();
   };
-  const onOffline = () => {
-    setLocal({ online: false });
-    // The browser knows the network is gone; a stream still open would only look connected.
-    liveConnection?.abort();
-  };
-  const events = globalThis as unknown as Partial<Pick<Window, 'addEventListener'>> &
-    Partial<Pick<Window, 'removeEventListener'>>;
-  events.addEventListener?.('online', onOnline);
-  events.addEventListener?.('offline', onOffline);
-
-  const locks = options.locks === undefined ? defaultLocks() : options.locks;
-  const running = whileLeader(locks, `strata-sync:${db.name}`, stopping.signal, async () => {
-    setLocal({ leader: true });
-    try {
-      await share({ connected: false, catchUp: { received, done: false } });
-      await Promise.all([upstreamLoop(), pushLoop()]);
-    } finally {
-      setLocal({ leader: false });
-    }
-  }).catch((error: unknown) => fail(error));
+  const unwatchPending = watchPendingCommands(db, () => pushWake.wake());
+  const unwatchNetwork = watchNetwork({
+    onOnline: () => {
+      tab.set({ online: true });
+      wakeBoth();
+    },
+    onOffline: () => {
+      tab.set({ online: false });
+      // The browser knows the network is gone; a stream still open would only look connected.
+      liveStream?.abort();
+    },
+  });
+  const running = lead({
+    locks: options.locks === undefined ? defaultLocks() : options.locks,
+    name: `strata-sync:${db.name}`,
+    signal: stopping.signal,
+    tab,
+    session: async () => {
+      await connection.share({ connected: false, catchUp: { received: received(), done: false } });
+      await Promise.all([upstreamLoop(), firstCatchUp.then(pushLoop)]);
+    },
+    onError: connection.fail,
+  });
 
   return {
-    status: liveSyncStatus(
-      db,
-      () => ({ ...local }),
-      (listener) => {
-        localListeners.add(listener);
-        return () => localListeners.delete(listener);
-      },
-    ),
+    status: liveSyncStatus(db, tab.get, tab.subscribe),
     rejected: {
       subscribe: (observer) =>
         liveQuery(() => db.rejected.orderBy('seq').toArray()).subscribe(observer as never),
     },
-    whenSynced() {
-      return new Promise<void>((resolve) => {
-        idleWaiters.push(resolve);
-        checkSynced();
-      });
-    },
-    syncNow() {
-      pushWake.wake();
-      upstreamWake.wake();
-    },
+    whenSynced: synced.wait,
+    syncNow: wakeBoth,
     dismissRejected: (seq) => withStorageErrors(() => db.rejected.delete(seq)),
     async stop() {
       stopping.abort();
-      pushWake.wake();
-      upstreamWake.wake();
-      pendingWatch.unsubscribe();
-      events.removeEventListener?.('online', onOnline);
-      events.removeEventListener?.('offline', onOffline);
+      wakeBoth();
+      unwatchPending();
+      unwatchNetwork();
       await running;
     },
   };
-}
-
-/** The server refused a whole one-commit push: that commit can never be accepted. */
-function refusal(commit: Commit, error: StrataError): PushResponse['results'][number] {
-  return {
-    commitId: commit.commitId,
-    status: 'rejected',
-    code: error.code,
-    message: error.message,
-    currentVersion: 0,
-  };
-}
-
-function isOnline(): boolean {
-  const navigatorLike = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
-  return navigatorLike?.onLine ?? true;
 }

@@ -1,0 +1,93 @@
+import type { ApplyUpstreamBatch, UpstreamEvent } from './sync-context.ts';
+import type { SyncTransport } from './sync-transport.ts';
+
+export interface FollowOptions {
+  readonly transport: Pick<SyncTransport, 'subscribe'>;
+  readonly apply: ApplyUpstreamBatch;
+  /** Most events stored in one batch (one transaction). */
+  readonly batchLimit: number;
+  /**
+   * Reconnect when the stream was silent this long: the server sends heartbeats, so silence
+   * means a dead connection.
+   */
+  readonly idleTimeoutMs: number;
+  /** Stopping sync closes the stream. */
+  readonly signal: AbortSignal;
+  /** Called with the stream's controller as it opens: aborting it closes the stream (offline). */
+  readonly onOpen?: (stream: AbortController) => void;
+  /** Called when the server says the client has its latest events. */
+  readonly onCaughtUp: () => Promise<void>;
+}
+
+/**
+ * Follows the server's live stream (`/v1/subscribe`) after `after`, storing its events, until
+ * the stream ends, goes silent, is aborted, or storing a batch fails (thrown, after the stream
+ * closed). A stream error is thrown unless the stream was aborted.
+ *
+ * @example
+ * await follow(cursor, { transport, apply, batchLimit: 1000, idleTimeoutMs: 45_000, signal, onCaughtUp });
+ */
+export async function follow(after: string | undefined, options: FollowOptions): Promise<void> {
+  const stream = new AbortController();
+  options.onOpen?.(stream);
+  const abort = () => stream.abort();
+  options.signal.addEventListener('abort', abort);
+  let idleTimer = setTimeout(abort, options.idleTimeoutMs);
+  const writer = createBatchWriter(options.apply, options.batchLimit, abort);
+  try {
+    for await (const message of options.transport.subscribe(after, stream.signal)) {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(abort, options.idleTimeoutMs);
+      if (message.kind === 'event') {
+        writer.add(message.event, message.cursor);
+      } else if (message.kind === 'caught-up') {
+        await options.onCaughtUp();
+      }
+    }
+  } catch (error) {
+    if (!stream.signal.aborted) throw error;
+  } finally {
+    clearTimeout(idleTimer);
+    options.signal.removeEventListener('abort', abort);
+    await writer.idle();
+  }
+  writer.throwIfFailed();
+}
+
+/**
+ * Stores streamed events in batches: events queue while a batch is written, so a burst costs
+ * one transaction per batch, not one per event. A failed batch stops the writer and calls
+ * `onFailure` (which closes the stream).
+ */
+function createBatchWriter(apply: ApplyUpstreamBatch, batchLimit: number, onFailure: () => void) {
+  const queue: { event: UpstreamEvent; cursor: string }[] = [];
+  let writing: Promise<void> | undefined;
+  let failure: unknown;
+  const drain = async () => {
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, batchLimit);
+        await apply(
+          batch.map((entry) => entry.event),
+          batch[batch.length - 1]?.cursor as string,
+        );
+      }
+    } catch (error) {
+      failure = error;
+      onFailure();
+    } finally {
+      writing = undefined;
+    }
+  };
+  return {
+    add(event: UpstreamEvent, cursor: string) {
+      queue.push({ event, cursor });
+      writing ??= drain();
+    },
+    /** Resolves once the batch being written (if any) is done. */
+    idle: () => writing,
+    throwIfFailed() {
+      if (failure !== undefined) throw failure;
+    },
+  };
+}

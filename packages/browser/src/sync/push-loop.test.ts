@@ -1,0 +1,202 @@
+import {
+  type Commit,
+  createWakeSignal,
+  InternalError,
+  PayloadTooLargeError,
+  type PushResponse,
+  UnavailableError,
+} from '@strata/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RejectedCommandRow } from '../database/strata-database.ts';
+import { IDLE_RECHECK_MS, type PushLoopOptions, runPushLoop } from './push-loop.ts';
+import type { PushOutcome } from './push-pending-commands.ts';
+
+const backoff = { initialDelayMs: 100, maxDelayMs: 10_000, jitter: 'none' } as const;
+const commit = (commitId: string) => ({ commitId, events: [] }) as unknown as Commit;
+const accepted = (commits: Commit[]): PushResponse => ({
+  results: commits.map((c) => ({ commitId: c.commitId, status: 'accepted', positions: [] })),
+});
+
+/**
+ * A push loop over pending commits `ids`, against a server the test scripts: each push takes the
+ * next scripted answer (a response or an error), or accepts everything. Answers are applied
+ * as `applyPushResults` would: accepted and rejected commits stop pending.
+ */
+function setUp(ids: string[], overrides: Partial<PushLoopOptions> = {}) {
+  const stopping = new AbortController();
+  const wake = createWakeSignal();
+  const pending = ids.map(commit);
+  const pushes: { at: number; ids: string[] }[] = [];
+  const answers: ((commits: Commit[]) => PushResponse | Error)[] = [];
+  const outcomes: Partial<PushOutcome>[] = [];
+  const rejected: RejectedCommandRow[][] = [];
+  const options: PushLoopOptions = {
+    collect: async (_maxEvents, maxCommits) => pending.slice(0, maxCommits),
+    push: async (commits) => {
+      pushes.push({ at: Date.now(), ids: commits.map((c) => c.commitId) });
+      const answer = answers.shift()?.(commits) ?? accepted(commits);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+    applyResults: vi.fn(async (_commits, response: PushResponse) => {
+      const rows: RejectedCommandRow[] = [];
+      for (const result of response.results) {
+        if (result.status === 'rejected') {
+          rows.push({ commandId: result.commitId, code: result.code } as RejectedCommandRow);
+        }
+        const index = pending.findIndex((c) => c.commitId === result.commitId);
+        if (index >= 0) pending.splice(index, 1);
+      }
+      return { accepted: 0, conflicts: [], rejected: rows, retryLater: 0, ...outcomes.shift() };
+    }),
+    maxEventsPerPush: 500,
+    maxCommitsPerPush: 4,
+    wake,
+    pullNow: vi.fn(),
+    onRejected: (rows) => {
+      if (rows.length > 0) rejected.push([...rows]);
+    },
+    onIdle: vi.fn(),
+    connection: { share: vi.fn(async () => undefined), fail: vi.fn(async () => undefined) },
+    backoff,
+    random: () => 0.5,
+    signal: stopping.signal,
+    ...overrides,
+  };
+  const stop = async (running: Promise<void>) => {
+    stopping.abort();
+    wake.wake();
+    await running;
+  };
+  const pushed = () => pushes.map((push) => push.ids);
+  return { options, pending, pushes, pushed, answers, outcomes, rejected, wake, stop };
+}
+
+describe('runPushLoop', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('pushes the pending commits in batches, stores the answers, then idles until woken', async () => {
+    const { options, pending, pushed, wake, stop } = setUp(['a', 'b', 'c', 'd', 'e']);
+    const running = runPushLoop({ ...options, maxCommitsPerPush: 2 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pushed()).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+    expect(options.applyResults).toHaveBeenCalledTimes(3);
+    expect(options.connection.share).toHaveBeenCalledWith({ lastError: undefined });
+    expect(options.onIdle).toHaveBeenCalledTimes(1);
+
+    pending.push(commit('f'));
+    wake.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pushed()).toEqual([['a', 'b'], ['c', 'd'], ['e'], ['f']]);
+    expect(options.onIdle).toHaveBeenCalledTimes(2);
+    await stop(running);
+  });
+
+  it('looks again after a minute idle, even if nothing woke it', async () => {
+    const { options, pending, pushed, stop } = setUp([]);
+    const running = runPushLoop(options);
+    await vi.advanceTimersByTimeAsync(0);
+    pending.push(commit('a'));
+    await vi.advanceTimersByTimeAsync(IDLE_RECHECK_MS - 1);
+    expect(pushed()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(pushed()).toEqual([['a']]);
+    await stop(running);
+  });
+
+  it('halves a batch the server refuses as too large until the one commit it cannot take is rejected', async () => {
+    const { options, pushed, answers, rejected, pending, stop } = setUp([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+      'f',
+    ]);
+    const tooLarge = (commits: Commit[]) =>
+      commits.some((c) => c.commitId === 'c')
+        ? new PayloadTooLargeError('push too large', 1000)
+        : accepted(commits);
+    answers.push(...Array.from({ length: 6 }, () => tooLarge));
+    const running = runPushLoop(options);
+    await vi.advanceTimersByTimeAsync(0);
+    // After each answer the batch size is back to the maximum.
+    expect(pushed()).toEqual([
+      ['a', 'b', 'c', 'd'],
+      ['a', 'b'],
+      ['c', 'd', 'e', 'f'],
+      ['c', 'd'],
+      ['c'],
+      ['d', 'e', 'f'],
+    ]);
+    expect(rejected).toEqual([[{ commandId: 'c', code: 'PAYLOAD_TOO_LARGE' }]]);
+    expect(options.applyResults).toHaveBeenCalledWith([commit('c')], {
+      results: [
+        {
+          commitId: 'c',
+          status: 'rejected',
+          code: 'PAYLOAD_TOO_LARGE',
+          message: 'push too large',
+          currentVersion: 0,
+        },
+      ],
+    });
+    expect(pending).toEqual([]);
+    expect(options.connection.fail).not.toHaveBeenCalled();
+    await stop(running);
+  });
+
+  it('on conflicts asks upstream to pull now and backs off, longer while they last', async () => {
+    const { options, pushes, outcomes, stop } = setUp([]);
+    const conflict = { conflicts: [{ aggregateType: 'T', aggregateId: 'a', currentVersion: 2 }] };
+    // Answers: conflict, retry later, accepted, conflict, accepted. A conflicting commit stays
+    // pending until upstream rebases it, so each round collects it again.
+    outcomes.push(conflict, { retryLater: 1 }, {}, conflict);
+    const running = runPushLoop({
+      ...options,
+      collect: async () => (pushes.length < 5 ? [commit('a')] : []),
+    });
+    await vi.advanceTimersByTimeAsync(1000);
+    // 100 ms after the first, 200 after the second; the success resets the backoff.
+    expect(pushes.map((push) => push.at)).toEqual([0, 100, 300, 300, 400]);
+    expect(options.pullNow).toHaveBeenCalledTimes(3);
+    await stop(running);
+  });
+
+  it("shares a failed push and retries it after the backoff, at least the server's Retry-After", async () => {
+    const { options, pushes, answers, stop } = setUp(['a', 'b']);
+    const failure = new UnavailableError('database down', { retryAfterSeconds: 1 });
+    answers.push(
+      () => new InternalError('boom'),
+      () => failure,
+    );
+    const running = runPushLoop(options);
+    await vi.advanceTimersByTimeAsync(2000);
+    // Not halved: only a refused request is. 100 ms after the first failure, then 1 s.
+    expect(pushes).toEqual([
+      { at: 0, ids: ['a', 'b'] },
+      { at: 100, ids: ['a', 'b'] },
+      { at: 1100, ids: ['a', 'b'] },
+    ]);
+    expect(options.connection.fail).toHaveBeenCalledTimes(2);
+    expect(options.connection.fail).toHaveBeenLastCalledWith(failure);
+    await stop(running);
+  });
+
+  it('ends on stop, without sharing the failure the stop caused', async () => {
+    const stopping = new AbortController();
+    const { options } = setUp(['a'], {
+      push: async () => {
+        stopping.abort();
+        throw new DOMException('The operation was aborted.', 'AbortError');
+      },
+    });
+    await runPushLoop({ ...options, signal: stopping.signal });
+    expect(options.connection.fail).not.toHaveBeenCalled();
+  });
+});

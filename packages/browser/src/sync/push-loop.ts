@@ -1,0 +1,124 @@
+import {
+  type BackoffOptions,
+  backoffDelay,
+  type Commit,
+  isStrataError,
+  type PushResponse,
+  type StrataError,
+  type WakeSignal,
+} from '@strata/core';
+import type { RejectedCommandRow } from '../database/strata-database.ts';
+import type { PushOutcome } from './push-pending-commands.ts';
+import { retryDelay } from './retry-delay.ts';
+import type { SharedConnection } from './shared-connection.ts';
+
+/**
+ * How long the loop sleeps with nothing pending. New commands wake it (the pending commands are
+ * watched), so this is only a safety net against a missed wake.
+ */
+export const IDLE_RECHECK_MS = 60_000;
+
+export interface PushLoopOptions {
+  /** The oldest pending commands as commits (see `collectCommits`). */
+  readonly collect: (maxEvents: number, maxCommits: number) => Promise<Commit[]>;
+  /** Sends one push request. */
+  readonly push: (commits: Commit[]) => Promise<PushResponse>;
+  /** Stores the server's answers (see `applyPushResults`). */
+  readonly applyResults: (
+    commits: readonly Commit[],
+    response: PushResponse,
+  ) => Promise<PushOutcome>;
+  readonly maxEventsPerPush: number;
+  readonly maxCommitsPerPush: number;
+  /** The loop sleeps on it (idle, backoff); new commands or upstream confirmations wake it. */
+  readonly wake: WakeSignal;
+  /** Asks the upstream loop to catch up now: the server is ahead of us. */
+  readonly pullNow: () => void;
+  /** Called after each answer with the commands it refused for good (often none). */
+  readonly onRejected: (rows: readonly RejectedCommandRow[]) => void;
+  /** Called each time nothing is left to push (e.g. to resolve `whenSynced`). */
+  readonly onIdle: () => void;
+  readonly connection: Pick<SharedConnection, 'share' | 'fail'>;
+  /** Between failed attempts and after conflicts; retries never stop. */
+  readonly backoff: BackoffOptions | undefined;
+  readonly random: () => number;
+  /** Ends the loop. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Pushes the pending commands in order until `signal` aborts: collect a batch, push it, store
+ * the answers. A batch the server refuses as too large or malformed is halved until the one
+ * commit it cannot take is found and rejected; conflicts wait for upstream (a rebase wakes the
+ * loop); failures are shared and retried after a backoff (at least the server's `Retry-After`).
+ *
+ * @example
+ * await runPushLoop({ collect, push, applyResults, maxEventsPerPush: 500, ... });
+ */
+export async function runPushLoop(options: PushLoopOptions): Promise<void> {
+  const { connection, signal, wake } = options;
+  let batchLimit = options.maxCommitsPerPush;
+  for (let failures = 0; !signal.aborted; ) {
+    try {
+      const commits = await options.collect(options.maxEventsPerPush, batchLimit);
+      if (commits.length === 0) {
+        options.onIdle();
+        await wake.sleep(IDLE_RECHECK_MS);
+        continue;
+      }
+      const response = await pushOrRefuse(options.push, commits);
+      if (response === 'halve') {
+        // Find the commit the server cannot take by halving the batch.
+        batchLimit = Math.max(1, Math.floor(commits.length / 2));
+        continue;
+      }
+      batchLimit = options.maxCommitsPerPush;
+      const outcome = await options.applyResults(commits, response);
+      options.onRejected(outcome.rejected);
+      await connection.share({ lastError: undefined });
+      if (outcome.conflicts.length > 0 || outcome.retryLater > 0) {
+        // The server is ahead: its events arrive upstream and rebase the pending commands,
+        // which wakes this loop; polling clients pull now.
+        options.pullNow();
+        await wake.sleep(backoffDelay(failures++, options.backoff, options.random));
+      } else {
+        failures = 0;
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      await connection.fail(error);
+      await wake.sleep(retryDelay(error, failures++, options.backoff, options.random));
+    }
+  }
+}
+
+/**
+ * Pushes `commits`. When the server refuses the whole request as too large or malformed, a
+ * batch of several is to be halved (`'halve'`), and a single commit can never be accepted: it
+ * gets a rejection as its answer.
+ */
+async function pushOrRefuse(
+  push: PushLoopOptions['push'],
+  commits: Commit[],
+): Promise<PushResponse | 'halve'> {
+  try {
+    return await push(commits);
+  } catch (error) {
+    const refused =
+      isStrataError(error, 'PAYLOAD_TOO_LARGE') || isStrataError(error, 'VALIDATION_FAILED');
+    if (!refused) throw error;
+    if (commits.length > 1) return 'halve';
+    return { results: [refusal(commits[0] as Commit, error)] };
+  }
+}
+
+/** The server refused a whole one-commit push: that commit can never be accepted. */
+function refusal(commit: Commit, error: StrataError): PushResponse['results'][number] {
+  return {
+    commitId: commit.commitId,
+    status: 'rejected',
+    code: error.code,
+    message: error.message,
+    currentVersion: 0,
+  };
+}
