@@ -12,13 +12,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { migrate, pgliteDatabase } from '@strata/edge-server';
 import type { TestProject } from 'vitest/node';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** A tarball of a PGlite data directory with every strata migration applied. */
-    migratedPgliteDataDir: string;
-  }
-}
+import './provided-context.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-pglite-'));

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { migrate, pgliteDatabase } from '@strata/edge-server';
 import { inject } from 'vitest';
+import './provided-context.ts';
 
 let dump: Promise<Blob> | undefined;
 
@@ -18,6 +19,6 @@ export async function createMigratedPglite(): Promise<PGlite> {
     await migrate(pgliteDatabase(pglite));
     return pglite;
   }
-  dump ??= readFile(file).then((bytes) => new Blob([bytes]));
+  dump ??= readFile(file).then((bytes) => new Blob([new Uint8Array(bytes)]));
   return PGlite.create({ loadDataDir: await dump });
 }
