@@ -80,7 +80,7 @@ export default defineConfig({
       {
         // Node-side tests that serve a bundled page and drive several pages of Chromium from the
         // OS through playwright (reloads, offline, two tabs of one origin); see
-        // packages/browser/src/e2e/. One file at a time: each launches its own browser. The sync
+        // packages/browser/test/e2e/. One file at a time: each launches its own browser. The sync
         // tests run the edge server on the same throwaway Postgres as the pg tier.
         test: {
           name: 'chromium-e2e',
