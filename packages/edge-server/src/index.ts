@@ -35,6 +35,7 @@ export * from './postgres/global-cursor.ts';
 export * from './postgres/neon-database.ts';
 export * from './postgres/pglite-database.ts';
 export * from './postgres/postgres-event-store.ts';
+export type { PostgresStoredEvent } from './postgres/postgres-stored-event.ts';
 export * from './postgres/sql-database.ts';
 export * from './projections/index.ts';
 export * from './reactors/index.ts';

@@ -33,7 +33,7 @@ import {
   getConsumerGroup,
 } from '../consumer-groups/consumer-group-definition.ts';
 import { leaveConsumerGroup } from '../consumer-groups/consumer-membership.ts';
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { Principal } from './auth.ts';
 import { consumerGroupCursors } from './consumer-group-cursors.ts';

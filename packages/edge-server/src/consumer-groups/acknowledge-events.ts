@@ -1,7 +1,7 @@
 /** Acking and nacking: moving checkpoints, retrying and parking failed events, settling replays. */
 import { ValidationFailedError } from '@strata/core';
-import { isoTime } from '../postgres/event-row.ts';
 import { compareGlobalCursors, decodeGlobalCursor } from '../postgres/global-cursor.ts';
+import { isoTime } from '../postgres/iso-time.ts';
 import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
 import {
   type ConsumerGroup,

@@ -4,7 +4,7 @@ import { ValidationFailedError } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import { type EventRow, eventColumns, toStoredEvent } from '../postgres/event-row.ts';
 import { encodeGlobalCursor } from '../postgres/global-cursor.ts';
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
 import { type ConsumerGroup, DEFAULT_CONSUMER_LEASE_MS } from './consumer-group-definition.ts';
 import { touchMembership } from './consumer-membership.ts';

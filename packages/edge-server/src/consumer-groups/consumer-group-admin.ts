@@ -4,9 +4,9 @@
  */
 import { ValidationFailedError } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
-import { isoTime } from '../postgres/event-row.ts';
 import { encodeGlobalCursor, type GlobalCursor } from '../postgres/global-cursor.ts';
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import { isoTime } from '../postgres/iso-time.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import { parseParkedId } from './acknowledge-events.ts';
 import { storedEventsAt } from './claim-events.ts';

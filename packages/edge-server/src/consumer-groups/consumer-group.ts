@@ -1,7 +1,7 @@
 import { newKsuid } from '@strata/core';
 import { createBackgroundLoop } from '../background/background-loop.ts';
 import { safeErrorReporter } from '../logging/describe-error.ts';
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import {
   ackEvents,

@@ -1,7 +1,7 @@
 /** Reading partitions in the no-skip global order, shared by claims and nacks (internal). */
 import { type EventRow, eventColumns, toStoredEvent } from '../postgres/event-row.ts';
 import { compareGlobalCursors, type GlobalCursor } from '../postgres/global-cursor.ts';
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import { type ConsumerGroup, partitionExpression } from './consumer-group-definition.ts';
 

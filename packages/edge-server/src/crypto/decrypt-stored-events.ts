@@ -1,5 +1,5 @@
 import { isEncryptedPayload, type KeyRecord, readEventData } from '@strata/core';
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import { KEY_COLUMNS, type KeyRow, toKeyRecord } from './postgres-key-store.ts';
 

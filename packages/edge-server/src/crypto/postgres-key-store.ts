@@ -9,7 +9,7 @@ import {
   type StreamKey,
   type StreamRef,
 } from '@strata/core';
-import { isoTime } from '../postgres/event-row.ts';
+import { isoTime } from '../postgres/iso-time.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 
 /** Options of `createPostgresKeyStore`. */

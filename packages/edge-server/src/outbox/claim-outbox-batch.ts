@@ -1,5 +1,5 @@
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import type { OutboxMessage } from './outbox-sink.ts';
 

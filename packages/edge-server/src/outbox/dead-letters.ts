@@ -1,6 +1,6 @@
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
-import { isoTime } from '../postgres/event-row.ts';
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import { isoTime } from '../postgres/iso-time.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 
 /** An outbox message that ran out of attempts. */

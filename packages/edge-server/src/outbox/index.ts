@@ -1,4 +1,3 @@
-export * from './async-reactors.ts';
 export * from './dead-letters.ts';
 export * from './outbox-relay.ts';
 export * from './outbox-schema.ts';

@@ -1,4 +1,4 @@
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 
 /** What a relay hands to a sink: one event for one destination, at one attempt. */
 export interface OutboxMessage {

@@ -1,5 +1,5 @@
 import type { AppendHook } from '../postgres/append-hook.ts';
-import type { PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 
 /** Which events go to one destination (a webhook, an async reactor...). */
 export interface OutboxRoute {

@@ -1,4 +1,4 @@
-import type { PostgresStoredEvent } from './postgres-event-store.ts';
+import type { PostgresStoredEvent } from './postgres-stored-event.ts';
 import type { SqlExecutor } from './sql-database.ts';
 
 /** Where an append hook runs: the appending tenant and the append's open transaction. */

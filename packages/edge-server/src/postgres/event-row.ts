@@ -1,5 +1,6 @@
 import { encodeGlobalCursor } from './global-cursor.ts';
-import type { PostgresStoredEvent } from './postgres-event-store.ts';
+import { isoTime } from './iso-time.ts';
+import type { PostgresStoredEvent } from './postgres-stored-event.ts';
 import { encodeTenantCursor } from './tenant-cursor.ts';
 
 /** A `strata_events` row as the drivers return it (selected with `eventColumns`). */
@@ -72,9 +73,4 @@ export function toStoredEvent(row: EventRow): PostgresStoredEvent {
     tenantCursor: encodeTenantCursor(tenantPosition),
     tenant: row.tenant,
   };
-}
-
-/** Drivers return timestamptz as a Date (Neon) or a string (PGlite); the API speaks ISO strings. */
-export function isoTime(value: string | Date): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
 }

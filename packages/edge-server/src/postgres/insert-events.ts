@@ -1,7 +1,7 @@
 import type { NewEvent, StreamRef } from '@strata/core';
 import { EVENTS_CHANNEL } from '../migrations/migrations.ts';
 import { type EventRow, eventColumns, toStoredEvent } from './event-row.ts';
-import type { PostgresStoredEvent } from './postgres-event-store.ts';
+import type { PostgresStoredEvent } from './postgres-stored-event.ts';
 import type { SqlExecutor } from './sql-database.ts';
 
 /** A statement and its parameters. */

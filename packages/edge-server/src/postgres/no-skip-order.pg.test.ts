@@ -16,11 +16,8 @@ import { createSyncApp } from '../app/create-sync-app.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { neonListen } from '../subscriptions/listen-source.ts';
 import { neonDatabase } from './neon-database.ts';
-import {
-  createPostgresEventStore,
-  type PostgresStoredEvent,
-  readGlobalOrder,
-} from './postgres-event-store.ts';
+import { createPostgresEventStore, readGlobalOrder } from './postgres-event-store.ts';
+import type { PostgresStoredEvent } from './postgres-stored-event.ts';
 
 let database: TestDatabase;
 let pool: Pool;

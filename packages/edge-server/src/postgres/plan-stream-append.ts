@@ -7,7 +7,7 @@ import {
   STREAM_EXISTS,
   type StreamRef,
 } from '@strata/core';
-import type { PostgresStoredEvent } from './postgres-event-store.ts';
+import type { PostgresStoredEvent } from './postgres-stored-event.ts';
 import type { SqlExecutor } from './sql-database.ts';
 import { findStoredByIds, streamVersion } from './stream-reads.ts';
 

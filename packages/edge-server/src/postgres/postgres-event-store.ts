@@ -1,16 +1,11 @@
-import type {
-  EventStore,
-  ReadAllOptions,
-  ReadAllResult,
-  StoredEvent,
-  StreamRef,
-} from '@strata/core';
+import type { EventStore, ReadAllOptions, ReadAllResult, StreamRef } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import type { AppendHook } from './append-hook.ts';
 import { appendToStream } from './append-to-stream.ts';
 import { type EventRow, eventColumns, toStoredEvent } from './event-row.ts';
 import { decodeGlobalCursor, encodeGlobalCursor, START_CURSOR } from './global-cursor.ts';
+import type { PostgresStoredEvent } from './postgres-stored-event.ts';
 import { loadSnapshotRow, saveSnapshotRow } from './snapshot-rows.ts';
 import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
 import {
@@ -24,22 +19,6 @@ import { tenantPositionOf } from './tenant-position-of.ts';
 import { countAfterTenantCursor, lastTenantPosition, readTenantPage } from './tenant-reads.ts';
 
 export type { PostgresStreamMetadata };
-
-/**
- * A stored event with its place in the no-skip global order (`position`, `cursor`: for server
- * readers of all tenants: the instance's feed, consumer groups, projections, `subscribeToEvents`)
- * and in its tenant's own dense order (`tenantPosition`, `tenantCursor`: the only ones clients
- * see, so no tenant learns how much the others write).
- */
-export interface PostgresStoredEvent extends StoredEvent {
-  /** The event's global cursor: reading the global order after it continues with the next event. */
-  readonly cursor: string;
-  /** The event's place in its tenant's log: 1, 2, 3, ... with no gaps. */
-  readonly tenantPosition: number;
-  /** The tenant's cursor after this event (what pull, subscribe and history hand to clients). */
-  readonly tenantCursor: string;
-  readonly tenant: string;
-}
 
 /** Options of `createPostgresEventStore`. */
 export interface PostgresEventStoreOptions {

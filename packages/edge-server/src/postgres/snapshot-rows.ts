@@ -1,5 +1,5 @@
 import type { Snapshot, StreamRef } from '@strata/core';
-import { isoTime } from './event-row.ts';
+import { isoTime } from './iso-time.ts';
 import type { SqlExecutor } from './sql-database.ts';
 
 /**

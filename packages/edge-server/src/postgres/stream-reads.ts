@@ -1,7 +1,8 @@
 import type { ReadStreamOptions, StreamRef } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
-import { type EventRow, eventColumns, isoTime, toStoredEvent } from './event-row.ts';
-import type { PostgresStoredEvent } from './postgres-event-store.ts';
+import { type EventRow, eventColumns, toStoredEvent } from './event-row.ts';
+import { isoTime } from './iso-time.ts';
+import type { PostgresStoredEvent } from './postgres-stored-event.ts';
 import type { SqlExecutor } from './sql-database.ts';
 
 /** A stream's summary: its last event (for version, type and place) and when it began. */

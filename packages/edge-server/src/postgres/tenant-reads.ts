@@ -1,7 +1,7 @@
 import { InvalidCursorError, type ReadAllOptions, type ReadAllResult } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import { type EventRow, eventColumns, toStoredEvent } from './event-row.ts';
-import type { PostgresStoredEvent } from './postgres-event-store.ts';
+import type { PostgresStoredEvent } from './postgres-stored-event.ts';
 import type { SqlExecutor } from './sql-database.ts';
 import { encodeTenantCursor } from './tenant-cursor.ts';
 import { tenantPositionOf } from './tenant-position-of.ts';

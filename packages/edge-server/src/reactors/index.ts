@@ -1,1 +1,2 @@
+export * from './async-reactors.ts';
 export * from './sync-reactors.ts';

@@ -1,9 +1,6 @@
 import { createWakeSignal } from '@strata/core';
-import {
-  globalOrderTail,
-  type PostgresStoredEvent,
-  readGlobalOrder,
-} from '../postgres/postgres-event-store.ts';
+import { globalOrderTail, readGlobalOrder } from '../postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import type { ListenSource } from './listen-source.ts';
 

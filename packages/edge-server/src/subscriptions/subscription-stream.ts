@@ -1,5 +1,6 @@
 import { toWireEvent } from '../app/wire-event.ts';
-import type { PostgresEventStore, PostgresStoredEvent } from '../postgres/postgres-event-store.ts';
+import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import { encodeTenantCursor } from '../postgres/tenant-cursor.ts';
 import type { BoundedSseWriter } from './bounded-sse-writer.ts';
 import { createCatchUpBuffer } from './catch-up-buffer.ts';

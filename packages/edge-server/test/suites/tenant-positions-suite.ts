@@ -9,10 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwtAuthentication } from '../../src/app/auth.ts';
 import { createSyncApp } from '../../src/app/create-sync-app.ts';
 import { MIGRATIONS, migrate } from '../../src/migrations/migrations.ts';
-import {
-  createPostgresEventStore,
-  type PostgresStoredEvent,
-} from '../../src/postgres/postgres-event-store.ts';
+import { createPostgresEventStore } from '../../src/postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../../src/postgres/postgres-stored-event.ts';
 import type { SqlDatabase } from '../../src/postgres/sql-database.ts';
 import { newNote } from '../fixtures/first-note.ts';
 import {

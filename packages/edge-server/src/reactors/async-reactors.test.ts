@@ -3,11 +3,11 @@ import { Todo } from '@strata/example-todo';
 import { describe, expect, it } from 'vitest';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import { appendEvents } from '../../test/fixtures/outbox/append-events.ts';
+import { createOutboxRelay } from '../outbox/outbox-relay.ts';
+import { outboxWriter } from '../outbox/outbox-writer.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import { asyncReactorOutbox } from './async-reactors.ts';
-import { createOutboxRelay } from './outbox-relay.ts';
-import { outboxWriter } from './outbox-writer.ts';
 
 const pglite = useMigratedPglite();
 

@@ -1,6 +1,6 @@
 import { type AsyncReactor, decodedFor, receives } from '@strata/core';
-import type { OutboxSink } from './outbox-sink.ts';
-import type { OutboxRoute } from './outbox-writer.ts';
+import type { OutboxSink } from '../outbox/outbox-sink.ts';
+import type { OutboxRoute } from '../outbox/outbox-writer.ts';
 
 /** Async reactors as outbox routes (for `outboxWriter`) and sinks (for `createOutboxRelay`). */
 export interface AsyncReactorOutbox {
