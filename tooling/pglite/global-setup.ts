@@ -1,6 +1,7 @@
 /**
- * Vitest global setup of the unit tier: one migrated PGlite data directory per run, dumped to a
- * temporary file whose path tests receive with `inject('migratedPgliteDataDir')`.
+ * Vitest global setup of the unit tier: two PGlite data directories per run, dumped to temporary
+ * files whose paths tests receive with `inject(...)`: a blank one (just after initdb) and one with
+ * every strata migration applied.
  *
  * Why: `PGlite.create()` runs initdb inside WebAssembly every time (seconds per test file, and
  * tens of seconds on a loaded 2-core machine), then every file migrated its own. Loading a dump
@@ -16,13 +17,17 @@ import './provided-context.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-pglite-'));
+  const dumpTo = async (pglite: PGlite, name: string) => {
+    const file = join(dir, name);
+    const dump = await pglite.dumpDataDir('none');
+    await writeFile(file, new Uint8Array(await dump.arrayBuffer()));
+    return file;
+  };
   const pglite = await PGlite.create();
   try {
+    project.provide('blankPgliteDataDir', await dumpTo(pglite, 'blank.tar'));
     await migrate(pgliteDatabase(pglite));
-    const dump = await pglite.dumpDataDir('none');
-    const file = join(dir, 'migrated.tar');
-    await writeFile(file, new Uint8Array(await dump.arrayBuffer()));
-    project.provide('migratedPgliteDataDir', file);
+    project.provide('migratedPgliteDataDir', await dumpTo(pglite, 'migrated.tar'));
   } finally {
     await pglite.close();
   }

@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 import type { PGlite } from '@electric-sql/pglite';
 import { Client, DatabaseError } from '@neondatabase/serverless';
 import { UnavailableError } from '@strata/core';
-import { createMigratedPglite } from '@strata/tooling/pglite/migrated-pglite';
+import { createMigratedPglite } from '@strata/tooling/pglite/test-pglite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { singleTenant } from '../app/auth.ts';
 import { createSyncApp } from '../app/create-sync-app.ts';

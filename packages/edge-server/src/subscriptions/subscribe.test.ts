@@ -5,7 +5,7 @@ import {
   type SubscriptionMessage,
   SubscriptionMessageSchema,
 } from '@strata/core';
-import { createMigratedPglite } from '@strata/tooling/pglite/migrated-pglite';
+import { createMigratedPglite } from '@strata/tooling/pglite/test-pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { singleTenant } from '../app/auth.ts';
 import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';

@@ -1,5 +1,5 @@
 /** Test code only: the two databases the app suites run against. */
-import { createMigratedPglite } from '@strata/tooling/pglite/migrated-pglite';
+import { createBlankPglite } from '@strata/tooling/pglite/test-pglite';
 import { createTestDatabase } from '../../../../tooling/postgres/neon.ts';
 import { neonDatabase } from '../../src/postgres/neon-database.ts';
 import { pgliteDatabase } from '../../src/postgres/pglite-database.ts';
@@ -11,9 +11,9 @@ export interface SuiteDatabase {
   close(): Promise<void>;
 }
 
-/** PGlite in memory (unit tier), migrated already: the app's own migrate finds nothing to do. */
+/** PGlite in memory (unit tier), before its first migration, as a fresh Postgres database is. */
 export async function pgliteSuiteDatabase(): Promise<SuiteDatabase> {
-  const pglite = await createMigratedPglite();
+  const pglite = await createBlankPglite();
   return { database: pgliteDatabase(pglite), close: () => pglite.close() };
 }
 

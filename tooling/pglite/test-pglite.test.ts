@@ -1,8 +1,8 @@
-import { pgliteDatabase, schemaStatus } from '@strata/edge-server';
+import { migrate, pgliteDatabase, schemaStatus } from '@strata/edge-server';
 import { describe, expect, inject, it } from 'vitest';
-import { createMigratedPglite } from './migrated-pglite.ts';
+import { createBlankPglite, createMigratedPglite } from './test-pglite.ts';
 
-describe('createMigratedPglite', () => {
+describe('test PGlites', () => {
   // Loading takes about a second; a loaded machine may need far longer.
   it('loads the run’s dump: every migration applied, each database its own', {
     timeout: 60_000,
@@ -20,6 +20,18 @@ describe('createMigratedPglite', () => {
       expect(await rows(b)).toEqual([]);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('loads a blank one too: no strata table, migrations apply', { timeout: 60_000 }, async () => {
+    expect(inject('blankPgliteDataDir')).toMatch(/blank\.tar$/);
+    const blank = await createBlankPglite();
+    try {
+      expect((await schemaStatus(pgliteDatabase(blank))).applied).toEqual([]);
+      await migrate(pgliteDatabase(blank));
+      expect((await schemaStatus(pgliteDatabase(blank))).pending).toEqual([]);
+    } finally {
+      await blank.close();
     }
   });
 });
