@@ -1,6 +1,7 @@
 /** `/readyz` on PGlite: ready only when the database answers and every migration is applied. */
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PROBLEM_JSON } from '@strata/core';
+import { createBlankPglite } from '@strata/tooling/pglite/test-pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate } from '../migrations/migrations.ts';
 import { schemaStatus } from '../migrations/schema-status.ts';
@@ -15,7 +16,7 @@ import { checkReadiness } from './readiness-route.ts';
 let pglite: PGlite;
 let database: SqlDatabase;
 beforeAll(async () => {
-  pglite = await PGlite.create();
+  pglite = await createBlankPglite();
   database = pgliteDatabase(pglite);
 }, 60_000);
 afterAll(async () => {

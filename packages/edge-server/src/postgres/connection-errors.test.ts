@@ -3,9 +3,10 @@
  * made to fail live (a refused WebSocket, a server that never answers), its DatabaseError class
  * with the fields captured from Postgres 15 (pg_terminate_backend, pg_ctl stop), and PGlite.
  */
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { DatabaseError, neonConfig, Pool } from '@neondatabase/serverless';
 import { isStrataError, UnavailableError, VersionConflictError } from '@strata/core';
+import { createBlankPglite } from '@strata/tooling/pglite/test-pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
@@ -27,7 +28,7 @@ let silentPort = 0;
 let pglite: PGlite;
 
 beforeAll(async () => {
-  pglite = await PGlite.create();
+  pglite = await createBlankPglite();
   silent = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => silent.once('listening', resolve));
   const address = silent.address();
