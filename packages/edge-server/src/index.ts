@@ -1,11 +1,27 @@
-export * from './app/auth.ts';
-export * from './app/authorize.ts';
-export * from './app/consumer-group-routes.ts';
-export * from './app/create-sync-app.ts';
-export * from './app/forget-route.ts';
-export * from './app/limits.ts';
-export * from './app/problem-response.ts';
-export * from './app/push-handler.ts';
+// The public API of @strata/edge-server, named one by one: every name here is a promise to keep.
+// The root runs a server; its features have entries of their own (@strata/edge-server/outbox,
+// /consumer-groups, /projections, /reactors, /crypto) and each runtime too (/node, /worker).
+// Routes, SQL, row converters and cursor codecs stay internal.
+
+// Who calls (the tenant comes from here only) and what they may read and write.
+export {
+  type Authenticate,
+  authenticatesNobody,
+  type JwtAuthenticationOptions,
+  jwtAuthentication,
+  type Principal,
+  singleTenant,
+} from './app/auth.ts';
+export type { Authorize } from './app/authorize.ts';
+export {
+  type ConsumerGroupRouteLimits,
+  DEFAULT_CONSUMER_GROUP_ROUTE_LIMITS,
+} from './app/consumer-group-routes.ts';
+// The sync app: one Hono app for push, pull, subscribe, history and consumer groups.
+export { createSyncApp, type SyncApp, type SyncAppOptions } from './app/create-sync-app.ts';
+export { DEFAULT_LIMITS, type SyncLimits } from './app/limits.ts';
+
+// Request rate limits per principal and per client address.
 export {
   type ClientAddress,
   createRequestRateLimiter,
@@ -15,36 +31,43 @@ export {
   type RequestRateLimiter,
 } from './app/rate-limit.ts';
 export type { RateLimitRule } from './app/rate-limit-policy.ts';
+
+// Liveness and readiness (GET /healthz, /readyz).
 export {
   checkReadiness,
   READINESS_TIMEOUT_MS,
   type ReadinessOptions,
   type ReadinessResponse,
 } from './app/readiness-route.ts';
-export * from './app/stream-routes.ts';
-export * from './app/wire-event.ts';
-export * from './consumer-groups/index.ts';
-export * from './crypto/index.ts';
+// Error lines: one scrubbed line per error, never the error object.
 export { describeError, safeErrorReporter } from './logging/describe-error.ts';
-export * from './migrations/migrations.ts';
+// The schema: migrations and what is applied.
+export type { Migration } from './migrations/migration.ts';
+export { MIGRATIONS, migrate } from './migrations/migrations.ts';
 export { type SchemaStatus, schemaStatus } from './migrations/schema-status.ts';
-export * from './outbox/index.ts';
-export * from './postgres/append-hook.ts';
+// The event store on Postgres, and work inside each append's transaction.
+export type { AppendContext, AppendHook } from './postgres/append-hook.ts';
 export { DATABASE_RETRY_AFTER_SECONDS, isConnectionLoss } from './postgres/connection-errors.ts';
-export * from './postgres/global-cursor.ts';
-export * from './postgres/neon-database.ts';
-export * from './postgres/pglite-database.ts';
-export * from './postgres/postgres-event-store.ts';
+export { createNeonPool, NEON_POOL_DEFAULTS, neonDatabase } from './postgres/neon-database.ts';
+export { pgliteDatabase } from './postgres/pglite-database.ts';
+export {
+  createPostgresEventStore,
+  type PostgresEventStore,
+  type PostgresEventStoreOptions,
+  type PostgresStreamMetadata,
+} from './postgres/postgres-event-store.ts';
 export type { PostgresStoredEvent } from './postgres/postgres-stored-event.ts';
-export * from './postgres/sql-database.ts';
-export * from './projections/index.ts';
-export * from './reactors/index.ts';
+// Databases: Postgres through the Neon driver, or PGlite embedded; LISTEN/NOTIFY; lost connections.
+export type { SqlDatabase, SqlExecutor } from './postgres/sql-database.ts';
+export { useNeonWsProxy } from './runtimes/env.ts';
 export {
   type BoundedSseWriter,
   type BoundedSseWriterOptions,
   createBoundedSseWriter,
 } from './subscriptions/bounded-sse-writer.ts';
-export * from './subscriptions/event-feed.ts';
-export * from './subscriptions/listen-source.ts';
-export * from './subscriptions/server-subscription.ts';
-export * from './subscriptions/subscription-stream.ts';
+export { type ListenSource, neonListen, pgliteListen } from './subscriptions/listen-source.ts';
+// Server-side subscriptions to the global order of all tenants, and the bounded SSE writer.
+export {
+  type ServerSubscriptionOptions,
+  subscribeToEvents,
+} from './subscriptions/server-subscription.ts';

@@ -30,6 +30,9 @@ import {
 import { withDataDirLock } from './data-dir-lock.ts';
 import { keepConnectionUsable } from './drain-request-body.ts';
 
+// The options of openNodeDatabase and migrateNodeDatabase, named for callers of this entry.
+export type { ServerDatabaseOptions };
+
 /** Options of `startNodeServer`; each falls back to the environment, then to a default. */
 export interface NodeServerOptions extends ServerAppOptions {
   /** Defaults to `PORT`, else 8787. 0 picks a free port (see `NodeServer.port`). */

@@ -5,20 +5,12 @@ import {
   defineSyncReactor,
   newKsuid,
 } from '@strata/core';
-import {
-  asyncReactorOutbox,
-  createConsumerGroup,
-  createOutboxRelay,
-  createProjectionRunner,
-  createSyncApp,
-  defineAsyncProjection,
-  encryptAggregates,
-  forgetAggregate,
-  migrate,
-  outboxWriter,
-  pgliteDatabase,
-  syncReactors,
-} from '@strata/edge-server';
+import { createSyncApp, migrate, pgliteDatabase } from '@strata/edge-server';
+import { createConsumerGroup } from '@strata/edge-server/consumer-groups';
+import { encryptAggregates, forgetAggregate } from '@strata/edge-server/crypto';
+import { createOutboxRelay, outboxWriter } from '@strata/edge-server/outbox';
+import { createProjectionRunner, defineAsyncProjection } from '@strata/edge-server/projections';
+import { asyncReactorOutbox, syncReactors } from '@strata/edge-server/reactors';
 import { Todo } from '@strata/example-todo';
 
 const database = pgliteDatabase(await PGlite.create()); // neonDatabase(pool) in production
