@@ -7,8 +7,8 @@
  * Runs its own server on a temporary data folder and port; `demo/.data` is left alone.
  */
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@strata/tooling/chromium';
 import { chromium, type Page } from 'playwright';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../tooling/chromium.ts';
 import { serverEvents, startTestServer, tempFolder } from './e2e/harness.ts';
 import { DEMO_DIST_DIR } from './server.ts';
 

@@ -1,7 +1,7 @@
 import type { NodeServer } from '@strata/edge-server/node';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@strata/tooling/chromium';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../tooling/chromium.ts';
 import {
   buildDemo,
   serveFilesWhileDown,

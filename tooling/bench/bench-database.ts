@@ -6,11 +6,13 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from '@neondatabase/serverless';
-import { configureNeonForNode } from '../../packages/edge-server/src/node/server.ts';
-import { neonDatabase } from '../../packages/edge-server/src/postgres/neon-database.ts';
-import { pgliteDatabase } from '../../packages/edge-server/src/postgres/pglite-database.ts';
-import type { SqlDatabase } from '../../packages/edge-server/src/postgres/sql-database.ts';
-import { useNeonWsProxy } from '../../packages/edge-server/src/runtimes/env.ts';
+import {
+  neonDatabase,
+  pgliteDatabase,
+  type SqlDatabase,
+  useNeonWsProxy,
+} from '@strata/edge-server';
+import { configureNeonForNode } from '@strata/edge-server/node';
 import { findPostgresBin, startCluster } from '../postgres/cluster.ts';
 import { startWsProxy } from '../postgres/ws-proxy.ts';
 

@@ -9,9 +9,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNodeServer } from '../../packages/edge-server/src/node/server.ts';
-import type { ServerDatabaseOptions } from '../../packages/edge-server/src/runtimes/server-app.ts';
-import { Todo } from '../../packages/example-todo/src/index.ts';
+import { type ServerDatabaseOptions, startNodeServer } from '@strata/edge-server/node';
+import { Todo } from '@strata/example-todo';
 import { type BenchDatabaseChoice, startBenchPostgres } from './bench-database.ts';
 
 export interface SyncServerProcessOptions {

@@ -1,12 +1,29 @@
-export * from './database/storage-errors.ts';
-export * from './database/strata-database.ts';
-export * from './event-store/dexie-event-store.ts';
-export * from './event-store/strata-transaction.ts';
-export * from './runtime/create-strata.ts';
-export * from './runtime/live-state.ts';
-export * from './runtime/load-all.ts';
-export * from './runtime/rebuild-projections.ts';
-export * from './sync/leader-lock.ts';
-export * from './sync/start-sync.ts';
-export * from './sync/sync-status.ts';
-export * from './sync/sync-transport.ts';
+// The local runtime: commands offline, state and projections from IndexedDB, live queries.
+export type {
+  EventRow,
+  PendingCommandRow,
+  RejectedCommandRow,
+  StrataDatabase,
+  StrataDatabaseOptions,
+  SyncStateRow,
+} from './database/strata-database.ts';
+export type { DexieEventStore } from './event-store/dexie-event-store.ts';
+export type { StrataTransaction } from './event-store/strata-transaction.ts';
+export { createStrata, type Strata, type StrataOptions } from './runtime/create-strata.ts';
+export type { AggregateState, LiveSubscribable, RecentStates } from './runtime/live-state.ts';
+export type { RebuildOptions, RebuildProgress } from './runtime/rebuild-projections.ts';
+
+// Sync with the edge server: one syncing tab per device, its status shared with the others.
+export type { LockManagerLike } from './sync/leader-lock.ts';
+export {
+  SYNC_DEFAULTS,
+  type SyncClient,
+  type SyncOptions,
+  startSync,
+} from './sync/start-sync.ts';
+export type {
+  CatchUpProgress,
+  ConnectionState,
+  SyncError,
+  SyncStatus,
+} from './sync/sync-status.ts';

@@ -1,6 +1,6 @@
+import { runInWorkerd, type WorkerdHandle } from '@strata/tooling/workerd/run-in-workerd';
 import KSUID from 'ksuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runInWorkerd, type WorkerdHandle } from '../../../tooling/workerd/run-in-workerd.ts';
 import type { RuntimeCheckReport } from '../test/fixtures/runtime-check.ts';
 
 // Core must run in Cloudflare's workerd as it is: no nodejs_compat flag, no polyfills.

@@ -1,6 +1,6 @@
+import type { Client, Pool, TestDatabase } from '@strata/tooling/postgres/neon';
+import { createTestDatabase } from '@strata/tooling/postgres/neon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client, Pool, TestDatabase } from '../../../tooling/postgres/neon.ts';
-import { createTestDatabase } from '../../../tooling/postgres/neon.ts';
 
 // Each pg test file gets its own fresh database, dropped when the file ends.
 let db: TestDatabase;

@@ -1,5 +1,5 @@
+import { runInWorkerd, type WorkerdHandle } from '@strata/tooling/workerd/run-in-workerd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runInWorkerd, type WorkerdHandle } from '../../../tooling/workerd/run-in-workerd.ts';
 
 interface Echo {
   path: string;

@@ -1,7 +1,17 @@
-export * from './strata-context.ts';
-export * from './use-aggregate-state.ts';
-export * from './use-execute.ts';
-export * from './use-history.ts';
-export * from './use-live-query.ts';
-export * from './use-rejected-commands.ts';
-export * from './use-sync-status.ts';
+// Giving components the runtime and the sync client.
+export {
+  StrataProvider,
+  type StrataProviderProps,
+  useStrata,
+  useSyncClient,
+} from './strata-context.ts';
+
+// Reading live state, history and queries; running commands.
+export { useAggregateState } from './use-aggregate-state.ts';
+export { useExecute } from './use-execute.ts';
+export { useHistory } from './use-history.ts';
+export { useLiveQuery } from './use-live-query.ts';
+
+// What the sync loop says: status and commands the server refused.
+export { type RejectedCommands, useRejectedCommands } from './use-rejected-commands.ts';
+export { useSyncStatus } from './use-sync-status.ts';

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { newKsuid } from '@strata/core';
+import { mulberry32, startFaultProxy } from '@strata/tooling/fault-proxy/fault-proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mulberry32, startFaultProxy } from '../../../../tooling/fault-proxy/fault-proxy.ts';
 import { expectConverged, expectNothingLost } from '../../test/fixtures/convergence.ts';
 import {
   eventually,

@@ -1,14 +1,14 @@
 import 'fake-indexeddb/auto';
 import { newKsuid } from '@strata/core';
 import { Todo } from '@strata/example-todo';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearerToken,
   commit,
   fetchAt,
   syncClient,
   todoEvent,
-} from '../../../edge-server/test/fixtures/sync-client.ts';
+} from '@strata/tooling/sync/sync-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectConverged } from '../../test/fixtures/convergence.ts';
 import {
   eventually,

@@ -2,7 +2,7 @@
 // strata's public API on IndexedDB, every baseline is raw IndexedDB measured in the same page.
 import { newKsuid, type StoredEvent } from '@strata/core';
 import { Todo } from '@strata/example-todo';
-import { defineBenchmark, defineLatencyBenchmark } from '../../../../tooling/bench/harness.ts';
+import { defineBenchmark, defineLatencyBenchmark } from '@strata/tooling/bench/harness';
 import { createStrata, type Strata } from '../../src/runtime/create-strata.ts';
 import {
   committed,

@@ -4,7 +4,7 @@
  * to talk to. No Node built-ins: this runs in pages too.
  */
 import { Todo } from '@strata/example-todo';
-import type { Benchmark } from '../../../../tooling/bench/harness.ts';
+import type { Benchmark } from '@strata/tooling/bench/harness';
 import { createStrata, type Strata } from '../../src/runtime/create-strata.ts';
 import { type SyncClient, type SyncOptions, startSync } from '../../src/sync/start-sync.ts';
 import { deleteDatabase } from './raw-indexeddb.ts';

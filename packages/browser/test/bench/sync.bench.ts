@@ -9,7 +9,7 @@
 // ~135 s per side and run. BENCH_SYNC_PUSH_EVENTS=10000 (a multiple of 100) runs the full size,
 // and also adds the push benchmark to sync.browser.bench.ts.
 import 'fake-indexeddb/auto';
-import { startBenchSyncServer } from '../../../../tooling/bench/sync-server.ts';
+import { startBenchSyncServer } from '@strata/tooling/bench/sync-server';
 import { bearerToken, seedServer } from './sync-bench.ts';
 import { catchUpBenchmark, once, pushBenchmark } from './sync-benchmarks.ts';
 

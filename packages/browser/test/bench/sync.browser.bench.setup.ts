@@ -2,8 +2,8 @@
 // tooling/bench/browser-setup.ts): starts the sync server (in a child process, on a throwaway
 // Postgres; see tooling/bench/sync-server.ts) allowing the page's origin through CORS, pushes the
 // catch-up history to it with plain fetch, and hands the page what it needs to reach it.
-import { defineBrowserBenchSetup } from '../../../../tooling/bench/browser-setup.ts';
-import { startBenchSyncServer } from '../../../../tooling/bench/sync-server.ts';
+import { defineBrowserBenchSetup } from '@strata/tooling/bench/browser-setup';
+import { startBenchSyncServer } from '@strata/tooling/bench/sync-server';
 import { bearerToken, seedServer } from './sync-bench.ts';
 
 /** What the page gets (`benchParams()` in sync.browser.bench.ts). */

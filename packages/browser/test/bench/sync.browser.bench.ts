@@ -3,7 +3,7 @@
 // sync.browser.bench.setup.ts before the page opens. The page calls the server cross-origin
 // (CORS). Every subject is `startSync`; every baseline is the sync protocol spoken with the page's
 // plain `fetch`, to the same server, in the same run.
-import { benchParams } from '../../../../tooling/bench/browser-setup.ts';
+import { benchParams } from '@strata/tooling/bench/browser-setup';
 import type { SyncBrowserBenchParams } from './sync.browser.bench.setup.ts';
 import { catchUpBenchmark, pushBenchmark } from './sync-benchmarks.ts';
 

@@ -1,6 +1,6 @@
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@strata/tooling/chromium';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../../tooling/chromium.ts';
 import { INDEX_HTML, SCRIPT_PATH, serveTestApp, type TestAppServer } from './serve-test-app.ts';
 import type {
   CommandOutcome,

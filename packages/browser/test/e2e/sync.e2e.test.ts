@@ -1,16 +1,11 @@
 import { newKsuid } from '@strata/core';
 import { startNodeServer } from '@strata/edge-server/node';
 import { Todo } from '@strata/example-todo';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@strata/tooling/chromium';
+import { createTestDatabase, testPostgres } from '@strata/tooling/postgres/neon';
+import { commit, fetchAt, syncClient, todoEvent } from '@strata/tooling/sync/sync-client';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../../tooling/chromium.ts';
-import { createTestDatabase, testPostgres } from '../../../../tooling/postgres/neon.ts';
-import {
-  commit,
-  fetchAt,
-  syncClient,
-  todoEvent,
-} from '../../../edge-server/test/fixtures/sync-client.ts';
 import { serveTestApp, type TestAppServer } from './serve-test-app.ts';
 import type { StrataSyncApi, TodoCommandName } from './sync-app.ts';
 

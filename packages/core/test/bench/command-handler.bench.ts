@@ -1,4 +1,4 @@
-import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
+import { defineBenchmark } from '@strata/tooling/bench/harness';
 import { createCommandHandler } from '../../src/commands/command-handler.ts';
 import { NO_STREAM } from '../../src/event-store/expected-version.ts';
 import { createInMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';

@@ -3,13 +3,10 @@
  * principal sees tells it how much other tenants write, and a cursor it makes up moves nothing.
  * On Postgres through the Neon driver; the database is read afterwards, not only the answers.
  */
+
+import { createTestDatabase, type Pool, type TestDatabase } from '@strata/tooling/postgres/neon';
+import { bearerToken, commit, todoEvent } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  type Pool,
-  type TestDatabase,
-} from '../../../../tooling/postgres/neon.ts';
-import { bearerToken, commit, todoEvent } from '../../test/fixtures/sync-client.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
 import { jwtAuthentication } from './auth.ts';

@@ -1,11 +1,7 @@
+import { createTestDatabase, type Pool, type TestDatabase } from '@strata/tooling/postgres/neon';
+import { bearerToken } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  type Pool,
-  type TestDatabase,
-} from '../../../../tooling/postgres/neon.ts';
 import { appendNotes } from '../../test/fixtures/consumer-groups/group-scenario.ts';
-import { bearerToken } from '../../test/fixtures/sync-client.ts';
 import { migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from '../postgres/neon-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';

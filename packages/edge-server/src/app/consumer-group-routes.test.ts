@@ -1,7 +1,7 @@
 import { PROBLEM_JSON } from '@strata/core';
+import { bearerToken, commit, todoEvent } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
-import { bearerToken, commit, todoEvent } from '../../test/fixtures/sync-client.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { jwtAuthentication } from './auth.ts';
 import { createSyncApp, type SyncApp } from './create-sync-app.ts';

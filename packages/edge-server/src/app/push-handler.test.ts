@@ -1,10 +1,10 @@
 // applyPush on PGlite: which errors become a per-commit rejection and which fail the whole push
 // (issue 12, item 2), and a reused event id with other content (item 12).
 import { defineAggregate, defineEvent, newKsuid, UnavailableError } from '@strata/core';
+import { todoEvent } from '@strata/tooling/sync/sync-client';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
-import { todoEvent } from '../../test/fixtures/sync-client.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';

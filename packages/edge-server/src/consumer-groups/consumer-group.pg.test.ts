@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { NO_STREAM } from '@strata/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
   type Pool,
   type TestDatabase,
   testPostgres,
-} from '../../../../tooling/postgres/neon.ts';
+} from '@strata/tooling/postgres/neon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   appendNotes,
   type Delivery,

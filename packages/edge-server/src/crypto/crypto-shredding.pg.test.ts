@@ -15,16 +15,16 @@ import {
   type SubscriptionMessage,
 } from '@strata/core';
 import { Todo } from '@strata/example-todo';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { createTestDatabase, type TestDatabase } from '../../../../tooling/postgres/neon.ts';
+import { createTestDatabase, type TestDatabase } from '@strata/tooling/postgres/neon';
 import {
   bearerToken,
   type FetchLike,
   type SyncClient,
   syncClient,
   todoEvent,
-} from '../../test/fixtures/sync-client.ts';
+} from '@strata/tooling/sync/sync-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { jwtAuthentication } from '../app/auth.ts';
 import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
 import { migrate } from '../migrations/migrations.ts';

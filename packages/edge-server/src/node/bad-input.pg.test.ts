@@ -7,16 +7,16 @@ import { Agent, request } from 'node:http';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { PROBLEM_JSON, PushResponseSchema } from '@strata/core';
-import { sign } from 'hono/jwt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
   type Pool,
   type TestDatabase,
   testPostgres,
-} from '../../../../tooling/postgres/neon.ts';
+} from '@strata/tooling/postgres/neon';
+import { bearerToken, todoEvent } from '@strata/tooling/sync/sync-client';
+import { sign } from 'hono/jwt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SpawnedServer, spawnServer } from '../../test/fixtures/node/spawn-server.ts';
-import { bearerToken, todoEvent } from '../../test/fixtures/sync-client.ts';
 
 const SECRET = 'bad-input-secret';
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));

@@ -4,13 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commit, fetchAt, syncClient, todoEvent } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type SpawnedServer,
   spawnProcess,
   spawnServer,
 } from '../../test/fixtures/node/spawn-server.ts';
-import { commit, fetchAt, syncClient, todoEvent } from '../../test/fixtures/sync-client.ts';
 import { acquireDataDirLock, DATA_DIR_LOCK_FILE, DataDirLockedError } from './data-dir-lock.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));

@@ -14,12 +14,12 @@
 import { fileURLToPath } from 'node:url';
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { PROBLEM_JSON } from '@strata/core';
+import { type Cluster, startCluster } from '@strata/tooling/postgres/cluster';
+import { startWsProxy, type WsProxy } from '@strata/tooling/postgres/ws-proxy';
+import { bearerToken, commit, todoEvent } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type Cluster, startCluster } from '../../../../tooling/postgres/cluster.ts';
-import { startWsProxy, type WsProxy } from '../../../../tooling/postgres/ws-proxy.ts';
 import { type SpawnedServer, spawnServer } from '../../test/fixtures/node/spawn-server.ts';
-import { bearerToken, commit, todoEvent } from '../../test/fixtures/sync-client.ts';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 const PASSWORD = 'outage-PASSWORD-5e1b'; // trust auth ignores it: only a marker in DATABASE_URL

@@ -2,17 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  type TestDatabase,
-  testPostgres,
-} from '../../../../tooling/postgres/neon.ts';
-import {
-  type SpawnedServer,
-  spawnProcess,
-  spawnServer,
-} from '../../test/fixtures/node/spawn-server.ts';
+import { createTestDatabase, type TestDatabase, testPostgres } from '@strata/tooling/postgres/neon';
 import {
   bearerToken,
   commit,
@@ -20,7 +10,13 @@ import {
   type SyncClient,
   syncClient,
   todoEvent,
-} from '../../test/fixtures/sync-client.ts';
+} from '@strata/tooling/sync/sync-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type SpawnedServer,
+  spawnProcess,
+  spawnServer,
+} from '../../test/fixtures/node/spawn-server.ts';
 import {
   expectCatchUpThenLive,
   expectPushPullAndConflict,

@@ -20,15 +20,11 @@ import {
   SUBSCRIPTION_FEATURES_HEADER,
   type SubscriptionMessage,
 } from '@strata/core';
+import { createTestDatabase, type TestDatabase, testPostgres } from '@strata/tooling/postgres/neon';
+import { bearerToken } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  type TestDatabase,
-  testPostgres,
-} from '../../../../tooling/postgres/neon.ts';
 import { openRawSse, type RawSseConnection } from '../../test/fixtures/node/raw-sse-connection.ts';
 import { type SpawnedServer, spawnServer } from '../../test/fixtures/node/spawn-server.ts';
-import { bearerToken } from '../../test/fixtures/sync-client.ts';
 
 const serverDir =
   process.env.STRATA_SLOW_SUBSCRIBER_SERVER_DIR ?? fileURLToPath(new URL('../..', import.meta.url));

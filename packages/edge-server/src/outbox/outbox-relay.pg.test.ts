@@ -1,13 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
   type Pool,
   type TestDatabase,
   testPostgres,
-} from '../../../../tooling/postgres/neon.ts';
+} from '@strata/tooling/postgres/neon';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type SpawnedProcess, spawnProcess } from '../../test/fixtures/node/spawn-server.ts';
 import { appendEvents } from '../../test/fixtures/outbox/append-events.ts';
 import { migrate } from '../migrations/migrations.ts';

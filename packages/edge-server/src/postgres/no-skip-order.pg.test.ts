@@ -5,12 +5,8 @@ import {
   type StoredEvent,
   SubscriptionMessageSchema,
 } from '@strata/core';
+import { createTestDatabase, type Pool, type TestDatabase } from '@strata/tooling/postgres/neon';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import {
-  createTestDatabase,
-  type Pool,
-  type TestDatabase,
-} from '../../../../tooling/postgres/neon.ts';
 import { singleTenant } from '../app/auth.ts';
 import { createSyncApp } from '../app/create-sync-app.ts';
 import { migrate } from '../migrations/migrations.ts';

@@ -1,11 +1,7 @@
 import { NO_STREAM } from '@strata/core';
 import { describeEventStoreContract } from '@strata/core/testing';
+import { createTestDatabase, type Pool, type TestDatabase } from '@strata/tooling/postgres/neon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  type Pool,
-  type TestDatabase,
-} from '../../../../tooling/postgres/neon.ts';
 import { newNote } from '../../test/fixtures/first-note.ts';
 import { MIGRATIONS, migrate } from '../migrations/migrations.ts';
 import { neonDatabase } from './neon-database.ts';

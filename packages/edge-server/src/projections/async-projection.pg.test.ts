@@ -1,9 +1,5 @@
+import { createTestDatabase, type Pool, type TestDatabase } from '@strata/tooling/postgres/neon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  type Pool,
-  type TestDatabase,
-} from '../../../../tooling/postgres/neon.ts';
 import {
   todoListProjection,
   todoListRows,

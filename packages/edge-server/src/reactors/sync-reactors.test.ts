@@ -1,8 +1,8 @@
 import { DomainRuleViolatedError, defineSyncReactor, PushResponseSchema } from '@strata/core';
 import { Todo } from '@strata/example-todo';
+import { commit, todoEvent } from '@strata/tooling/sync/sync-client';
 import { describe, expect, it } from 'vitest';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
-import { commit, todoEvent } from '../../test/fixtures/sync-client.ts';
 import { createSyncApp } from '../app/create-sync-app.ts';
 import type { AppendContext } from '../postgres/append-hook.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';

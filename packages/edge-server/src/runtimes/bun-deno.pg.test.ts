@@ -1,19 +1,15 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  type TestDatabase,
-  testPostgres,
-} from '../../../../tooling/postgres/neon.ts';
-import { type SpawnedServer, spawnServer } from '../../test/fixtures/node/spawn-server.ts';
+import { createTestDatabase, type TestDatabase, testPostgres } from '@strata/tooling/postgres/neon';
 import {
   bearerToken,
   fetchAt,
   type SyncClient,
   syncClient,
-} from '../../test/fixtures/sync-client.ts';
+} from '@strata/tooling/sync/sync-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SpawnedServer, spawnServer } from '../../test/fixtures/node/spawn-server.ts';
 import {
   expectCatchUpThenLive,
   expectPushPullAndConflict,

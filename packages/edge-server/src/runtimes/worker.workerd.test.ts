@@ -1,10 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  type TestDatabase,
-  testPostgres,
-} from '../../../../tooling/postgres/neon.ts';
-import { runInWorkerd, type WorkerdHandle } from '../../../../tooling/workerd/run-in-workerd.ts';
+import { createTestDatabase, type TestDatabase, testPostgres } from '@strata/tooling/postgres/neon';
 import {
   bearerToken,
   commit,
@@ -12,7 +6,9 @@ import {
   type SyncClient,
   syncClient,
   todoEvent,
-} from '../../test/fixtures/sync-client.ts';
+} from '@strata/tooling/sync/sync-client';
+import { runInWorkerd, type WorkerdHandle } from '@strata/tooling/workerd/run-in-workerd';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectCatchUpThenLive,
   expectPushPullAndConflict,

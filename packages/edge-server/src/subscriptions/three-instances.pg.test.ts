@@ -4,12 +4,8 @@ import {
   type SubscriptionMessage,
   SubscriptionMessageSchema,
 } from '@strata/core';
+import { createTestDatabase, type Pool, type TestDatabase } from '@strata/tooling/postgres/neon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  type Pool,
-  type TestDatabase,
-} from '../../../../tooling/postgres/neon.ts';
 import { singleTenant } from '../app/auth.ts';
 import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
 import { migrate } from '../migrations/migrations.ts';

@@ -6,8 +6,8 @@
 // The baseline is run on 64 partitions (the HTTP limit) to keep the bench short; its cost grows
 // with partitions x events, the subject's with neither.
 import { newKsuid } from '@strata/core';
-import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
-import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
+import { openBenchDatabase } from '@strata/tooling/bench/bench-database';
+import { defineBenchmark } from '@strata/tooling/bench/harness';
 import { consumerGroupStatus } from '../../src/consumer-groups/consumer-group-admin.ts';
 import {
   ensureConsumerGroup,

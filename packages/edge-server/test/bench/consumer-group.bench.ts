@@ -11,8 +11,8 @@
 // reader (`readGlobalOrder` pages of 100, the same handler, one at a time), and the 1-consumer
 // group.
 import { newKsuid } from '@strata/core';
-import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
-import { defineBenchmark, type Workload } from '../../../../tooling/bench/harness.ts';
+import { openBenchDatabase } from '@strata/tooling/bench/bench-database';
+import { defineBenchmark, type Workload } from '@strata/tooling/bench/harness';
 import { createConsumerGroup } from '../../src/consumer-groups/consumer-group.ts';
 import { ensureConsumerGroup } from '../../src/consumer-groups/consumer-group-definition.ts';
 import { renewLeases } from '../../src/consumer-groups/consumer-membership.ts';

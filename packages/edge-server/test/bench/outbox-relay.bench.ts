@@ -16,8 +16,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NO_STREAM, newKsuid } from '@strata/core';
-import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
-import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
+import { openBenchDatabase } from '@strata/tooling/bench/bench-database';
+import { defineBenchmark } from '@strata/tooling/bench/harness';
 import { migrate } from '../../src/migrations/migrations.ts';
 import { createOutboxRelay } from '../../src/outbox/outbox-relay.ts';
 import { outboxWriter } from '../../src/outbox/outbox-writer.ts';

@@ -8,8 +8,8 @@
 // one transaction with one multi-row INSERT. The ratio is what the protocol's per-commit
 // guarantees cost over that floor.
 import { newKsuid, type PushRequest } from '@strata/core';
-import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
-import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
+import { openBenchDatabase } from '@strata/tooling/bench/bench-database';
+import { defineBenchmark } from '@strata/tooling/bench/harness';
 import { applyPush } from '../../src/app/push-handler.ts';
 import { migrate } from '../../src/migrations/migrations.ts';
 import { createPostgresEventStore } from '../../src/postgres/postgres-event-store.ts';

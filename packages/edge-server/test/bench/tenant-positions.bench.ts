@@ -5,8 +5,8 @@
 // all appending to one tenant. On a throwaway Postgres cluster through the Neon driver
 // (tooling/bench/bench-database.ts; BENCH_TENANT_POSITIONS_DATABASE=postgres|pglite forces one).
 import { NO_STREAM } from '@strata/core';
-import { openBenchDatabase } from '../../../../tooling/bench/bench-database.ts';
-import { defineBenchmark } from '../../../../tooling/bench/harness.ts';
+import { openBenchDatabase } from '@strata/tooling/bench/bench-database';
+import { defineBenchmark } from '@strata/tooling/bench/harness';
 import { migrate } from '../../src/migrations/migrations.ts';
 import { createPostgresEventStore } from '../../src/postgres/postgres-event-store.ts';
 import { newNote } from '../fixtures/first-note.ts';

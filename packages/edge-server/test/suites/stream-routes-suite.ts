@@ -5,11 +5,11 @@ import {
   StreamMetadataSchema,
 } from '@strata/core';
 import { Todo } from '@strata/example-todo';
+import { bearerToken, commit, syncClient, todoEvent } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwtAuthentication } from '../../src/app/auth.ts';
 import { createSyncApp, type SyncApp } from '../../src/app/create-sync-app.ts';
 import { migrate } from '../../src/migrations/migrations.ts';
-import { bearerToken, commit, syncClient, todoEvent } from '../fixtures/sync-client.ts';
 import type { SuiteDatabase } from './suite-databases.ts';
 
 const SECRET = 'stream-routes-secret';

@@ -1,6 +1,6 @@
 /** Test code only: the two databases the app suites run against. */
 import { createBlankPglite } from '@strata/tooling/pglite/test-pglite';
-import { createTestDatabase } from '../../../../tooling/postgres/neon.ts';
+import { createTestDatabase } from '@strata/tooling/postgres/neon';
 import { neonDatabase } from '../../src/postgres/neon-database.ts';
 import { pgliteDatabase } from '../../src/postgres/pglite-database.ts';
 import type { SqlDatabase } from '../../src/postgres/sql-database.ts';

@@ -8,6 +8,7 @@ import {
   PushResponseSchema,
 } from '@strata/core';
 import { Todo } from '@strata/example-todo';
+import { bearerToken, todoEvent } from '@strata/tooling/sync/sync-client';
 import { sign } from 'hono/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -15,7 +16,6 @@ import { jwtAuthentication } from '../../src/app/auth.ts';
 import { createSyncApp } from '../../src/app/create-sync-app.ts';
 import { migrate } from '../../src/migrations/migrations.ts';
 import type { SqlDatabase } from '../../src/postgres/sql-database.ts';
-import { bearerToken, todoEvent } from '../fixtures/sync-client.ts';
 import type { SuiteDatabase } from './suite-databases.ts';
 
 /**

@@ -5,6 +5,13 @@
  * before tenant positions must still resume exactly.
  */
 import { ANY, type EventStore, InvalidCursorError, PROBLEM_JSON } from '@strata/core';
+import {
+  bearerToken,
+  commit,
+  type SyncClient,
+  syncClient,
+  todoEvent,
+} from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwtAuthentication } from '../../src/app/auth.ts';
 import { createSyncApp } from '../../src/app/create-sync-app.ts';
@@ -13,13 +20,6 @@ import { createPostgresEventStore } from '../../src/postgres/postgres-event-stor
 import type { PostgresStoredEvent } from '../../src/postgres/postgres-stored-event.ts';
 import type { SqlDatabase } from '../../src/postgres/sql-database.ts';
 import { newNote } from '../fixtures/first-note.ts';
-import {
-  bearerToken,
-  commit,
-  type SyncClient,
-  syncClient,
-  todoEvent,
-} from '../fixtures/sync-client.ts';
 import type { SuiteDatabase } from './suite-databases.ts';
 
 const SECRET = 'tenant-positions-secret';
