@@ -1,5 +1,5 @@
 import { playwright } from '@vitest/browser-playwright';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tooling/chromium.ts';
 
 /**
@@ -23,7 +23,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: sources.map((dir) => `${dir}/*.test.ts`),
-          exclude: tiers.flatMap(inTier),
+          // Vitest's defaults (node_modules: tooling/ is a package with its own) plus the other tiers.
+          exclude: [...configDefaults.exclude, ...tiers.flatMap(inTier)],
           // One migrated PGlite per run, loaded by the tests that need one (tooling/pglite/).
           globalSetup: ['tooling/pglite/global-setup.ts'],
           typecheck: {
