@@ -1,27 +1,12 @@
 import { Todo } from '@strata/example-todo';
 // Dexie's liveQuery only observes the global IndexedDB.
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { todoList, todoTables } from '../../test/fixtures/todo-list.ts';
-import { createStrata, type Strata } from '../runtime/create-strata.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { freshTodoStrata } from '../../test/fixtures/open-todo-strata.ts';
 import { createUpstreamWriter } from './apply-upstream.ts';
 import { syncContext, type UpstreamEvent } from './sync-context.ts';
 
-const opened: Strata[] = [];
-afterEach(() => {
-  for (const strata of opened.splice(0)) strata.close();
-});
-
-let databases = 0;
-async function open() {
-  const strata = await createStrata({
-    name: `upstream-${databases++}`,
-    tables: todoTables,
-    projections: [todoList],
-  });
-  opened.push(strata);
-  return strata;
-}
+const open = freshTodoStrata('upstream');
 
 describe('createUpstreamWriter', () => {
   it('counts the events it applies and says when our own came back (pushing may go on)', async () => {

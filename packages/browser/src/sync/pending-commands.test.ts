@@ -1,26 +1,11 @@
 import { Todo } from '@strata/example-todo';
 // Dexie's liveQuery only observes the global IndexedDB.
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { todoList, todoTables } from '../../test/fixtures/todo-list.ts';
-import { createStrata, type Strata } from '../runtime/create-strata.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { freshTodoStrata } from '../../test/fixtures/open-todo-strata.ts';
 import { watchPendingCommands } from './pending-commands.ts';
 
-const opened: Strata[] = [];
-afterEach(() => {
-  for (const strata of opened.splice(0)) strata.close();
-});
-
-let databases = 0;
-async function open() {
-  const strata = await createStrata({
-    name: `pending-${databases++}`,
-    tables: todoTables,
-    projections: [todoList],
-  });
-  opened.push(strata);
-  return strata;
-}
+const open = freshTodoStrata('pending');
 
 describe('watchPendingCommands', () => {
   it('tells at the start and after each new command, until unwatched', async () => {

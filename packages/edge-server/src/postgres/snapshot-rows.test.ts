@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { recordingExecutor } from '../../test/fixtures/recording-executor.ts';
 import { loadSnapshotRow, saveSnapshotRow } from './snapshot-rows.ts';
-import type { SqlExecutor } from './sql-database.ts';
-
-function fakeExecutor(rows: unknown[]) {
-  const calls: { text: string; params: readonly unknown[] | undefined }[] = [];
-  const executor: SqlExecutor = {
-    async query<TRow>(text: string, params?: readonly unknown[]) {
-      calls.push({ text, params });
-      return { rows: rows as TRow[] };
-    },
-  };
-  return { executor, calls };
-}
 
 const stream = { aggregateType: 'Note', aggregateId: 'n1' };
 
 describe('snapshot rows', () => {
   it('saves one snapshot per stream of the tenant, replacing the one before', async () => {
-    const { executor, calls } = fakeExecutor([]);
+    const { executor, calls } = recordingExecutor([]);
     await saveSnapshotRow(executor, 'acme', {
       ...stream,
       version: 7,
@@ -43,7 +32,7 @@ describe('snapshot rows', () => {
     const row = { version: 7, state: { text: 'hi' }, fingerprint: 'f1' };
     const takenAt = '2026-01-01T00:00:00.000Z';
     for (const taken_at of [new Date(takenAt), '2026-01-01 00:00:00+00']) {
-      const { executor, calls } = fakeExecutor([{ ...row, taken_at }]);
+      const { executor, calls } = recordingExecutor([{ ...row, taken_at }]);
       expect(await loadSnapshotRow(executor, 'acme', stream)).toEqual({
         ...stream,
         ...row,
@@ -51,6 +40,6 @@ describe('snapshot rows', () => {
       });
       expect(calls[0]?.params).toEqual(['acme', 'Note', 'n1']);
     }
-    expect(await loadSnapshotRow(fakeExecutor([]).executor, 'acme', stream)).toBeUndefined();
+    expect(await loadSnapshotRow(recordingExecutor([]).executor, 'acme', stream)).toBeUndefined();
   });
 });
