@@ -24,7 +24,6 @@ import {
   DEFAULT_LAG_SCAN_LIMIT,
   discardParkedEvent,
   listParkedEvents,
-  type ParkedEvent,
   replayParkedEvent,
 } from '../consumer-groups/consumer-group-admin.ts';
 import {
@@ -33,13 +32,18 @@ import {
   getConsumerGroup,
 } from '../consumer-groups/consumer-group-definition.ts';
 import { leaveConsumerGroup } from '../consumer-groups/consumer-membership.ts';
-import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import type { Principal } from './auth.ts';
+import {
+  claimAnswer,
+  parkedAnswer,
+  statusAnswer,
+  storedAcks,
+  storedNack,
+} from './consumer-group-answers.ts';
 import { consumerGroupCursors } from './consumer-group-cursors.ts';
 import { readJson } from './read-json.ts';
 import type { SyncEnv } from './sync-env.ts';
-import { toWireEvent } from './wire-event.ts';
 
 /** Consumer groups bodies are small; this bounds what a request may make the server parse. */
 const MAX_BODY_BYTES = 256 * 1024;
@@ -151,25 +155,6 @@ export interface ConsumerGroupRoutesOptions {
 }
 
 /**
- * An event on the wire, with its tenant cursor (what a partial ack or a nack quotes): never the
- * global one, which would tell the tenant how much the others write.
- */
-const wire = (event: PostgresStoredEvent) => ({
-  ...toWireEvent(event),
-  cursor: event.tenantCursor,
-});
-
-/** Each event with the cursor of the one before it in its partition's batch (`from` for the first). */
-function withPrevious(from: string, events: readonly PostgresStoredEvent[]) {
-  return events.map((event, index) => ({
-    event,
-    previous: events[index - 1]?.tenantCursor ?? from,
-  }));
-}
-
-const parkedWire = (parked: ParkedEvent) => ({ ...parked, event: wire(parked.event) });
-
-/**
  * The consumer-group routes, to mount at `/v1/groups` behind the authentication middleware
  * (errors fall through to the host app's `problem+json` handler). Every cursor they hand out or
  * take (`from`, `until`, an event's `cursor` and `previous`, a status checkpoint) is a tenant
@@ -218,6 +203,7 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<S
   });
   const groupOf = (principal: Principal, group: string | undefined): Promise<ConsumerGroup> =>
     getConsumerGroup(database, refOf(principal, group));
+  const cursorsOf = (principal: Principal) => consumerGroupCursors(database, principal.tenant);
 
   routes.put('/:group', async (c) => {
     const principal = c.get('principal');
@@ -257,45 +243,14 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<S
       ...(body.leaseMs === undefined ? {} : { leaseMs: body.leaseMs }),
     });
     const readable = (event: StoredEvent) => canRead(principal, event);
-    const froms = await consumerGroupCursors(database, principal.tenant).toTenant(
-      claim.partitions.map((batch) => batch.from),
-    );
-    return c.json({
-      consumerId: claim.consumerId,
-      owned: claim.owned,
-      // `until` covers unreadable events too, so acking it moves past them. Each event carries
-      // `previous`, the cursor right before it (readable or not): a nack's `to` when it fails.
-      partitions: claim.partitions.map((batch) => {
-        const from = froms.get(batch.from) as string;
-        return {
-          ...batch,
-          from,
-          until: batch.events.at(-1)?.tenantCursor ?? from,
-          events: withPrevious(from, batch.events)
-            .filter(({ event }) => readable(event))
-            .map(({ event, previous }) => ({ ...wire(event), previous })),
-        };
-      }),
-      replays: claim.replays
-        .filter((replay) => readable(replay.event))
-        .map((replay) => ({ ...replay, event: wire(replay.event) })),
-    });
+    return c.json(await claimAnswer(cursorsOf(principal), claim, readable));
   });
 
   routes.post('/:group/ack', async (c) => {
     const principal = c.get('principal');
     const body = parseOrThrow(AckRequestSchema, await readJson(c.req.raw), 'ack request');
     const group = await groupOf(principal, c.req.param('group'));
-    const cursors = consumerGroupCursors(database, principal.tenant);
-    const froms = await cursors.quotedCheckpoints(group.id, body.partitions);
-    const tos = await cursors.toGlobal(
-      body.partitions.filter((ack) => ack.to !== ack.from).map((ack) => ack.to),
-    );
-    // An ack that does not move quotes its checkpoint twice: the same place, however named.
-    const acks = body.partitions.map((ack, index) => {
-      const from = froms[index] as string;
-      return { partition: ack.partition, from, to: tos.get(ack.to) ?? from };
-    });
+    const acks = await storedAcks(cursorsOf(principal), group.id, body.partitions);
     return c.json(
       await ackEvents(database, group, body.consumerId, acks, body.replays, body.leaseMs),
     );
@@ -309,17 +264,8 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<S
       const parked = await nackReplay(database, group, body.consumerId, body.parkedId, body.error);
       return c.json(parked ? { outcome: 'parked' } : { outcome: 'lost' });
     }
-    const { consumerId, leaseMs, from: quotedFrom, to: quotedTo, ...failure } = body;
-    const cursors = consumerGroupCursors(database, principal.tenant);
-    const [from] = await cursors.quotedCheckpoints(group.id, [
-      { partition: body.partition, from: quotedFrom },
-    ]);
-    // `to` is `from` when the batch's first event failed: the same checkpoint, however named.
-    const to =
-      quotedTo === undefined || quotedTo === quotedFrom
-        ? undefined
-        : (await cursors.toGlobal([quotedTo])).get(quotedTo);
-    const nack = { ...failure, from: from as string, ...(to === undefined ? {} : { to }) };
+    const { consumerId, leaseMs, ...quoted } = body;
+    const nack = await storedNack(cursorsOf(principal), group.id, quoted);
     return c.json(await nackEvent(database, group, consumerId, nack, leaseMs));
   });
 
@@ -340,7 +286,7 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<S
       ...(query.after === undefined ? {} : { after: query.after }),
     });
     return c.json({
-      parked: parked.filter((entry) => canRead(principal, entry.event)).map(parkedWire),
+      parked: parked.filter((entry) => canRead(principal, entry.event)).map(parkedAnswer),
     });
   });
 
@@ -365,25 +311,10 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<S
   });
 
   async function statusBody(principal: Principal, group: ConsumerGroup) {
-    const { tenant: _tenant, ...status } = await consumerGroupStatus(database, group, {
+    const status = await consumerGroupStatus(database, group, {
       lagScanLimit: limits.lagScanLimit,
     });
-    const checkpoints = await consumerGroupCursors(database, principal.tenant).toTenant(
-      status.partitions.map((partition) => partition.checkpoint),
-    );
-    return {
-      ...status,
-      partitions: status.partitions.map((partition) => ({
-        ...partition,
-        checkpoint: checkpoints.get(partition.checkpoint) as string,
-      })),
-      settings: {
-        partitions: group.partitions,
-        maxAttempts: group.maxAttempts,
-        retryBaseMs: group.backoff.initialDelayMs,
-        retryMaxMs: group.backoff.maxDelayMs,
-      },
-    };
+    return statusAnswer(cursorsOf(principal), group, status);
   }
 
   return routes;
