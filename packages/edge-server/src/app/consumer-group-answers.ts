@@ -4,7 +4,7 @@
  * the stored (global) places. Pure over `ConsumerGroupCursors`, so the routes only parse, call
  * the state machine and answer.
  */
-import type { StoredEvent } from '@strata/core';
+import type { PullResponse, StoredEvent } from '@strata/core';
 import type { PartitionAck, PartitionNack } from '../consumer-groups/acknowledge-events.ts';
 import type { Claim } from '../consumer-groups/claim-events.ts';
 import type { ConsumerGroupStatus, ParkedEvent } from '../consumer-groups/consumer-group-admin.ts';
@@ -17,10 +17,29 @@ import { toWireEvent } from './wire-event.ts';
  * An event on the wire, with its tenant cursor (what a partial ack or a nack quotes): never the
  * global one, which would tell the tenant how much the others write.
  */
-const wire = (event: PostgresStoredEvent) => ({
+const wire = (event: PostgresStoredEvent): GroupWireEvent => ({
   ...toWireEvent(event),
   cursor: event.tenantCursor,
 });
+
+/** An event as the group routes hand it out: the protocol's event and its tenant cursor. */
+export type GroupWireEvent = PullResponse['events'][number] & { readonly cursor: string };
+
+/** A claim as the principal sees it. */
+export interface ClaimAnswer {
+  readonly consumerId: string;
+  readonly owned: readonly number[];
+  readonly partitions: readonly {
+    readonly partition: number;
+    readonly from: string;
+    readonly until: string;
+    readonly attempts: number;
+    readonly events: readonly (GroupWireEvent & { readonly previous: string })[];
+  }[];
+  readonly replays: readonly (Omit<Claim['replays'][number], 'event'> & {
+    readonly event: GroupWireEvent;
+  })[];
+}
 
 /** Each event with the cursor of the one before it in its partition's batch (`from` for the first). */
 function withPrevious(from: string, events: readonly PostgresStoredEvent[]) {
@@ -35,7 +54,7 @@ export async function claimAnswer(
   cursors: ConsumerGroupCursors,
   claim: Claim,
   readable: (event: StoredEvent) => boolean,
-) {
+): Promise<ClaimAnswer> {
   const froms = await cursors.toTenant(claim.partitions.map((batch) => batch.from));
   return {
     consumerId: claim.consumerId,
@@ -121,4 +140,9 @@ export async function statusAnswer(
 }
 
 /** A parked event as the principal sees it. */
-export const parkedAnswer = (parked: ParkedEvent) => ({ ...parked, event: wire(parked.event) });
+export const parkedAnswer = (
+  parked: ParkedEvent,
+): Omit<ParkedEvent, 'event'> & { readonly event: GroupWireEvent } => ({
+  ...parked,
+  event: wire(parked.event),
+});
