@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importsOf, ROOT } from './source-graph.ts';
+import { filesUnder, importsOf, ROOT } from './source-graph.ts';
 
 const run = promisify(execFile);
 
@@ -33,12 +33,6 @@ const published = readdirSync(join(ROOT, 'packages'))
 
 const out = mkdtempSync(join(tmpdir(), 'strata-built-'));
 const builds = new Map<string, string[]>();
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
-  );
-}
 
 beforeAll(async () => {
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');

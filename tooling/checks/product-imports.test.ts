@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importsOf, productFiles, ROOT, resolveRelative } from './source-graph.ts';
+import { filesUnder, importsOf, productFiles, ROOT, resolveRelative } from './source-graph.ts';
 
 /**
  * Product code ships: it must not pull in the test runner, a fixture, a shared suite or the
@@ -35,13 +35,9 @@ describe('product code', () => {
   });
 
   it('is reached from tooling and other packages only by package name, never by path', () => {
-    const walk = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-        if (entry.name === 'node_modules' || entry.name === 'dist') return [];
-        const path = join(dir, entry.name);
-        return entry.isDirectory() ? walk(path) : /\.tsx?$/.test(entry.name) ? [path] : [];
-      });
-    const files = ['tooling', 'packages', 'demo'].flatMap((dir) => walk(join(ROOT, dir)));
+    const files = ['tooling', 'packages', 'demo']
+      .flatMap((dir) => filesUnder(join(ROOT, dir)))
+      .filter((path) => /\.tsx?$/.test(path));
     const packageOf = (file: string) => /^(packages\/[^/]+|tooling|demo)\//.exec(file)?.[1];
     const crossings = files.flatMap((path) => {
       const file = relative(ROOT, path);

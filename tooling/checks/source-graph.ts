@@ -19,17 +19,18 @@ export function productFiles(root = ROOT): string[] {
   return readdirSync(packages)
     .map((name) => join(packages, name, 'src'))
     .filter((src) => existsSync(src))
-    .flatMap((src) => walk(src))
+    .flatMap((src) => filesUnder(src))
     .map((file) => relative(root, file))
     .filter((file) => /\.tsx?$/.test(file) && !isTestFile(file))
     .sort();
 }
 
-function walk(dir: string): string[] {
+/** Every file below `dir`, leaving out installed (node_modules) and built (dist) folders. */
+export function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : walk(path);
-    return [path];
+    if (!entry.isDirectory()) return [path];
+    return entry.name === 'node_modules' || entry.name === 'dist' ? [] : filesUnder(path);
   });
 }
 

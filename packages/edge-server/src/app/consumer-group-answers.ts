@@ -8,7 +8,10 @@ import type { PullResponse, StoredEvent } from '@strata/core';
 import type { PartitionAck, PartitionNack } from '../consumer-groups/acknowledge-events.ts';
 import type { Claim } from '../consumer-groups/claim-events.ts';
 import type { ConsumerGroupStatus, ParkedEvent } from '../consumer-groups/consumer-group-admin.ts';
-import type { ConsumerGroup } from '../consumer-groups/consumer-group-definition.ts';
+import type {
+  ConsumerGroup,
+  ConsumerGroupSettingsOptions,
+} from '../consumer-groups/consumer-group-definition.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { ConsumerGroupCursors } from './consumer-group-cursors.ts';
 import { toWireEvent } from './wire-event.ts';
@@ -111,6 +114,23 @@ export async function storedNack(
       ? undefined
       : (await cursors.toGlobal([quotedTo])).get(quotedTo);
   return { ...failure, from: from as string, ...(to === undefined ? {} : { to }) };
+}
+
+/** The settings of `PUT /v1/groups/:group` as the group stores them (the wire keeps flat names). */
+export function storedSettings(wire: {
+  readonly partitions?: number | undefined;
+  readonly maxAttempts?: number | undefined;
+  readonly retryBaseMs?: number | undefined;
+  readonly retryMaxMs?: number | undefined;
+}): ConsumerGroupSettingsOptions {
+  return {
+    ...(wire.partitions === undefined ? {} : { partitions: wire.partitions }),
+    ...(wire.maxAttempts === undefined ? {} : { maxAttempts: wire.maxAttempts }),
+    backoff: {
+      ...(wire.retryBaseMs === undefined ? {} : { initialDelayMs: wire.retryBaseMs }),
+      ...(wire.retryMaxMs === undefined ? {} : { maxDelayMs: wire.retryMaxMs }),
+    },
+  };
 }
 
 /** A group's status as the principal sees it: no tenant field, checkpoints as tenant cursors. */

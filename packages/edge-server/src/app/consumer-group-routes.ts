@@ -40,6 +40,7 @@ import {
   statusAnswer,
   storedAcks,
   storedNack,
+  storedSettings,
 } from './consumer-group-answers.ts';
 import { consumerGroupCursors } from './consumer-group-cursors.ts';
 import { readJson } from './read-json.ts';
@@ -216,14 +217,11 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<S
       const message = `must be at most ${limits.maxPartitions}`;
       throw new ValidationFailedError(`partitions ${message}`, [{ path: ['partitions'], message }]);
     }
-    const { retryBaseMs, retryMaxMs, ...sizes } = definedOnly(settings);
-    const group = await ensureConsumerGroup(database, refOf(principal, c.req.param('group')), {
-      ...sizes,
-      backoff: {
-        ...(retryBaseMs === undefined ? {} : { initialDelayMs: retryBaseMs }),
-        ...(retryMaxMs === undefined ? {} : { maxDelayMs: retryMaxMs }),
-      },
-    });
+    const group = await ensureConsumerGroup(
+      database,
+      refOf(principal, c.req.param('group')),
+      storedSettings(settings),
+    );
     return c.json(await statusBody(principal, group));
   });
 
@@ -318,10 +316,4 @@ export function consumerGroupRoutes(options: ConsumerGroupRoutesOptions): Hono<S
   }
 
   return routes;
-}
-
-function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as {
-    [K in keyof T]: Exclude<T[K], undefined>;
-  };
 }
