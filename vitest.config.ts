@@ -4,7 +4,8 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tooling/chromium.ts';
 
 /**
  * One Vitest project per test tier, chosen by file name:
- * - `x.test.ts`          unit: fast, in Node, no services
+ * - `x.test.ts`          unit: fast, in Node, no services, no child process
+ * - `x.process.test.ts`  process: Node with child processes and real folders (the CLI, the build)
  * - `x.pg.test.ts`       pg: a real Postgres server through the Neon driver
  * - `x.browser.test.ts`  browser: real Chromium (/usr/bin/chromium)
  * - `x.workerd.test.ts`  workerd: Cloudflare's runtime through miniflare
@@ -13,7 +14,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tooling/chromium.ts';
 // Product code and its colocated tests live in src/; scaffolding (suites, fixtures, e2e apps,
 // benches) in each package's test/ folder, which builds and product type-checks exclude.
 const sources = ['packages/*/src/**', 'packages/*/test/**', 'demo/src/**', 'tooling/**'];
-const tiers = ['pg', 'browser', 'workerd', 'e2e'] as const;
+const tiers = ['process', 'pg', 'browser', 'workerd', 'e2e'] as const;
 const inTier = (tier: string) => sources.map((dir) => `${dir}/*.${tier}.test.ts`);
 
 export default defineConfig({
@@ -23,6 +24,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: sources.map((dir) => `${dir}/*.test.ts`),
+          // Threads start faster than forks, and every core works: Vitest's default leaves one
+          // idle, which on a 2-core machine is half of it.
+          pool: 'threads',
+          maxWorkers: '100%',
           // Vitest's defaults (node_modules: tooling/ is a package with its own) plus the other tiers.
           exclude: [...configDefaults.exclude, ...tiers.flatMap(inTier)],
           // One migrated PGlite per run, loaded by the tests that need one (tooling/pglite/).
@@ -32,6 +37,16 @@ export default defineConfig({
             include: sources.map((dir) => `${dir}/*.test-d.ts`),
             tsconfig: './tsconfig.type-tests.json',
           },
+        },
+      },
+      {
+        // Spawned servers and CLIs (tsx compiles each), lock files in real folders, the packages'
+        // build: seconds per test, so kept out of the tier developers run most.
+        test: {
+          name: 'process',
+          include: inTier('process'),
+          environment: 'node',
+          testTimeout: 60_000,
         },
       },
       {

@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import { type NodeServer, startNodeServer } from './server.ts';
 
+// The server's PGlite, loaded from the run's dump (initdb would take seconds).
+const pglite = useMigratedPglite();
 let server: NodeServer | undefined;
 afterAll(() => server?.close());
 
@@ -9,7 +12,7 @@ describe('the Node entry (issue 12, item 5)', () => {
     server = await startNodeServer({
       port: 0,
       hostname: '127.0.0.1',
-      dataDir: 'memory://',
+      pglite: pglite(),
       env: {},
       handleSignals: false,
       // Loopback counts here: the test's requests all come from 127.0.0.1.

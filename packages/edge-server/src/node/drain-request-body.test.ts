@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import { drainDecision } from './drain-request-body.ts';
 import { type NodeServer, startNodeServer } from './server.ts';
 
@@ -23,6 +24,8 @@ describe('drainDecision', () => {
 
 // Issue 12, item 10: after a 413 the same keep-alive connection carries the next request.
 describe('a 413 on the Node server', () => {
+  // The server's PGlite, loaded from the run's dump (initdb would take seconds).
+  const pglite = useMigratedPglite();
   let server: NodeServer;
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   beforeAll(async () => {
@@ -32,7 +35,7 @@ describe('a 413 on the Node server', () => {
       warn: () => undefined,
       port: 0,
       hostname: '127.0.0.1',
-      dataDir: 'memory://',
+      pglite: pglite(),
       limits: { maxBodyBytes: 1000 },
     });
   }, 30_000);

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { Todo } from '@strata/example-todo';
 import { commit, fetchAt, syncClient, todoEvent } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import { createOutboxRelay } from '../outbox/outbox-relay.ts';
 import { outboxWriter } from '../outbox/outbox-writer.ts';
 import { type NodeServer, startNodeServer } from './server.ts';
@@ -16,6 +17,9 @@ import { type NodeServer, startNodeServer } from './server.ts';
 const INDEX = '<!doctype html><title>app</title>';
 const SECRET = 'not for the web';
 
+// Loaded from the run's dump (about a second) rather than initdb (seconds); the given-PGlite
+// path is what the main server runs on, the `memory://` path is the background-task test's.
+const pglite = useMigratedPglite();
 let folder: string;
 let server: NodeServer;
 
@@ -46,7 +50,7 @@ beforeAll(async () => {
     ...quiet,
     port: 0,
     hostname: '127.0.0.1',
-    dataDir: 'memory://',
+    pglite: pglite(),
     aggregates: [Todo],
     staticDir: join(folder, 'site'),
   });
@@ -171,21 +175,38 @@ describe('startNodeServer with staticDir', () => {
 
   it('refuses to start on a folder without index.html', async () => {
     await expect(
-      startNodeServer({ ...quiet, port: 0, dataDir: 'memory://', staticDir: folder }),
+      startNodeServer({ ...quiet, port: 0, pglite: pglite(), staticDir: folder }),
     ).rejects.toThrow(/has no index\.html/);
   });
 });
 
-describe('startNodeServer on PGlite in a folder', () => {
-  it('creates the data folder and its missing parents', async () => {
-    const dataDir = join(folder, 'data', 'nested', 'strata');
-    const nested = await startNodeServer({ ...quiet, port: 0, hostname: '127.0.0.1', dataDir });
+describe('startNodeServer on a given PGlite', () => {
+  it('serves it, ignores DATABASE_URL and the data folder, and leaves it open when closed', async () => {
+    const given = await startNodeServer({
+      ...quiet,
+      port: 0,
+      hostname: '127.0.0.1',
+      pglite: pglite(),
+      // Neither is used: a URL that cannot connect, a folder that must not be created.
+      env: {
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+        STRATA_DATA_DIR: join(folder, 'unused'),
+      },
+    });
     try {
-      expect((await stat(dataDir)).isDirectory()).toBe(true);
-      expect(await (await fetch(`${nested.url}/healthz`)).json()).toEqual({ ok: true });
+      const pushed = await syncClient(fetchAt(given.url)).push(
+        commit('c-given', todoEvent('given', 1)),
+      );
+      expect(pushed.results).toMatchObject([{ status: 'accepted' }]);
     } finally {
-      await nested.close();
+      await given.close();
     }
+    await expect(stat(join(folder, 'unused'))).rejects.toThrow(/ENOENT/);
+    // Still open and holding the pushed event: the caller closes it.
+    const { rows } = await pglite().query<{ aggregate_id: string }>(
+      `SELECT aggregate_id FROM strata_events WHERE aggregate_id = 'given'`,
+    );
+    expect(rows).toEqual([{ aggregate_id: 'given' }]);
   }, 30_000);
 });
 

@@ -221,8 +221,10 @@ export async function openNodeDatabase(
 function nodeDatabaseSettings(
   options: ServerDatabaseOptions,
   fromEnv: ServerDatabaseOptions,
-): { databaseUrl: string | undefined; dataDir: string } {
+): { databaseUrl: string | undefined; dataDir: string | undefined } {
   configureNeonForNode();
+  // A given PGlite is served as it is: no folder to create, nothing from the environment.
+  if (options.pglite !== undefined) return { databaseUrl: undefined, dataDir: undefined };
   const databaseUrl = options.databaseUrl ?? fromEnv.databaseUrl;
   return { databaseUrl, dataDir: resolveDataDir(options.dataDir ?? fromEnv.dataDir, databaseUrl) };
 }
@@ -291,6 +293,7 @@ function withStaticFiles(
 
 /** The PGlite folder these settings open, if any (a Postgres URL needs no lock). */
 function lockedFolder(settings: ServerDatabaseOptions): string | undefined {
+  if (settings.pglite !== undefined) return undefined;
   return settings.databaseUrl === undefined || settings.databaseUrl === ''
     ? settings.dataDir
     : undefined;

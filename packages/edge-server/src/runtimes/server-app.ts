@@ -33,6 +33,11 @@ export interface ServerDatabaseOptions {
   /** PGlite's folder (created if missing; `memory://` keeps nothing). Defaults to `.data/strata`. */
   readonly dataDir?: string | undefined;
   /**
+   * An open PGlite to serve instead (one with extensions, or loaded from a dump): it wins over
+   * `databaseUrl` and `dataDir`, and stays yours to close (closing the server leaves it open).
+   */
+  readonly pglite?: PGlite | undefined;
+  /**
    * Where connection errors outside a request are reported (an idle pooled connection or the
    * LISTEN connection dropped). Defaults to one scrubbed line on console.error (`describeError`):
    * these errors carry the client config, connection string included, so never log the object.
@@ -55,6 +60,15 @@ export interface ServerDatabase {
  */
 export async function openServerDatabase(options: ServerDatabaseOptions): Promise<ServerDatabase> {
   const report = options.onError ?? safeErrorReporter('[strata] database error');
+  if (options.pglite !== undefined) {
+    const { pglite } = options;
+    return {
+      database: pgliteDatabase(pglite),
+      listen: pgliteListen(pglite),
+      description: 'PGlite (given by the caller)',
+      close: async () => undefined,
+    };
+  }
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
     const connectionString = options.databaseUrl;
     // NEON_POOL_DEFAULTS: connections time out after 5 s, so requests answer 503 while the
@@ -145,6 +159,7 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
   const {
     databaseUrl: _databaseUrl,
     dataDir: _dataDir,
+    pglite: _pglite,
     jwtSecret,
     authenticate: customAuthenticate,
     migrate: migrateAtStart = true,
