@@ -28,6 +28,9 @@ export default defineConfig({
           // idle, which on a 2-core machine is half of it.
           pool: 'threads',
           maxWorkers: '100%',
+          // Vitest runs projects of one group with one worker count: the unit tier is a group
+          // of its own, after the others (in `pnpm test`).
+          sequence: { groupOrder: 1 },
           // Vitest's defaults (node_modules: tooling/ is a package with its own) plus the other tiers.
           exclude: [...configDefaults.exclude, ...tiers.flatMap(inTier)],
           // One migrated PGlite per run, loaded by the tests that need one (tooling/pglite/).
