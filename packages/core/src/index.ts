@@ -7,14 +7,21 @@ export {
   type AggregateDefinition,
   type AnyAggregateDefinition,
   type CommandContext,
+  type CommandDefinition,
   type CommandInput,
   type CommandMetadata,
   type CommandName,
+  type CommandOptions,
   defineAggregate,
   type EventOf,
   type StateOf,
 } from './aggregates/aggregate-definition.ts';
 export { decodedFor, receives } from './aggregates/aggregate-scope.ts';
+export type {
+  CommandPrincipal,
+  CommandRule,
+  CommandRuleInput,
+} from './aggregates/command-principal.ts';
 
 // Commands: validate, load, decide and append with optimistic concurrency.
 export {
@@ -52,6 +59,7 @@ export {
 // Errors: one typed error per code, each mapped to an HTTP status by the protocol.
 export {
   AggregateNotFoundError,
+  CommandRequiredError,
   DomainRuleViolatedError,
   DuplicateEventIdError,
   ForbiddenError,
@@ -61,6 +69,7 @@ export {
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
+  PredictionMismatchError,
   RateLimitedError,
   ReactorRejectedError,
   StorageFailedError,
@@ -118,7 +127,23 @@ export {
   type InlineProjection,
   type InlineProjectionConfig,
 } from './projections/inline-projection.ts';
-
+export {
+  type AcceptedCommand,
+  AcceptedCommandSchema,
+  COMMAND_PROTOCOL_VERSION,
+  type CommandCommit,
+  CommandCommitSchema,
+  type CommandPushEnvelope,
+  CommandPushEnvelopeSchema,
+  type CommandPushRequest,
+  CommandPushRequestSchema,
+  type CommandPushResponse,
+  CommandPushResponseSchema,
+  type RejectedCommand,
+  RejectedCommandSchema,
+  type WireCommand,
+  WireCommandSchema,
+} from './protocol/command-push.ts';
 // Sync protocol: the wire schemas and errors shared by the browser client and the edge server.
 export { CursorSchema, NameSchema } from './protocol/event-schemas.ts';
 export {

@@ -1,6 +1,15 @@
 // The Todo aggregate: its state, its rules and its commands.
-export { Todo, type TodoRule, type TodoState, TodoStateSchema } from './todo.ts';
 
+// A cart whose commands the server decides: a limit, an owner rule, a time-stamped item.
+export {
+  CART_LIMIT,
+  Cart,
+  CartOpened,
+  type CartState,
+  ItemAdded,
+  ItemRemoved,
+} from './cart.ts';
+export { Todo, type TodoRule, type TodoState, TodoStateSchema } from './todo.ts';
 // Its events, with the title rule they share.
 export {
   TodoAdded,

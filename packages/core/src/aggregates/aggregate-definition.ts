@@ -10,6 +10,7 @@ import {
 import type { JsonValue } from '../events/json.ts';
 import { snapshotFingerprint } from '../snapshots/snapshot-fingerprint.ts';
 import { everyNVersions, type SnapshotPolicy } from '../snapshots/snapshot-policy.ts';
+import type { CommandPrincipal, CommandRule } from './command-principal.ts';
 
 /**
  * What `decide` returns for each new event: its type and data. The envelope (id, version,
@@ -31,14 +32,24 @@ export interface CommandMetadata extends EventMetadata {
   readonly causationId: string;
 }
 
-/** What `decide` may know besides state and input. Keeps `decide` pure: no clock, no globals. */
+/**
+ * What `decide` may know besides state and input, the same in the browser and on the server.
+ * Keeps `decide` pure: no clock, no globals, no random ids of its own.
+ */
 export interface CommandContext {
   readonly aggregateId: string;
   /** The aggregate's version before this command, 0 when it has no events. */
   readonly version: number;
-  /** The time of execution, the same for every event the command produces. */
+  /**
+   * The time of the decision, the same for every event the command produces: the device's clock
+   * for the prediction, the server's for what is stored.
+   */
   readonly now: Date;
   readonly metadata: CommandMetadata;
+  /** Who runs the command; undefined where nobody is signed in. */
+  readonly principal: CommandPrincipal | undefined;
+  /** Ids for entities the command creates (KSUIDs unless configured). */
+  readonly newId: () => string;
 }
 
 /** One command: its zod input schema and the pure `decide` that turns state and input into events. */
@@ -49,6 +60,14 @@ export interface CommandDefinition<TInput, TParsedInput, TState, TDraft> {
     input: TParsedInput,
     context: CommandContext,
   ) => readonly TDraft[];
+  /** Who may run it (checked before `decide`, in the browser and again on the server). */
+  readonly allow?: CommandRule<TState, TParsedInput> | undefined;
+}
+
+/** Options of one command beyond its schema and `decide`. */
+export interface CommandOptions<TState, TParsedInput> {
+  /** Who may run it: false refuses with `FORBIDDEN`, before `decide`. Defaults to everyone. */
+  readonly allow?: CommandRule<TState, TParsedInput>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: variance escape hatch for maps of commands
@@ -127,6 +146,7 @@ export interface AggregateDefinition<
 export type CommandFactory<TState, TDraft> = <TSchema extends z.ZodType>(
   input: TSchema,
   decide: (state: TState, input: z.output<TSchema>, context: CommandContext) => readonly TDraft[],
+  options?: CommandOptions<TState, z.output<TSchema>>,
 ) => CommandDefinition<z.input<TSchema>, z.output<TSchema>, TState, TDraft>;
 
 /** Any aggregate definition, whatever its types. */
@@ -214,7 +234,11 @@ function build<TType extends string, TState, TEvents extends AnyEventDefinition,
     commands,
     snapshots,
     withCommands(factory) {
-      const added = factory((input, decide) => ({ input: input as never, decide }));
+      const added = factory((input, decide, commandOptions) => ({
+        input: input as never,
+        decide,
+        allow: commandOptions?.allow,
+      }));
       for (const name of Object.keys(added)) {
         if (name in commands) throw new TypeError(`Command "${name}" is defined twice`);
       }

@@ -7,6 +7,7 @@ import type {
   StateOf,
 } from '../aggregates/aggregate-definition.ts';
 import { receives } from '../aggregates/aggregate-scope.ts';
+import type { CommandPrincipal } from '../aggregates/command-principal.ts';
 import { isStrataError } from '../errors/errors.ts';
 import type { EventStore } from '../event-store/event-store.ts';
 import { type ExpectedVersion, NO_STREAM } from '../event-store/expected-version.ts';
@@ -33,6 +34,11 @@ export interface CommandHandlerOptions<TTransaction> {
   readonly asyncReactors?: readonly AsyncReactor[];
   /** Metadata written into every event (e.g. `clientId`); per-command metadata wins. */
   readonly metadata?: EventMetadata;
+  /**
+   * Who runs commands unless a call names someone else: the signed-in user in the browser.
+   * `decide` and each command's `allow` rule see it. Defaults to nobody.
+   */
+  readonly principal?: CommandPrincipal;
   /** Re-load and re-decide this many times on a version conflict. Defaults to 0. */
   readonly conflictRetries?: number;
   /** Attempts per async reactor and event before `onError`. Defaults to 3. */
@@ -91,6 +97,10 @@ export interface ExecuteOptions {
   readonly metadata?: EventMetadata;
   /** Overrides the handler's `conflictRetries` for this call. */
   readonly conflictRetries?: number;
+  /** Who runs this command (the server: from the verified token); overrides the handler's. */
+  readonly principal?: CommandPrincipal;
+  /** The decision's time; defaults to the handler's clock. */
+  readonly now?: Date;
 }
 
 /** What a command did. */
@@ -197,7 +207,7 @@ export function createCommandHandler<TTransaction>(
       const loaded = cached ?? (await load(aggregate, aggregateId));
       if (expectedVersion !== undefined)
         assertExpectedVersion(stream, expectedVersion, loaded.version);
-      const now = clock();
+      const now = executeOptions.now ?? clock();
       const { events: envelopes, state } = prepared.decide({
         aggregateId,
         state: loaded.state,
@@ -205,6 +215,7 @@ export function createCommandHandler<TTransaction>(
         now,
         metadata,
         newId,
+        principal: executeOptions.principal ?? options.principal,
       });
       if (envelopes.length === 0) {
         return { events: [], state: loaded.state as StateOf<TAggregate>, version: loaded.version };

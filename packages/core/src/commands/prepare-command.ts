@@ -3,7 +3,8 @@ import type {
   CommandContext,
   CommandMetadata,
 } from '../aggregates/aggregate-definition.ts';
-import { UnknownCommandError } from '../errors/errors.ts';
+import type { CommandPrincipal } from '../aggregates/command-principal.ts';
+import { ForbiddenError, UnknownCommandError } from '../errors/errors.ts';
 import { parseOrThrow } from '../errors/validation-issues.ts';
 import type { EventEnvelope, EventMetadata } from '../events/event.ts';
 
@@ -22,6 +23,8 @@ export interface DecideOn {
   readonly now: Date;
   readonly metadata: CommandMetadata;
   readonly newId: () => string;
+  /** Who runs it: the command's `allow` rule and `decide` see it. */
+  readonly principal?: CommandPrincipal | undefined;
 }
 
 /** A command whose name and input were checked, ready to be decided on any state. */
@@ -29,7 +32,7 @@ export interface PreparedCommand {
   /**
    * Runs `decide`, turns the drafts into envelopes (data parsed by the event's schema) and folds
    * them with `evolve`, so an event the aggregate cannot apply is never produced. Throws what
-   * `decide` or `evolve` threw.
+   * `decide` or `evolve` threw, or `FORBIDDEN` when the command's `allow` rule refuses.
    */
   decide(on: DecideOn): Decision;
 }
@@ -58,8 +61,13 @@ export function prepareCommand(
     `input for ${aggregate.type}.${commandName}`,
   );
   return {
-    decide({ aggregateId, state, version, now, metadata, newId }) {
-      const context: CommandContext = { aggregateId, version, now, metadata };
+    decide({ aggregateId, state, version, now, metadata, newId, principal }) {
+      if (command.allow !== undefined && !command.allow({ principal, state, input: parsedInput })) {
+        throw new ForbiddenError(
+          `${principal === undefined ? 'Nobody signed in' : `User ${principal.userId}`} may not run ${aggregate.type}.${commandName} on ${aggregateId}`,
+        );
+      }
+      const context: CommandContext = { aggregateId, version, now, metadata, principal, newId };
       const drafts = command.decide(state, parsedInput, context);
       const events = drafts.map(
         (draft: { type: string; data: unknown; metadata?: EventMetadata }, index: number) => {

@@ -2,6 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import {
   AggregateNotFoundError,
+  CommandRequiredError,
   DomainRuleViolatedError,
   DuplicateEventIdError,
   ForbiddenError,
@@ -11,6 +12,7 @@ import {
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
+  PredictionMismatchError,
   RateLimitedError,
   ReactorRejectedError,
   StorageFailedError,
@@ -55,6 +57,12 @@ const FACTORIES: [name: string, code: ErrorCode, make: (o?: StrataErrorOptions) 
       (o) => new DomainRuleViolatedError('R', 'm', o),
     ],
     ['ReactorRejectedError', 'REACTOR_REJECTED', (o) => new ReactorRejectedError('r', 'm', o)],
+    ['CommandRequiredError', 'COMMAND_REQUIRED', (o) => new CommandRequiredError('Todo', 'm', o)],
+    [
+      'PredictionMismatchError',
+      'PREDICTION_MISMATCH',
+      (o) => new PredictionMismatchError(0, 'm', o),
+    ],
     ['UnauthorizedError', 'UNAUTHORIZED', (o) => new UnauthorizedError(undefined, o)],
     ['ForbiddenError', 'FORBIDDEN', (o) => new ForbiddenError(undefined, o)],
     ['PayloadTooLargeError', 'PAYLOAD_TOO_LARGE', (o) => new PayloadTooLargeError('big', 10, o)],

@@ -204,6 +204,45 @@ export class ReactorRejectedError extends StrataError<'REACTOR_REJECTED'> {
   }
 }
 
+/**
+ * A commit came without the command that produced it, for an aggregate whose commands the server
+ * decides (authority `decide` or `verify`): the client speaks protocol v1 and must be updated.
+ */
+export class CommandRequiredError extends StrataError<'COMMAND_REQUIRED'> {
+  readonly aggregateType: string;
+
+  constructor(aggregateType: string, message?: string, options?: StrataErrorOptions) {
+    super(
+      'COMMAND_REQUIRED',
+      message ??
+        `The server decides ${aggregateType} commands: push the command with its events (protocol v2)`,
+      options,
+    );
+    this.aggregateType = aggregateType;
+  }
+
+  override details() {
+    return { aggregateType: this.aggregateType };
+  }
+}
+
+/**
+ * Authority `verify`: the server decided the command again and got other events than the client
+ * pushed, so it stored nothing. `index` is the first event that differs.
+ */
+export class PredictionMismatchError extends StrataError<'PREDICTION_MISMATCH'> {
+  readonly index: number;
+
+  constructor(index: number, message: string, options?: StrataErrorOptions) {
+    super('PREDICTION_MISMATCH', message, options);
+    this.index = index;
+  }
+
+  override details() {
+    return { index: this.index };
+  }
+}
+
 /** No valid credentials were presented. */
 export class UnauthorizedError extends StrataError<'UNAUTHORIZED'> {
   constructor(message = 'Authentication required', options?: StrataErrorOptions) {
@@ -339,6 +378,8 @@ export interface ErrorsByCode {
   INVALID_CURSOR: InvalidCursorError;
   DOMAIN_RULE_VIOLATED: DomainRuleViolatedError;
   REACTOR_REJECTED: ReactorRejectedError;
+  COMMAND_REQUIRED: CommandRequiredError;
+  PREDICTION_MISMATCH: PredictionMismatchError;
   UNAUTHORIZED: UnauthorizedError;
   FORBIDDEN: ForbiddenError;
   PAYLOAD_TOO_LARGE: PayloadTooLargeError;

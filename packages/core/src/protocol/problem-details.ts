@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AggregateNotFoundError,
+  CommandRequiredError,
   DomainRuleViolatedError,
   DuplicateEventIdError,
   ForbiddenError,
@@ -9,6 +10,7 @@ import {
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
+  PredictionMismatchError,
   RateLimitedError,
   ReactorRejectedError,
   StorageFailedError,
@@ -46,6 +48,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   INVALID_CURSOR: 400,
   DOMAIN_RULE_VIOLATED: 422,
   REACTOR_REJECTED: 422,
+  COMMAND_REQUIRED: 400,
+  PREDICTION_MISMATCH: 409,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   PAYLOAD_TOO_LARGE: 413,
@@ -145,6 +149,10 @@ export function fromProblemDetails(body: unknown): StrataError {
       return new DomainRuleViolatedError(text('reason'), message);
     case 'REACTOR_REJECTED':
       return new ReactorRejectedError(text('reactor'), message);
+    case 'COMMAND_REQUIRED':
+      return new CommandRequiredError(text('aggregateType'), message);
+    case 'PREDICTION_MISMATCH':
+      return new PredictionMismatchError(count('index'), message);
     case 'UNAUTHORIZED':
       return new UnauthorizedError(message);
     case 'FORBIDDEN':

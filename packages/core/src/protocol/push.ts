@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ERROR_CODES } from '../errors/strata-error.ts';
 import { EventEnvelopeSchema, NameSchema } from './event-schemas.ts';
 
+type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
+
 /**
  * The events one command produced: one aggregate, contiguous versions, distinct ids. The server
  * accepts or rejects a commit as a whole.
@@ -12,29 +14,44 @@ export const CommitSchema = z
     events: z.array(EventEnvelopeSchema).min(1).max(1000),
   })
   .check((ctx) => {
-    const [first, ...rest] = ctx.value.events;
-    if (first === undefined) return;
-    const ids = new Set([first.id]);
-    rest.forEach((event, offset) => {
-      const index = offset + 1;
-      const issue = (message: string, key: string) =>
-        ctx.issues.push({ code: 'custom', message, path: ['events', index, key], input: event });
-      if (event.aggregateType !== first.aggregateType || event.aggregateId !== first.aggregateId) {
-        issue('every event of a commit must belong to the same aggregate', 'aggregateId');
-      }
-      if (event.version !== first.version + index) {
-        issue(
-          `version must be ${first.version + index}: versions in a commit are contiguous`,
-          'version',
-        );
-      }
-      if (ids.has(event.id)) issue('event id appears twice in the commit', 'id');
-      ids.add(event.id);
-    });
+    const [first] = ctx.value.events;
+    if (first !== undefined) checkCommitEvents(ctx, ctx.value.events, first);
   });
 
-/** Reports a commitId seen earlier in the same push (both push schemas check it). */
-function checkCommitIdOnce(
+/**
+ * The rules of a commit's events (both push protocols): all of `aggregate`, contiguous versions
+ * from the first, distinct ids. Issues are reported at `events.<index>`.
+ */
+export function checkCommitEvents(
+  ctx: { issues: z.core.$ZodRawIssue[] },
+  events: readonly EventEnvelope[],
+  aggregate: { readonly aggregateType: string; readonly aggregateId: string },
+): void {
+  const [first] = events;
+  if (first === undefined) return;
+  const ids = new Set<string>();
+  events.forEach((event, index) => {
+    const issue = (message: string, key: string) =>
+      ctx.issues.push({ code: 'custom', message, path: ['events', index, key], input: event });
+    if (
+      event.aggregateType !== aggregate.aggregateType ||
+      event.aggregateId !== aggregate.aggregateId
+    ) {
+      issue('every event of a commit must belong to the same aggregate', 'aggregateId');
+    }
+    if (event.version !== first.version + index) {
+      issue(
+        `version must be ${first.version + index}: versions in a commit are contiguous`,
+        'version',
+      );
+    }
+    if (ids.has(event.id)) issue('event id appears twice in the commit', 'id');
+    ids.add(event.id);
+  });
+}
+
+/** Reports a commitId seen earlier in the same push (every push schema checks it). */
+export function checkCommitIdOnce(
   ctx: { issues: z.core.$ZodRawIssue[] },
   seen: Set<string>,
   commitId: string,

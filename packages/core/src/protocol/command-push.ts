@@ -1,0 +1,97 @@
+// Protocol v2 of `POST /push`: each commit carries the command that produced it, so the server
+// can decide it again with the shared aggregates (authority `decide` or `verify`). The client's
+// events are its prediction; the answer carries the events the server stored.
+import { z } from 'zod';
+import { ERROR_CODES } from '../errors/strata-error.ts';
+import { EventEnvelopeSchema, NameSchema, StoredEventSchema } from './event-schemas.ts';
+import { JsonValueSchema } from './json-schema.ts';
+import { checkCommitEvents, checkCommitIdOnce } from './push.ts';
+import { TimestampSchema } from './safe-text.ts';
+
+/** The protocol version of command pushes; both sides check it (`protocol` in body and answer). */
+export const COMMAND_PROTOCOL_VERSION = 2;
+
+/** A command as the device executed it: enough for the server to run it again. */
+export const WireCommandSchema = z.strictObject({
+  aggregateType: NameSchema,
+  aggregateId: NameSchema,
+  /** The command's name in the aggregate's `withCommands`. */
+  name: NameSchema,
+  /** The input as the caller gave it (before parsing): the server parses it with the same schema. */
+  input: JsonValueSchema,
+  /** When the user issued it (the device's clock); the server decides at its own time. */
+  issuedAt: TimestampSchema,
+});
+
+/**
+ * One command and the events the device predicted for it (none when it predicted no change).
+ * `commitId` is the command's id: a re-push of the same command is answered with what was
+ * stored the first time, never decided twice.
+ */
+export const CommandCommitSchema = z
+  .strictObject({
+    commitId: NameSchema,
+    command: WireCommandSchema,
+    events: z.array(EventEnvelopeSchema).max(1000),
+  })
+  .check((ctx) => checkCommitEvents(ctx, ctx.value.events, ctx.value.command));
+
+/**
+ * The shape of a v2 push the server answers per commit: the envelope is checked here, each
+ * commit on its own with `CommandCommitSchema` (one bad commit is a rejection, not a failed push).
+ */
+export const CommandPushEnvelopeSchema = z
+  .strictObject({
+    protocol: z.literal(COMMAND_PROTOCOL_VERSION),
+    clientId: NameSchema,
+    commits: z
+      .array(z.looseObject({ commitId: NameSchema }))
+      .min(1)
+      .max(1000),
+  })
+  .check((ctx) => {
+    const commitIds = new Set<string>();
+    ctx.value.commits.forEach((commit, index) => {
+      checkCommitIdOnce(ctx, commitIds, commit.commitId, index);
+    });
+  });
+
+/** A whole v2 push body, as a client builds it. */
+export const CommandPushRequestSchema = z.strictObject({
+  protocol: z.literal(COMMAND_PROTOCOL_VERSION),
+  clientId: NameSchema,
+  commits: z.array(CommandCommitSchema).min(1).max(1000),
+});
+
+/**
+ * A command the server stored: the events it stored for it (its own decision under authority
+ * `decide`; none when it decided nothing), which replace the device's prediction.
+ */
+export const AcceptedCommandSchema = z.strictObject({
+  commitId: NameSchema,
+  status: z.literal('accepted'),
+  events: z.array(StoredEventSchema),
+});
+
+/** A command the server refused: the code, a message, and the aggregate's current version. */
+export const RejectedCommandSchema = z.strictObject({
+  commitId: NameSchema,
+  status: z.literal('rejected'),
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  currentVersion: z.number().int().min(0),
+});
+
+/** The answer to a v2 push: one result per commit, in request order. */
+export const CommandPushResponseSchema = z.strictObject({
+  protocol: z.literal(COMMAND_PROTOCOL_VERSION),
+  results: z.array(z.discriminatedUnion('status', [AcceptedCommandSchema, RejectedCommandSchema])),
+});
+
+export type WireCommand = z.infer<typeof WireCommandSchema>;
+export type CommandCommit = z.infer<typeof CommandCommitSchema>;
+export type CommandPushEnvelope = z.infer<typeof CommandPushEnvelopeSchema>;
+export type CommandPushRequest = z.infer<typeof CommandPushRequestSchema>;
+export type AcceptedCommand = z.infer<typeof AcceptedCommandSchema>;
+export type RejectedCommand = z.infer<typeof RejectedCommandSchema>;
+export type CommandPushResponse = z.infer<typeof CommandPushResponseSchema>;
