@@ -2,6 +2,7 @@ import {
   type AnyAggregateDefinition,
   type AsyncReactor,
   type CommandHandler,
+  type CommandPrincipal,
   createCommandHandler,
   type EventOf,
   type ExecutedCommand,
@@ -47,6 +48,12 @@ export interface StrataOptions extends StrataDatabaseOptions {
   readonly conflictRetries?: number;
   /** Time source. Defaults to the system clock. */
   readonly clock?: () => Date;
+  /**
+   * The signed-in user, as the app names them: commands' `allow` rules see it before they
+   * execute (a refusal is `FORBIDDEN`), and so do the re-runs of a sync rebase. The server
+   * decides again with the principal of its token; this one only predicts. Undefined: nobody.
+   */
+  readonly principal?: CommandPrincipal;
   /** Failures that cannot reach a caller (async reactors). Defaults to console.error. */
   readonly onError?: (error: unknown, source: string) => void;
 }
@@ -62,6 +69,8 @@ export interface Strata extends Pick<CommandHandler, 'execute' | 'load' | 'whenI
   readonly tables: readonly string[];
   /** The runtime's time source (`options.clock`, or the system clock). */
   readonly clock: () => Date;
+  /** Who runs this runtime's commands (`options.principal`): a sync rebase re-runs them as them. */
+  readonly principal: CommandPrincipal | undefined;
   /** An aggregate's events (decoded, typed), from a version, up to a limit. */
   history<TAggregate extends AnyAggregateDefinition>(
     aggregate: TAggregate,
@@ -128,6 +137,7 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     syncReactors: options.syncReactors ?? [],
     asyncReactors: options.asyncReactors ?? [],
     metadata: { clientId },
+    ...(options.principal === undefined ? {} : { principal: options.principal }),
     conflictRetries: options.conflictRetries ?? 3,
     // A tab's next command on an aggregate decides on the state its last one left; the append
     // checks the tip, so another tab's write or a sync rebase only costs a reload.
@@ -161,6 +171,7 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     projections,
     tables,
     clock: options.clock ?? (() => new Date()),
+    principal: options.principal,
     execute: ((aggregate, aggregateId, ...rest) =>
       oneAtATime(streamKey({ aggregateType: aggregate.type, aggregateId }), () =>
         handler.execute(aggregate, aggregateId, ...rest),
