@@ -1,6 +1,11 @@
 import { applyInlineProjections, type StreamRef, streamKey } from '@strata/core';
 import { withStorageErrors } from '../database/storage-errors.ts';
-import type { EventRow, RejectedCommandRow, StrataDatabase } from '../database/strata-database.ts';
+import type {
+  EventRow,
+  PendingCommandRow,
+  RejectedCommandRow,
+  StrataDatabase,
+} from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { dropConfirmedCommands } from './pending-commands.ts';
 import { rebaseAggregate, toConfirmedRow } from './rebase.ts';
@@ -34,7 +39,8 @@ export interface UpstreamResult {
  * crash leaves either the old cursor and none of the batch, or both. Each event is one of:
  * already stored (skipped: deliveries repeat); one of our pending events (confirmed, with its
  * server position); or new. New events of an aggregate with pending events mean someone else
- * wrote first: that aggregate is rebased. Others are stored and projected.
+ * wrote first, or the server decided one of our commands (its `metadata.commandId`): that
+ * command stops pending and the aggregate is rebased. Others are stored and projected.
  */
 export async function applyUpstream(
   context: SyncContext,
@@ -54,6 +60,7 @@ export async function applyUpstream(
         ).map((row) => [row.id, row]),
       );
       const confirmed: string[] = [];
+      const confirmations: { key: number; changes: Partial<EventRow> }[] = [];
       const fresh = new Map<string, UpstreamEvent[]>();
       for (const event of events) {
         const local = known.get(event.id);
@@ -63,23 +70,30 @@ export async function applyUpstream(
           if (list === undefined) fresh.set(key, [event]);
           else list.push(event);
         } else if (local.pending === 1) {
-          await db.events.update(local.position, { pending: 0, serverPosition: event.position });
+          confirmations.push({
+            key: local.position,
+            changes: { pending: 0, serverPosition: event.position },
+          });
           confirmed.push(event.id);
         }
       }
+      await db.events.bulkUpdate(confirmations);
       await dropConfirmedCommands(db, confirmed);
 
       // Every pending event belongs to a pending command, so those tell which aggregates
       // have pending events without scanning the log.
       const streams = [...fresh.values()].map(([first]) => first as UpstreamEvent);
-      const withPending = new Set(
-        (
-          await db.commands
-            .where('[aggregateType+aggregateId]')
-            .anyOf(streams.map((s) => [s.aggregateType, s.aggregateId]))
-            .toArray()
-        ).map(streamKey),
-      );
+      const pendingThere = await db.commands
+        .where('[aggregateType+aggregateId]')
+        .anyOf(streams.map((s) => [s.aggregateType, s.aggregateId]))
+        .toArray();
+      const withPending = new Set(pendingThere.map(streamKey));
+      // The server decided one of our commands (its own events, under `decide`): it stopped
+      // pending, and the rebase below puts the server's events in place of the prediction
+      // instead of running the command again on top of its own result.
+      const stored = storedCommands(fresh.values(), pendingThere);
+      await db.commands.bulkDelete(stored.map((command) => command.seq as number));
+
       // In batch order, for the projections; events already stored are not new, even when
       // their aggregate has new ones in the same batch.
       const plainIds = new Set(
@@ -111,6 +125,25 @@ export async function applyUpstream(
       return { imported, confirmed: confirmed.length, rebased, rejected };
     }),
   );
+}
+
+/**
+ * The pending commands (of `pending`) that these new events say the server stored: an event's
+ * `metadata.commandId` is the command's id, on the command's own aggregate.
+ */
+function storedCommands(
+  fresh: Iterable<readonly UpstreamEvent[]>,
+  pending: readonly PendingCommandRow[],
+): PendingCommandRow[] {
+  const byId = new Map(pending.map((command) => [command.commandId, command]));
+  const stored = new Set<PendingCommandRow>();
+  for (const list of fresh) {
+    for (const event of list) {
+      const command = byId.get(event.metadata.commandId as string);
+      if (command !== undefined && streamKey(command) === streamKey(event)) stored.add(command);
+    }
+  }
+  return [...stored];
 }
 
 /** Applies a sync session's upstream batches and counts the events they brought. */
