@@ -1,9 +1,9 @@
 import {
-  type Commit,
+  type CommandCommit,
+  type CommandPushResponse,
   createWakeSignal,
   InternalError,
   PayloadTooLargeError,
-  type PushResponse,
   UnavailableError,
 } from '@strata/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -12,9 +12,10 @@ import { IDLE_RECHECK_MS, type PushLoopOptions, runPushLoop } from './push-loop.
 import type { PushOutcome } from './push-pending-commands.ts';
 
 const backoff = { initialDelayMs: 100, maxDelayMs: 10_000, jitter: 'none' } as const;
-const commit = (commitId: string) => ({ commitId, events: [] }) as unknown as Commit;
-const accepted = (commits: Commit[]): PushResponse => ({
-  results: commits.map((c) => ({ commitId: c.commitId, status: 'accepted', positions: [] })),
+const commit = (commitId: string) => ({ commitId, events: [] }) as unknown as CommandCommit;
+const accepted = (commits: CommandCommit[]): CommandPushResponse => ({
+  protocol: 2,
+  results: commits.map((c) => ({ commitId: c.commitId, status: 'accepted', events: [] })),
 });
 
 /**
@@ -27,7 +28,7 @@ function setUp(ids: string[], overrides: Partial<PushLoopOptions> = {}) {
   const wake = createWakeSignal();
   const pending = ids.map(commit);
   const pushes: { at: number; ids: string[] }[] = [];
-  const answers: ((commits: Commit[]) => PushResponse | Error)[] = [];
+  const answers: ((commits: CommandCommit[]) => CommandPushResponse | Error)[] = [];
   const outcomes: Partial<PushOutcome>[] = [];
   const rejected: RejectedCommandRow[][] = [];
   const options: PushLoopOptions = {
@@ -38,7 +39,7 @@ function setUp(ids: string[], overrides: Partial<PushLoopOptions> = {}) {
       if (answer instanceof Error) throw answer;
       return answer;
     },
-    applyResults: vi.fn(async (_commits, response: PushResponse) => {
+    applyResults: vi.fn(async (_commits, response: CommandPushResponse) => {
       const rows: RejectedCommandRow[] = [];
       for (const result of response.results) {
         if (result.status === 'rejected') {
@@ -118,7 +119,7 @@ describe('runPushLoop', () => {
       'e',
       'f',
     ]);
-    const tooLarge = (commits: Commit[]) =>
+    const tooLarge = (commits: CommandCommit[]) =>
       commits.some((c) => c.commitId === 'c')
         ? new PayloadTooLargeError('push too large', 1000)
         : accepted(commits);
@@ -136,6 +137,7 @@ describe('runPushLoop', () => {
     ]);
     expect(rejected).toEqual([[{ commandId: 'c', code: 'PAYLOAD_TOO_LARGE' }]]);
     expect(options.applyResults).toHaveBeenCalledWith([commit('c')], {
+      protocol: 2,
       results: [
         {
           commitId: 'c',

@@ -1,9 +1,10 @@
 import {
   type BackoffOptions,
   backoffDelay,
-  type Commit,
+  COMMAND_PROTOCOL_VERSION,
+  type CommandCommit,
+  type CommandPushResponse,
   isStrataError,
-  type PushResponse,
   type StrataError,
   type WakeSignal,
 } from '@strata/core';
@@ -20,13 +21,13 @@ export const IDLE_RECHECK_MS = 60_000;
 
 export interface PushLoopOptions {
   /** The oldest pending commands as commits (see `collectCommits`). */
-  readonly collect: (maxEvents: number, maxCommits: number) => Promise<Commit[]>;
+  readonly collect: (maxEvents: number, maxCommits: number) => Promise<CommandCommit[]>;
   /** Sends one push request. */
-  readonly push: (commits: Commit[]) => Promise<PushResponse>;
+  readonly push: (commits: CommandCommit[]) => Promise<CommandPushResponse>;
   /** Stores the server's answers (see `applyPushResults`). */
   readonly applyResults: (
-    commits: readonly Commit[],
-    response: PushResponse,
+    commits: readonly CommandCommit[],
+    response: CommandPushResponse,
   ) => Promise<PushOutcome>;
   readonly maxEventsPerPush: number;
   readonly maxCommitsPerPush: number;
@@ -99,8 +100,8 @@ export async function runPushLoop(options: PushLoopOptions): Promise<void> {
  */
 async function pushOrRefuse(
   push: PushLoopOptions['push'],
-  commits: Commit[],
-): Promise<PushResponse | 'halve'> {
+  commits: CommandCommit[],
+): Promise<CommandPushResponse | 'halve'> {
   try {
     return await push(commits);
   } catch (error) {
@@ -108,12 +109,18 @@ async function pushOrRefuse(
       isStrataError(error, 'PAYLOAD_TOO_LARGE') || isStrataError(error, 'VALIDATION_FAILED');
     if (!refused) throw error;
     if (commits.length > 1) return 'halve';
-    return { results: [refusal(commits[0] as Commit, error)] };
+    return {
+      protocol: COMMAND_PROTOCOL_VERSION,
+      results: [refusal(commits[0] as CommandCommit, error)],
+    };
   }
 }
 
 /** The server refused a whole one-commit push: that commit can never be accepted. */
-function refusal(commit: Commit, error: StrataError): PushResponse['results'][number] {
+function refusal(
+  commit: CommandCommit,
+  error: StrataError,
+): CommandPushResponse['results'][number] {
   return {
     commitId: commit.commitId,
     status: 'rejected',

@@ -1,7 +1,7 @@
 import {
-  type Commit,
+  type CommandCommit,
+  type CommandPushResponse,
   envelopeOf,
-  type PushResponse,
   type StreamRef,
   streamKey,
 } from '@strata/core';
@@ -13,10 +13,10 @@ import type {
 } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
-import { dropConfirmedCommands, eventsOfCommands } from './pending-commands.ts';
+import { eventsOfCommands } from './pending-commands.ts';
 import { type Rejection, rebaseAggregate } from './rebase.ts';
 import { reproject } from './reproject.ts';
-import type { SyncContext } from './sync-context.ts';
+import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 
 /** Codes after which the same commit may succeed later: the server could not decide now. */
 const TRANSIENT_CODES = new Set(['UNAVAILABLE', 'STORAGE_FAILED', 'INTERNAL']);
@@ -24,16 +24,18 @@ const TRANSIENT_CODES = new Set(['UNAVAILABLE', 'STORAGE_FAILED', 'INTERNAL']);
 /**
  * The oldest pending commands as commits, in execution order, up to `maxEvents` events (at
  * least one commit, however large: the server answers an oversized one with a typed rejection).
+ * Each carries its command as the user issued it, for the server to decide again, and the
+ * events this device predicted for it.
  */
 export async function collectCommits(
   context: SyncContext,
   maxEvents: number,
   maxCommits: number,
-): Promise<Commit[]> {
+): Promise<CommandCommit[]> {
   const { db } = context.strata;
   return withStorageErrors(() =>
     db.transaction('r', [db.commands, db.events], async () => {
-      const commits: Commit[] = [];
+      const commits: CommandCommit[] = [];
       let events = 0;
       const rows: PendingCommandRow[] = await db.commands
         .orderBy('seq')
@@ -49,8 +51,16 @@ export async function collectCommits(
         pending.sort((a, b) => a.version - b.version);
         commits.push({
           commitId: row.commandId,
+          command: {
+            aggregateType: row.aggregateType,
+            aggregateId: row.aggregateId,
+            name: row.command,
+            // The input as the caller gave it: the server parses it with the same schema.
+            input: row.input as CommandCommit['command']['input'],
+            issuedAt: row.executedAt,
+          },
           // Stored data and metadata are the JSON the command produced.
-          events: pending.map(envelopeOf) as Commit['events'],
+          events: pending.map(envelopeOf) as CommandCommit['events'],
         });
         events += pending.length;
       }
@@ -62,7 +72,10 @@ export async function collectCommits(
 /** What the server's answer to a push changed locally. */
 export interface PushOutcome {
   readonly accepted: number;
-  /** Aggregates the server is ahead on: their events must come upstream before a rebase. */
+  /**
+   * Aggregates the server is ahead on: their events must come upstream first (a version
+   * conflict, or stored events that do not follow the local confirmed version).
+   */
   readonly conflicts: readonly (StreamRef & { readonly currentVersion: number })[];
   /** Commands the server refused for good, moved to the rejected list (with those a rebase refused). */
   readonly rejected: readonly RejectedCommandRow[];
@@ -70,15 +83,28 @@ export interface PushOutcome {
   readonly retryLater: number;
 }
 
+/** The server's answers about one aggregate's commits, in push order. */
+interface AggregateAnswers {
+  readonly stream: StreamRef;
+  readonly accepted: { readonly commitId: string; readonly events: readonly UpstreamEvent[] }[];
+  readonly rejections: Map<string, Rejection>;
+}
+
 /**
- * Applies the server's per-commit answers in one transaction: accepted events become confirmed
- * with their positions and their commands stop pending; a commit refused for good moves its
- * command to the rejected list and rebases its aggregate (later commands re-run without it).
+ * Applies the server's per-commit answers in one transaction. An accepted command stops
+ * pending. Where the server stored exactly the predicted events (same ids and versions: the
+ * `verify` and `events` authorities), they are confirmed in place with their positions.
+ * Otherwise (the server decided its own events, or none) the aggregate is rebased with the
+ * server's events as upstream: the prediction goes and later pending commands re-run on top;
+ * stored events that do not follow the local confirmed version are left for upstream to bring
+ * (the aggregate is reported as a conflict, so the loop pulls). A command refused for good
+ * moves to the rejected list and its aggregate is rebased without it. An accepted command that
+ * is no longer pending (upstream brought its events first) changes nothing.
  */
 export async function applyPushResults(
   context: SyncContext,
-  commits: readonly Commit[],
-  response: PushResponse,
+  commits: readonly CommandCommit[],
+  response: CommandPushResponse,
 ): Promise<PushOutcome> {
   const { db } = context.strata;
   return withStorageErrors(() =>
@@ -86,55 +112,114 @@ export async function applyPushResults(
       let accepted = 0;
       let retryLater = 0;
       const conflicts: (StreamRef & { currentVersion: number })[] = [];
-      const refused = new Map<string, { stream: StreamRef; rejections: Map<string, Rejection> }>();
-      const confirmedIds: string[] = [];
+      const answers = new Map<string, AggregateAnswers>();
+      const answersOf = (stream: StreamRef) => {
+        const key = streamKey(stream);
+        const found = answers.get(key);
+        if (found !== undefined) return found;
+        const created: AggregateAnswers = { stream, accepted: [], rejections: new Map() };
+        answers.set(key, created);
+        return created;
+      };
       for (const [index, result] of response.results.entries()) {
         const commit = commits[index];
-        const first = commit?.events[0];
-        if (commit === undefined || first === undefined || commit.commitId !== result.commitId) {
-          continue;
-        }
-        const stream = { aggregateType: first.aggregateType, aggregateId: first.aggregateId };
+        if (commit === undefined || commit.commitId !== result.commitId) continue;
+        const { aggregateType, aggregateId } = commit.command;
+        const stream = { aggregateType, aggregateId };
         if (result.status === 'accepted') {
-          const rows = await db.events
-            .where('id')
-            .anyOf(commit.events.map((event) => event.id))
-            .toArray();
-          const positions = new Map(commit.events.map((e, i) => [e.id, result.positions[i]]));
-          for (const row of rows) {
-            if (row.pending === 0) continue;
-            await db.events.update(row.position, {
-              pending: 0,
-              serverPosition: positions.get(row.id) as number,
-            });
-            confirmedIds.push(row.id);
-          }
+          answersOf(stream).accepted.push(result);
           accepted++;
         } else if (result.code === 'VERSION_CONFLICT') {
           conflicts.push({ ...stream, currentVersion: result.currentVersion });
         } else if (TRANSIENT_CODES.has(result.code)) {
           retryLater++;
         } else {
-          const key = streamKey(stream);
-          const entry = refused.get(key) ?? { stream, rejections: new Map() };
-          entry.rejections.set(commit.commitId, { code: result.code, message: result.message });
-          refused.set(key, entry);
+          answersOf(stream).rejections.set(commit.commitId, {
+            code: result.code,
+            message: result.message,
+          });
         }
       }
-      await dropConfirmedCommands(db, confirmedIds);
+
+      const acceptedIds = [...answers.values()].flatMap((a) => a.accepted.map((r) => r.commitId));
+      const stillPending = new Map(
+        (await db.commands.where('commandId').anyOf(acceptedIds).toArray()).map((row) => [
+          row.commandId,
+          row,
+        ]),
+      );
+      const predicted = await eventsOfCommands(db, [...stillPending.values()]);
+      const confirmations: { key: number; changes: Partial<EventRow> }[] = [];
+      const done: number[] = [];
+      const rebases: { answers: AggregateAnswers; upstream: UpstreamEvent[] }[] = [];
+      for (const answer of answers.values()) {
+        const mine = answer.accepted.flatMap(({ commitId, events }) => {
+          const command = stillPending.get(commitId);
+          return command === undefined ? [] : [{ command, events }];
+        });
+        done.push(...mine.map(({ command }) => command.seq as number));
+        if (mine.every(({ command, events }) => isPrediction(command, events, predicted))) {
+          for (const { events } of mine) {
+            for (const event of events) {
+              const row = predicted.get(event.id) as EventRow;
+              confirmations.push({
+                key: row.position,
+                changes: { pending: 0, serverPosition: event.position },
+              });
+            }
+          }
+          if (answer.rejections.size > 0) rebases.push({ answers: answer, upstream: [] });
+        } else {
+          rebases.push({ answers: answer, upstream: mine.flatMap(({ events }) => events) });
+        }
+      }
+      // Confirmed first: a rebase of the same aggregate builds on the confirmed version.
+      await db.events.bulkUpdate(confirmations);
+      await db.commands.bulkDelete(done);
 
       const rejected: RejectedCommandRow[] = [];
-      for (const { stream, rejections } of refused.values()) {
-        rejected.push(...(await rebaseAggregate(context, stream, [], rejections)).rejected);
+      for (const { answers: answer, upstream } of rebases) {
+        const outcome = await rebaseAggregate(context, answer.stream, upstream, {
+          rejections: answer.rejections,
+          contiguousOnly: true,
+        });
+        rejected.push(...outcome.rejected);
+        if (outcome.leftOut > 0) {
+          // Someone wrote between our confirmed version and the server's answer: only upstream
+          // brings those events (ours follow them and come back with our command's id).
+          const last = upstream.at(-1) as UpstreamEvent;
+          conflicts.push({ ...answer.stream, currentVersion: last.version });
+        }
       }
       const transaction: StrataTransaction = { dexie, table: (name) => db.table(name) };
       await reproject(
         context,
-        [...refused.values()].map((entry) => entry.stream),
+        rebases.map(({ answers: answer }) => answer.stream),
         transaction,
       );
       await db.syncState.put({ key: LAST_SYNCED_AT_KEY, value: context.clock().toISOString() });
       return { accepted, conflicts, rejected, retryLater };
     }),
+  );
+}
+
+/** True when the server stored exactly the events this device predicted for the command. */
+function isPrediction(
+  command: PendingCommandRow,
+  events: readonly UpstreamEvent[],
+  predicted: ReadonlyMap<string, EventRow>,
+): boolean {
+  return (
+    command.eventIds.length === events.length &&
+    events.every((event, index) => {
+      const row = predicted.get(event.id);
+      return (
+        command.eventIds[index] === event.id &&
+        row?.pending === 1 &&
+        row.version === event.version &&
+        row.aggregateType === event.aggregateType &&
+        row.aggregateId === event.aggregateId
+      );
+    })
   );
 }

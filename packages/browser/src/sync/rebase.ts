@@ -5,7 +5,11 @@ import {
   type StreamRef,
   UnknownCommandError,
 } from '@strata/core';
-import type { EventRow, RejectedCommandRow } from '../database/strata-database.ts';
+import type {
+  EventRow,
+  PendingCommandRow,
+  RejectedCommandRow,
+} from '../database/strata-database.ts';
 import { streamRange } from '../event-store/dexie-event-store.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 
@@ -23,20 +27,35 @@ export interface RebaseOutcome {
   readonly absorbed: readonly string[];
   /** Commands re-run with new events on top of the new state. */
   readonly reapplied: number;
+  /** Upstream events not stored because they do not follow the confirmed version (`contiguousOnly`). */
+  readonly leftOut: number;
+}
+
+/** Options of `rebaseAggregate`. */
+export interface RebaseOptions {
+  /** Commands the server refused, by command id: they move to the rejected list with the reason. */
+  readonly rejections?: ReadonlyMap<string, Rejection>;
+  /**
+   * Store only the upstream events that continue the confirmed version without a gap (a push
+   * answer may carry events after others this device has not pulled yet); the rest are counted
+   * in `leftOut`, for upstream to bring in order.
+   */
+  readonly contiguousOnly?: boolean;
 }
 
 /**
  * Rebases one aggregate, inside the caller's read-write transaction over all tables: drops its
  * pending events (and a snapshot that covers them), stores `upstream` (the server's events after
- * the confirmed ones), then re-runs its pending commands in order on the new state. A command
- * in `rejections`, or one that no longer validates, moves to the rejected list with its reason.
- * Projections are left to `reproject`.
+ * the confirmed ones), then re-runs its pending commands in order on the new state, as the
+ * runtime's principal. A command in `rejections`, or one that no longer validates (or that its
+ * `allow` rule now refuses), moves to the rejected list with its reason. Projections are left
+ * to `reproject`.
  */
 export async function rebaseAggregate(
   context: SyncContext,
   stream: StreamRef,
   upstream: readonly UpstreamEvent[],
-  rejections: ReadonlyMap<string, Rejection> = new Map(),
+  { rejections = new Map(), contiguousOnly = false }: RebaseOptions = {},
 ): Promise<RebaseOutcome> {
   const { db, store } = context.strata;
   const rows = await db.events
@@ -49,9 +68,12 @@ export async function rebaseAggregate(
   if (snapshot !== undefined && snapshot.version > confirmedVersion) {
     await db.snapshots.delete([stream.aggregateType, stream.aggregateId]);
   }
-  await db.events.bulkAdd(
-    upstream.filter((event) => event.version > confirmedVersion).map(toConfirmedRow) as EventRow[],
-  );
+  const after = upstream.filter((event) => event.version > confirmedVersion);
+  const gapAt = contiguousOnly
+    ? after.findIndex((event, index) => event.version !== confirmedVersion + 1 + index)
+    : -1;
+  const adopted = gapAt === -1 ? after : after.slice(0, gapAt);
+  await db.events.bulkAdd(adopted.map(toConfirmedRow) as EventRow[]);
 
   const aggregate = context.aggregates.get(stream.aggregateType);
   const commands = await db.commands
@@ -65,7 +87,9 @@ export async function rebaseAggregate(
 
   const rejected: RejectedCommandRow[] = [];
   const absorbed: string[] = [];
-  let reapplied = 0;
+  const gone: number[] = [];
+  const reran: { key: number; changes: Partial<PendingCommandRow> }[] = [];
+  const predicted: EventRow[] = [];
   const recordedAt = context.clock().toISOString();
   for (const { seq, ...command } of commands) {
     let rejection = rejections.get(command.commandId);
@@ -83,37 +107,40 @@ export async function rebaseAggregate(
           now: new Date(command.executedAt),
           metadata: command.metadata as never,
           newId: context.newId,
+          // Its `allow` rule is checked again: the new state may refuse what the old allowed.
+          principal: context.strata.principal,
         });
       } catch (error) {
         rejection = rejectionOf(error);
       }
     }
     if (rejection !== undefined || decision === undefined) {
-      const row: RejectedCommandRow = {
+      rejected.push({
         ...command,
         code: rejection?.code ?? 'INTERNAL',
         reason: rejection?.message ?? 'The command could not be re-run',
         rejectedAt: recordedAt,
-      };
-      await db.rejected.add(row);
-      await db.commands.delete(seq as number);
-      rejected.push(row);
+      });
+      gone.push(seq as number);
       continue;
     }
     if (decision.events.length === 0) {
-      await db.commands.delete(seq as number);
+      gone.push(seq as number);
       absorbed.push(command.commandId);
       continue;
     }
-    await db.events.bulkAdd(
-      decision.events.map((event) => ({ ...event, recordedAt, pending: 1 })) as EventRow[],
+    predicted.push(
+      ...(decision.events.map((event) => ({ ...event, recordedAt, pending: 1 })) as EventRow[]),
     );
-    await db.commands.update(seq as number, { eventIds: decision.events.map((e) => e.id) });
+    reran.push({ key: seq as number, changes: { eventIds: decision.events.map((e) => e.id) } });
     state = decision.state;
     version += decision.events.length;
-    reapplied++;
   }
-  return { rejected, absorbed, reapplied };
+  await db.rejected.bulkAdd(rejected);
+  await db.commands.bulkDelete(gone);
+  await db.events.bulkAdd(predicted);
+  await db.commands.bulkUpdate(reran);
+  return { rejected, absorbed, reapplied: reran.length, leftOut: after.length - adopted.length };
 }
 
 /** An upstream event as a local row: confirmed, with the server's position kept aside. */

@@ -1,6 +1,7 @@
 import {
   type AnyAggregateDefinition,
   type BackoffOptions,
+  COMMAND_PROTOCOL_VERSION,
   createWakeSignal,
   newKsuid,
 } from '@strata/core';
@@ -173,7 +174,11 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const pushLoop = () =>
     runPushLoop({
       collect: (maxEvents, maxCommits) => collectCommits(context, maxEvents, maxCommits),
-      push: (commits) => transport.push({ clientId: strata.clientId, commits }, stopping.signal),
+      push: (commits) =>
+        transport.push(
+          { protocol: COMMAND_PROTOCOL_VERSION, clientId: strata.clientId, commits },
+          stopping.signal,
+        ),
       applyResults: (commits, response) => applyPushResults(context, commits, response),
       maxEventsPerPush: options.maxEventsPerPush ?? SYNC_DEFAULTS.maxEventsPerPush,
       maxCommitsPerPush: options.maxCommitsPerPush ?? SYNC_DEFAULTS.maxCommitsPerPush,

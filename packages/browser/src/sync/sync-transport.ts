@@ -1,12 +1,13 @@
 import {
+  COMMAND_PROTOCOL_VERSION,
+  type CommandPushRequest,
+  type CommandPushResponse,
+  CommandPushResponseSchema,
   fromProblemDetails,
   InternalError,
   isStrataError,
   type PullResponse,
   PullResponseSchema,
-  type PushRequest,
-  type PushResponse,
-  PushResponseSchema,
   RateLimitedError,
   readServerSentEvents,
   SUBSCRIPTION_FEATURES_HEADER,
@@ -24,7 +25,7 @@ interface Schema<T> {
 
 /** How the sync client reaches the server. */
 export interface SyncTransportOptions {
-  /** The sync API's base URL, e.g. `https://api.example.com/` (its `/v1/...` routes). */
+  /** The sync API's base URL, e.g. `https://api.example.com/` (its `/v1/...` and `/v2/...` routes). */
   readonly url: string | URL;
   /** Defaults to the global `fetch`. */
   readonly fetch?: typeof fetch;
@@ -39,7 +40,11 @@ export interface SyncTransportOptions {
 
 /** The sync protocol's three calls, with every response validated and every failure typed. */
 export interface SyncTransport {
-  push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse>;
+  /**
+   * `POST /v2/push`: commands with their predicted events; the answer carries the events the
+   * server stored. A server that answers in an older protocol is an `INTERNAL` error.
+   */
+  push(request: CommandPushRequest, signal?: AbortSignal): Promise<CommandPushResponse>;
   /** One page of the global order; `count` asks the server how many events remain after it. */
   pull(
     after: string | undefined,
@@ -68,7 +73,12 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   const base = new URL(options.url);
 
-  async function request(path: string, init: RequestInit): Promise<Response> {
+  /** `refuse` may name the error a status means for this route (before the generic reading). */
+  async function request(
+    path: string,
+    init: RequestInit,
+    refuse: (status: number) => Error | undefined = () => undefined,
+  ): Promise<Response> {
     for (let attempt = 1; ; attempt++) {
       const token = await options.token?.();
       const headers = new Headers(init.headers);
@@ -88,6 +98,11 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
         await options.onUnauthorized();
         continue;
       }
+      const refusal = refuse(response.status);
+      if (refusal !== undefined) {
+        await response.body?.cancel();
+        throw refusal;
+      }
       throw await errorOf(response);
     }
   }
@@ -101,24 +116,33 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
         cause: error,
       });
     }
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) {
-      throw new InternalError(`The server answered ${what} with an unexpected body`, {
-        cause: parsed.error,
-      });
-    }
-    return parsed.data;
+    return parsed(body, schema, what);
   }
 
   return {
     async push(body, signal) {
-      const response = await request('v1/push', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        ...(signal === undefined ? {} : { signal }),
-      });
-      return json(response, PushResponseSchema, 'push');
+      const response = await request(
+        'v2/push',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          ...(signal === undefined ? {} : { signal }),
+        },
+        // A server from before protocol 2 has no such route: say so, not just "not found".
+        (status) => (status === 404 ? olderProtocol('it has no /v2/push route') : undefined),
+      );
+      const answer = await json(response, ANY_BODY, 'push');
+      const protocol = (answer as { protocol?: unknown } | null)?.protocol;
+      if (protocol !== COMMAND_PROTOCOL_VERSION) {
+        // A v1 answer ({ results } with positions) would otherwise read as a malformed body.
+        throw typeof protocol === 'number' && protocol > COMMAND_PROTOCOL_VERSION
+          ? new InternalError(
+              `The sync server answered push in protocol ${protocol}; this client speaks ${COMMAND_PROTOCOL_VERSION}`,
+            )
+          : olderProtocol(`its push answer has no protocol ${COMMAND_PROTOCOL_VERSION}`);
+      }
+      return parsed(answer, CommandPushResponseSchema, 'push');
     },
     async pull(after, limit, { count = false, signal } = {}) {
       const query = new URLSearchParams({ limit: String(limit) });
@@ -162,6 +186,26 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
       }
     },
   };
+}
+
+/** Accepts any JSON body (the push answer's protocol is checked before its shape). */
+const ANY_BODY: Schema<unknown> = { safeParse: (value) => ({ success: true, data: value }) };
+
+function parsed<T>(body: unknown, schema: Schema<T>, what: string): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    throw new InternalError(`The server answered ${what} with an unexpected body`, {
+      cause: result.error,
+    });
+  }
+  return result.data;
+}
+
+/** The server cannot take protocol 2 pushes: retrying will not help until it is upgraded. */
+function olderProtocol(why: string): InternalError {
+  return new InternalError(
+    `The sync server speaks an older protocol (${why}): this client pushes protocol ${COMMAND_PROTOCOL_VERSION}; upgrade the server`,
+  );
 }
 
 async function errorOf(response: Response): Promise<Error> {
