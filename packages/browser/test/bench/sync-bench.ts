@@ -343,7 +343,7 @@ export function countingFetch(): { readonly fetch: typeof fetch; readonly pushes
   let pushes = 0;
   return {
     fetch: (input, init) => {
-      if (init?.method === 'POST' && String(input).endsWith('/v1/push')) pushes++;
+      if (init?.method === 'POST' && String(input).endsWith('/v2/push')) pushes++;
       return fetch(input, init);
     },
     pushes: () => pushes,

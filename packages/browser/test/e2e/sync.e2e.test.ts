@@ -253,7 +253,7 @@ describe('sync in Chromium through the edge server on Postgres', () => {
     // Only the leader talked to the server.
     expect(syncRequests.get(follower)).toEqual([]);
     expect(syncRequests.get(leader)).toEqual(
-      expect.arrayContaining(['GET /v1/pull', 'GET /v1/subscribe', 'POST /v1/push']),
+      expect.arrayContaining(['GET /v1/pull', 'GET /v1/subscribe', 'POST /v2/push']),
     );
     expect(await leaders([leader, follower])).toEqual([true, false]);
 
@@ -282,7 +282,7 @@ describe('sync in Chromium through the edge server on Postgres', () => {
     });
     await expect.poll(() => expectConverged(server, follower).then(() => true), poll).toBe(true);
     expect(syncRequests.get(follower)).toEqual(
-      expect.arrayContaining(['GET /v1/pull', 'GET /v1/subscribe', 'POST /v1/push']),
+      expect.arrayContaining(['GET /v1/pull', 'GET /v1/subscribe', 'POST /v2/push']),
     );
     const status = await call(follower, 'status');
     expect(status).toMatchObject({ leader: true, connected: true, pending: 0 });
