@@ -20,7 +20,6 @@ export {
 // The sync app: one Hono app for push, pull, subscribe, history and consumer groups.
 export { createSyncApp, type SyncApp, type SyncAppOptions } from './app/create-sync-app.ts';
 export { DEFAULT_LIMITS, type SyncLimits } from './app/limits.ts';
-
 // Request rate limits per principal and per client address.
 export {
   type ClientAddress,
@@ -31,7 +30,6 @@ export {
   type RequestRateLimiter,
 } from './app/rate-limit.ts';
 export type { RateLimitRule } from './app/rate-limit-policy.ts';
-
 // Liveness and readiness (GET /healthz, /readyz).
 export {
   checkReadiness,
@@ -39,6 +37,9 @@ export {
   type ReadinessOptions,
   type ReadinessResponse,
 } from './app/readiness-route.ts';
+// Server authority: who has the last word on each aggregate's events, and commands run by the server.
+export type { Authority, AuthorityOption } from './authority/authority.ts';
+export type { ServerCommand } from './authority/command-authority.ts';
 // Error lines: one scrubbed line per error, never the error object.
 export { describeError, safeErrorReporter } from './logging/describe-error.ts';
 // The schema: migrations and what is applied.

@@ -88,6 +88,21 @@ export const CommandPushResponseSchema = z.strictObject({
   results: z.array(z.discriminatedUnion('status', [AcceptedCommandSchema, RejectedCommandSchema])),
 });
 
+/** `POST /v2/commands`: one command for the server to run (a client without a local store). */
+export const CommandRequestSchema = z.strictObject({
+  /** Optional: the same id again returns what the first run stored (a safe retry). */
+  commandId: NameSchema.optional(),
+  aggregateType: NameSchema,
+  aggregateId: NameSchema,
+  name: NameSchema,
+  input: JsonValueSchema,
+});
+
+/** The answer to `POST /v2/commands`: the events the server stored (none: nothing changed). */
+export const CommandAnswerSchema = z.strictObject({ events: z.array(StoredEventSchema) });
+
+export type CommandRequest = z.infer<typeof CommandRequestSchema>;
+export type CommandAnswer = z.infer<typeof CommandAnswerSchema>;
 export type WireCommand = z.infer<typeof WireCommandSchema>;
 export type CommandCommit = z.infer<typeof CommandCommitSchema>;
 export type CommandPushEnvelope = z.infer<typeof CommandPushEnvelopeSchema>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AggregateNotFoundError,
+  CommandRequiredError,
   DomainRuleViolatedError,
   DuplicateEventIdError,
   ForbiddenError,
@@ -10,6 +11,7 @@ import {
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
+  PredictionMismatchError,
   RateLimitedError,
   ReactorRejectedError,
   StorageFailedError,
@@ -124,6 +126,18 @@ const CASES: Case[] = [
     error: new ReactorRejectedError('credit-limit', 'Reactor credit-limit rejected the commit'),
     status: 422,
     details: { reactor: 'credit-limit' },
+  },
+  {
+    name: 'CommandRequiredError',
+    error: new CommandRequiredError('Cart'),
+    status: 400,
+    details: { aggregateType: 'Cart' },
+  },
+  {
+    name: 'PredictionMismatchError',
+    error: new PredictionMismatchError(1, 'Event 1 (ItemAdded) differs in its data'),
+    status: 409,
+    details: { index: 1 },
   },
   { name: 'UnauthorizedError', error: new UnauthorizedError(), status: 401, details: {} },
   {

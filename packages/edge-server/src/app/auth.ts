@@ -5,7 +5,10 @@ import { checkTokenTimes, DEFAULT_TOKEN_TIME_POLICY } from './token-times.ts';
 /** Who is calling: every read and write is scoped to `tenant`. */
 export interface Principal {
   readonly tenant: string;
+  /** The user: stamped as `userId` on every event they write. */
   readonly subject: string;
+  /** The verified token's claims, for command rules (`allow`) and `decide`. */
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -74,7 +77,7 @@ export function jwtAuthentication(options: JwtAuthenticationOptions): Authentica
     if (typeof tenant !== 'string' || tenant === '' || typeof subject !== 'string') {
       throw new UnauthorizedError(`The token needs a "sub" and a "${tenantClaim}" claim`);
     }
-    return { tenant, subject };
+    return { tenant, subject, claims: payload };
   };
 }
 

@@ -1,6 +1,13 @@
-import { type AnyAggregateDefinition, NotFoundError, type StoredEvent } from '@strata/core';
+import {
+  type AnyAggregateDefinition,
+  NotFoundError,
+  type StoredEvent,
+  type StreamRef,
+} from '@strata/core';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { type Authority, type AuthorityOption, authorityOf } from '../authority/authority.ts';
+import { createCommandAuthority, type ServerCommand } from '../authority/command-authority.ts';
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import { safeErrorReporter } from '../logging/describe-error.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
@@ -11,6 +18,7 @@ import type { ListenSource } from '../subscriptions/listen-source.ts';
 import { createSubscriptionResponder } from '../subscriptions/subscription-response.ts';
 import { type Authenticate, authenticatesNobody, type Principal } from './auth.ts';
 import type { Authorize } from './authorize.ts';
+import { commandRoutes } from './command-routes.ts';
 import { type ConsumerGroupRouteLimits, consumerGroupRoutes } from './consumer-group-routes.ts';
 import { forgetRoute } from './forget-route.ts';
 import { DEFAULT_LIMITS, type SyncLimits } from './limits.ts';
@@ -40,8 +48,22 @@ export interface SyncAppOptions {
    */
   readonly aggregates?: readonly AnyAggregateDefinition[];
   /**
-   * Also fold each pushed commit onto the aggregate's stored history with the shared `evolve`
-   * and reject commits it throws on. Costs a load per commit. Defaults to false.
+   * Who has the last word per aggregate type (`decide` unless named): `decide` runs pushed
+   * commands on the server's state and stores the server's events, `verify` stores the client's
+   * events only when deciding again yields the same, `events` stores them as pushed (payloads the
+   * server cannot read). Only registered aggregates can be decided; without `aggregates`,
+   * every commit is `events`.
+   *
+   * @example
+   * createSyncApp({ database, authenticate, aggregates: [Todo, Cart, Diary], authority: { Diary: 'events' } });
+   */
+  readonly authority?: AuthorityOption;
+  /** Aggregate states the server keeps per tenant between commands (authority). Defaults to 1000. */
+  readonly stateCacheSize?: number;
+  /**
+   * Authority `events` only: also fold each pushed commit onto the aggregate's stored history
+   * with the shared `evolve` and reject commits it throws on. Costs a load per commit. Defaults
+   * to false.
    */
   readonly foldThroughEvolve?: boolean;
   /**
@@ -87,8 +109,16 @@ export interface SyncAppOptions {
   readonly heartbeatMs?: number;
 }
 
-/** The Hono app, plus `close()` to stop its subscription reader. */
-export type SyncApp = Hono<SyncEnv> & { close(): Promise<void> };
+/**
+ * The Hono app, plus `close()` to stop its subscription reader and `execute` for server-side
+ * commands (a webhook handler, a reactor, a job): decided like pushed ones, by the principal's
+ * rights (`authorize.canWrite` and the command's `allow`), with its identity stamped.
+ */
+export type SyncApp = Hono<SyncEnv> & {
+  close(): Promise<void>;
+  /** Runs one command on the server's state as `principal`; returns the stored events. */
+  execute(principal: Principal, command: ServerCommand): Promise<readonly StoredEvent[]>;
+};
 
 /**
  * The sync server as a Hono app: it runs unchanged on Node, workerd, Bun and Deno.
@@ -118,6 +148,19 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       ...(options.encryption === undefined ? {} : { encryption: options.encryption }),
     });
 
+  const canWrite = (principal: Principal, stream: StreamRef) =>
+    options.authorize?.canWrite?.(principal, stream) ?? true;
+  const authority = createCommandAuthority({
+    database: options.database,
+    aggregates: aggregates ?? new Map(),
+    storeFor,
+    canWrite,
+    ...(options.stateCacheSize === undefined ? {} : { stateCacheSize: options.stateCacheSize }),
+  });
+  // Without registered aggregates the server can decide nothing: every commit is `events`.
+  const authorityOfType = (type: string): Authority =>
+    aggregates === undefined ? 'events' : authorityOf(options.authority, type);
+
   const respondSubscription = createSubscriptionResponder({ limits, onError: report });
   const feed = createEventFeed({
     database: options.database,
@@ -138,21 +181,22 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
   app.route('/', readinessRoutes({ database: options.database })); // GET /healthz, /readyz
 
   // Cross-site and rebinding guard, then limits by address (forged tokens count), then by principal.
-  app.use(
-    '/v1/*',
-    requestGuard({
-      corsOrigins: options.corsOrigins ?? [],
-      checkHost: authenticatesNobody(options.authenticate),
-      allowedHosts: options.allowedHosts ?? [],
-    }),
-  );
-  const rateLimiter = rateLimiterFor(options.rateLimits);
-  if (rateLimiter) app.use('/v1/*', addressRateLimit(rateLimiter, options.clientAddress));
-  app.use('/v1/*', async (c, next) => {
-    c.set('principal', await options.authenticate(c.req.raw));
-    await next();
+  // Both protocol versions (v2: command pushes) behind the same middleware.
+  const guard = requestGuard({
+    corsOrigins: options.corsOrigins ?? [],
+    checkHost: authenticatesNobody(options.authenticate),
+    allowedHosts: options.allowedHosts ?? [],
   });
-  if (rateLimiter) app.use('/v1/*', principalRateLimit(rateLimiter));
+  const rateLimiter = rateLimiterFor(options.rateLimits);
+  for (const api of ['/v1/*', '/v2/*']) {
+    app.use(api, guard);
+    if (rateLimiter) app.use(api, addressRateLimit(rateLimiter, options.clientAddress));
+    app.use(api, async (c, next) => {
+      c.set('principal', await options.authenticate(c.req.raw));
+      await next();
+    });
+    if (rateLimiter) app.use(api, principalRateLimit(rateLimiter));
+  }
 
   app.route(
     '/v1',
@@ -162,6 +206,7 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       authorize: options.authorize,
       aggregates,
       foldThroughEvolve: options.foldThroughEvolve ?? false,
+      requiresCommand: (type) => authorityOfType(type) !== 'events',
       limits,
       feed,
       respondSubscription,
@@ -182,5 +227,28 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     forgetRoute({ database: options.database, authorize: options.authorize }),
   );
 
-  return Object.assign(app, { close: () => feed.close() });
+  app.route(
+    '/v2',
+    commandRoutes({
+      storeFor,
+      authority,
+      authorityOf: authorityOfType,
+      authorize: options.authorize,
+      events: {
+        ...(aggregates === undefined ? {} : { aggregates }),
+        foldThroughEvolve: options.foldThroughEvolve ?? false,
+      },
+      limits,
+      feed,
+    }),
+  );
+
+  return Object.assign(app, {
+    close: () => feed.close(),
+    async execute(principal: Principal, command: ServerCommand) {
+      const events = await authority.decide({ principal }, command);
+      feed.wake();
+      return events;
+    },
+  });
 }

@@ -1,5 +1,6 @@
 import {
   type AnyAggregateDefinition,
+  CommandRequiredError,
   type Commit,
   CommitSchema,
   type EventEnvelope,
@@ -14,6 +15,7 @@ import {
   type PushEnvelope,
   type PushRequest,
   type PushResponse,
+  type StoredEvent,
   type StreamRef,
   streamKey,
   toValidationIssues,
@@ -21,7 +23,9 @@ import {
   ValidationFailedError,
   type ValidationIssue,
 } from '@strata/core';
+import { stampedMetadata } from '../authority/stamped-metadata.ts';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
+import type { Principal } from './auth.ts';
 import { wirePosition } from './wire-event.ts';
 
 type CommitResult = PushResponse['results'][number];
@@ -34,6 +38,13 @@ export interface PushOptions {
   readonly foldThroughEvolve?: boolean;
   /** Whether the principal may write this aggregate (`FORBIDDEN` otherwise). */
   readonly canWrite?: (stream: StreamRef) => boolean | Promise<boolean>;
+  /** Who pushes: stamped as `userId` and `tenant` on every stored event. */
+  readonly principal?: Principal;
+  /**
+   * Aggregate types whose commands the server decides (authority `decide` or `verify`): a v1
+   * commit of theirs carries no command and is rejected with `COMMAND_REQUIRED`.
+   */
+  readonly requiresCommand?: (aggregateType: string) => boolean;
 }
 
 /**
@@ -56,7 +67,7 @@ export async function applyPush(
   push: PushEnvelope | PushRequest,
   options: PushOptions = {},
 ): Promise<PushResponse> {
-  const { aggregates, canWrite = () => true } = options;
+  const { canWrite = () => true } = options;
   const rejectedVersion = new Map<string, number>();
   const seenEventIds = new Set<string>();
   const results: CommitResult[] = [];
@@ -96,32 +107,18 @@ export async function applyPush(
       continue;
     }
     try {
-      if (!(await canWrite(stream))) {
-        throw new ForbiddenError(
-          `Writing ${stream.aggregateType}/${stream.aggregateId} is not allowed`,
-        );
+      if (options.requiresCommand?.(stream.aggregateType) === true) {
+        throw new CommandRequiredError(stream.aggregateType);
       }
-      validateCommit(commit.events, aggregates);
-      const aggregate = aggregates?.get(stream.aggregateType);
-      if (options.foldThroughEvolve === true && aggregate !== undefined) {
-        await foldOntoHistory(store, aggregate, commit.events);
-      }
-      const result = await store.append(
-        stream,
-        commit.events.map(({ id, type, schemaVersion, occurredAt, data, metadata }) => ({
-          id,
-          type,
-          schemaVersion,
-          occurredAt,
-          data,
-          metadata: { ...metadata, clientId: push.clientId },
-        })),
-        { expectedVersion: first.version === 1 ? NO_STREAM : first.version - 1 },
-      );
+      const stored = await appendEventsCommit(store, commit.events, {
+        ...options,
+        canWrite,
+        clientId: push.clientId,
+      });
       results.push({
         commitId: commit.commitId,
         status: 'accepted',
-        positions: result.events.map(wirePosition),
+        positions: stored.map(wirePosition),
       });
     } catch (error) {
       // A lost database is the server's problem, not the commit's: the client must retry it.
@@ -140,6 +137,55 @@ export async function applyPush(
     }
   }
   return { results };
+}
+
+/** What `appendEventsCommit` checks and stamps. */
+export interface EventsCommitOptions extends Omit<PushOptions, 'requiresCommand'> {
+  readonly canWrite: (stream: StreamRef) => boolean | Promise<boolean>;
+  /** The device's id from the push envelope. */
+  readonly clientId: string;
+}
+
+/**
+ * Stores a commit's events as they were pushed (authority `events`, and protocol v1): the write
+ * rule, the event schemas (and `evolve` when asked), then an append at exactly the version after
+ * the one the client decided on, with the writer's identity stamped into the metadata. Throws
+ * the typed error of a refusal; returns the stored events (or those already stored: a re-push).
+ */
+export async function appendEventsCommit(
+  store: PostgresEventStore,
+  events: readonly EventEnvelope[],
+  options: EventsCommitOptions,
+): Promise<readonly StoredEvent[]> {
+  const first = events[0] as EventEnvelope;
+  const stream: StreamRef = { aggregateType: first.aggregateType, aggregateId: first.aggregateId };
+  if (!(await options.canWrite(stream))) {
+    throw new ForbiddenError(
+      `Writing ${stream.aggregateType}/${stream.aggregateId} is not allowed`,
+    );
+  }
+  const { aggregates } = options;
+  validateCommit(events, aggregates);
+  const aggregate = aggregates?.get(stream.aggregateType);
+  if (options.foldThroughEvolve === true && aggregate !== undefined) {
+    await foldOntoHistory(store, aggregate, events);
+  }
+  const result = await store.append(
+    stream,
+    events.map(({ id, type, schemaVersion, occurredAt, data, metadata }) => ({
+      id,
+      type,
+      schemaVersion,
+      occurredAt,
+      data,
+      metadata:
+        options.principal === undefined
+          ? { ...metadata, clientId: options.clientId }
+          : stampedMetadata(metadata, { principal: options.principal, clientId: options.clientId }),
+    })),
+    { expectedVersion: first.version === 1 ? NO_STREAM : first.version - 1 },
+  );
+  return result.events;
 }
 
 type ParsedCommit =
@@ -184,7 +230,7 @@ function parseCommit(raw: unknown, seenEventIds: Set<string>): ParsedCommit {
 }
 
 /** The rejection's message names the first issue: the client shows it beside the command. */
-function invalidCommitMessage(issues: readonly ValidationIssue[]): string {
+export function invalidCommitMessage(issues: readonly ValidationIssue[]): string {
   const [first] = issues;
   return first === undefined
     ? 'Invalid commit'

@@ -1,6 +1,5 @@
 import {
   type AnyAggregateDefinition,
-  PayloadTooLargeError,
   PullQuerySchema,
   type PullResponse,
   PushEnvelopeSchema,
@@ -10,7 +9,6 @@ import {
   SubscribeQuerySchema,
 } from '@strata/core';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { EventFeed } from '../subscriptions/event-feed.ts';
 import type { SubscriptionRequest } from '../subscriptions/subscription-response.ts';
@@ -18,6 +16,7 @@ import type { Principal } from './auth.ts';
 import type { Authorize } from './authorize.ts';
 import type { SyncLimits } from './limits.ts';
 import { applyPush } from './push-handler.ts';
+import { enforceEventLimits, pushBodyLimit } from './push-limits.ts';
 import { readJson } from './read-json.ts';
 import type { SyncEnv } from './sync-env.ts';
 import { toWireEvent } from './wire-event.ts';
@@ -29,6 +28,8 @@ export interface SyncRoutesOptions {
   readonly authorize: Authorize | undefined;
   readonly aggregates: ReadonlyMap<string, AnyAggregateDefinition> | undefined;
   readonly foldThroughEvolve: boolean;
+  /** Aggregate types a v1 push may not write: their commands are decided (protocol v2). */
+  readonly requiresCommand: (aggregateType: string) => boolean;
   readonly limits: SyncLimits;
   /** This instance's feed of new events: woken after a push, read by subscriptions. */
   readonly feed: EventFeed;
@@ -51,36 +52,23 @@ export function syncRoutes(options: SyncRoutesOptions): Hono<SyncEnv> {
   const { storeFor, canRead, limits } = options;
   const routes = new Hono<SyncEnv>();
 
-  routes.post(
-    '/push',
-    bodyLimit({
-      maxSize: limits.maxBodyBytes,
-      onError: () => {
-        throw new PayloadTooLargeError(
-          `The body is larger than ${limits.maxBodyBytes} bytes`,
-          limits.maxBodyBytes,
-        );
-      },
-    }),
-    async (c) => {
-      // The envelope only: each commit is validated on its own by applyPush (issue 12, item 2).
-      const push = parseOrThrow(PushEnvelopeSchema, await readJson(c.req.raw), 'push request');
-      enforceEventLimits(
-        push.commits.flatMap((commit) => (Array.isArray(commit.events) ? commit.events : [])),
-        limits,
-      );
-      const principal = c.get('principal');
-      const canWrite = (stream: StreamRef) =>
-        options.authorize?.canWrite?.(principal, stream) ?? true;
-      const response = await applyPush(storeFor(principal), push, {
-        ...(options.aggregates === undefined ? {} : { aggregates: options.aggregates }),
-        foldThroughEvolve: options.foldThroughEvolve,
-        canWrite,
-      });
-      options.feed.wake(); // this instance's subscribers need not wait for the notification
-      return c.json(response);
-    },
-  );
+  routes.post('/push', pushBodyLimit(limits), async (c) => {
+    // The envelope only: each commit is validated on its own by applyPush (issue 12, item 2).
+    const push = parseOrThrow(PushEnvelopeSchema, await readJson(c.req.raw), 'push request');
+    enforceEventLimits(push.commits, limits);
+    const principal = c.get('principal');
+    const canWrite = (stream: StreamRef) =>
+      options.authorize?.canWrite?.(principal, stream) ?? true;
+    const response = await applyPush(storeFor(principal), push, {
+      ...(options.aggregates === undefined ? {} : { aggregates: options.aggregates }),
+      foldThroughEvolve: options.foldThroughEvolve,
+      canWrite,
+      principal,
+      requiresCommand: options.requiresCommand,
+    });
+    options.feed.wake(); // this instance's subscribers need not wait for the notification
+    return c.json(response);
+  });
 
   routes.get('/pull', async (c) => {
     const query = parseOrThrow(PullQuerySchema, c.req.query(), 'pull query');
@@ -124,22 +112,4 @@ export function syncRoutes(options: SyncRoutesOptions): Hono<SyncEnv> {
   });
 
   return routes;
-}
-
-function enforceEventLimits(events: readonly unknown[], limits: SyncLimits): void {
-  if (events.length > limits.maxEventsPerPush) {
-    throw new PayloadTooLargeError(
-      `A push holds at most ${limits.maxEventsPerPush} events, this one ${events.length}`,
-      limits.maxEventsPerPush,
-    );
-  }
-  const encoder = new TextEncoder();
-  for (const event of events) {
-    if (encoder.encode(JSON.stringify(event)).length > limits.maxEventBytes) {
-      throw new PayloadTooLargeError(
-        `An event is larger than ${limits.maxEventBytes} bytes`,
-        limits.maxEventBytes,
-      );
-    }
-  }
 }

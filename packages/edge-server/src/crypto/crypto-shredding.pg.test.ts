@@ -138,6 +138,7 @@ beforeAll(async () => {
     database,
     authenticate: jwtAuthentication({ secret: SECRET }),
     aggregates: [Patient, Todo],
+    authority: { Patient: 'events', Todo: 'events' },
     encryption: encryptAggregates(['Patient']),
     onError: () => undefined,
     pollIntervalMs: 50,

@@ -1,3 +1,4 @@
+import { COMMAND_LOG_MIGRATION } from '../authority/command-log.ts';
 import { CONSUMER_GROUPS_MIGRATION } from '../consumer-groups/consumer-group-schema.ts';
 import { KEY_STORE_MIGRATION } from '../crypto/key-store-schema.ts';
 import { OUTBOX_MIGRATION } from '../outbox/outbox-schema.ts';
@@ -56,6 +57,7 @@ export const MIGRATIONS: readonly Migration[] = [
   PROJECTIONS_MIGRATION,
   KEY_STORE_MIGRATION,
   TENANT_POSITIONS_MIGRATION,
+  COMMAND_LOG_MIGRATION,
 ];
 
 /** The channel appends notify, so every instance's reader wakes at once. */

@@ -52,6 +52,7 @@ beforeAll(async () => {
     hostname: '127.0.0.1',
     pglite: pglite(),
     aggregates: [Todo],
+    authority: { Todo: 'events' },
     staticDir: join(folder, 'site'),
   });
 }, 30_000);

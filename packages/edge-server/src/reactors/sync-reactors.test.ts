@@ -42,6 +42,7 @@ async function setUp(tenant: string) {
     database: db,
     authenticate: async () => ({ tenant, subject: 'user-1' }),
     aggregates: [Todo],
+    authority: { Todo: 'events' },
     appendHooks: [syncReactors([audit, vetoes])],
   });
   const push = async (...commits: ReturnType<typeof commit>[]) => {

@@ -144,7 +144,7 @@ describe('a subscriber that stops reading', () => {
 
     // 20 events of ~1 KB: far past the 4 KiB the slow ones may leave unread, while the watcher,
     // reading all along, takes them: a burst of 3 in one commit (within the cap), then one by one.
-    const more = Array.from({ length: 20 }, (_, i) => noteEvent('s-2', i + 1, 'y'.repeat(1000)));
+    const more = Array.from({ length: 20 }, (_, i) => noteEvent('s-2', i + 1, 'y'.repeat(900)));
     const lastId = more.at(-1)?.id as string;
     const watched = watcher.read((seen) => eventIds(seen).includes(lastId));
     await push('slow', more.slice(0, 3));

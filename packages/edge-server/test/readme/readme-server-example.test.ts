@@ -4,7 +4,7 @@ it('the server example in the README runs and prints what its comments say', asy
   const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
   await import('./readme-server-example.ts');
   expect(log.mock.calls).toEqual([
-    ['accepted', 'DOMAIN_RULE_VIOLATED'],
+    ['stored TodoAdded by ann', 'DOMAIN_RULE_VIOLATED'],
     ['notify:', 'TodoAdded'],
     [[{ id: 't1', title: 'Buy milk' }]],
     ['mail about', 't1'],

@@ -1,10 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import {
-  DomainRuleViolatedError,
-  defineAsyncReactor,
-  defineSyncReactor,
-  newKsuid,
-} from '@strata/core';
+import { DomainRuleViolatedError, defineAsyncReactor, defineSyncReactor } from '@strata/core';
 import { createSyncApp, migrate, pgliteDatabase } from '@strata/edge-server';
 import { createConsumerGroup } from '@strata/edge-server/consumer-groups';
 import { encryptAggregates, forgetAggregate } from '@strata/edge-server/crypto';
@@ -40,27 +35,20 @@ const app = createSyncApp({
   appendHooks: [syncReactors([noShouting]), outboxWriter(reactors.routes)],
   encryption: encryptAggregates(['Todo']), // payloads at rest under a key per todo
 });
+// The server decides commands itself (authority `decide`): a thin client posts one to
+// /v2/commands; devices push theirs with /v2/push, and their events are only a prediction.
 const addTodo = async (aggregateId: string, title: string) => {
-  const event = {
-    id: newKsuid(),
-    type: 'TodoAdded',
-    schemaVersion: 2,
-    aggregateType: 'Todo',
-    aggregateId,
-    version: 1,
-    occurredAt: new Date().toISOString(),
-    data: { title },
-    metadata: {},
-  };
-  const body = { clientId: 'device-1', commits: [{ commitId: newKsuid(), events: [event] }] };
-  const response = await app.request('/v1/push', {
+  const response = await app.request('/v2/commands', {
     method: 'POST',
     headers: { 'content-type': 'application/json' }, // other bodies answer 415
-    body: JSON.stringify(body),
+    body: JSON.stringify({ aggregateType: 'Todo', aggregateId, name: 'add', input: { title } }),
   });
-  return (await response.json()).results[0];
+  const answer = await response.json(); // { events } or a problem+json with its code
+  return response.ok
+    ? `stored ${answer.events[0].type} by ${answer.events[0].metadata.userId}`
+    : answer.code;
 };
-console.log((await addTodo('t1', 'Buy milk')).status, (await addTodo('t2', 'BUY BEER')).code);
+console.log(await addTodo('t1', 'Buy milk'), await addTodo('t2', 'BUY BEER'));
 
 await createOutboxRelay({ database, sinks: reactors.sinks }).runOnce();
 

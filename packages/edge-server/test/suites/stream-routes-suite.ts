@@ -29,6 +29,7 @@ export function describeStreamRoutes(label: string, open: () => Promise<SuiteDat
       database: suiteDatabase.database,
       authenticate: jwtAuthentication({ secret: SECRET }),
       aggregates: [Todo],
+      authority: { Todo: 'events' },
       // Completions are private to the user who completed them, to test read narrowing.
       authorize: {
         canRead: (principal, event: StoredEvent) =>

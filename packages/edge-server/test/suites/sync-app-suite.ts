@@ -35,6 +35,8 @@ export function describeSyncApp(label: string, open: () => Promise<SuiteDatabase
       database,
       authenticate: jwtAuthentication({ secret: SECRET }),
       aggregates: [Todo],
+      // Protocol v1 (pushed events) is what this suite tests: Todo's events are stored as pushed.
+      authority: { Todo: 'events' },
       limits: { maxBodyBytes: 64 * 1024, maxEventsPerPush: 50, maxEventBytes: 4 * 1024 },
       onError: () => undefined,
     });
@@ -79,7 +81,7 @@ export function describeSyncApp(label: string, open: () => Promise<SuiteDatabase
     });
 
     it('answers unknown routes with a 404 problem', async () => {
-      const response = await app.request('/v2/nothing');
+      const response = await app.request('/v9/nothing');
       expect(response.status).toBe(404);
       expect(response.headers.get('content-type')).toBe(PROBLEM_JSON);
       expect(await response.json()).toMatchObject({ code: 'NOT_FOUND', status: 404 });
@@ -489,6 +491,7 @@ export function describeSyncApp(label: string, open: () => Promise<SuiteDatabase
         database,
         authenticate: jwtAuthentication({ secret: SECRET }),
         aggregates: [Piece],
+        authority: { Piece: 'events' },
         foldThroughEvolve: true,
       });
       const token = await bearerToken(SECRET, `tenant-${tenants++}`, 'user-3');

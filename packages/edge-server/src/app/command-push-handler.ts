@@ -1,0 +1,178 @@
+import {
+  COMMAND_PROTOCOL_VERSION,
+  type CommandCommit,
+  CommandCommitSchema,
+  type CommandPushEnvelope,
+  type CommandPushResponse,
+  type EventEnvelope,
+  type EventMetadata,
+  isStrataError,
+  NameSchema,
+  type StoredEvent,
+  type StreamRef,
+  streamKey,
+  toValidationIssues,
+  ValidationFailedError,
+} from '@strata/core';
+import type { Authority } from '../authority/authority.ts';
+import type { CommandAuthority } from '../authority/command-authority.ts';
+import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
+import type { Principal } from './auth.ts';
+import {
+  appendEventsCommit,
+  type EventsCommitOptions,
+  invalidCommitMessage,
+} from './push-handler.ts';
+import { toWireEvent } from './wire-event.ts';
+
+type CommandResult = CommandPushResponse['results'][number];
+
+/** What a v2 push is decided with. */
+export interface CommandPushContext {
+  readonly principal: Principal;
+  readonly store: PostgresEventStore;
+  readonly authority: CommandAuthority;
+  /** The authority of an aggregate type (`events` for every type when none are registered). */
+  readonly authorityOf: (aggregateType: string) => Authority;
+  /** How `events` commits are checked (schemas, `evolve`, the write rule). */
+  readonly events: Omit<EventsCommitOptions, 'clientId' | 'principal'>;
+}
+
+/**
+ * Applies a v2 push, commit by commit, in order. Each commit is decided as its aggregate's
+ * authority says: `decide` stores the server's own decision (a refused commit never blocks a later
+ * command on the same aggregate: each is decided on the server's state), `verify` and `events`
+ * store the client's events (a refused commit rejects the later ones on its aggregate, which
+ * were decided on top of it, as in v1). A re-pushed command is answered with what it stored.
+ * Errors that are not about a commit (`UNAVAILABLE`, non-strata errors) are thrown.
+ *
+ * @example
+ * const envelope = parseOrThrow(CommandPushEnvelopeSchema, body, 'push request');
+ * const answer = await applyCommandPush(envelope, { principal, store, authority, authorityOf, events });
+ */
+export async function applyCommandPush(
+  push: CommandPushEnvelope,
+  context: CommandPushContext,
+): Promise<CommandPushResponse> {
+  const { store } = context;
+  const blocked = new Map<string, number>();
+  const results: CommandResult[] = [];
+  for (const raw of push.commits) {
+    const parsed = CommandCommitSchema.safeParse(raw);
+    const stream = parsed.success ? parsed.data.command : namedStream(raw);
+    const key = stream === undefined ? undefined : streamKey(stream);
+    const reject = async (code: CommandResult & { status: 'rejected' }) => {
+      if (key !== undefined && context.authorityOf(stream?.aggregateType ?? '') !== 'decide') {
+        blocked.set(key, code.currentVersion);
+      }
+      results.push(code);
+    };
+    if (!parsed.success) {
+      const issues = toValidationIssues(parsed.error);
+      await reject({
+        commitId: raw.commitId,
+        status: 'rejected',
+        code: 'VALIDATION_FAILED',
+        message: invalidCommitMessage(issues),
+        currentVersion: stream === undefined ? 0 : await store.streamVersion(stream),
+      });
+      continue;
+    }
+    const commit = parsed.data;
+    const blockedAt = key === undefined ? undefined : blocked.get(key);
+    if (blockedAt !== undefined) {
+      results.push({
+        commitId: commit.commitId,
+        status: 'rejected',
+        code: 'VERSION_CONFLICT',
+        message: 'An earlier commit of this push on the same aggregate was rejected',
+        currentVersion: blockedAt,
+      });
+      continue;
+    }
+    try {
+      const stored = await decideCommit(commit, push.clientId, context);
+      results.push({
+        commitId: commit.commitId,
+        status: 'accepted',
+        events: stored.map(toWireEvent),
+      });
+    } catch (error) {
+      // A lost database is the server's problem, not the commit's: the client must retry it.
+      if (!isStrataError(error) || isStrataError(error, 'UNAVAILABLE')) throw error;
+      await reject({
+        commitId: commit.commitId,
+        status: 'rejected',
+        code: error.code,
+        message: error.message,
+        currentVersion: isStrataError(error, 'VERSION_CONFLICT')
+          ? error.actualVersion
+          : await store.streamVersion(commit.command),
+      });
+    }
+  }
+  return { protocol: COMMAND_PROTOCOL_VERSION, results };
+}
+
+/** One commit, by its aggregate's authority; returns the stored events or throws the refusal. */
+async function decideCommit(
+  commit: CommandCommit,
+  clientId: string,
+  context: CommandPushContext,
+): Promise<readonly StoredEvent[]> {
+  const { command, events } = commit;
+  const writer = { principal: context.principal, clientId };
+  const serverCommand = {
+    commandId: commit.commitId,
+    aggregateType: command.aggregateType,
+    aggregateId: command.aggregateId,
+    name: command.name,
+    input: command.input,
+    metadata: appKeys(events[0]?.metadata),
+  };
+  switch (context.authorityOf(command.aggregateType)) {
+    case 'decide':
+      return context.authority.decide(writer, serverCommand);
+    case 'verify':
+      return context.authority.verify(writer, serverCommand, events as readonly EventEnvelope[]);
+    case 'events':
+      if (events.length === 0) {
+        throw new ValidationFailedError(
+          'Invalid commit: events: a commit of this aggregate carries its events',
+          [{ path: ['events'], message: 'at least one event' }],
+        );
+      }
+      return appendEventsCommit(context.store, events as readonly EventEnvelope[], {
+        ...context.events,
+        principal: context.principal,
+        clientId,
+      });
+  }
+}
+
+/** The client's metadata without the keys the server sets itself. */
+function appKeys(metadata: EventMetadata | undefined): EventMetadata {
+  if (metadata === undefined) return {};
+  const {
+    userId: _user,
+    tenant: _tenant,
+    clientId: _client,
+    commandId: _command,
+    ...rest
+  } = metadata;
+  return rest;
+}
+
+/** The aggregate an invalid commit's command names, if both names are valid. */
+function namedStream(raw: unknown): StreamRef | undefined {
+  const command = (raw as { command?: unknown }).command as
+    | Record<string, unknown>
+    | null
+    | undefined;
+  if (command === null || typeof command !== 'object') return undefined;
+  const type = NameSchema.safeParse(command.aggregateType);
+  const id = NameSchema.safeParse(command.aggregateId);
+  return type.success && id.success
+    ? { aggregateType: type.data, aggregateId: id.data }
+    : undefined;
+}

@@ -1,0 +1,255 @@
+// The server's side of authority: commands pushed by devices, or run by server code, are decided
+// here with the shared aggregates on the server's own state, by the principal of the verified
+// token. One command handler per tenant keeps recent states (a state cache) on top of the
+// aggregates' snapshots, so a long history is not loaded on every command.
+import {
+  type AnyAggregateDefinition,
+  type CommandHandler,
+  createCommandHandler,
+  type EventEnvelope,
+  type EventMetadata,
+  ForbiddenError,
+  NO_STREAM,
+  PredictionMismatchError,
+  prepareCommand,
+  type StreamRef,
+  UnknownCommandError,
+  VersionConflictError,
+} from '@strata/core';
+import type { Principal } from '../app/auth.ts';
+import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
+import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
+import type { SqlDatabase } from '../postgres/sql-database.ts';
+import {
+  CommandAlreadyLoggedError,
+  findLoggedCommand,
+  type LoggedCommand,
+  logCommand,
+} from './command-log.ts';
+import { samePrediction } from './same-prediction.ts';
+import { commandPrincipal, stampedMetadata, type WriterIdentity } from './stamped-metadata.ts';
+
+/** A command to decide on the server: from a device's push, a thin client or server code. */
+export interface ServerCommand extends StreamRef {
+  /** The command's id: deciding the same id again answers with what it stored the first time. */
+  readonly commandId: string;
+  readonly name: string;
+  /** Unparsed: the command's schema parses it. */
+  readonly input: unknown;
+  /** App metadata keys to keep (correlation ids); identity keys are stamped over them. */
+  readonly metadata?: EventMetadata;
+}
+
+/** Options of `createCommandAuthority`. */
+export interface CommandAuthorityOptions {
+  readonly database: SqlDatabase;
+  readonly aggregates: ReadonlyMap<string, AnyAggregateDefinition>;
+  /** The tenant's store, with the app's append hooks and encryption. */
+  readonly storeFor: (principal: Principal) => PostgresEventStore;
+  /** The app's write rule (`authorize.canWrite`), checked before the command's own `allow`. */
+  readonly canWrite: (principal: Principal, stream: StreamRef) => boolean | Promise<boolean>;
+  /** Aggregate states kept per tenant between commands. Defaults to 1000. */
+  readonly stateCacheSize?: number;
+  /** Tenants whose handlers (and state caches) are kept. Defaults to 100. */
+  readonly tenantCacheSize?: number;
+  /** The server's clock for `now`. Defaults to the system clock. */
+  readonly clock?: () => Date;
+  /** Ids of the events the server decides. Defaults to KSUIDs. */
+  readonly newId?: () => string;
+}
+
+/** Decides commands on the server; every method throws the typed error of a refusal. */
+export interface CommandAuthority {
+  /**
+   * Authority `decide`: runs the command on the server's state and stores what it decides
+   * (none when it decides nothing). Returns the stored events.
+   */
+  decide(writer: WriterIdentity, command: ServerCommand): Promise<readonly PostgresStoredEvent[]>;
+  /**
+   * Authority `verify`: decides the command again on the version the client decided on, at the
+   * client's time, and stores the client's events only when they are the same.
+   */
+  verify(
+    writer: WriterIdentity,
+    command: ServerCommand,
+    predicted: readonly EventEnvelope[],
+  ): Promise<readonly PostgresStoredEvent[]>;
+}
+
+/**
+ * @example
+ * const authority = createCommandAuthority({ database, aggregates, storeFor, canWrite });
+ * const events = await authority.decide({ principal, clientId }, { commandId, aggregateType: 'Cart', aggregateId, name: 'addItem', input });
+ */
+export function createCommandAuthority(options: CommandAuthorityOptions): CommandAuthority {
+  const handlers = new Map<string, CommandHandler>();
+  const tenantCacheSize = options.tenantCacheSize ?? 100;
+
+  // Most recently used last; the first is evicted, with its state cache.
+  function handlerFor(principal: Principal): CommandHandler {
+    const { tenant } = principal;
+    let handler = handlers.get(tenant);
+    if (handler === undefined) {
+      handler = createCommandHandler({
+        store: options.storeFor(principal),
+        stateCacheSize: options.stateCacheSize ?? 1000,
+        // Another device's write between load and append: load again and decide again.
+        conflictRetries: 5,
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+        ...(options.newId === undefined ? {} : { newId: options.newId }),
+        recordCommand: (executed, transaction) =>
+          logCommand(transaction, tenant, executed.metadata.commandId, {
+            aggregateType: executed.aggregateType,
+            aggregateId: executed.aggregateId,
+            firstVersion: executed.events[0]?.version ?? executed.version + 1,
+            count: executed.events.length,
+          }),
+      });
+    }
+    handlers.delete(tenant);
+    handlers.set(tenant, handler);
+    if (handlers.size > tenantCacheSize) handlers.delete(handlers.keys().next().value as string);
+    return handler;
+  }
+
+  async function authorized(principal: Principal, command: ServerCommand) {
+    const aggregate = options.aggregates.get(command.aggregateType);
+    if (aggregate === undefined) throw new UnknownCommandError(command.aggregateType, command.name);
+    if (!(await options.canWrite(principal, command))) {
+      throw new ForbiddenError(
+        `Writing ${command.aggregateType}/${command.aggregateId} is not allowed`,
+      );
+    }
+    return aggregate;
+  }
+
+  /** What an earlier decision of this command stored, if there was one. */
+  async function earlier(principal: Principal, command: ServerCommand) {
+    const logged = await findLoggedCommand(options.database, principal.tenant, command.commandId);
+    return logged === undefined ? undefined : storedEvents(principal, command, logged);
+  }
+
+  async function storedEvents(principal: Principal, command: ServerCommand, logged: LoggedCommand) {
+    if (
+      logged.aggregateType !== command.aggregateType ||
+      logged.aggregateId !== command.aggregateId
+    ) {
+      // A command id is one command: reusing it for another aggregate reads nothing of it.
+      throw new ForbiddenError(`Command id ${command.commandId} belongs to another aggregate`);
+    }
+    if (logged.count === 0) return [];
+    const events = await options
+      .storeFor(principal)
+      .readStream(logged, { fromVersion: logged.firstVersion, limit: logged.count });
+    return events as readonly PostgresStoredEvent[];
+  }
+
+  const metadataOf = (writer: WriterIdentity, command: ServerCommand) =>
+    stampedMetadata({ ...command.metadata, commandId: command.commandId }, writer);
+
+  return {
+    async decide(writer, command) {
+      const { principal } = writer;
+      const aggregate = await authorized(principal, command);
+      const before = await earlier(principal, command);
+      if (before !== undefined) return before;
+      try {
+        const result = await handlerFor(principal).execute(
+          aggregate,
+          command.aggregateId,
+          command.name as never,
+          command.input as never,
+          { principal: commandPrincipal(principal), metadata: metadataOf(writer, command) },
+        );
+        if (result.events.length === 0) {
+          await logCommand(options.database, principal.tenant, command.commandId, {
+            aggregateType: command.aggregateType,
+            aggregateId: command.aggregateId,
+            firstVersion: result.version + 1,
+            count: 0,
+          });
+        }
+        return result.events as readonly PostgresStoredEvent[];
+      } catch (error) {
+        // A concurrent request decided the same command first: its events are the answer.
+        if (error instanceof CommandAlreadyLoggedError) {
+          return (await earlier(principal, command)) ?? [];
+        }
+        throw error;
+      }
+    },
+
+    async verify(writer, command, predicted) {
+      const { principal } = writer;
+      const aggregate = await authorized(principal, command);
+      const before = await earlier(principal, command);
+      if (before !== undefined) return before;
+      const store = options.storeFor(principal);
+      const first = predicted[0];
+      const loaded = await handlerFor(principal).load(aggregate, command.aggregateId);
+      const decidedOn = first === undefined ? loaded.version : first.version - 1;
+      if (loaded.version !== decidedOn) {
+        throw new VersionConflictError(command, decidedOn, loaded.version);
+      }
+      // The client's ids and time: equal events are then equal in every field the command sets.
+      const ids = predicted.map((event) => event.id);
+      const metadata = metadataOf(writer, command);
+      const decision = prepareCommand(aggregate, command.name, command.input).decide({
+        aggregateId: command.aggregateId,
+        state: loaded.state,
+        version: loaded.version,
+        now: new Date(first?.occurredAt ?? Date.now()),
+        metadata: {
+          ...metadata,
+          commandId: command.commandId,
+          correlationId: metadata.correlationId ?? command.commandId,
+          causationId: metadata.causationId ?? command.commandId,
+        },
+        newId: () => ids.shift() ?? 'no-more-predicted-ids',
+        principal: commandPrincipal(principal),
+      });
+      const mismatch = samePrediction(decision.events, predicted);
+      if (mismatch !== undefined)
+        throw new PredictionMismatchError(mismatch.index, mismatch.message);
+      if (predicted.length === 0) {
+        await logCommand(options.database, principal.tenant, command.commandId, {
+          ...command,
+          firstVersion: loaded.version + 1,
+          count: 0,
+        }).catch((error: unknown) => {
+          if (!(error instanceof CommandAlreadyLoggedError)) throw error;
+        });
+        return [];
+      }
+      try {
+        const result = await store.append(
+          command,
+          decision.events.map(
+            ({ id, type, schemaVersion, occurredAt, data, metadata: stored }) => ({
+              id,
+              type,
+              schemaVersion,
+              occurredAt,
+              data,
+              metadata: stored,
+            }),
+          ),
+          {
+            expectedVersion: loaded.version === 0 ? NO_STREAM : loaded.version,
+            beforeCommit: (events, transaction) =>
+              logCommand(transaction, principal.tenant, command.commandId, {
+                ...command,
+                firstVersion: loaded.version + 1,
+                count: events.length,
+              }),
+          },
+        );
+        return result.events as readonly PostgresStoredEvent[];
+      } catch (error) {
+        if (error instanceof CommandAlreadyLoggedError)
+          return (await earlier(principal, command)) ?? [];
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { EventEnvelope } from '@strata/core';
+
+/** Where the server's decision and the client's prediction part ways. */
+export interface PredictionDifference {
+  /** The first event that differs (the shorter list's length when only the count differs). */
+  readonly index: number;
+  readonly message: string;
+}
+
+/**
+ * Compares what the server decided with what the client pushed (authority `verify`): the same
+ * number of events, and each with the same id, type, schema version, version and data. Metadata
+ * and times are the server's to set. Undefined when they are the same.
+ */
+export function samePrediction(
+  decided: readonly EventEnvelope[],
+  predicted: readonly EventEnvelope[],
+): PredictionDifference | undefined {
+  const fields = ['id', 'type', 'schemaVersion', 'version'] as const;
+  for (let index = 0; index < Math.max(decided.length, predicted.length); index++) {
+    const ours = decided[index];
+    const theirs = predicted[index];
+    if (ours === undefined || theirs === undefined) {
+      return {
+        index,
+        message: `The server decides ${decided.length} event(s), the client pushed ${predicted.length}`,
+      };
+    }
+    const field = fields.find((key) => ours[key] !== theirs[key]);
+    if (field !== undefined) {
+      return {
+        index,
+        message: `Event ${index} differs in ${field}: the server decides ${String(ours[field])}`,
+      };
+    }
+    if (canonicalJson(ours.data) !== canonicalJson(theirs.data)) {
+      return { index, message: `Event ${index} (${ours.type}) differs in its data` };
+    }
+  }
+  return undefined;
+}
+
+/** JSON with object keys sorted, so key order does not make equal data differ. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item !== null && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
+}
