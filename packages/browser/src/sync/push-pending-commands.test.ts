@@ -226,6 +226,18 @@ describe('applyPushResults', () => {
     expect(await todoRows(strata)).toEqual([{ id: 't1', title: 'Oat milk', status: 'completed' }]);
   });
 
+  it("stores no event of another aggregate that an answer claims for our command's", async () => {
+    const { strata, context } = await setUp();
+    const added = await strata.execute(Todo, 't1', 'add', { title: 'Milk' });
+    const stray = storedByServer(only(added.events), 2, { aggregateId: 't2' });
+    const outcome = await push(context, 1, ([id]) => answer(accepted(id as string, [stray])));
+    expect(outcome.conflicts).toEqual([
+      { aggregateType: 'Todo', aggregateId: 't1', currentVersion: 1 },
+    ]);
+    expect(await strata.db.events.count()).toBe(0);
+    expect(await strata.pendingCommands()).toEqual([]);
+  });
+
   it('one aggregate, several answers: accepted, rejected, accepted are applied as one rebase', async () => {
     const { strata, context } = await setUp();
     const added = await strata.execute(Todo, 't1', 'add', { title: 'Milk' });

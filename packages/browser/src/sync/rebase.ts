@@ -3,6 +3,7 @@ import {
   loadAggregate,
   prepareCommand,
   type StreamRef,
+  streamKey,
   UnknownCommandError,
 } from '@strata/core';
 import type {
@@ -36,9 +37,9 @@ export interface RebaseOptions {
   /** Commands the server refused, by command id: they move to the rejected list with the reason. */
   readonly rejections?: ReadonlyMap<string, Rejection>;
   /**
-   * Store only the upstream events that continue the confirmed version without a gap (a push
-   * answer may carry events after others this device has not pulled yet); the rest are counted
-   * in `leftOut`, for upstream to bring in order.
+   * Store only the upstream events that continue the confirmed version without a gap, on this
+   * aggregate (a push answer may carry events after others this device has not pulled yet);
+   * the rest are counted in `leftOut`, for upstream to bring in order.
    */
   readonly contiguousOnly?: boolean;
 }
@@ -70,7 +71,10 @@ export async function rebaseAggregate(
   }
   const after = upstream.filter((event) => event.version > confirmedVersion);
   const gapAt = contiguousOnly
-    ? after.findIndex((event, index) => event.version !== confirmedVersion + 1 + index)
+    ? after.findIndex(
+        (event, index) =>
+          event.version !== confirmedVersion + 1 + index || streamKey(event) !== streamKey(stream),
+      )
     : -1;
   const adopted = gapAt === -1 ? after : after.slice(0, gapAt);
   await db.events.bulkAdd(adopted.map(toConfirmedRow) as EventRow[]);
