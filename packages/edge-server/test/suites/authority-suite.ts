@@ -16,6 +16,9 @@ import { migrate } from '../../src/migrations/migrations.ts';
 import type { SqlDatabase } from '../../src/postgres/sql-database.ts';
 import type { SuiteDatabase } from './suite-databases.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: raw JSON answers, asserted field by field
+type Answer = Record<string, any>;
+
 // A diary whose entries the client encrypts: the server cannot read them (authority `events`).
 const Written = defineEvent('Written', z.unknown());
 const Diary = defineAggregate({
@@ -81,7 +84,7 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-      return { status: response.status, body: (await response.json()) as Record<string, any> };
+      return { status: response.status, body: (await response.json()) as Answer };
     };
     const as = async (other: string) => client(other, tenant);
     return {
@@ -92,7 +95,7 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
       async push(...commits: unknown[]) {
         const answer = await post('/v2/push', { protocol: 2, clientId: 'device-1', commits });
         expect(answer.status).toBe(200);
-        return answer.body.results as Record<string, any>[];
+        return answer.body.results as Answer[];
       },
     };
   }
@@ -308,7 +311,7 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
       const before = Date.now();
       const [result] = await ann.push(cartCommit('cart-7', 'addItem', { sku: 'apple' }, [forged]));
       expect(result?.status).toBe('accepted');
-      const [answered] = result?.events as Record<string, any>[];
+      const [answered] = result?.events as Answer[];
       expect(answered).toMatchObject({ version: 2, type: 'ItemAdded', data: { sku: 'apple' } });
       expect(answered?.id).not.toBe(forged.id);
       expect(Date.parse(answered?.data.addedAt)).toBeGreaterThanOrEqual(before - 1000);
