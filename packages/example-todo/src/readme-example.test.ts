@@ -13,6 +13,7 @@ describe('README examples', () => {
       'packages/example-todo/src/readme-example.ts',
       'packages/browser/test/readme/readme-example.ts',
       'packages/browser/test/readme/readme-sync-example.ts',
+      'packages/edge-server/test/readme/readme-authority-example.ts',
       'packages/edge-server/test/readme/readme-server-example.ts',
     ]);
   });

@@ -311,7 +311,7 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
       const before = Date.now();
       const [result] = await ann.push(cartCommit('cart-7', 'addItem', { sku: 'apple' }, [forged]));
       expect(result?.status).toBe('accepted');
-      const [answered] = result?.events as Answer[];
+      const [answered] = (result?.events ?? []) as Answer[];
       expect(answered).toMatchObject({ version: 2, type: 'ItemAdded', data: { sku: 'apple' } });
       expect(answered?.id).not.toBe(forged.id);
       expect(Date.parse(answered?.data.addedAt)).toBeGreaterThanOrEqual(before - 1000);
