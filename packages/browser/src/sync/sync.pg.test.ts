@@ -150,41 +150,50 @@ describe('commits the server refuses', () => {
 
 describe('catch-up', () => {
   it('reports progress page by page, with the total the server counted', async () => {
-    const writer = syncClient(fetchAt(server.url), { clientId: 'bulk-writer' });
-    const pushed = new Set<string>();
-    for (let push = 0; push < 2; push++) {
-      const commits = Array.from({ length: 20 }, () => {
-        const id = newKsuid();
-        return commit(`bulk-${id}`, ...Array.from({ length: 40 }, (_, v) => todoEvent(id, v + 1)));
+    // Many events fast: pushed as events (v1, raw), not decided command by command.
+    const bulk = await startTestServer({ authority: { Todo: 'events' } });
+    try {
+      const writer = syncClient(fetchAt(bulk.url), { clientId: 'bulk-writer' });
+      const pushed = new Set<string>();
+      for (let push = 0; push < 2; push++) {
+        const commits = Array.from({ length: 20 }, () => {
+          const id = newKsuid();
+          return commit(
+            `bulk-${id}`,
+            ...Array.from({ length: 40 }, (_, v) => todoEvent(id, v + 1)),
+          );
+        });
+        const { results } = await writer.push(...commits);
+        expect(results.every((result) => result.status === 'accepted')).toBe(true);
+        for (const event of commits.flatMap((c) => c.events)) pushed.add(event.id);
+      }
+      // Other tests' transactions on the cluster can hold back what readers may see for a moment.
+      let total = 0;
+      await eventually(async () => {
+        const visible = await bulk.events();
+        expect(visible.filter((event) => pushed.has(event.id))).toHaveLength(pushed.size);
+        total = visible.length;
       });
-      const { results } = await writer.push(...commits);
-      expect(results.every((result) => result.status === 'accepted')).toBe(true);
-      for (const event of commits.flatMap((c) => c.events)) pushed.add(event.id);
-    }
-    // Other tests' transactions on the cluster can hold back what readers may see for a moment.
-    let total = 0;
-    await eventually(async () => {
-      const visible = await server.events();
-      expect(visible.filter((event) => pushed.has(event.id))).toHaveLength(pushed.size);
-      total = visible.length;
-    });
 
-    const progress: CatchUpProgress[] = [];
-    const device = await startTestClient(server.url, 'catching-up', {
-      pullLimit: 500,
-      onProgress: (step) => progress.push(step),
-    });
-    clients.push(device);
-    await device.sync.whenSynced();
-    const pages = Math.ceil(total / 500);
-    expect(progress).toEqual(
-      Array.from({ length: pages }, (_, page) => ({
-        received: Math.min(total, (page + 1) * 500),
-        total,
-        done: page === pages - 1,
-      })),
-    );
-    expect(await device.strata.db.events.count()).toBe(total);
+      const progress: CatchUpProgress[] = [];
+      const device = await startTestClient(bulk.url, 'catching-up', {
+        pullLimit: 500,
+        onProgress: (step) => progress.push(step),
+      });
+      clients.push(device);
+      await device.sync.whenSynced();
+      const pages = Math.ceil(total / 500);
+      expect(progress).toEqual(
+        Array.from({ length: pages }, (_, page) => ({
+          received: Math.min(total, (page + 1) * 500),
+          total,
+          done: page === pages - 1,
+        })),
+      );
+      expect(await device.strata.db.events.count()).toBe(total);
+    } finally {
+      await bulk.stop();
+    }
   }, 30_000);
 });
 
