@@ -103,6 +103,48 @@ describe('the sync worker in workerd', () => {
     ]);
   });
 
+  it('decides pushed commands inside workerd: the server’s events, the token’s user', async () => {
+    const push = async (name: string, input: unknown) => {
+      const command = {
+        aggregateType: 'Cart',
+        aggregateId: 'cart-w',
+        name,
+        input,
+        issuedAt: new Date().toISOString(),
+      };
+      const response = await client.raw('/v2/push', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${await bearerToken(SECRET, 'tenant-w')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          protocol: 2,
+          clientId: 'd',
+          commits: [{ commitId: `${name}-w`, command, events: [] }],
+        }),
+      });
+      return ((await response.json()) as { results: Record<string, unknown>[] }).results[0];
+    };
+    expect(await push('open', {})).toMatchObject({
+      status: 'accepted',
+      events: [{ type: 'CartOpened', data: { owner: 'user-1' } }],
+    });
+    expect(await push('addItem', { sku: '' })).toMatchObject({
+      status: 'rejected',
+      code: 'VALIDATION_FAILED',
+    });
+    const pool = db.createPool({ max: 1 });
+    try {
+      const { rows } = await pool.query(
+        `SELECT type, metadata->>'userId' AS "userId" FROM strata_events WHERE aggregate_id = 'cart-w'`,
+      );
+      expect(rows).toEqual([{ type: 'CartOpened', userId: 'user-1' }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('streams a subscription: catch-up, then live events (polling: no LISTEN on Workers)', async () => {
     const stored = (await client.pullAll()).map((event) => event.id);
     await expectCatchUpThenLive(client, stored);
