@@ -51,8 +51,19 @@ const authenticate = (request: Request): Principal => ({
 });
 const common = { database: db, authenticate, rateLimits: false as const, pollIntervalMs: 60_000 };
 
-const decidingApp = createSyncApp({ ...common, aggregates: [Todo] });
-const storingApp = createSyncApp({ ...common, aggregates: [Todo], authority: { Todo: 'events' } });
+// Part 1's apps count their statements too (pushCounted), one probe push each, before timing.
+const pushCounted = countingDatabase(db);
+const decidingApp = createSyncApp({
+  ...common,
+  database: pushCounted.database,
+  aggregates: [Todo],
+});
+const storingApp = createSyncApp({
+  ...common,
+  database: pushCounted.database,
+  aggregates: [Todo],
+  authority: { Todo: 'events' },
+});
 
 // --- part 2's aggregates: one counter without snapshots, one with the server's snapshots.
 const Incremented = defineEvent('Incremented', z.object({ by: z.number().int() }));
@@ -158,7 +169,7 @@ const statements = {
   warm: await statementsOf(() => increment(warmApp, 'Counter', 'warm')),
 };
 console.log(
-  `  SQL statements per command (BEGIN/COMMIT included): no snapshot cold ${statements.cold}, snapshot cold ${statements.snapshot}, warm cache ${statements.warm}\n`,
+  `  SQL statements per command (BEGIN/COMMIT included): no snapshot cold ${statements.cold}, snapshot cold ${statements.snapshot}, warm cache ${statements.warm}`,
 );
 
 const decidingServer = await listen(decidingApp);
@@ -264,6 +275,19 @@ async function expectPushStored({ tenant }: PushRun): Promise<void> {
     throw new Error(`stored ${rows[0]?.count} of ${expected} events`);
   }
 }
+
+/** Statements per commit of one probe push to `server` (untimed; not a sample). */
+async function statementsPerCommit(server: BenchServer): Promise<number> {
+  const run = await freshPush();
+  const before = pushCounted.statements;
+  await postPush(server, run);
+  const statements = pushCounted.statements - before;
+  await expectPushStored(run);
+  return statements / COMMITS;
+}
+console.log(
+  `  SQL statements per commit of a push (BEGIN/COMMIT included): authority events ${await statementsPerCommit(storingServer)}, decide ${await statementsPerCommit(decidingServer)}\n`,
+);
 
 // --- part 2: one command on a 10k-event aggregate.
 
