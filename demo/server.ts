@@ -23,6 +23,8 @@ export const DEMO_DATA_DIR = fileURLToPath(new URL('./.data/strata', import.meta
 export function startDemoServer(options: NodeServerOptions = {}): Promise<NodeServer> {
   return startNodeServer({
     aggregates: [Todo],
+    // The server decides every Todo command again on its own state (the default, said aloud).
+    authority: { Todo: 'decide' },
     staticDir: DEMO_DIST_DIR,
     dataDir: DEMO_DATA_DIR,
     ...options,

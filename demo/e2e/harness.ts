@@ -72,6 +72,7 @@ export interface ServerEvent {
   readonly aggregateId: string;
   readonly version: number;
   readonly data: unknown;
+  readonly metadata: Readonly<Record<string, unknown>>;
 }
 
 /** Every event on the server at `url`, in global order, read through the sync API. */

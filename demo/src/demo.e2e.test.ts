@@ -347,6 +347,11 @@ describe('the TodoMVC demo on its edge server', () => {
       expect.stringContaining('Plan trip to Rome'),
     ]);
     expect(await bob.locator('.rejected-notice').count()).toBe(0);
+    // The server decided every command (authority `decide`): the rename of a removed todo never
+    // reached the log, and each stored event names the server's principal, not the device's word.
+    const stored = await serverEvents(server.url);
+    expect(stored.map((event) => event.type)).not.toContain('TodoRenamed');
+    expect(new Set(stored.map((event) => event.metadata.userId))).toEqual(new Set(['anonymous']));
 
     await notice.locator('button.dismiss').first().click();
     await expect.poll(() => alice.locator('.rejected-notice button.dismiss').count()).toBe(0);
