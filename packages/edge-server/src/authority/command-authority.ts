@@ -28,6 +28,7 @@ import {
 } from './command-log.ts';
 import { samePrediction } from './same-prediction.ts';
 import { commandPrincipal, stampedMetadata, type WriterIdentity } from './stamped-metadata.ts';
+import { withTypedRefusals } from './typed-refusals.ts';
 
 /** A command to decide on the server: from a device's push, a thin client or server code. */
 export interface ServerCommand extends StreamRef {
@@ -82,6 +83,9 @@ export interface CommandAuthority {
  * const events = await authority.decide({ principal, clientId }, { commandId, aggregateType: 'Cart', aggregateId, name: 'addItem', input });
  */
 export function createCommandAuthority(options: CommandAuthorityOptions): CommandAuthority {
+  const aggregates = new Map(
+    [...options.aggregates].map(([type, aggregate]) => [type, withTypedRefusals(aggregate)]),
+  );
   const handlers = new Map<string, CommandHandler>();
   const tenantCacheSize = options.tenantCacheSize ?? 100;
 
@@ -113,7 +117,7 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
   }
 
   async function authorized(principal: Principal, command: ServerCommand) {
-    const aggregate = options.aggregates.get(command.aggregateType);
+    const aggregate = aggregates.get(command.aggregateType);
     if (aggregate === undefined) throw new UnknownCommandError(command.aggregateType, command.name);
     if (!(await options.canWrite(principal, command))) {
       throw new ForbiddenError(

@@ -44,6 +44,21 @@ const Note = defineAggregate({
   ]),
 }));
 
+// An app whose decide throws plain errors (a bug on odd input, or `throw new Error` as a refusal).
+const Pinged = defineEvent('Pinged', z.object({ n: z.number() }));
+const Fragile = defineAggregate({
+  type: 'Fragile',
+  events: [Pinged],
+  initialState: () => ({ pings: 0 }),
+  evolve: (state) => ({ pings: state.pings + 1 }),
+}).withCommands((command) => ({
+  ping: command(z.object({ n: z.number() }), (_state, { n }) => {
+    if (n === 13) throw new Error('unlucky');
+    if (n === 0) (undefined as unknown as { crash(): void }).crash();
+    return [{ type: 'Pinged', data: { n } }];
+  }),
+}));
+
 /**
  * Server authority (issue 14) over raw HTTP, with no strata client code: what a forged push can
  * and cannot store, asserted in the database after each one. Runs on PGlite in the unit tier
@@ -61,7 +76,7 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
     app = createSyncApp({
       database,
       authenticate: jwtAuthentication({ secret: SECRET }),
-      aggregates: [Todo, Cart, Diary, Note],
+      aggregates: [Todo, Cart, Diary, Note, Fragile],
       authority: { Diary: 'events', Note: 'verify' },
       authorize: {
         canWrite: (principal, stream) => stream.aggregateId !== `locked-${principal.subject}`,
@@ -406,6 +421,27 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
       expect(result).toMatchObject({ status: 'rejected', code: 'DOMAIN_RULE_VIOLATED' }); // not open there
       expect(await stored(ann.tenant, 'Cart', 'cart-12')).toHaveLength(3);
       expect(await countAll(eve.tenant)).toBe(0);
+    });
+  });
+
+  describe(`server authority on ${label}: an app's decide that throws`, () => {
+    it('refuses that commit with DOMAIN_RULE_VIOLATED; the rest of the push goes on, nothing of it is stored', async () => {
+      const ann = await client();
+      const ping = (n: number) => ({
+        commitId: newKsuid(),
+        command: command('Fragile', 'f1', 'ping', { n }),
+        events: [],
+      });
+      const results = await ann.push(ping(1), ping(13), ping(0), ping(2));
+      expect(results.map((result) => result.code ?? result.status)).toEqual([
+        'accepted',
+        'DOMAIN_RULE_VIOLATED',
+        'DOMAIN_RULE_VIOLATED',
+        'accepted',
+      ]);
+      expect(results[1]?.message).toBe('unlucky');
+      expect(results[2]?.message).toMatch(/crash/);
+      expect((await stored(ann.tenant, 'Fragile', 'f1')).map((row) => row.data.n)).toEqual([1, 2]);
     });
   });
 
