@@ -1,9 +1,9 @@
-import { newKsuid } from '@strata/core';
+import { type CommandPushResponse, CommandPushResponseSchema, newKsuid } from '@strata/core';
 import { startNodeServer } from '@strata/edge-server/node';
 import { Todo } from '@strata/example-todo';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@strata/tooling/chromium';
 import { createTestDatabase, testPostgres } from '@strata/tooling/postgres/neon';
-import { commit, fetchAt, syncClient, todoEvent } from '@strata/tooling/sync/sync-client';
+import { fetchAt, syncClient } from '@strata/tooling/sync/sync-client';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serveTestApp, type TestAppServer } from './serve-test-app.ts';
@@ -46,8 +46,16 @@ interface SyncServer {
   readonly url: string;
   /** Every event on the server, in global order (read from Node, not through a page). */
   events(): ReturnType<ReturnType<typeof syncClient>['pullAll']>;
-  /** A client of the server from Node: another device. */
-  device(clientId: string): ReturnType<typeof syncClient>;
+  /**
+   * Another device (from Node) runs a Todo command through the server: a protocol 2 push of
+   * the command alone, which the server decides (authority `decide`).
+   */
+  command(
+    clientId: string,
+    aggregateId: string,
+    name: TodoCommandName,
+    input: object,
+  ): Promise<CommandPushResponse>;
 }
 
 /** An edge server on a fresh Postgres database that lets the test page's origin call it. */
@@ -71,7 +79,26 @@ async function startSyncServer(): Promise<SyncServer> {
   return {
     url: server.url,
     events: () => syncClient(fetchAt(server.url)).pullAll(),
-    device: (clientId) => syncClient(fetchAt(server.url), { clientId }),
+    async command(clientId, aggregateId, name, input) {
+      const command = { aggregateType: 'Todo', aggregateId, name, input };
+      const response = await fetch(new URL('v2/push', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          protocol: 2,
+          clientId,
+          commits: [
+            {
+              commitId: newKsuid(),
+              command: { ...command, issuedAt: new Date().toISOString() },
+              events: [],
+            },
+          ],
+        }),
+      });
+      expect(response.status).toBe(200);
+      return CommandPushResponseSchema.parse(await response.json());
+    },
   };
 }
 
@@ -265,9 +292,9 @@ describe('sync in Chromium through the edge server on Postgres', () => {
     await expect.poll(() => serverEventsOf(server, 'todo-f2'), poll).toHaveLength(1);
 
     // Another device pushes; the new leader receives it.
-    const response = await server
-      .device('another-device')
-      .push(commit(newKsuid(), todoEvent('todo-r1', 1, 'TodoAdded', { title: 'From elsewhere' })));
+    const response = await server.command('another-device', 'todo-r1', 'add', {
+      title: 'From elsewhere',
+    });
     expect(response.results).toEqual([expect.objectContaining({ status: 'accepted' })]);
     await expect
       .poll(() => call(follower, 'todos'), poll)
