@@ -224,7 +224,11 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
   app.route('/v1/streams', streamRoutes({ storeFor, canRead }));
   app.route(
     '/v1/streams',
-    forgetRoute({ database: options.database, authorize: options.authorize }),
+    forgetRoute({
+      database: options.database,
+      authorize: options.authorize,
+      onForgotten: (tenant) => authority.forgetStates(tenant),
+    }),
   );
 
   app.route(

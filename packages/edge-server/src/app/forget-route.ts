@@ -9,6 +9,8 @@ import type { SyncEnv } from './sync-env.ts';
 export interface ForgetRouteOptions {
   readonly database: SqlDatabase;
   readonly authorize?: Authorize | undefined;
+  /** Told after a key is deleted: caches of the tenant's decrypted states must go. */
+  readonly onForgotten?: (tenant: string, stream: StreamRef) => void;
 }
 
 /** The body of a forget response. */
@@ -41,6 +43,7 @@ export function forgetRoute(options: ForgetRouteOptions): Hono<SyncEnv> {
       throw new ForbiddenError(`Forgetting ${aggregateType}/${aggregateId} is not allowed`);
     }
     const result = await forgetAggregate(options.database, { tenant: principal.tenant, stream });
+    options.onForgotten?.(principal.tenant, stream);
     const body: ForgetResponse = {
       aggregateType,
       aggregateId,

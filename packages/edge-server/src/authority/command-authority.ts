@@ -75,6 +75,11 @@ export interface CommandAuthority {
     command: ServerCommand,
     predicted: readonly EventEnvelope[],
   ): Promise<readonly PostgresStoredEvent[]>;
+  /**
+   * Drops the tenant's cached states, e.g. after an aggregate's key was deleted: a cached state
+   * still holds what its events said before their data was forgotten.
+   */
+  forgetStates(tenant: string): void;
 }
 
 /**
@@ -152,6 +157,8 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
     stampedMetadata({ ...command.metadata, commandId: command.commandId }, writer);
 
   return {
+    forgetStates: (tenant) => void handlers.delete(tenant),
+
     async decide(writer, command) {
       const { principal } = writer;
       const aggregate = await authorized(principal, command);
