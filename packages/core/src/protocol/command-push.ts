@@ -2,10 +2,14 @@
 // can decide it again with the shared aggregates (authority `decide` or `verify`). The client's
 // events are its prediction; the answer carries the events the server stored.
 import { z } from 'zod';
-import { ERROR_CODES } from '../errors/strata-error.ts';
 import { EventEnvelopeSchema, NameSchema, StoredEventSchema } from './event-schemas.ts';
 import { JsonValueSchema } from './json-schema.ts';
-import { checkCommitEvents, checkCommitIdOnce } from './push.ts';
+import {
+  checkCommitEvents,
+  checkEnvelopeCommitIds,
+  ENVELOPE_SHAPE,
+  RejectedCommitSchema,
+} from './push.ts';
 import { TimestampSchema } from './safe-text.ts';
 
 /** The protocol version of command pushes; both sides check it (`protocol` in body and answer). */
@@ -41,20 +45,8 @@ export const CommandCommitSchema = z
  * commit on its own with `CommandCommitSchema` (one bad commit is a rejection, not a failed push).
  */
 export const CommandPushEnvelopeSchema = z
-  .strictObject({
-    protocol: z.literal(COMMAND_PROTOCOL_VERSION),
-    clientId: NameSchema,
-    commits: z
-      .array(z.looseObject({ commitId: NameSchema }))
-      .min(1)
-      .max(1000),
-  })
-  .check((ctx) => {
-    const commitIds = new Set<string>();
-    ctx.value.commits.forEach((commit, index) => {
-      checkCommitIdOnce(ctx, commitIds, commit.commitId, index);
-    });
-  });
+  .strictObject({ protocol: z.literal(COMMAND_PROTOCOL_VERSION), ...ENVELOPE_SHAPE })
+  .check(checkEnvelopeCommitIds);
 
 /** A whole v2 push body, as a client builds it. */
 export const CommandPushRequestSchema = z.strictObject({
@@ -73,14 +65,8 @@ export const AcceptedCommandSchema = z.strictObject({
   events: z.array(StoredEventSchema),
 });
 
-/** A command the server refused: the code, a message, and the aggregate's current version. */
-export const RejectedCommandSchema = z.strictObject({
-  commitId: NameSchema,
-  status: z.literal('rejected'),
-  code: z.enum(ERROR_CODES),
-  message: z.string(),
-  currentVersion: z.number().int().min(0),
-});
+/** A command the server refused: the code, a message, and the aggregate's current version (as v1). */
+export const RejectedCommandSchema = RejectedCommitSchema;
 
 /** The answer to a v2 push: one result per commit, in request order. */
 export const CommandPushResponseSchema = z.strictObject({

@@ -68,6 +68,26 @@ export function checkCommitIdOnce(
   seen.add(commitId);
 }
 
+/** What every push envelope holds (both protocols): the device's id and commits named by id. */
+export const ENVELOPE_SHAPE = {
+  clientId: NameSchema,
+  commits: z
+    .array(z.looseObject({ commitId: NameSchema }))
+    .min(1)
+    .max(1000),
+};
+
+/** An envelope's commit ids are distinct (each push envelope schema checks it). */
+export function checkEnvelopeCommitIds(ctx: {
+  value: { readonly commits: readonly { readonly commitId: string }[] };
+  issues: z.core.$ZodRawIssue[];
+}): void {
+  const commitIds = new Set<string>();
+  ctx.value.commits.forEach((commit, index) => {
+    checkCommitIdOnce(ctx, commitIds, commit.commitId, index);
+  });
+}
+
 /** `POST /v1/push` body. */
 export const PushRequestSchema = z
   .strictObject({
@@ -103,20 +123,7 @@ export const PushRequestSchema = z
  * const envelope = parseOrThrow(PushEnvelopeSchema, body, 'push request');
  * for (const raw of envelope.commits) CommitSchema.safeParse(raw);
  */
-export const PushEnvelopeSchema = z
-  .strictObject({
-    clientId: NameSchema,
-    commits: z
-      .array(z.looseObject({ commitId: NameSchema }))
-      .min(1)
-      .max(1000),
-  })
-  .check((ctx) => {
-    const commitIds = new Set<string>();
-    ctx.value.commits.forEach((commit, index) => {
-      checkCommitIdOnce(ctx, commitIds, commit.commitId, index);
-    });
-  });
+export const PushEnvelopeSchema = z.strictObject(ENVELOPE_SHAPE).check(checkEnvelopeCommitIds);
 
 /** A commit the server stored (or found already stored): the positions of its events. */
 export const AcceptedCommitSchema = z.strictObject({

@@ -20,6 +20,7 @@ import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { Principal } from './auth.ts';
 import {
   appendEventsCommit,
+  blockedByEarlierRejection,
   type EventsCommitOptions,
   invalidCommitMessage,
 } from './push-handler.ts';
@@ -81,13 +82,7 @@ export async function applyCommandPush(
     const commit = parsed.data;
     const blockedAt = key === undefined ? undefined : blocked.get(key);
     if (blockedAt !== undefined) {
-      results.push({
-        commitId: commit.commitId,
-        status: 'rejected',
-        code: 'VERSION_CONFLICT',
-        message: 'An earlier commit of this push on the same aggregate was rejected',
-        currentVersion: blockedAt,
-      });
+      results.push(blockedByEarlierRejection(commit.commitId, blockedAt));
       continue;
     }
     try {

@@ -97,13 +97,7 @@ export async function applyPush(
     const key = streamKey(stream);
     const blockedAt = rejectedVersion.get(key);
     if (blockedAt !== undefined) {
-      results.push({
-        commitId: commit.commitId,
-        status: 'rejected',
-        code: 'VERSION_CONFLICT',
-        message: 'An earlier commit of this push on the same aggregate was rejected',
-        currentVersion: blockedAt,
-      });
+      results.push(blockedByEarlierRejection(commit.commitId, blockedAt));
       continue;
     }
     try {
@@ -137,6 +131,20 @@ export async function applyPush(
     }
   }
   return { results };
+}
+
+/**
+ * The answer to a commit of an aggregate on which an earlier commit of the same push was
+ * rejected: it was decided on top of that one (both protocols, where versions are the client's).
+ */
+export function blockedByEarlierRejection(commitId: string, currentVersion: number) {
+  return {
+    commitId,
+    status: 'rejected',
+    code: 'VERSION_CONFLICT',
+    message: 'An earlier commit of this push on the same aggregate was rejected',
+    currentVersion,
+  } as const;
 }
 
 /** What `appendEventsCommit` checks and stamps. */
