@@ -9,6 +9,7 @@ import {
   type EventEnvelope,
   type EventMetadata,
   ForbiddenError,
+  isStrataError,
   NO_STREAM,
   PredictionMismatchError,
   prepareCommand,
@@ -156,111 +157,122 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
   const metadataOf = (writer: WriterIdentity, command: ServerCommand) =>
     stampedMetadata({ ...command.metadata, commandId: command.commandId }, writer);
 
+  /**
+   * A refusal may come from a concurrent request of the same command (a device re-pushing while
+   * its first push is still running): that one logged it first, and deciding again on its result
+   * failed (`CommandAlreadyLoggedError`, a version conflict, or a rule such as "already exists").
+   * Its stored events are then the answer; otherwise the refusal stands.
+   */
+  async function afterRefusal(principal: Principal, command: ServerCommand, error: unknown) {
+    if (error instanceof CommandAlreadyLoggedError || isStrataError(error)) {
+      const stored = await earlier(principal, command).catch(() => undefined);
+      if (stored !== undefined) return stored;
+      if (error instanceof CommandAlreadyLoggedError) return [];
+    }
+    throw error;
+  }
+
+  async function decide(
+    writer: WriterIdentity,
+    command: ServerCommand,
+    aggregate: AnyAggregateDefinition,
+  ) {
+    const { principal } = writer;
+    const result = await handlerFor(principal).execute(
+      aggregate,
+      command.aggregateId,
+      command.name as never,
+      command.input as never,
+      { principal: commandPrincipal(principal), metadata: metadataOf(writer, command) },
+    );
+    if (result.events.length === 0) {
+      await logCommand(options.database, principal.tenant, command.commandId, {
+        aggregateType: command.aggregateType,
+        aggregateId: command.aggregateId,
+        firstVersion: result.version + 1,
+        count: 0,
+      });
+    }
+    return result.events as readonly PostgresStoredEvent[];
+  }
+
+  async function verify(
+    writer: WriterIdentity,
+    command: ServerCommand,
+    predicted: readonly EventEnvelope[],
+    aggregate: AnyAggregateDefinition,
+  ) {
+    const { principal } = writer;
+    const first = predicted[0];
+    const loaded = await handlerFor(principal).load(aggregate, command.aggregateId);
+    const decidedOn = first === undefined ? loaded.version : first.version - 1;
+    if (loaded.version !== decidedOn) {
+      throw new VersionConflictError(command, decidedOn, loaded.version);
+    }
+    // The client's ids and time: equal events are then equal in every field the command sets.
+    const ids = predicted.map((event) => event.id);
+    const metadata = metadataOf(writer, command);
+    const decision = prepareCommand(aggregate, command.name, command.input).decide({
+      aggregateId: command.aggregateId,
+      state: loaded.state,
+      version: loaded.version,
+      now: new Date(first?.occurredAt ?? Date.now()),
+      metadata: {
+        ...metadata,
+        commandId: command.commandId,
+        correlationId: metadata.correlationId ?? command.commandId,
+        causationId: metadata.causationId ?? command.commandId,
+      },
+      newId: () => ids.shift() ?? 'no-more-predicted-ids',
+      principal: commandPrincipal(principal),
+    });
+    const mismatch = samePrediction(decision.events, predicted);
+    if (mismatch !== undefined) throw new PredictionMismatchError(mismatch.index, mismatch.message);
+    const logged = { ...command, firstVersion: loaded.version + 1, count: predicted.length };
+    if (predicted.length === 0) {
+      await logCommand(options.database, principal.tenant, command.commandId, logged);
+      return [];
+    }
+    const result = await options.storeFor(principal).append(
+      command,
+      decision.events.map(({ id, type, schemaVersion, occurredAt, data, metadata: stored }) => ({
+        id,
+        type,
+        schemaVersion,
+        occurredAt,
+        data,
+        metadata: stored,
+      })),
+      {
+        expectedVersion: loaded.version === 0 ? NO_STREAM : loaded.version,
+        beforeCommit: (_events, transaction) =>
+          logCommand(transaction, principal.tenant, command.commandId, logged),
+      },
+    );
+    return result.events as readonly PostgresStoredEvent[];
+  }
+
+  /** Both modes: the rules, an earlier decision of the same command, else `run`. */
+  function once(
+    run: (aggregate: AnyAggregateDefinition) => Promise<readonly PostgresStoredEvent[]>,
+  ) {
+    return async (writer: WriterIdentity, command: ServerCommand) => {
+      const aggregate = await authorized(writer.principal, command);
+      const before = await earlier(writer.principal, command);
+      if (before !== undefined) return before;
+      try {
+        return await run(aggregate);
+      } catch (error) {
+        return afterRefusal(writer.principal, command, error);
+      }
+    };
+  }
+
   return {
     forgetStates: (tenant) => void handlers.delete(tenant),
-
-    async decide(writer, command) {
-      const { principal } = writer;
-      const aggregate = await authorized(principal, command);
-      const before = await earlier(principal, command);
-      if (before !== undefined) return before;
-      try {
-        const result = await handlerFor(principal).execute(
-          aggregate,
-          command.aggregateId,
-          command.name as never,
-          command.input as never,
-          { principal: commandPrincipal(principal), metadata: metadataOf(writer, command) },
-        );
-        if (result.events.length === 0) {
-          await logCommand(options.database, principal.tenant, command.commandId, {
-            aggregateType: command.aggregateType,
-            aggregateId: command.aggregateId,
-            firstVersion: result.version + 1,
-            count: 0,
-          });
-        }
-        return result.events as readonly PostgresStoredEvent[];
-      } catch (error) {
-        // A concurrent request decided the same command first: its events are the answer.
-        if (error instanceof CommandAlreadyLoggedError) {
-          return (await earlier(principal, command)) ?? [];
-        }
-        throw error;
-      }
-    },
-
-    async verify(writer, command, predicted) {
-      const { principal } = writer;
-      const aggregate = await authorized(principal, command);
-      const before = await earlier(principal, command);
-      if (before !== undefined) return before;
-      const store = options.storeFor(principal);
-      const first = predicted[0];
-      const loaded = await handlerFor(principal).load(aggregate, command.aggregateId);
-      const decidedOn = first === undefined ? loaded.version : first.version - 1;
-      if (loaded.version !== decidedOn) {
-        throw new VersionConflictError(command, decidedOn, loaded.version);
-      }
-      // The client's ids and time: equal events are then equal in every field the command sets.
-      const ids = predicted.map((event) => event.id);
-      const metadata = metadataOf(writer, command);
-      const decision = prepareCommand(aggregate, command.name, command.input).decide({
-        aggregateId: command.aggregateId,
-        state: loaded.state,
-        version: loaded.version,
-        now: new Date(first?.occurredAt ?? Date.now()),
-        metadata: {
-          ...metadata,
-          commandId: command.commandId,
-          correlationId: metadata.correlationId ?? command.commandId,
-          causationId: metadata.causationId ?? command.commandId,
-        },
-        newId: () => ids.shift() ?? 'no-more-predicted-ids',
-        principal: commandPrincipal(principal),
-      });
-      const mismatch = samePrediction(decision.events, predicted);
-      if (mismatch !== undefined)
-        throw new PredictionMismatchError(mismatch.index, mismatch.message);
-      if (predicted.length === 0) {
-        await logCommand(options.database, principal.tenant, command.commandId, {
-          ...command,
-          firstVersion: loaded.version + 1,
-          count: 0,
-        }).catch((error: unknown) => {
-          if (!(error instanceof CommandAlreadyLoggedError)) throw error;
-        });
-        return [];
-      }
-      try {
-        const result = await store.append(
-          command,
-          decision.events.map(
-            ({ id, type, schemaVersion, occurredAt, data, metadata: stored }) => ({
-              id,
-              type,
-              schemaVersion,
-              occurredAt,
-              data,
-              metadata: stored,
-            }),
-          ),
-          {
-            expectedVersion: loaded.version === 0 ? NO_STREAM : loaded.version,
-            beforeCommit: (events, transaction) =>
-              logCommand(transaction, principal.tenant, command.commandId, {
-                ...command,
-                firstVersion: loaded.version + 1,
-                count: events.length,
-              }),
-          },
-        );
-        return result.events as readonly PostgresStoredEvent[];
-      } catch (error) {
-        if (error instanceof CommandAlreadyLoggedError)
-          return (await earlier(principal, command)) ?? [];
-        throw error;
-      }
-    },
+    decide: (writer, command) =>
+      once((aggregate) => decide(writer, command, aggregate))(writer, command),
+    verify: (writer, command, predicted) =>
+      once((aggregate) => verify(writer, command, predicted, aggregate))(writer, command),
   };
 }

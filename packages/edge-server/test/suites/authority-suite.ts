@@ -367,6 +367,23 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
       expect(
         (await stored(ann.tenant, 'Cart', 'cart-9')).filter((row) => row.data.sku === 'race'),
       ).toHaveLength(1);
+      // A command that cannot be decided twice (add refuses an existing todo): the racing
+      // requests answer with the winner's events, not with the refusal their second try got.
+      for (let round = 0; round < 5; round++) {
+        const addTodo = {
+          commitId: newKsuid(),
+          command: command('Todo', `race-${round}`, 'add', { title: 'x' }),
+          events: [],
+        };
+        const raced = await Promise.all([ann.push(addTodo), ann.push(addTodo), ann.push(addTodo)]);
+        expect(raced.map(([result]) => result?.status)).toEqual([
+          'accepted',
+          'accepted',
+          'accepted',
+        ]);
+        expect(new Set(raced.map(([result]) => JSON.stringify(result))).size).toBe(1);
+        expect(await stored(ann.tenant, 'Todo', `race-${round}`)).toHaveLength(1);
+      }
       const [reused] = await ann.push({ ...add, command: command('Cart', 'cart-9x', 'open', {}) });
       expect(reused).toMatchObject({ status: 'rejected', code: 'FORBIDDEN' });
       expect(await stored(ann.tenant, 'Cart', 'cart-9x')).toEqual([]);
