@@ -15,6 +15,9 @@ async function start(root: HTMLElement) {
     tables: todoTables,
     tablesVersion: TODO_TABLES_VERSION,
     projections: [todoList],
+    // Who runs commands here, as the server sees them: the demo server has no sign-in, so every
+    // device is its one tenant's anonymous user (an app with JWTs names the signed-in user).
+    principal: { userId: 'anonymous', tenant: 'default', claims: {} },
   });
   // The sync API is served from the app's own origin. An unreachable server is retried in the
   // background (with backoff) and shows in the sync indicator; commands keep working locally.
