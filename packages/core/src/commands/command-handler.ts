@@ -56,6 +56,11 @@ export interface CommandHandlerOptions<TTransaction> {
    * Defaults to 0 (off).
    */
   readonly stateCacheSize?: number;
+  /**
+   * Which aggregates' states may be kept (`stateCacheSize`); e.g. not those whose data can be
+   * forgotten under the cache (crypto-shredding). Defaults to all.
+   */
+  readonly cachesState?: (stream: StreamRef) => boolean;
   /** Events read per page while loading. Defaults to 1000. */
   readonly readBatchSize?: number;
   /** Time source for `occurredAt`, `takenAt` and `context.now`. Defaults to the system clock. */
@@ -166,8 +171,8 @@ export function createCommandHandler<TTransaction>(
   const stateCacheSize = options.stateCacheSize ?? 0;
   // Most recently used last: Map keeps insertion order, so the first key is the one to evict.
   const states = new Map<string, LoadedAggregate<unknown>>();
-  const remember = (key: string, loaded: LoadedAggregate<unknown>) => {
-    if (stateCacheSize === 0) return;
+  const remember = (stream: StreamRef, key: string, loaded: LoadedAggregate<unknown>) => {
+    if (stateCacheSize === 0 || options.cachesState?.(stream) === false) return;
     states.delete(key);
     states.set(key, loaded);
     if (states.size > stateCacheSize) states.delete(states.keys().next().value as string);
@@ -244,7 +249,7 @@ export function createCommandHandler<TTransaction>(
         });
         scheduleAsyncReactors(result.events);
         const lastEventId = result.events.at(-1)?.id;
-        remember(key, {
+        remember(stream, key, {
           state,
           version: result.version,
           snapshotVersion: snapshot === undefined ? loaded.snapshotVersion : result.version,

@@ -156,6 +156,8 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     storeFor,
     canWrite,
     ...(options.stateCacheSize === undefined ? {} : { stateCacheSize: options.stateCacheSize }),
+    // An encrypted aggregate's data can be forgotten under a cached state (by any instance).
+    cachesState: (stream) => options.encryption?.encrypts(stream) !== true,
   });
   // Without registered aggregates the server can decide nothing: every commit is `events`.
   const authorityOfType = (type: string): Authority =>

@@ -11,6 +11,7 @@ import {
   ForbiddenError,
   isStrataError,
   NO_STREAM,
+  newKsuid,
   PredictionMismatchError,
   prepareCommand,
   type StreamRef,
@@ -21,6 +22,7 @@ import type { Principal } from '../app/auth.ts';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { commandDigest } from './canonical-json.ts';
 import {
   CommandAlreadyLoggedError,
   findLoggedCommand,
@@ -58,7 +60,12 @@ export interface CommandAuthorityOptions {
   readonly clock?: () => Date;
   /** Ids of the events the server decides. Defaults to KSUIDs. */
   readonly newId?: () => string;
+  /** Which aggregates' states the cache may keep (not those whose data can be forgotten). */
+  readonly cachesState?: (stream: StreamRef) => boolean;
 }
+
+/** How far ahead of the server's clock a `verify` prediction's time may be. */
+const VERIFY_CLOCK_SKEW_MS = 30_000;
 
 /** Decides commands on the server; every method throws the typed error of a refusal. */
 export interface CommandAuthority {
@@ -92,6 +99,8 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
   const aggregates = new Map(
     [...options.aggregates].map(([type, aggregate]) => [type, withTypedRefusals(aggregate)]),
   );
+  const clock = options.clock ?? (() => new Date());
+  const newId = options.newId ?? (() => newKsuid());
   const handlers = new Map<string, CommandHandler>();
   const tenantCacheSize = options.tenantCacheSize ?? 100;
 
@@ -107,12 +116,15 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
         conflictRetries: 5,
         ...(options.clock === undefined ? {} : { clock: options.clock }),
         ...(options.newId === undefined ? {} : { newId: options.newId }),
-        recordCommand: (executed, transaction) =>
+        ...(options.cachesState === undefined ? {} : { cachesState: options.cachesState }),
+        recordCommand: async (executed, transaction) =>
           logCommand(transaction, tenant, executed.metadata.commandId, {
             aggregateType: executed.aggregateType,
             aggregateId: executed.aggregateId,
             firstVersion: executed.events[0]?.version ?? executed.version + 1,
             count: executed.events.length,
+            userId: principal.subject,
+            digest: await commandDigest(executed.command, executed.input),
           }),
       });
     }
@@ -140,13 +152,14 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
   }
 
   async function storedEvents(principal: Principal, command: ServerCommand, logged: LoggedCommand) {
-    if (
-      logged.aggregateType !== command.aggregateType ||
-      logged.aggregateId !== command.aggregateId
-    ) {
-      // A command id is one command: reusing it for another aggregate reads nothing of it.
-      throw new ForbiddenError(`Command id ${command.commandId} belongs to another aggregate`);
-    }
+    // A command id is one command of one user: reused by someone else, for another aggregate or
+    // another command, it answers nothing of what it stored (no reading through replays).
+    const same =
+      logged.aggregateType === command.aggregateType &&
+      logged.aggregateId === command.aggregateId &&
+      logged.userId === principal.subject &&
+      logged.digest === (await commandDigest(command.name, command.input));
+    if (!same) throw new ForbiddenError(`Command id ${command.commandId} is already used`);
     if (logged.count === 0) return [];
     const events = await options
       .storeFor(principal)
@@ -165,9 +178,9 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
    */
   async function afterRefusal(principal: Principal, command: ServerCommand, error: unknown) {
     if (error instanceof CommandAlreadyLoggedError || isStrataError(error)) {
-      const stored = await earlier(principal, command).catch(() => undefined);
+      // Errors of the lookup (a lost database, an id used by another) are the answer then.
+      const stored = await earlier(principal, command);
       if (stored !== undefined) return stored;
-      if (error instanceof CommandAlreadyLoggedError) return [];
     }
     throw error;
   }
@@ -191,6 +204,8 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
         aggregateId: command.aggregateId,
         firstVersion: result.version + 1,
         count: 0,
+        userId: principal.subject,
+        digest: await commandDigest(command.name, command.input),
       });
     }
     return result.events as readonly PostgresStoredEvent[];
@@ -209,33 +224,45 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
     if (loaded.version !== decidedOn) {
       throw new VersionConflictError(command, decidedOn, loaded.version);
     }
-    // The client's ids and time: equal events are then equal in every field the command sets.
-    const ids = predicted.map((event) => event.id);
+    const now = await verifiedTime(principal, command, first, loaded.version);
     const metadata = metadataOf(writer, command);
     const decision = prepareCommand(aggregate, command.name, command.input).decide({
       aggregateId: command.aggregateId,
       state: loaded.state,
       version: loaded.version,
-      now: new Date(first?.occurredAt ?? Date.now()),
+      now,
       metadata: {
         ...metadata,
         commandId: command.commandId,
         correlationId: metadata.correlationId ?? command.commandId,
         causationId: metadata.causationId ?? command.commandId,
       },
-      newId: () => ids.shift() ?? 'no-more-predicted-ids',
+      newId,
       principal: commandPrincipal(principal),
     });
-    const mismatch = samePrediction(decision.events, predicted);
+    // The client's event ids are kept; ids `decide` mints for entities are the server's, so a
+    // command that puts one in its data never verifies (use `decide` for those).
+    const decided = decision.events.map((event, index) => ({
+      ...event,
+      id: predicted[index]?.id ?? event.id,
+    }));
+    const mismatch = samePrediction(decided, predicted);
     if (mismatch !== undefined) throw new PredictionMismatchError(mismatch.index, mismatch.message);
-    const logged = { ...command, firstVersion: loaded.version + 1, count: predicted.length };
+    const logged = {
+      aggregateType: command.aggregateType,
+      aggregateId: command.aggregateId,
+      firstVersion: loaded.version + 1,
+      count: predicted.length,
+      userId: principal.subject,
+      digest: await commandDigest(command.name, command.input),
+    };
     if (predicted.length === 0) {
       await logCommand(options.database, principal.tenant, command.commandId, logged);
       return [];
     }
     const result = await options.storeFor(principal).append(
       command,
-      decision.events.map(({ id, type, schemaVersion, occurredAt, data, metadata: stored }) => ({
+      decided.map(({ id, type, schemaVersion, occurredAt, data, metadata: stored }) => ({
         id,
         type,
         schemaVersion,
@@ -250,6 +277,38 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
       },
     );
     return result.events as readonly PostgresStoredEvent[];
+  }
+
+  /**
+   * Authority `verify` decides at the device's time (the prediction's `occurredAt`), so values the
+   * command took from `now` verify. The device's clock is trusted only so far: not ahead of the
+   * server's (30 s of skew), not before the stream's last event. Rules that must hold at the
+   * server's time belong to aggregates under `decide`.
+   */
+  async function verifiedTime(
+    principal: Principal,
+    command: ServerCommand,
+    first: EventEnvelope | undefined,
+    version: number,
+  ) {
+    const serverNow = clock();
+    if (first === undefined) return serverNow;
+    const claimed = new Date(first.occurredAt);
+    const [last] =
+      version === 0
+        ? []
+        : await options.storeFor(principal).readStream(command, { fromVersion: version, limit: 1 });
+    const earliest = last === undefined ? Number.NEGATIVE_INFINITY : Date.parse(last.occurredAt);
+    if (
+      claimed.getTime() > serverNow.getTime() + VERIFY_CLOCK_SKEW_MS ||
+      claimed.getTime() < earliest
+    ) {
+      throw new PredictionMismatchError(
+        0,
+        `The prediction's time ${first.occurredAt} is ahead of the server's clock or before the aggregate's last event`,
+      );
+    }
+    return claimed;
   }
 
   /** Both modes: the rules, an earlier decision of the same command, else `run`. */

@@ -17,16 +17,22 @@ export const COMMAND_LOG_MIGRATION: Migration = {
       aggregate_id text NOT NULL,
       first_version integer NOT NULL,
       event_count integer NOT NULL,
+      -- Who ran it and what it was: a command id answers only its own user's same command.
+      user_id text NOT NULL,
+      command_digest text NOT NULL,
       decided_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (tenant, command_id)
     );
   `,
 };
 
-/** A logged command: where its events are (none when `count` is 0). */
+/** A logged command: where its events are (none when `count` is 0), who ran it and what it was. */
 export interface LoggedCommand extends StreamRef {
   readonly firstVersion: number;
   readonly count: number;
+  readonly userId: string;
+  /** `commandDigest(name, input)`. */
+  readonly digest: string;
 }
 
 /** Thrown inside the append's transaction when another request logged the command first. */
@@ -48,8 +54,10 @@ export async function findLoggedCommand(
     aggregate_id: string;
     first_version: number;
     event_count: number;
+    user_id: string;
+    command_digest: string;
   }>(
-    `SELECT aggregate_type, aggregate_id, first_version, event_count
+    `SELECT aggregate_type, aggregate_id, first_version, event_count, user_id, command_digest
        FROM strata_commands WHERE tenant = $1 AND command_id = $2`,
     [tenant, commandId],
   );
@@ -61,6 +69,8 @@ export async function findLoggedCommand(
         aggregateId: row.aggregate_id,
         firstVersion: Number(row.first_version),
         count: Number(row.event_count),
+        userId: row.user_id,
+        digest: row.command_digest,
       };
 }
 
@@ -75,8 +85,9 @@ export async function logCommand(
   logged: LoggedCommand,
 ): Promise<void> {
   const { rows } = await db.query(
-    `INSERT INTO strata_commands (tenant, command_id, aggregate_type, aggregate_id, first_version, event_count)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO strata_commands
+       (tenant, command_id, aggregate_type, aggregate_id, first_version, event_count, user_id, command_digest)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (tenant, command_id) DO NOTHING
      RETURNING 1 AS logged`,
     [
@@ -86,6 +97,8 @@ export async function logCommand(
       logged.aggregateId,
       logged.firstVersion,
       logged.count,
+      logged.userId,
+      logged.digest,
     ],
   );
   if (rows.length === 0) throw new CommandAlreadyLoggedError(commandId);

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@strata/core';
+import { canonicalJson } from './canonical-json.ts';
 
 /** Where the server's decision and the client's prediction part ways. */
 export interface PredictionDifference {
@@ -38,13 +39,4 @@ export function samePrediction(
     }
   }
   return undefined;
-}
-
-/** JSON with object keys sorted, so key order does not make equal data differ. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item !== null && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item,
-  );
 }

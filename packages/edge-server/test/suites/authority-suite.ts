@@ -59,6 +59,9 @@ const Fragile = defineAggregate({
   }),
 }));
 
+// When the fixtures' devices acted: in the past, as a verify prediction's time must be.
+const AN_HOUR_AGO = new Date(Date.now() - 3_600_000).toISOString();
+
 /**
  * Server authority (issue 14) over raw HTTP, with no strata client code: what a forged push can
  * and cannot store, asserted in the database after each one. Runs on PGlite in the unit tier
@@ -136,7 +139,7 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
     aggregateType,
     aggregateId,
     version,
-    occurredAt: '2026-12-02T09:00:00.000Z',
+    occurredAt: AN_HOUR_AGO,
     data,
     metadata,
   });
@@ -384,6 +387,19 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
         expect(new Set(raced.map(([result]) => JSON.stringify(result))).size).toBe(1);
         expect(await stored(ann.tenant, 'Todo', `race-${round}`)).toHaveLength(1);
       }
+      // The id is one user's one command: another user, or another command, reads nothing of it.
+      const bob = await ann.as('bob');
+      const [replayed] = await bob.push(add);
+      expect(replayed).toMatchObject({ status: 'rejected', code: 'FORBIDDEN' });
+      expect(replayed?.events).toBeUndefined();
+      const [otherCommand] = await ann.push({
+        ...add,
+        command: command('Cart', 'cart-9', 'removeItem', { sku: 'once' }),
+      });
+      expect(otherCommand).toMatchObject({ status: 'rejected', code: 'FORBIDDEN' });
+      expect((await stored(ann.tenant, 'Cart', 'cart-9')).map((row) => row.data.sku)).toContain(
+        'once',
+      );
       const [reused] = await ann.push({ ...add, command: command('Cart', 'cart-9x', 'open', {}) });
       expect(reused).toMatchObject({ status: 'rejected', code: 'FORBIDDEN' });
       expect(await stored(ann.tenant, 'Cart', 'cart-9x')).toEqual([]);
@@ -465,7 +481,7 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
   describe(`server authority on ${label}: verify and events`, () => {
     it('verify keeps the client’s events when deciding again yields the same, and refuses others', async () => {
       const ann = await client();
-      const at = '2026-12-02T09:00:00.000Z';
+      const at = AN_HOUR_AGO;
       const good = event('Note', 'n1', 1, 'Noted', { text: 'hi', at });
       const [kept] = await ann.push({
         commitId: newKsuid(),
@@ -494,6 +510,20 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
         code: 'VERSION_CONFLICT',
         currentVersion: 1,
       });
+      // The device's clock is trusted only so far: not ahead of the server's, not before the
+      // aggregate's last event (a backdated command would slip past a time rule).
+      const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+      const backdated = new Date(Date.parse(at) - 86_400_000).toISOString();
+      for (const when of [inAnHour, backdated]) {
+        const [refused] = await ann.push({
+          commitId: newKsuid(),
+          command: command('Note', 'n1', 'note', { text: 'late' }),
+          events: [
+            { ...event('Note', 'n1', 2, 'Noted', { text: 'late', at: when }), occurredAt: when },
+          ],
+        });
+        expect(refused, when).toMatchObject({ status: 'rejected', code: 'PREDICTION_MISMATCH' });
+      }
       const rows = await stored(ann.tenant, 'Note', 'n1');
       expect(rows.map((row) => row.data.text)).toEqual(['hi']);
       expect(rows[0]?.metadata).toMatchObject({ userId: 'ann' });
