@@ -62,15 +62,15 @@ export async function applyCommandPush(
     const parsed = CommandCommitSchema.safeParse(raw);
     const stream = parsed.success ? parsed.data.command : namedStream(raw);
     const key = stream === undefined ? undefined : streamKey(stream);
-    const reject = async (code: CommandResult & { status: 'rejected' }) => {
+    const reject = (rejection: CommandResult & { status: 'rejected' }) => {
       if (key !== undefined && context.authorityOf(stream?.aggregateType ?? '') !== 'decide') {
-        blocked.set(key, code.currentVersion);
+        blocked.set(key, rejection.currentVersion);
       }
-      results.push(code);
+      results.push(rejection);
     };
     if (!parsed.success) {
       const issues = toValidationIssues(parsed.error);
-      await reject({
+      reject({
         commitId: raw.commitId,
         status: 'rejected',
         code: 'VALIDATION_FAILED',
@@ -95,7 +95,7 @@ export async function applyCommandPush(
     } catch (error) {
       // A lost database is the server's problem, not the commit's: the client must retry it.
       if (!isStrataError(error) || isStrataError(error, 'UNAVAILABLE')) throw error;
-      await reject({
+      reject({
         commitId: commit.commitId,
         status: 'rejected',
         code: error.code,

@@ -2,6 +2,7 @@ import {
   type CommandAnswer,
   CommandPushEnvelopeSchema,
   CommandRequestSchema,
+  PayloadTooLargeError,
   parseOrThrow,
   type StreamRef,
 } from '@strata/core';
@@ -49,6 +50,13 @@ export function commandRoutes(options: CommandRoutesOptions): Hono<SyncEnv> {
   routes.post('/push', pushBodyLimit(limits), async (c) => {
     const push = parseOrThrow(CommandPushEnvelopeSchema, await readJson(c.req.raw), 'push request');
     enforceEventLimits(push.commits, limits);
+    // Each command costs a decision even when it predicts no event: commands count too.
+    if (push.commits.length > limits.maxEventsPerPush) {
+      throw new PayloadTooLargeError(
+        `A push holds at most ${limits.maxEventsPerPush} commands, this one ${push.commits.length}`,
+        limits.maxEventsPerPush,
+      );
+    }
     const principal = c.get('principal');
     const response = await applyCommandPush(push, {
       principal,

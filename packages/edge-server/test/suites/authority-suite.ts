@@ -457,6 +457,39 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
     });
   });
 
+  describe(`server authority on ${label}: limits`, () => {
+    it('a push of more commands than maxEventsPerPush is refused whole, even with no predicted event', async () => {
+      const small = createSyncApp({
+        database,
+        authenticate: jwtAuthentication({ secret: SECRET }),
+        aggregates: [Cart],
+        limits: { maxEventsPerPush: 2 },
+      });
+      try {
+        const tenant = `authority-limits-${tenants++}`;
+        const token = await bearerToken(SECRET, tenant, 'ann');
+        const response = await small.request('/v2/push', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            protocol: 2,
+            clientId: 'd',
+            commits: ['a', 'b', 'c'].map((id) => cartCommit(`cart-${id}`, 'open', {})),
+          }),
+        });
+        expect(response.status).toBe(413);
+        expect(await response.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', limit: 2 });
+        expect(await countAll(tenant)).toBe(0);
+        const logged = await database.query('SELECT 1 FROM strata_commands WHERE tenant = $1', [
+          tenant,
+        ]);
+        expect(logged.rows).toEqual([]);
+      } finally {
+        await small.close();
+      }
+    });
+  });
+
   describe(`server authority on ${label}: an app's decide that throws`, () => {
     it('refuses that commit with DOMAIN_RULE_VIOLATED; the rest of the push goes on, nothing of it is stored', async () => {
       const ann = await client();
