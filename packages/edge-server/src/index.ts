@@ -40,6 +40,10 @@ export {
 // Server authority: who has the last word on each aggregate's events, and commands run by the server.
 export type { Authority, AuthorityOption } from './authority/authority.ts';
 export type { ServerCommand } from './authority/command-authority.ts';
+export {
+  type PurgeDecidedCommandsOptions,
+  purgeDecidedCommands,
+} from './authority/purge-decided-commands.ts';
 // Error lines: one scrubbed line per error, never the error object.
 export { describeError, safeErrorReporter } from './logging/describe-error.ts';
 // The schema: migrations and what is applied.

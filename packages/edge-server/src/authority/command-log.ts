@@ -23,6 +23,8 @@ export const COMMAND_LOG_MIGRATION: Migration = {
       decided_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (tenant, command_id)
     );
+    -- Retention (purgeDecidedCommands) finds the old rows without a full scan.
+    CREATE INDEX strata_commands_decided_at ON strata_commands (decided_at);
   `,
 };
 
