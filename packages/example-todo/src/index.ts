@@ -1,5 +1,3 @@
-// The Todo aggregate: its state, its rules and its commands.
-
 // A cart whose commands the server decides: a limit, an owner rule, a time-stamped item.
 export {
   CART_LIMIT,
@@ -9,6 +7,7 @@ export {
   ItemAdded,
   ItemRemoved,
 } from './cart.ts';
+// The Todo aggregate: its state, its rules and its commands.
 export { Todo, type TodoRule, type TodoState, TodoStateSchema } from './todo.ts';
 // Its events, with the title rule they share.
 export {

@@ -312,26 +312,26 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
   }
 
   /** Both modes: the rules, an earlier decision of the same command, else `run`. */
-  function once(
+  async function once(
+    writer: WriterIdentity,
+    command: ServerCommand,
     run: (aggregate: AnyAggregateDefinition) => Promise<readonly PostgresStoredEvent[]>,
-  ) {
-    return async (writer: WriterIdentity, command: ServerCommand) => {
-      const aggregate = await authorized(writer.principal, command);
-      const before = await earlier(writer.principal, command);
-      if (before !== undefined) return before;
-      try {
-        return await run(aggregate);
-      } catch (error) {
-        return afterRefusal(writer.principal, command, error);
-      }
-    };
+  ): Promise<readonly PostgresStoredEvent[]> {
+    const aggregate = await authorized(writer.principal, command);
+    const before = await earlier(writer.principal, command);
+    if (before !== undefined) return before;
+    try {
+      return await run(aggregate);
+    } catch (error) {
+      return afterRefusal(writer.principal, command, error);
+    }
   }
 
   return {
     forgetStates: (tenant) => void handlers.delete(tenant),
     decide: (writer, command) =>
-      once((aggregate) => decide(writer, command, aggregate))(writer, command),
+      once(writer, command, (aggregate) => decide(writer, command, aggregate)),
     verify: (writer, command, predicted) =>
-      once((aggregate) => verify(writer, command, predicted, aggregate))(writer, command),
+      once(writer, command, (aggregate) => verify(writer, command, predicted, aggregate)),
   };
 }
