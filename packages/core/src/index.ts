@@ -170,6 +170,20 @@ export {
 } from './protocol/push.ts';
 export { queryInteger } from './protocol/query-integer.ts';
 export { SafeTextSchema } from './protocol/safe-text.ts';
+export {
+  MAX_SCOPES_PER_REQUEST,
+  type ScopedItem,
+  ScopedItemSchema,
+  type ScopedPullRequest,
+  ScopedPullRequestSchema,
+  type ScopedPullResponse,
+  ScopedPullResponseSchema,
+  ScopedSubscribeQuerySchema,
+  type ScopedSubscriptionMessage,
+  ScopedSubscriptionMessageSchema,
+  ScopeKeySchema,
+  type ScopeRead,
+} from './protocol/scoped-sync.ts';
 export { readServerSentEvents, type SseMessage } from './protocol/sse-reader.ts';
 export {
   StreamHistoryQuerySchema,
@@ -194,6 +208,18 @@ export {
   defineAsyncReactor,
 } from './reactors/async-reactor.ts';
 export { defineSyncReactor, type SyncReactor } from './reactors/sync-reactor.ts';
+
+// Scopes: which aggregates a device replicates, chosen by name and parameters.
+export {
+  type AnyScopeDefinition,
+  defineScope,
+  type ScopeDefinition,
+  type ScopeRef,
+  TENANT_SCOPE_NAME,
+  tenantScope,
+} from './scopes/scope-definition.ts';
+export { canonicalJson, parseScopeKey, type ScopeKeyParts, scopeKey } from './scopes/scope-key.ts';
+export { type ScopeMembership, scopeMembership, scopesAfter } from './scopes/scope-membership.ts';
 
 // Snapshots: when to take them; a snapshot is saved with the events it follows.
 export type { Snapshot } from './snapshots/snapshot.ts';

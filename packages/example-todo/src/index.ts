@@ -7,6 +7,16 @@ export {
   ItemAdded,
   ItemRemoved,
 } from './cart.ts';
+// A team's task, for scoped sync: its project and assignee place it in scopes.
+export {
+  Task,
+  TaskCreated,
+  TaskMoved,
+  TaskReassigned,
+  TaskRenamed,
+  type TaskState,
+} from './task.ts';
+export { assignedTo, project, taskScopes } from './task-scopes.ts';
 // The Todo aggregate: its state, its rules and its commands.
 export { Todo, type TodoRule, type TodoState, TodoStateSchema } from './todo.ts';
 // Its events, with the title rule they share.

@@ -250,10 +250,20 @@ export class UnauthorizedError extends StrataError<'UNAUTHORIZED'> {
   }
 }
 
-/** The principal may not do this. */
+/** The principal may not do this. `scopes`: the scopes of a scoped read it may not hold. */
 export class ForbiddenError extends StrataError<'FORBIDDEN'> {
-  constructor(message = 'Forbidden', options?: StrataErrorOptions) {
+  readonly scopes: readonly string[] | undefined;
+
+  constructor(
+    message = 'Forbidden',
+    options?: StrataErrorOptions & { readonly scopes?: readonly string[] },
+  ) {
     super('FORBIDDEN', message, options);
+    this.scopes = options?.scopes;
+  }
+
+  override details() {
+    return this.scopes === undefined ? {} : { scopes: [...this.scopes] };
   }
 }
 

@@ -156,7 +156,12 @@ export function fromProblemDetails(body: unknown): StrataError {
     case 'UNAUTHORIZED':
       return new UnauthorizedError(message);
     case 'FORBIDDEN':
-      return new ForbiddenError(message);
+      return new ForbiddenError(
+        message,
+        Array.isArray(problem.scopes)
+          ? { scopes: problem.scopes.filter((scope) => typeof scope === 'string') }
+          : {},
+      );
     case 'PAYLOAD_TOO_LARGE':
       return new PayloadTooLargeError(message, count('limit'));
     case 'UNSUPPORTED_MEDIA_TYPE':

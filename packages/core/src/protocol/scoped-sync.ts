@@ -1,0 +1,118 @@
+// Scoped sync (protocol v2 reads): a device names the scopes it holds, each with its own
+// cursor, and receives only their aggregates. Positions are the tenant's dense positions; an
+// aggregate that joins a scope is sent whole (its history at the position where it joined),
+// one that leaves is announced with a `left` item, both in the scope's order.
+import { z } from 'zod';
+import { parseScopeKey } from '../scopes/scope-key.ts';
+import { CursorSchema, NameSchema, StoredEventSchema, VersionSchema } from './event-schemas.ts';
+import { JsonValueSchema } from './json-schema.ts';
+import { MAX_PULL_LIMIT } from './pull.ts';
+import { queryInteger } from './query-integer.ts';
+import { TimestampSchema } from './safe-text.ts';
+
+/** The most scopes one pull or subscription names. */
+export const MAX_SCOPES_PER_REQUEST = 100;
+
+/** A scope's canonical key (`scopeKey`): `name` or `name:{"param":"value"}`. */
+export const ScopeKeySchema = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine((key) => parseScopeKey(key) !== undefined, { message: 'not a scope key' });
+
+/** One scope a pull reads, after the cursor the device holds for it (absent: from the start). */
+export const ScopeReadSchema = z.strictObject({
+  scope: ScopeKeySchema,
+  after: CursorSchema.optional(),
+});
+
+/** `POST /v2/pull` body: the scopes with their cursors; no scope twice. */
+export const ScopedPullRequestSchema = z
+  .strictObject({
+    scopes: z.array(ScopeReadSchema).min(1).max(MAX_SCOPES_PER_REQUEST),
+    limit: queryInteger(1, MAX_PULL_LIMIT).default(100),
+  })
+  .refine((body) => new Set(body.scopes.map((read) => read.scope)).size === body.scopes.length, {
+    message: 'names a scope twice',
+  });
+
+/** An event of the device's scopes: `scopes` are those of the request it is in. */
+export const ScopedEventItemSchema = z.strictObject({
+  kind: z.literal('event'),
+  cursor: CursorSchema,
+  event: StoredEventSchema,
+  scopes: z.array(ScopeKeySchema).min(1),
+});
+
+/** An aggregate left `scope` at `cursor` (an event moved it): the device drops what only it held. */
+export const ScopeLeftItemSchema = z.strictObject({
+  kind: z.literal('left'),
+  cursor: CursorSchema,
+  scope: ScopeKeySchema,
+  aggregateType: NameSchema,
+  aggregateId: NameSchema,
+});
+
+/**
+ * An aggregate's server snapshot sent instead of its history (aggregates that opt in): its
+ * state at `version`; the events after it follow as `event` items. Older events are read on
+ * demand (`GET /v1/streams/...`).
+ */
+export const ScopeSnapshotItemSchema = z.strictObject({
+  kind: z.literal('snapshot'),
+  cursor: CursorSchema,
+  scopes: z.array(ScopeKeySchema).min(1),
+  aggregateType: NameSchema,
+  aggregateId: NameSchema,
+  version: VersionSchema,
+  state: JsonValueSchema,
+  fingerprint: z.string().min(1).max(200),
+  takenAt: TimestampSchema,
+});
+
+/** One item of a scoped read, in the scopes' order. */
+export const ScopedItemSchema = z.discriminatedUnion('kind', [
+  ScopedEventItemSchema,
+  ScopeLeftItemSchema,
+  ScopeSnapshotItemSchema,
+]);
+
+/**
+ * `POST /v2/pull` answer: items in order, each scope's next cursor, and whether more are
+ * waiting in any of them. Scopes that are caught up all get the same cursor, so a device whose
+ * scopes are all caught up follows them with one subscription.
+ */
+export const ScopedPullResponseSchema = z.strictObject({
+  items: z.array(ScopedItemSchema),
+  cursors: z.record(ScopeKeySchema, CursorSchema),
+  hasMore: z.boolean(),
+});
+
+/** `GET /v2/subscribe` query: `scope` repeated (or one), all read from the one `after` cursor. */
+export const ScopedSubscribeQuerySchema = z.strictObject({
+  scope: z.union([ScopeKeySchema, z.array(ScopeKeySchema).min(1).max(MAX_SCOPES_PER_REQUEST)]),
+  after: CursorSchema.optional(),
+});
+
+/**
+ * The JSON `data` of one `GET /v2/subscribe` message: the items of a scoped read (SSE `id` is
+ * the item's cursor, shared by every scope of the subscription), then as in v1.
+ */
+export const ScopedSubscriptionMessageSchema = z.discriminatedUnion('kind', [
+  ScopedEventItemSchema,
+  ScopeLeftItemSchema,
+  ScopeSnapshotItemSchema,
+  z.strictObject({ kind: z.literal('caught-up'), cursor: CursorSchema }),
+  z.strictObject({ kind: z.literal('heartbeat') }),
+  z.strictObject({
+    kind: z.literal('closing'),
+    reason: z.enum(['slow-reader', 'access-changed']),
+    resumeAfter: CursorSchema.optional(),
+  }),
+]);
+
+export type ScopeRead = z.infer<typeof ScopeReadSchema>;
+export type ScopedPullRequest = z.input<typeof ScopedPullRequestSchema>;
+export type ScopedPullResponse = z.infer<typeof ScopedPullResponseSchema>;
+export type ScopedItem = z.infer<typeof ScopedItemSchema>;
+export type ScopedSubscriptionMessage = z.infer<typeof ScopedSubscriptionMessageSchema>;
