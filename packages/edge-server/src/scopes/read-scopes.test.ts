@@ -13,6 +13,7 @@ import {
   scopedTaskStore,
   userKey,
 } from '../../test/fixtures/scopes/scoped-tasks.ts';
+import { encryptAggregates } from '../crypto/encryption-options.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import { currentScopes } from './current-scopes.ts';
@@ -275,6 +276,32 @@ describe('scope rows and scoped reads (PGlite)', () => {
       `s2.1 event t1 v1 ${P1} ${BOB}`,
       `s2.2 event t1 v2 ${P1} ${BOB}`,
     ]);
+  });
+
+  it('encrypted streams: the fold sees plaintext, the rows hold no payload, the read decrypts', async () => {
+    const store = createPostgresEventStore(db(), {
+      tenant: 'sealed',
+      appendHooks: [scopeRowsHook([taskScopes])],
+      encryption: encryptAggregates(['Task']),
+    });
+    await store.append(
+      { aggregateType: 'Task', aggregateId: 't1' },
+      [created('p1', 'ann', 'secret')],
+      {
+        expectedVersion: ANY,
+      },
+    );
+    await store.append({ aggregateType: 'Task', aggregateId: 't1' }, [moved('p2')], {
+      expectedVersion: ANY,
+    });
+    const stored = await pglite().query<{ data: unknown }>(
+      `SELECT data FROM strata_events WHERE tenant = 'sealed' ORDER BY tenant_position`,
+    );
+    expect(JSON.stringify(stored.rows)).not.toContain('secret');
+    const page = await readScopes(db(), 'sealed', [{ scope: P2 }], 10);
+    expect(page.items.map((item) => (item.kind === 'event' ? item.event.data : item.kind))).toEqual(
+      [{ projectId: 'p1', title: 'secret', assignee: 'ann' }, { projectId: 'p2' }],
+    );
   });
 
   it('refuses two memberships of one type, an empty read, a scope twice and a bad limit', async () => {
