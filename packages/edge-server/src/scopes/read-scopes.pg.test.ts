@@ -97,8 +97,8 @@ describe('scoped reads under concurrent appends (real Postgres)', () => {
       db,
       'late',
       [
-        { scope: P1, after: meanwhile.cursors[P1] },
-        { scope: P2, after: meanwhile.cursors[P2] },
+        { scope: P1, after: meanwhile.cursors[P1] ?? '' },
+        { scope: P2, after: meanwhile.cursors[P2] ?? '' },
       ],
       10,
     );
