@@ -123,7 +123,9 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
             aggregateId: executed.aggregateId,
             firstVersion: executed.events[0]?.version ?? executed.version + 1,
             count: executed.events.length,
-            userId: principal.subject,
+            // The handler is the tenant's, shared by its users: the writer is the one stamped
+            // on this command, not the user whose command created the handler.
+            userId: executed.metadata.userId ?? principal.subject,
             digest: await commandDigest(executed.command, executed.input),
           }),
       });
