@@ -1,8 +1,13 @@
 import {
+  AggregateNotFoundError,
   type AnyAggregateDefinition,
+  type AnyScopeDefinition,
   NotFoundError,
+  parseOrThrow,
   type StoredEvent,
+  StreamParamsSchema,
   type StreamRef,
+  tenantScope,
 } from '@strata/core';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
@@ -13,9 +18,17 @@ import { safeErrorReporter } from '../logging/describe-error.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { scopeRowsHook } from '../scopes/scope-rows-hook.ts';
+import { assertHolds, type ScopesOptions, scopeAccess } from '../scopes/scope-rules.ts';
+import { holdsAggregate, scopeWriteCheck } from '../scopes/scope-write-check.ts';
+import { createWritingPrincipals } from '../scopes/writing-principals.ts';
 import { createEventFeed } from '../subscriptions/event-feed.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
-import { createSubscriptionResponder } from '../subscriptions/subscription-response.ts';
+import { createScopeFeed } from '../subscriptions/scope-feed.ts';
+import {
+  createSseResponder,
+  createSubscriptionResponder,
+} from '../subscriptions/subscription-response.ts';
 import { type Authenticate, authenticatesNobody, type Principal } from './auth.ts';
 import type { Authorize } from './authorize.ts';
 import { commandRoutes } from './command-routes.ts';
@@ -32,12 +45,13 @@ import {
 } from './rate-limit.ts';
 import { readinessRoutes } from './readiness-route.ts';
 import { requestGuard } from './request-guard.ts';
+import { scopedSyncRoutes } from './scoped-sync-routes.ts';
 import { streamRoutes } from './stream-routes.ts';
 import type { SyncEnv } from './sync-env.ts';
 import { syncRoutes } from './sync-routes.ts';
 
 /** Options of `createSyncApp`; defaults are applied here, once. */
-export interface SyncAppOptions {
+export interface SyncAppOptions<TScope extends AnyScopeDefinition = AnyScopeDefinition> {
   /** Where events live: `neonDatabase(pool)` in production, `pgliteDatabase(pglite)` embedded. */
   readonly database: SqlDatabase;
   /** Who is calling; the tenant comes from here only. */
@@ -78,6 +92,27 @@ export interface SyncAppOptions {
   readonly encryption?: EncryptionOptions;
   /** Per-aggregate read and write rules inside a tenant. Defaults to allowing everything. */
   readonly authorize?: Authorize;
+  /**
+   * Scoped sync (`POST /v2/pull`, `GET /v2/subscribe`): the scopes devices may hold, the
+   * membership folds that place aggregates in them (kept as scope rows in every append's
+   * transaction) and a rule per scope name saying who may hold it. Once given, the whole tenant
+   * (the `tenant` scope, v1 pull and subscribe, consumer groups) is granted only by
+   * `rules.tenant`, and a write needs a scope the writer may hold: one of the aggregate's current
+   * scopes, or for a new aggregate one its events make it join (else `FORBIDDEN`, nothing
+   * stored). Defaults to none: every principal reads and writes its whole tenant.
+   *
+   * @example
+   * scopes: {
+   *   definitions: [project, assignedTo],
+   *   membership: [taskScopes],
+   *   rules: {
+   *     project: (principal, { projectId }) => projectsOf(principal).includes(projectId),
+   *     assignedTo: (principal, { userId }) => principal.subject === userId,
+   *     tenant: (principal) => principal.claims?.role === 'admin',
+   *   },
+   * }
+   */
+  readonly scopes?: ScopesOptions<TScope>;
   /** Size and subscription limits; each defaults as `DEFAULT_LIMITS` says. */
   readonly limits?: Partial<SyncLimits>;
   /** Allowed CORS origins. Defaults to none (same origin only). */
@@ -123,6 +158,7 @@ export type SyncApp = Hono<SyncEnv> & {
 /**
  * The sync server as a Hono app: it runs unchanged on Node, workerd, Bun and Deno.
  * `POST /v1/push`, `GET /v1/pull`, `GET /v1/subscribe` (SSE), `GET /v1/streams/:type/:id` (+ `/events`),
+ * `POST /v2/push`, `POST /v2/commands`, scoped `POST /v2/pull` and `GET /v2/subscribe` (SSE),
  * `GET /healthz` (liveness), `GET /readyz` (readiness); errors are `application/problem+json`.
  * Each feature's routes are a Hono sub-app of their own, mounted with `app.route` behind the
  * middleware that applies to them (probes before it; `/v1/*` behind the request guard, the
@@ -132,7 +168,9 @@ export type SyncApp = Hono<SyncEnv> & {
  * const app = createSyncApp({ database: neonDatabase(pool), authenticate: jwtAuthentication({ secret }) });
  * export default app; // workerd, Bun, Deno
  */
-export function createSyncApp(options: SyncAppOptions): SyncApp {
+export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefinition>(
+  options: SyncAppOptions<TScope>,
+): SyncApp {
   const limits: SyncLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const report = options.onError ?? safeErrorReporter('[strata] request failed');
   const aggregates =
@@ -141,35 +179,58 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       : new Map(options.aggregates.map((aggregate) => [aggregate.type, aggregate]));
   const canRead = (principal: Principal, event: StoredEvent) =>
     options.authorize?.canRead?.(principal, event) ?? true;
-  const storeFor = (principal: Principal) =>
+  const access = scopeAccess(options.scopes as ScopesOptions | undefined);
+  const rowsHook = options.scopes === undefined ? [] : [scopeRowsHook(options.scopes.membership)];
+  // Who writes what the authority decides (its command handler and store are the tenant's).
+  const writing = createWritingPrincipals();
+  const storeWith = (tenant: string, writerOf: Parameters<typeof scopeWriteCheck>[1]) =>
     createPostgresEventStore(options.database, {
-      tenant: principal.tenant,
-      appendHooks: options.appendHooks ?? [],
+      tenant,
+      // The write check reads the aggregate's scopes before the rows hook moves them.
+      appendHooks: [
+        ...(access.configured ? [scopeWriteCheck(access, writerOf)] : []),
+        ...rowsHook,
+        ...(options.appendHooks ?? []),
+      ],
       ...(options.encryption === undefined ? {} : { encryption: options.encryption }),
     });
+  const storeFor = (principal: Principal) => storeWith(principal.tenant, () => principal);
 
   const canWrite = (principal: Principal, stream: StreamRef) =>
     options.authorize?.canWrite?.(principal, stream) ?? true;
-  const authority = createCommandAuthority({
+  const decider = createCommandAuthority({
     database: options.database,
     aggregates: aggregates ?? new Map(),
-    storeFor,
+    storeFor: (principal) => storeWith(principal.tenant, writing.writerOf),
     canWrite,
     ...(options.stateCacheSize === undefined ? {} : { stateCacheSize: options.stateCacheSize }),
     // An encrypted aggregate's data can be forgotten under a cached state (by any instance).
     cachesState: (stream) => options.encryption?.encrypts(stream) !== true,
   });
+  const authority: typeof decider = {
+    forgetStates: (tenant) => decider.forgetStates(tenant),
+    decide: (writer, command) =>
+      writing.during(command.commandId, writer.principal, () => decider.decide(writer, command)),
+    verify: (writer, command, predicted) =>
+      writing.during(command.commandId, writer.principal, () =>
+        decider.verify(writer, command, predicted),
+      ),
+  };
   // Without registered aggregates the server can decide nothing: every commit is `events`.
   const authorityOfType = (type: string): Authority =>
     aggregates === undefined ? 'events' : authorityOf(options.authority, type);
 
-  const respondSubscription = createSubscriptionResponder({ limits, onError: report });
+  // One set of subscription slots for both protocols.
+  const sse = createSseResponder({ limits, onError: report });
+  const respondSubscription = createSubscriptionResponder({ limits, onError: report }, sse);
   const feed = createEventFeed({
     database: options.database,
     ...(options.listen === undefined ? {} : { listen: options.listen }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     onError: report,
   });
+  const scopeFeed = createScopeFeed({ feed, database: options.database, onError: report });
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
 
   const app = new Hono<SyncEnv>();
   app.onError((error, c) => problemResponse(error, new URL(c.req.url).pathname, report));
@@ -200,6 +261,30 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
     if (rateLimiter) app.use(api, principalRateLimit(rateLimiter));
   }
 
+  if (access.configured) {
+    // With scopes, the whole tenant is one scope among others: its reads need `rules.tenant`.
+    for (const wholeTenant of ['/v1/pull', '/v1/subscribe', '/v1/groups/*']) {
+      app.use(wholeTenant, async (c, next) => {
+        await assertHolds(access, c.get('principal'), [tenantScope]);
+        await next();
+      });
+    }
+    // One aggregate's history or key: by `tenant` or a current scope, as a write would need;
+    // else it is missing, as in stream-routes.ts, so its existence does not leak.
+    for (const oneAggregate of [
+      '/v1/streams/:aggregateType/:aggregateId',
+      '/v1/streams/:aggregateType/:aggregateId/*',
+    ]) {
+      app.use(oneAggregate, async (c, next) => {
+        const stream = parseOrThrow(StreamParamsSchema, c.req.param(), 'stream path');
+        if (!(await holdsAggregate(access, options.database, c.get('principal'), stream))) {
+          throw new AggregateNotFoundError(stream);
+        }
+        await next();
+      });
+    }
+  }
+
   app.route(
     '/v1',
     syncRoutes({
@@ -212,7 +297,7 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       limits,
       feed,
       respondSubscription,
-      heartbeatMs: options.heartbeatMs ?? 15_000,
+      heartbeatMs,
     }),
   );
   app.route(
@@ -246,6 +331,18 @@ export function createSyncApp(options: SyncAppOptions): SyncApp {
       },
       limits,
       feed,
+    }),
+  );
+  app.route(
+    '/v2',
+    scopedSyncRoutes({
+      database: options.database,
+      access,
+      canRead,
+      limits,
+      sse,
+      scopeFeed,
+      heartbeatMs,
     }),
   );
 

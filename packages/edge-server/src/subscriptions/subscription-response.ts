@@ -1,7 +1,7 @@
 /**
- * `GET /v1/subscribe`'s response: takes one of the instance's subscription slots (or answers
- * `RATE_LIMITED` before any stream starts), then streams the subscription through a bounded
- * writer (issue 12, item 4 and the open-subscription caps). Kept apart from `createSyncApp` so
+ * Subscription responses (`GET /v1/subscribe`, `GET /v2/subscribe`): each takes one of the
+ * instance's subscription slots (or answers `RATE_LIMITED` before any stream starts), then
+ * streams the subscription through a bounded writer (issue 12, item 4 and the open-subscription caps). Kept apart from `createSyncApp` so
  * the route stays a few lines.
  */
 import {
@@ -10,7 +10,11 @@ import {
   type SubscriptionMessage,
 } from '@strata/core';
 import type { SyncLimits } from '../app/limits.ts';
-import { createBoundedSseWriter, SSE_HEADERS } from './bounded-sse-writer.ts';
+import {
+  type BoundedSseWriter,
+  createBoundedSseWriter,
+  SSE_HEADERS,
+} from './bounded-sse-writer.ts';
 import { createSubscriptionSlots, principalSlotKey } from './subscription-slots.ts';
 import { type SubscriptionStreamOptions, streamSubscription } from './subscription-stream.ts';
 
@@ -36,22 +40,36 @@ export interface SubscriptionRequest extends Omit<SubscriptionStreamOptions, 'ma
   readonly principal: { readonly tenant: string; readonly subject: string };
 }
 
+/** One SSE subscription of any protocol: who asks, where the client resumes, what streams it. */
+export interface SseSubscription {
+  readonly request: Request;
+  readonly principal: { readonly tenant: string; readonly subject: string };
+  /** The SSE id the client resumes from if it gets no message with an id. */
+  readonly initialId: string | undefined;
+  /** Whether a slow reader's stream ends with a `closing` message (else it just ends). */
+  readonly closing: boolean;
+  /** Streams into `writer`, holding at most `maxBacklogBytes` of live events for it. */
+  run(writer: BoundedSseWriter, maxBacklogBytes: number): Promise<void>;
+}
+
+/** Answers an SSE subscription, counted against the instance's one set of slots. */
+export type SseResponder = (subscription: SseSubscription) => Response;
+
 /**
- * The instance's subscription responder: one set of slots for all its subscriptions.
+ * The instance's SSE responder: one set of slots for all its subscriptions (`/v1/subscribe`
+ * and `/v2/subscribe` alike). A refused slot is `RATE_LIMITED` before any stream starts.
  *
  * @example
- * const respond = createSubscriptionResponder({ limits, onError: console.error });
- * app.get('/v1/subscribe', (c) => respond({ request: c.req.raw, principal, store, feed, after, heartbeatMs }));
+ * const sse = createSseResponder({ limits, onError: console.error });
+ * return sse({ request, principal, initialId: after, closing: true, run: (writer, max) => ... });
  */
-export function createSubscriptionResponder(
-  options: SubscriptionResponderOptions,
-): (subscription: SubscriptionRequest) => Response {
+export function createSseResponder(options: SubscriptionResponderOptions): SseResponder {
   const { limits } = options;
   const slots = createSubscriptionSlots({
     maxPerPrincipal: limits.maxSubscriptionsPerPrincipal,
     maxTotal: limits.maxSubscriptions,
   });
-  return ({ request, principal, ...stream }) => {
+  return ({ request, principal, initialId, closing, run }) => {
     const slot = slots.acquire(principalSlotKey(principal));
     if ('refused' in slot) {
       throw new RateLimitedError(
@@ -61,21 +79,15 @@ export function createSubscriptionResponder(
         SUBSCRIPTION_RETRY_AFTER_SECONDS,
       );
     }
-    const wantsClosing = (request.headers.get(SUBSCRIPTION_FEATURES_HEADER) ?? '')
-      .split(',')
-      .some((feature) => feature.trim() === 'closing');
     const writer = createBoundedSseWriter({
       maxBufferedBytes: limits.maxSubscriptionBufferBytes,
       closeGraceMs: limits.subscriptionCloseGraceMs,
-      ...(stream.after === undefined ? {} : { initialId: stream.after }),
-      ...(wantsClosing ? { overflowMessage: closingMessage } : {}),
+      ...(initialId === undefined ? {} : { initialId }),
+      ...(closing ? { overflowMessage: closingMessage } : {}),
     });
     // Runtimes that do not cancel the body when the client leaves still abort the request.
     request.signal.addEventListener('abort', () => writer.close(), { once: true });
-    void streamSubscription(writer, {
-      ...stream,
-      maxBacklogBytes: limits.maxSubscriptionBufferBytes,
-    })
+    void run(writer, limits.maxSubscriptionBufferBytes)
       .catch(options.onError)
       .finally(() => {
         writer.close(); // the client reconnects with the last id it got
@@ -83,6 +95,30 @@ export function createSubscriptionResponder(
       });
     return new Response(writer.body, { headers: SSE_HEADERS });
   };
+}
+
+/**
+ * `GET /v1/subscribe` on an instance's SSE responder (its own one when none is given).
+ *
+ * @example
+ * const respond = createSubscriptionResponder({ limits, onError: console.error });
+ * app.get('/v1/subscribe', (c) => respond({ request: c.req.raw, principal, store, feed, after, heartbeatMs }));
+ */
+export function createSubscriptionResponder(
+  options: SubscriptionResponderOptions,
+  sse: SseResponder = createSseResponder(options),
+): (subscription: SubscriptionRequest) => Response {
+  return ({ request, principal, ...stream }) =>
+    sse({
+      request,
+      principal,
+      initialId: stream.after,
+      // Older clients do not know the closing message: only those that say so get it.
+      closing: (request.headers.get(SUBSCRIPTION_FEATURES_HEADER) ?? '')
+        .split(',')
+        .some((feature) => feature.trim() === 'closing'),
+      run: (writer, maxBacklogBytes) => streamSubscription(writer, { ...stream, maxBacklogBytes }),
+    });
 }
 
 function closingMessage(lastDeliveredId: string | undefined): string {

@@ -1,0 +1,129 @@
+import {
+  parseOrThrow,
+  ScopedPullRequestSchema,
+  type ScopedPullResponse,
+  ScopedSubscribeQuerySchema,
+  type StoredEvent,
+  ValidationFailedError,
+} from '@strata/core';
+import { Hono } from 'hono';
+import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { readScopes, type ScopeReadRequest } from '../scopes/read-scopes.ts';
+import { assertHolds, type ScopeAccess } from '../scopes/scope-rules.ts';
+import type { ScopeFeed } from '../subscriptions/scope-feed.ts';
+import { streamScopedSubscription } from '../subscriptions/scoped-subscription-stream.ts';
+import type { SseResponder } from '../subscriptions/subscription-response.ts';
+import type { Principal } from './auth.ts';
+import type { SyncLimits } from './limits.ts';
+import { pushBodyLimit } from './push-limits.ts';
+import { readJson } from './read-json.ts';
+import { toScopedItem } from './scoped-item.ts';
+import type { SyncEnv } from './sync-env.ts';
+
+/** What the scoped sync routes need from the app (its options with the defaults applied). */
+export interface ScopedSyncRoutesOptions {
+  readonly database: SqlDatabase;
+  readonly access: ScopeAccess;
+  readonly canRead: (principal: Principal, event: StoredEvent) => boolean;
+  readonly limits: SyncLimits;
+  /** The instance's SSE responder (its subscription slots are shared with v1). */
+  readonly sse: SseResponder;
+  readonly scopeFeed: ScopeFeed;
+  readonly heartbeatMs: number;
+}
+
+/**
+ * Scoped sync (protocol v2 reads), to mount at `/v2` behind the authentication middleware, in
+ * the principal's tenant. Every requested scope is resolved against the declared definitions
+ * (unknown name, bad or non-canonical parameters: 400 `VALIDATION_FAILED`) and checked against
+ * its rule (refused: 403 `FORBIDDEN` with `scopes`, the refused keys) before anything is read.
+ * - `POST /pull` (`ScopedPullRequestSchema`): a page of the scopes' items, each scope after its
+ *   own cursor; answers `ScopedPullResponseSchema`
+ * - `GET /subscribe?scope=k&scope=k2&after=c` (SSE): the same from one cursor, then live; the
+ *   rules are checked again at every heartbeat, and a refused one ends the stream with
+ *   `closing: access-changed`. `Last-Event-ID` wins over `after`.
+ *
+ * @example
+ * app.route('/v2', scopedSyncRoutes({ database, access, canRead, limits, sse, scopeFeed, heartbeatMs }));
+ */
+export function scopedSyncRoutes(options: ScopedSyncRoutesOptions): Hono<SyncEnv> {
+  const { database, access } = options;
+  const routes = new Hono<SyncEnv>();
+
+  routes.post('/pull', pushBodyLimit(options.limits), async (c) => {
+    const body = parseOrThrow(ScopedPullRequestSchema, await readJson(c.req.raw), 'scoped pull');
+    const principal = c.get('principal');
+    const reads: ScopeReadRequest[] = body.scopes.map(({ scope, after }) =>
+      after === undefined ? { scope } : { scope, after },
+    );
+    const scopes = access.resolve(
+      reads.map((read) => read.scope),
+      (index) => ['scopes', index, 'scope'],
+    );
+    await assertHolds(access, principal, scopes);
+    const page = await readScopes(database, principal.tenant, reads, body.limit);
+    const canRead = (event: StoredEvent) => options.canRead(principal, event);
+    const response: ScopedPullResponse = {
+      items: page.items.flatMap((item) => toScopedItem(item, canRead) ?? []),
+      cursors: page.cursors,
+      hasMore: page.hasMore,
+    };
+    return c.json(response);
+  });
+
+  routes.get('/subscribe', async (c) => {
+    const query = parseOrThrow(
+      ScopedSubscribeQuerySchema,
+      singleValues(c.req.queries()),
+      'scoped subscribe query',
+    );
+    const keys = typeof query.scope === 'string' ? [query.scope] : query.scope;
+    if (new Set(keys).size !== keys.length) {
+      throw new ValidationFailedError('Invalid scoped subscribe query: names a scope twice', [
+        { path: ['scope'], message: 'names a scope twice' },
+      ]);
+    }
+    const principal = c.get('principal');
+    const scopes = access.resolve(keys, (index) => ['scope', index]);
+    await assertHolds(access, principal, scopes);
+    // A reconnecting EventSource sends the last id it saw; it wins over the query.
+    const after = c.req.header('last-event-id') ?? query.after;
+    // INVALID_CURSOR as a 400 before the stream starts: malformed, or past the tenant's end.
+    await readScopes(
+      database,
+      principal.tenant,
+      keys.map((scope) => (after === undefined ? { scope } : { scope, after })),
+      1,
+    );
+    return options.sse({
+      request: c.req.raw,
+      principal,
+      initialId: after,
+      closing: true, // v2 clients all know the closing message
+      run: (writer, maxBacklogBytes) =>
+        streamScopedSubscription(writer, {
+          database,
+          tenant: principal.tenant,
+          scopes: keys,
+          scopeFeed: options.scopeFeed,
+          after,
+          heartbeatMs: options.heartbeatMs,
+          maxBacklogBytes,
+          stillGranted: async () => (await access.refused(principal, scopes)).length === 0,
+          canRead: (event) => options.canRead(principal, event),
+        }),
+    });
+  });
+
+  return routes;
+}
+
+/** A query's parameters: a repeated one as its list of values, any other as its one value. */
+function singleValues(queries: Record<string, string[]>): Record<string, string | string[]> {
+  return Object.fromEntries(
+    Object.entries(queries).map(([name, values]) => [
+      name,
+      values.length === 1 ? (values[0] as string) : values,
+    ]),
+  );
+}
