@@ -51,7 +51,7 @@ export type ScopeRules<TDefinition extends AnyScopeDefinition = AnyScopeDefiniti
 export interface ScopesOptions<TDefinition extends AnyScopeDefinition = AnyScopeDefinition> {
   readonly definitions: readonly TDefinition[];
   readonly membership: readonly ScopeMembership[];
-  readonly rules: ScopeRules<TDefinition>;
+  readonly rules: NoInfer<ScopeRules<TDefinition>>;
 }
 
 /** The checked form of the `scopes` option (or of its absence). */

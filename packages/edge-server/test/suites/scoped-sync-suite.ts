@@ -539,6 +539,44 @@ export function describeScopedSync(label: string, open: () => Promise<SuiteDatab
         expect(answer.body.results[0]).toMatchObject({ status: 'rejected', code: 'FORBIDDEN' });
         expect(await storedEvents(tenant)).toEqual(['d2 v1 TaskCreated']);
       });
+
+      it('v2 decide: a second user’s re-push of her own command is answered, the log naming her', async () => {
+        const tenant = newTenant();
+        grant(tenant, 'ann', 'p1');
+        grant(tenant, 'bob', 'p1');
+        const commit = (id: string) => ({
+          commitId: newKsuid(),
+          command: {
+            aggregateType: 'Task',
+            aggregateId: id,
+            name: 'create',
+            input: { projectId: 'p1', title: `task ${id}`, assignee: 'bob' },
+            issuedAt: AN_HOUR_AGO,
+          },
+          events: [],
+        });
+        const pushAs = (user: string, body: unknown) =>
+          call(
+            tenant,
+            user,
+            'POST',
+            '/v2/push',
+            { protocol: 2, clientId: 'device', commits: [body] },
+            deciding,
+          );
+        // Bob's command makes the tenant's command handler; ann's comes after.
+        expect((await pushAs('bob', commit('e1'))).body.results[0].status).toBe('accepted');
+        const mine = commit('e2');
+        const first = await pushAs('ann', mine);
+        const again = await pushAs('ann', mine);
+        expect(again.body.results[0]).toMatchObject({ status: 'accepted' });
+        expect(again.body.results[0].events).toEqual(first.body.results[0].events);
+        const logged = await database.query<{ user_id: string }>(
+          'SELECT user_id FROM strata_commands WHERE tenant = $1 AND command_id = $2',
+          [tenant, mine.commitId],
+        );
+        expect(logged.rows).toEqual([{ user_id: 'ann' }]);
+      });
     });
 
     describe('GET /v2/subscribe', () => {
