@@ -97,4 +97,21 @@ describe('command pushes (protocol v2)', () => {
     expect(CommandPushResponseSchema.parse(answer)).toEqual(answer);
     expect(CommandPushResponseSchema.safeParse({ ...answer, protocol: 1 }).success).toBe(false);
   });
+  it('an accepted command may name the aggregate’s scopes (a server with scopes), as keys', () => {
+    const accepted = {
+      commitId: 'c1',
+      status: 'accepted',
+      events: [],
+      scopes: ['project:{"projectId":"p1"}'],
+    };
+    expect(
+      CommandPushResponseSchema.parse({ protocol: 2, results: [accepted] }).results[0],
+    ).toEqual(accepted);
+    expect(
+      CommandPushResponseSchema.safeParse({
+        protocol: 2,
+        results: [{ ...accepted, scopes: ['not a key!'] }],
+      }).success,
+    ).toBe(false);
+  });
 });

@@ -11,6 +11,7 @@ import {
   RejectedCommitSchema,
 } from './push.ts';
 import { TimestampSchema } from './safe-text.ts';
+import { ScopeKeySchema } from './scoped-sync.ts';
 
 /** The protocol version of command pushes; both sides check it (`protocol` in body and answer). */
 export const COMMAND_PROTOCOL_VERSION = 2;
@@ -63,6 +64,12 @@ export const AcceptedCommandSchema = z.strictObject({
   commitId: NameSchema,
   status: z.literal('accepted'),
   events: z.array(StoredEventSchema),
+  /**
+   * On a server that declares scopes: the aggregate's scopes after this command. A scoped device
+   * that holds none of them drops the aggregate (it wrote outside what it replicates, e.g. a
+   * task created for another team); one that holds some knows where the aggregate belongs.
+   */
+  scopes: z.array(ScopeKeySchema).optional(),
 });
 
 /** A command the server refused: the code, a message, and the aggregate's current version (as v1). */
