@@ -61,6 +61,8 @@ export function describeScopedSync(label: string, open: () => Promise<SuiteDatab
   let app: SyncApp;
   /** The same database, Task decided by the server. */
   let deciding: SyncApp;
+  /** The same database, Task predictions verified by the server. */
+  let verifying: SyncApp;
   /** Which projects each `tenant/user` belongs to; changed by tests (grants and revocations). */
   const projects = new Map<string, Set<string>>();
   const admins = new Set<string>(['root']);
@@ -98,10 +100,12 @@ export function describeScopedSync(label: string, open: () => Promise<SuiteDatab
     };
     app = createSyncApp({ ...common, authority: { Task: 'events', Todo: 'events' } });
     deciding = createSyncApp({ ...common, authority: { Todo: 'events' } });
+    verifying = createSyncApp({ ...common, authority: { Task: 'verify', Todo: 'events' } });
   }, 60_000);
   afterAll(async () => {
     await app?.close();
     await deciding?.close();
+    await verifying?.close();
     await closeDatabase?.();
   });
 
@@ -307,6 +311,7 @@ export function describeScopedSync(label: string, open: () => Promise<SuiteDatab
         ['an extra param', [{ scope: scopeKey('project', { projectId: 'p1', admin: true }) }]],
         ['tenant with params', [{ scope: scopeKey('tenant', { all: 1 }) }]],
         ['a key with a NUL', [{ scope: `project:{"projectId":"p\u00001"}` }]],
+        ['a key with a lone surrogate', [{ scope: 'project:{"projectId":"\uD800"}' }]],
         ['a scope twice', [{ scope: P1 }, { scope: P1 }]],
         ['a cursor that is no cursor', [{ scope: P1, after: 'x' }]],
         ['no scope at all', []],
@@ -540,6 +545,38 @@ export function describeScopedSync(label: string, open: () => Promise<SuiteDatab
         expect(await storedEvents(tenant)).toEqual(['d2 v1 TaskCreated']);
       });
 
+      it('v2 verify: a verified prediction outside the writer’s scopes is refused, nothing stored', async () => {
+        const tenant = newTenant();
+        grant(tenant, 'ann', 'p1');
+        const commit = (id: string, projectId: string) => {
+          const input = { projectId, title: `task ${id}`, assignee: 'bob' };
+          return {
+            commitId: newKsuid(),
+            command: {
+              aggregateType: 'Task',
+              aggregateId: id,
+              name: 'create',
+              input,
+              issuedAt: AN_HOUR_AGO,
+            },
+            events: [taskEvent(id, 1, 'TaskCreated', input)],
+          };
+        };
+        const pushAs = (body: unknown) =>
+          call(
+            tenant,
+            'ann',
+            'POST',
+            '/v2/push',
+            { protocol: 2, clientId: 'device', commits: [body] },
+            verifying,
+          );
+        const refused = await pushAs(commit('v1', 'p2'));
+        expect(refused.body.results[0]).toMatchObject({ status: 'rejected', code: 'FORBIDDEN' });
+        expect((await pushAs(commit('v2', 'p1'))).body.results[0].status).toBe('accepted');
+        expect(await storedEvents(tenant)).toEqual(['v2 v1 TaskCreated']);
+      });
+
       it('v2 decide: a second user’s re-push of her own command is answered, the log naming her', async () => {
         const tenant = newTenant();
         grant(tenant, 'ann', 'p1');
@@ -672,6 +709,9 @@ export function describeScopedSync(label: string, open: () => Promise<SuiteDatab
         ['two cursors', `${query(P1)}&after=s0.0&after=s1.1`],
         ['an unknown parameter', `${query(P1)}&from=now`],
         ['a bad cursor', `${query(P1)}&after=t5`],
+        ['bytes that are no UTF-8', 'scope=%FF%FE'],
+        ['a NUL in a key', 'scope=project%3A%7B%22projectId%22%3A%22p%001%22%7D'],
+        ['a lone surrogate in a key', 'scope=project%3A%7B%22projectId%22%3A%22%5CuD800%22%7D'],
       ])('refuses %s with 400 before any stream, reading nothing', async (_label, q) => {
         const tenant = newTenant();
         await seed(tenant);
