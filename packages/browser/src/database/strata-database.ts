@@ -30,6 +30,16 @@ export interface RejectedCommandRow extends PendingCommandRow {
   readonly rejectedAt: string;
 }
 
+/**
+ * One held scope holding one aggregate (scoped sync): an aggregate stays on the device while
+ * any held scope holds it, and is dropped when none does.
+ */
+export interface ScopeMemberRow {
+  readonly scope: string;
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+}
+
 /** Key/value sync state: client id, cursor. */
 export interface SyncStateRow {
   readonly key: string;
@@ -43,6 +53,7 @@ export type StrataDatabase = Dexie & {
   commands: Table<PendingCommandRow, number>;
   rejected: Table<RejectedCommandRow, number>;
   syncState: Table<SyncStateRow, string>;
+  scopeMembers: Table<ScopeMemberRow, [string, string, string]>;
 };
 
 /** Versions of strata's own tables. Bump with a new entry; never edit a released one. */
@@ -61,6 +72,16 @@ const STRATA_SCHEMAS: readonly Record<string, string>[] = [
     commands: '++seq, &commandId, [aggregateType+aggregateId], *eventIds',
     rejected: '++seq, commandId',
     syncState: '&key',
+  },
+  {
+    // v3 (scoped sync): which held scope holds which aggregate; per-scope cursors live in
+    // syncState (`scope:<key>` rows).
+    events: '++position, &id, &[aggregateType+aggregateId+version], pending',
+    snapshots: '&[aggregateType+aggregateId]',
+    commands: '++seq, &commandId, [aggregateType+aggregateId], *eventIds',
+    rejected: '++seq, commandId',
+    syncState: '&key',
+    scopeMembers: '&[scope+aggregateType+aggregateId], [aggregateType+aggregateId], scope',
   },
 ];
 

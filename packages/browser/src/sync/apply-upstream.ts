@@ -51,80 +51,93 @@ export async function applyUpstream(
   return withStorageErrors(() =>
     db.transaction('rw', db.tables, async (dexie) => {
       const transaction: StrataTransaction = { dexie, table: (name) => db.table(name) };
-      const known = new Map(
-        (
-          await db.events
-            .where('id')
-            .anyOf(events.map((event) => event.id))
-            .toArray()
-        ).map((row) => [row.id, row]),
-      );
-      const confirmed: string[] = [];
-      const confirmations: { key: number; changes: Partial<EventRow> }[] = [];
-      const fresh = new Map<string, UpstreamEvent[]>();
-      for (const event of events) {
-        const local = known.get(event.id);
-        if (local === undefined) {
-          const key = streamKey(event);
-          const list = fresh.get(key);
-          if (list === undefined) fresh.set(key, [event]);
-          else list.push(event);
-        } else if (local.pending === 1) {
-          confirmations.push({
-            key: local.position,
-            changes: { pending: 0, serverPosition: event.position },
-          });
-          confirmed.push(event.id);
-        }
-      }
-      await db.events.bulkUpdate(confirmations);
-      await dropConfirmedCommands(db, confirmed);
-
-      // Every pending event belongs to a pending command, so those tell which aggregates
-      // have pending events without scanning the log.
-      const streams = [...fresh.values()].map(([first]) => first as UpstreamEvent);
-      const pendingThere = await db.commands
-        .where('[aggregateType+aggregateId]')
-        .anyOf(streams.map((s) => [s.aggregateType, s.aggregateId]))
-        .toArray();
-      const withPending = new Set(pendingThere.map(streamKey));
-      // The server decided one of our commands (its own events, under `decide`): it stopped
-      // pending, and the rebase below puts the server's events in place of the prediction
-      // instead of running the command again on top of its own result.
-      const stored = storedCommands(fresh.values(), pendingThere);
-      await db.commands.bulkDelete(stored.map((command) => command.seq as number));
-
-      // In batch order, for the projections; events already stored are not new, even when
-      // their aggregate has new ones in the same batch.
-      const plainIds = new Set(
-        [...fresh]
-          .filter(([key]) => !withPending.has(key))
-          .flatMap(([, list]) => list.map((event) => event.id)),
-      );
-      const plain = events.filter((event) => plainIds.has(event.id));
-      await db.events.bulkAdd(plain.map(toConfirmedRow) as EventRow[]);
-      await applyInlineProjections(context.strata.projections, plain, transaction);
-
-      const rebased: StreamRef[] = [];
-      const rejected: RejectedCommandRow[] = [];
-      for (const [key, list] of fresh) {
-        if (!withPending.has(key)) continue;
-        const first = list[0] as UpstreamEvent;
-        const stream = { aggregateType: first.aggregateType, aggregateId: first.aggregateId };
-        const outcome = await rebaseAggregate(context, stream, list);
-        rebased.push(stream);
-        rejected.push(...outcome.rejected);
-      }
-      await reproject(context, rebased, transaction);
-
+      const result = await storeUpstreamEvents(context, events, transaction);
       await db.syncState.bulkPut([
         { key: CURSOR_KEY, value: cursor },
         { key: LAST_SYNCED_AT_KEY, value: context.clock().toISOString() },
       ]);
-      const imported = [...fresh.values()].reduce((sum, list) => sum + list.length, 0);
-      return { imported, confirmed: confirmed.length, rebased, rejected };
+      return result;
     }),
   );
+}
+
+/**
+ * Stores a batch of the server's events as `applyUpstream` describes, inside the caller's
+ * read-write transaction over all tables; the caller records how far it read.
+ */
+export async function storeUpstreamEvents(
+  context: SyncContext,
+  events: readonly UpstreamEvent[],
+  transaction: StrataTransaction,
+): Promise<UpstreamResult> {
+  const { db } = context.strata;
+  const known = new Map(
+    (
+      await db.events
+        .where('id')
+        .anyOf(events.map((event) => event.id))
+        .toArray()
+    ).map((row) => [row.id, row]),
+  );
+  const confirmed: string[] = [];
+  const confirmations: { key: number; changes: Partial<EventRow> }[] = [];
+  const fresh = new Map<string, UpstreamEvent[]>();
+  for (const event of events) {
+    const local = known.get(event.id);
+    if (local === undefined) {
+      const key = streamKey(event);
+      const list = fresh.get(key);
+      if (list === undefined) fresh.set(key, [event]);
+      else list.push(event);
+    } else if (local.pending === 1) {
+      confirmations.push({
+        key: local.position,
+        changes: { pending: 0, serverPosition: event.position },
+      });
+      confirmed.push(event.id);
+    }
+  }
+  await db.events.bulkUpdate(confirmations);
+  await dropConfirmedCommands(db, confirmed);
+
+  // Every pending event belongs to a pending command, so those tell which aggregates
+  // have pending events without scanning the log.
+  const streams = [...fresh.values()].map(([first]) => first as UpstreamEvent);
+  const pendingThere = await db.commands
+    .where('[aggregateType+aggregateId]')
+    .anyOf(streams.map((s) => [s.aggregateType, s.aggregateId]))
+    .toArray();
+  const withPending = new Set(pendingThere.map(streamKey));
+  // The server decided one of our commands (its own events, under `decide`): it stopped
+  // pending, and the rebase below puts the server's events in place of the prediction
+  // instead of running the command again on top of its own result.
+  const stored = storedCommands(fresh.values(), pendingThere);
+  await db.commands.bulkDelete(stored.map((command) => command.seq as number));
+
+  // In batch order, for the projections; events already stored are not new, even when
+  // their aggregate has new ones in the same batch.
+  const plainIds = new Set(
+    [...fresh]
+      .filter(([key]) => !withPending.has(key))
+      .flatMap(([, list]) => list.map((event) => event.id)),
+  );
+  const plain = events.filter((event) => plainIds.has(event.id));
+  await db.events.bulkAdd(plain.map(toConfirmedRow) as EventRow[]);
+  await applyInlineProjections(context.strata.projections, plain, transaction);
+
+  const rebased: StreamRef[] = [];
+  const rejected: RejectedCommandRow[] = [];
+  for (const [key, list] of fresh) {
+    if (!withPending.has(key)) continue;
+    const first = list[0] as UpstreamEvent;
+    const stream = { aggregateType: first.aggregateType, aggregateId: first.aggregateId };
+    const outcome = await rebaseAggregate(context, stream, list);
+    rebased.push(stream);
+    rejected.push(...outcome.rejected);
+  }
+  await reproject(context, rebased, transaction);
+  const imported = [...fresh.values()].reduce((sum, list) => sum + list.length, 0);
+  return { imported, confirmed: confirmed.length, rebased, rejected };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createBatchWriter } from './batch-writer.ts';
 import type { ApplyUpstreamBatch, UpstreamEvent } from './sync-context.ts';
 import type { SyncTransport } from './sync-transport.ts';
 
@@ -33,13 +34,21 @@ export async function follow(after: string | undefined, options: FollowOptions):
   const abort = () => stream.abort();
   options.signal.addEventListener('abort', abort);
   let idleTimer = setTimeout(abort, options.idleTimeoutMs);
-  const writer = createBatchWriter(options.apply, options.batchLimit, abort);
+  const writer = createBatchWriter<{ event: UpstreamEvent; cursor: string }>(
+    (batch) =>
+      options.apply(
+        batch.map((entry) => entry.event),
+        batch[batch.length - 1]?.cursor as string,
+      ),
+    options.batchLimit,
+    abort,
+  );
   try {
     for await (const message of options.transport.subscribe(after, stream.signal)) {
       clearTimeout(idleTimer);
       idleTimer = setTimeout(abort, options.idleTimeoutMs);
       if (message.kind === 'event') {
-        writer.add(message.event, message.cursor);
+        writer.add({ event: message.event, cursor: message.cursor });
       } else if (message.kind === 'caught-up') {
         await options.onCaughtUp();
       }
@@ -52,42 +61,4 @@ export async function follow(after: string | undefined, options: FollowOptions):
     await writer.idle();
   }
   writer.throwIfFailed();
-}
-
-/**
- * Stores streamed events in batches: events queue while a batch is written, so a burst costs
- * one transaction per batch, not one per event. A failed batch stops the writer and calls
- * `onFailure` (which closes the stream).
- */
-function createBatchWriter(apply: ApplyUpstreamBatch, batchLimit: number, onFailure: () => void) {
-  const queue: { event: UpstreamEvent; cursor: string }[] = [];
-  let writing: Promise<void> | undefined;
-  let failure: unknown;
-  const drain = async () => {
-    try {
-      while (queue.length > 0) {
-        const batch = queue.splice(0, batchLimit);
-        await apply(
-          batch.map((entry) => entry.event),
-          batch[batch.length - 1]?.cursor as string,
-        );
-      }
-    } catch (error) {
-      failure = error;
-      onFailure();
-    } finally {
-      writing = undefined;
-    }
-  };
-  return {
-    add(event: UpstreamEvent, cursor: string) {
-      queue.push({ event, cursor });
-      writing ??= drain();
-    },
-    /** Resolves once the batch being written (if any) is done. */
-    idle: () => writing,
-    throwIfFailed() {
-      if (failure !== undefined) throw failure;
-    },
-  };
 }

@@ -4,12 +4,14 @@ import {
   COMMAND_PROTOCOL_VERSION,
   createWakeSignal,
   newKsuid,
+  type ScopeRef,
 } from '@strata/core';
 import { liveQuery } from 'dexie';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { RejectedCommandRow } from '../database/strata-database.ts';
 import type { Strata } from '../runtime/create-strata.ts';
 import type { LiveSubscribable } from '../runtime/live-state.ts';
+import { createScopedWriter } from './apply-scoped.ts';
 import { createUpstreamWriter, readCursor } from './apply-upstream.ts';
 import { catchUp } from './catch-up.ts';
 import { follow } from './follow.ts';
@@ -19,6 +21,9 @@ import { watchNetwork } from './network-events.ts';
 import { watchPendingCommands } from './pending-commands.ts';
 import { runPushLoop } from './push-loop.ts';
 import { applyPushResults, collectCommits } from './push-pending-commands.ts';
+import { createScopeControl, type ScopeControl, watchScopeSet } from './scope-control.ts';
+import { readScopeStates } from './scope-set.ts';
+import { scopedUpstream } from './scoped-upstream.ts';
 import { createSharedConnection, writeConnection } from './shared-connection.ts';
 import { syncContext } from './sync-context.ts';
 import { type CatchUpProgress, liveSyncStatus, type SyncStatus } from './sync-status.ts';
@@ -56,6 +61,17 @@ export interface SyncOptions extends SyncTransportOptions {
   readonly locks?: LockManagerLike | null;
   /** Randomness for backoff jitter (tests pass a seeded one). */
   readonly random?: () => number;
+  /**
+   * Scoped sync: replicate only these scopes' aggregates (`POST /v2/pull`, `GET /v2/subscribe`)
+   * instead of the whole tenant. The set is kept in the database: starting with another set
+   * drops what the removed scopes alone held. Change it at run time with `sync.setScopes`.
+   */
+  readonly scopes?: readonly ScopeRef[];
+  /**
+   * Scoped sync: how long a scope the server refused (403) waits before it is asked for again,
+   * so a later grant back-fills it. Defaults to 30 s.
+   */
+  readonly refusedScopeRetryMs?: number;
 }
 
 /** A running sync client. */
@@ -72,6 +88,17 @@ export interface SyncClient {
   dismissRejected(seq: number): Promise<void>;
   /** Stops syncing and releases leadership; resolves when the loops have ended. */
   stop(): Promise<void>;
+  /**
+   * Scoped sync: makes `scopes` the device's set. Added scopes back-fill while the others stay
+   * live, then join the stream; removed ones are dropped with every aggregate no other held
+   * scope holds (events, snapshot, projection rows), their pending commands moved to `rejected`
+   * as `FORBIDDEN`. Kept in the database. Throws a `TypeError` when sync started without scopes.
+   */
+  setScopes(scopes: readonly ScopeRef[]): Promise<void>;
+  /** Scoped sync: adds one scope (see `setScopes`). */
+  addScope(scope: ScopeRef): Promise<void>;
+  /** Scoped sync: removes one scope, by ref or key (see `setScopes`). */
+  removeScope(scope: ScopeRef | string): Promise<void>;
 }
 
 /** Batch sizes `startSync` uses unless told otherwise. */
@@ -79,6 +106,7 @@ export const SYNC_DEFAULTS = {
   maxEventsPerPush: 500,
   maxCommitsPerPush: 200,
   pullLimit: 1000,
+  refusedScopeRetryMs: 30_000,
 } as const;
 
 /**
@@ -105,8 +133,13 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const pushWake = createWakeSignal();
   const upstreamWake = createWakeSignal();
   const tab = createTabStatus();
+  const scoped = options.scopes !== undefined;
   const synced = createSyncedWaiters(
-    async () => (await db.commands.count()) === 0 && connection.current().catchUp.done,
+    async () =>
+      (await db.commands.count()) === 0 &&
+      connection.current().catchUp.done &&
+      // Scoped: every scope the server grants was read to the end too.
+      (!scoped || (await readScopeStates(db)).every((state) => state.complete || state.refusedAt)),
   );
   const connection = createSharedConnection({
     write: writeConnection(db),
@@ -116,10 +149,23 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const reportRejected = (rows: readonly RejectedCommandRow[]) => {
     if (rows.length > 0) options.onRejected?.(rows);
   };
-  const { apply, received } = createUpstreamWriter(context, {
+  const writerHandlers = { onRejected: reportRejected, onUnblocked: () => pushWake.wake() };
+  const { apply, received } = createUpstreamWriter(context, writerHandlers);
+  const scopedWriter = createScopedWriter(context, writerHandlers);
+  const scopesChanged = createWakeSignal();
+  const scopeControl: ScopeControl = createScopeControl(context, {
     onRejected: reportRejected,
-    onUnblocked: () => pushWake.wake(),
+    onChanged: () => scopesChanged.wake(),
   });
+  // The set given at start is the set: scopes kept from a run with other ones are dropped.
+  const scopesReady = scoped ? scopeControl.setScopes(options.scopes ?? []) : Promise.resolve();
+  const unwatchScopes = scoped
+    ? watchScopeSet(context, () => {
+        scopesChanged.wake();
+        synced.check();
+      })
+    : () => undefined;
+  const receivedAll = () => received() + scopedWriter.received();
   let liveStream: AbortController | undefined;
   // Pushing waits for the first catch-up (or its failure): commands written offline are then
   // rebased on the server's latest events before they go up, instead of conflicting first.
@@ -127,49 +173,81 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const firstCatchUp = new Promise<void>((resolve) => {
     caughtUpOnce = resolve;
   });
+  // Stopped before the first catch-up ran: the push loop must still start (and end at once).
+  stopping.signal.addEventListener('abort', () => caughtUpOnce());
 
+  const live = options.live ?? true;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
+  const onCaughtUp = () =>
+    connection.share({
+      connected: true,
+      catchUp: { received: receivedAll(), done: true },
+      lastError: undefined,
+    });
+  const scopedSteps = scopedUpstream({
+    db,
+    transport,
+    apply: scopedWriter.apply,
+    refuse: scopeControl.refuse,
+    scopesChanged,
+    pullLimit,
+    idleTimeoutMs,
+    refusedRetryMs: options.refusedScopeRetryMs ?? SYNC_DEFAULTS.refusedScopeRetryMs,
+    live,
+    clock: strata.clock,
+    connection,
+    ...retry,
+    onPage: async (page) => {
+      const progress = { received: receivedAll(), done: page.done };
+      await connection.share({ catchUp: progress, lastError: undefined });
+      options.onProgress?.(progress);
+    },
+    onOpen: (stream) => {
+      liveStream = stream;
+    },
+    onCaughtUp,
+    signal: stopping.signal,
+  });
   const upstreamLoop = () =>
     runUpstreamLoop({
-      catchUp: () =>
-        catchUp({
-          transport,
-          readCursor: () => readCursor(db),
-          apply,
-          received,
-          pullLimit,
-          // The first catch-up also counts what remains, so progress can show a total; a
-          // reconnect after that only fetches what it missed.
-          countRemaining: () => !connection.current().catchUp.done,
-          onPage: async (progress) => {
-            await connection.share({ catchUp: progress, lastError: undefined });
-            options.onProgress?.(progress);
-          },
-          signal: stopping.signal,
-        }),
-      follow: (after) =>
-        follow(after, {
-          transport,
-          apply,
-          batchLimit: pullLimit,
-          idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
-          signal: stopping.signal,
-          onOpen: (stream) => {
-            liveStream = stream;
-          },
-          onCaughtUp: () =>
-            connection.share({
-              connected: true,
-              catchUp: { received: received(), done: true },
-              lastError: undefined,
-            }),
-        }),
-      live: options.live ?? true,
+      ...(scoped
+        ? { catchUp: scopedSteps.catchUp, follow: scopedSteps.follow }
+        : { catchUp: v1CatchUp, follow: v1Follow }),
+      live,
       pollIntervalMs: options.pollIntervalMs ?? 5000,
       wake: upstreamWake,
       connection,
       onCatchUpEnded: caughtUpOnce,
       ...retry,
       signal: stopping.signal,
+    });
+  const v1CatchUp = () =>
+    catchUp({
+      transport,
+      readCursor: () => readCursor(db),
+      apply,
+      received,
+      pullLimit,
+      // The first catch-up also counts what remains, so progress can show a total; a
+      // reconnect after that only fetches what it missed.
+      countRemaining: () => !connection.current().catchUp.done,
+      onPage: async (progress) => {
+        await connection.share({ catchUp: progress, lastError: undefined });
+        options.onProgress?.(progress);
+      },
+      signal: stopping.signal,
+    });
+  const v1Follow = (after: string | undefined) =>
+    follow(after, {
+      transport,
+      apply,
+      batchLimit: pullLimit,
+      idleTimeoutMs,
+      signal: stopping.signal,
+      onOpen: (stream) => {
+        liveStream = stream;
+      },
+      onCaughtUp,
     });
   const pushLoop = () =>
     runPushLoop({
@@ -179,7 +257,12 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
           { protocol: COMMAND_PROTOCOL_VERSION, clientId: strata.clientId, commits },
           stopping.signal,
         ),
-      applyResults: (commits, response) => applyPushResults(context, commits, response),
+      applyResults: async (commits, response) => {
+        const outcome = await applyPushResults(context, commits, response);
+        // An aggregate that left the scopes while these were pending can go now.
+        if (scoped) await scopeControl.sweep();
+        return outcome;
+      },
       maxEventsPerPush: options.maxEventsPerPush ?? SYNC_DEFAULTS.maxEventsPerPush,
       maxCommitsPerPush: options.maxCommitsPerPush ?? SYNC_DEFAULTS.maxCommitsPerPush,
       wake: pushWake,
@@ -213,14 +296,25 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     signal: stopping.signal,
     tab,
     session: async () => {
-      await connection.share({ connected: false, catchUp: { received: received(), done: false } });
+      await scopesReady;
+      await connection.share({
+        connected: false,
+        catchUp: { received: receivedAll(), done: false },
+      });
       await Promise.all([upstreamLoop(), firstCatchUp.then(pushLoop)]);
     },
     onError: connection.fail,
   });
 
+  const scopedOnly = () => {
+    if (!scoped) {
+      throw new TypeError('This sync client syncs the whole tenant: start it with `scopes`');
+    }
+    return scopeControl;
+  };
+
   return {
-    status: liveSyncStatus(db, tab.get, tab.subscribe),
+    status: liveSyncStatus(db, tab.get, tab.subscribe, { scoped }),
     rejected: {
       subscribe: (observer) =>
         liveQuery(() => db.rejected.orderBy('seq').toArray()).subscribe(observer as never),
@@ -233,7 +327,12 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       wakeBoth();
       unwatchPending();
       unwatchNetwork();
+      unwatchScopes();
       await running;
+      await scopesReady.catch(() => undefined);
     },
+    setScopes: async (scopes) => scopedOnly().setScopes(scopes),
+    addScope: async (scope) => scopedOnly().addScope(scope),
+    removeScope: async (scope) => scopedOnly().removeScope(scope),
   };
 }

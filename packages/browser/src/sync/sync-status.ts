@@ -2,6 +2,7 @@ import { liveQuery } from 'dexie';
 import type { StrataDatabase } from '../database/strata-database.ts';
 import type { LiveSubscribable } from '../runtime/live-state.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
+import { readScopeStates, type ScopesStatus, scopesStatus } from './scope-set.ts';
 
 /** The sync state key of what the syncing tab shares about its connection. */
 export const CONNECTION_KEY = 'connection';
@@ -42,6 +43,8 @@ export interface SyncStatus extends ConnectionState {
   readonly pending: number;
   /** The last time a push or upstream batch succeeded. */
   readonly lastSyncedAt?: string;
+  /** Scoped sync only: which scopes are held, back-filling, or refused by the server. */
+  readonly scopes?: ScopesStatus;
 }
 
 export const INITIAL_CONNECTION: ConnectionState = {
@@ -57,17 +60,20 @@ export function liveSyncStatus(
   db: StrataDatabase,
   local: () => { readonly leader: boolean; readonly online: boolean },
   onLocalChange: (listener: () => void) => () => void,
+  { scoped = false }: { readonly scoped?: boolean } = {},
 ): LiveSubscribable<SyncStatus> {
   const shared = liveQuery(async () => {
-    const [pending, lastSyncedAt, connection] = await Promise.all([
+    const [pending, lastSyncedAt, connection, scopes] = await Promise.all([
       db.commands.count(),
       db.syncState.get(LAST_SYNCED_AT_KEY),
       db.syncState.get(CONNECTION_KEY),
+      scoped ? readScopeStates(db).then(scopesStatus) : undefined,
     ]);
     return {
       pending,
       lastSyncedAt: lastSyncedAt?.value as string | undefined,
       connection: (connection?.value as ConnectionState | undefined) ?? INITIAL_CONNECTION,
+      scopes,
     };
   });
   return {
@@ -77,16 +83,18 @@ export function liveSyncStatus(
       let latest: Awaited<ReturnType<Parameters<typeof liveQuery>[0]>> | undefined;
       const emit = () => {
         if (latest === undefined) return;
-        const { pending, lastSyncedAt, connection } = latest as {
+        const { pending, lastSyncedAt, connection, scopes } = latest as {
           pending: number;
           lastSyncedAt: string | undefined;
           connection: ConnectionState;
+          scopes: ScopesStatus | undefined;
         };
         next?.({
           ...connection,
           ...local(),
           pending,
           ...(lastSyncedAt === undefined ? {} : { lastSyncedAt }),
+          ...(scopes === undefined ? {} : { scopes }),
         });
       };
       const subscription = shared.subscribe({

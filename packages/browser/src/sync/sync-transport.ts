@@ -10,6 +10,11 @@ import {
   PullResponseSchema,
   RateLimitedError,
   readServerSentEvents,
+  type ScopedPullRequest,
+  type ScopedPullResponse,
+  ScopedPullResponseSchema,
+  type ScopedSubscriptionMessage,
+  ScopedSubscriptionMessageSchema,
   SUBSCRIPTION_FEATURES_HEADER,
   SUBSCRIPTION_MESSAGE_KINDS,
   type SubscriptionMessage,
@@ -56,6 +61,20 @@ export interface SyncTransport {
    * the caller reconnects from its cursor), or `signal` aborts. Unknown kinds are skipped.
    */
   subscribe(after: string | undefined, signal: AbortSignal): AsyncIterable<SubscriptionMessage>;
+  /**
+   * `POST /v2/pull` (scoped sync): one page of the named scopes, each after its own cursor. A
+   * scope the principal may not hold is a `FORBIDDEN` error naming it in `scopes`.
+   */
+  pullScopes(request: ScopedPullRequest, signal?: AbortSignal): Promise<ScopedPullResponse>;
+  /**
+   * `GET /v2/subscribe` (scoped sync): the scopes' items after the one cursor they share, as
+   * `subscribe` does for the whole tenant (ends after `closing`; unknown kinds are skipped).
+   */
+  subscribeScopes(
+    scopes: readonly string[],
+    after: string | undefined,
+    signal: AbortSignal,
+  ): AsyncIterable<ScopedSubscriptionMessage>;
 }
 
 /** Statuses that mean "not now" rather than "not this request". */
@@ -162,30 +181,72 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
         },
         signal,
       });
-      if (response.body === null) throw new UnavailableError('The subscription has no body');
-      try {
-        for await (const message of readServerSentEvents(response.body)) {
-          const data = safeJsonParse(message.data);
-          const parsed = SubscriptionMessageSchema.safeParse(data);
-          if (!parsed.success) {
-            if (isUnknownKind(data)) continue; // a newer server's message: not for this client
-            throw new InternalError('The server sent an unexpected subscription message', {
-              cause: parsed.error,
-            });
-          }
-          yield parsed.data;
-          // The server ends the stream after `closing` (e.g. this client read too slowly):
-          // reconnect now from the last event's cursor rather than wait for the end.
-          if (parsed.data.kind === 'closing') return;
-        }
-      } catch (error) {
-        if (signal.aborted || isStrataError(error)) throw error;
-        throw new UnavailableError(`The subscription was cut: ${messageOf(error)}`, {
-          cause: error,
-        });
-      }
+      yield* streamMessages(
+        response,
+        signal,
+        SubscriptionMessageSchema,
+        SUBSCRIPTION_MESSAGE_KINDS,
+      );
+    },
+    async pullScopes(body, signal) {
+      const response = await request('v2/pull', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        ...(signal === undefined ? {} : { signal }),
+      });
+      return json(response, ScopedPullResponseSchema, 'scoped pull');
+    },
+    async *subscribeScopes(scopes, after, signal) {
+      const query = new URLSearchParams(scopes.map((scope) => ['scope', scope]));
+      if (after !== undefined) query.set('after', after);
+      const response = await request(`v2/subscribe?${query}`, { signal });
+      yield* streamMessages(
+        response,
+        signal,
+        ScopedSubscriptionMessageSchema,
+        SCOPED_SUBSCRIPTION_MESSAGE_KINDS,
+      );
     },
   };
+}
+
+/** The kinds of `GET /v2/subscribe` messages this client reads. */
+const SCOPED_SUBSCRIPTION_MESSAGE_KINDS: readonly string[] =
+  ScopedSubscriptionMessageSchema.options.map((option) => option.shape.kind.value);
+
+/**
+ * The messages of a server-sent event stream, validated by `schema`: kinds not in `known` are
+ * a newer server's and skipped; after `closing` the stream ends (the server closes it).
+ */
+async function* streamMessages<T extends { readonly kind: string }>(
+  response: Response,
+  signal: AbortSignal,
+  schema: Schema<T>,
+  known: readonly string[],
+): AsyncIterable<T> {
+  if (response.body === null) throw new UnavailableError('The subscription has no body');
+  try {
+    for await (const message of readServerSentEvents(response.body)) {
+      const data = safeJsonParse(message.data);
+      const parsed = schema.safeParse(data);
+      if (!parsed.success) {
+        if (isUnknownKind(data, known)) continue; // a newer server's message: not for this client
+        throw new InternalError('The server sent an unexpected subscription message', {
+          cause: parsed.error,
+        });
+      }
+      yield parsed.data;
+      // The server ends the stream after `closing` (e.g. this client read too slowly):
+      // reconnect now from the last event's cursor rather than wait for the end.
+      if (parsed.data.kind === 'closing') return;
+    }
+  } catch (error) {
+    if (signal.aborted || isStrataError(error)) throw error;
+    throw new UnavailableError(`The subscription was cut: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Accepts any JSON body (the push answer's protocol is checked before its shape). */
@@ -230,9 +291,9 @@ async function errorOf(response: Response): Promise<Error> {
   return new InternalError(`The sync server answered ${response.status}`, { cause: text });
 }
 
-function isUnknownKind(data: unknown): boolean {
+function isUnknownKind(data: unknown, known: readonly string[]): boolean {
   const kind = (data as { kind?: unknown } | null | undefined)?.kind;
-  return typeof kind === 'string' && !SUBSCRIPTION_MESSAGE_KINDS.includes(kind);
+  return typeof kind === 'string' && !known.includes(kind);
 }
 
 function safeJsonParse(text: string): unknown {

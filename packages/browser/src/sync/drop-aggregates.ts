@@ -1,0 +1,169 @@
+// Scoped sync keeps an aggregate on the device while a held scope holds it (a `scopeMembers`
+// row). When none does any more, the aggregate is dropped: events, snapshot, projection rows.
+import { type StreamRef, streamKey } from '@strata/core';
+import type { RejectedCommandRow } from '../database/strata-database.ts';
+import { streamRange } from '../event-store/dexie-event-store.ts';
+import type { StrataTransaction } from '../event-store/strata-transaction.ts';
+import { rebuildProjections } from '../runtime/rebuild-projections.ts';
+import type { SyncContext } from './sync-context.ts';
+
+/**
+ * The `scopeMembers` scope of an aggregate that left the device's scopes while it had pending
+ * commands: it stays until the server answered them (not a scope key: those never start with `!`).
+ */
+export const LEAVING = '!leaving';
+
+/** Why a pending command on a dropped aggregate is rejected. */
+export const OUT_OF_SCOPE_REASON =
+  'The aggregate is no longer in a scope this device holds; the command was not sent';
+
+/**
+ * Removes aggregates the device may no longer hold, inside the caller's read-write transaction
+ * over all tables: their events, snapshot, scope rows and projection rows go, and their pending
+ * commands move to the rejected list as `FORBIDDEN`: the user sees what did not reach the
+ * server instead of losing it silently.
+ */
+export async function dropAggregates(
+  context: SyncContext,
+  streams: readonly StreamRef[],
+  transaction: StrataTransaction,
+): Promise<RejectedCommandRow[]> {
+  const { db } = context.strata;
+  if (streams.length === 0) return [];
+  const rejectedAt = context.clock().toISOString();
+  const rejected: RejectedCommandRow[] = [];
+  for (const stream of streams) {
+    const ref: [string, string] = [stream.aggregateType, stream.aggregateId];
+    await db.events
+      .where('[aggregateType+aggregateId+version]')
+      .between(...streamRange(stream), true, true)
+      .delete();
+    await db.snapshots.delete(ref);
+    await db.scopeMembers.where('[aggregateType+aggregateId]').equals(ref).delete();
+    const commands = await db.commands
+      .where('[aggregateType+aggregateId]')
+      .equals(ref)
+      .sortBy('seq');
+    await db.commands.bulkDelete(commands.map((command) => command.seq as number));
+    for (const { seq: _seq, ...command } of commands) {
+      rejected.push({ ...command, code: 'FORBIDDEN', reason: OUT_OF_SCOPE_REASON, rejectedAt });
+    }
+  }
+  await db.rejected.bulkAdd(rejected);
+  await forgetProjected(context, streams, transaction);
+  return rejected;
+}
+
+/**
+ * Removes dropped aggregates' projection rows: projections that can `forget` one aggregate
+ * forget it; if one cannot, all are rebuilt from the log (which no longer holds them).
+ */
+async function forgetProjected(
+  context: SyncContext,
+  streams: readonly StreamRef[],
+  transaction: StrataTransaction,
+): Promise<void> {
+  const { db, projections, tables } = context.strata;
+  const concerned = (stream: StreamRef) =>
+    projections.filter(
+      (projection) =>
+        projection.aggregate === undefined || projection.aggregate.type === stream.aggregateType,
+    );
+  if (streams.some((stream) => concerned(stream).some((p) => p.forget === undefined))) {
+    await rebuildProjections(db, tables, projections);
+    return;
+  }
+  for (const stream of streams) {
+    for (const projection of concerned(stream)) await projection.forget?.(stream, transaction);
+  }
+}
+
+/**
+ * Lets go of aggregates no held scope holds any more. With `rejectPending` (the user removed a
+ * scope) they are dropped now, pending commands rejected. Without it (the server moved the
+ * aggregate out, or refused the scope) one with pending commands stays, marked `LEAVING`, until
+ * the server answered them: the command that moved it out may be this device's own, already
+ * accepted; a refused one comes back as the server's own rejection. `sweepLeaving` then drops it.
+ */
+export async function releaseAggregates(
+  context: SyncContext,
+  streams: readonly StreamRef[],
+  transaction: StrataTransaction,
+  { rejectPending }: { readonly rejectPending: boolean },
+): Promise<RejectedCommandRow[]> {
+  const { db } = context.strata;
+  const now: StreamRef[] = [];
+  for (const stream of streams) {
+    const pending = rejectPending
+      ? 0
+      : await db.commands
+          .where('[aggregateType+aggregateId]')
+          .equals([stream.aggregateType, stream.aggregateId])
+          .count();
+    if (pending === 0) now.push(stream);
+    else await db.scopeMembers.put({ scope: LEAVING, ...refOf(stream) });
+  }
+  return dropAggregates(context, now, transaction);
+}
+
+/**
+ * Settles aggregates marked `LEAVING`, inside the caller's transaction: one a held scope holds
+ * again stays (the mark goes); one without pending commands any more is dropped.
+ */
+export async function sweepLeaving(
+  context: SyncContext,
+  transaction: StrataTransaction,
+): Promise<void> {
+  const { db } = context.strata;
+  const marked = await db.scopeMembers.where('scope').equals(LEAVING).toArray();
+  const gone: StreamRef[] = [];
+  for (const row of marked) {
+    const ref: [string, string] = [row.aggregateType, row.aggregateId];
+    const held = await heldCount(context, row);
+    if (held > 0) {
+      await db.scopeMembers.delete([LEAVING, ...ref]);
+    } else if ((await db.commands.where('[aggregateType+aggregateId]').equals(ref).count()) === 0) {
+      gone.push(refOf(row));
+    }
+  }
+  await dropAggregates(context, gone, transaction);
+}
+
+/**
+ * Takes scopes `keys` off the device, inside the caller's transaction: their scope rows go, and
+ * the aggregates no other held scope holds are released (`releaseAggregates`).
+ */
+export async function dropScopes(
+  context: SyncContext,
+  keys: readonly string[],
+  transaction: StrataTransaction,
+  options: { readonly rejectPending: boolean },
+): Promise<RejectedCommandRow[]> {
+  const { db } = context.strata;
+  if (keys.length === 0) return [];
+  const members = await db.scopeMembers.where('scope').anyOf(keys).toArray();
+  await db.scopeMembers.bulkDelete(
+    members.map(
+      (row) => [row.scope, row.aggregateType, row.aggregateId] as [string, string, string],
+    ),
+  );
+  const unique = new Map(members.map((row) => [streamKey(row), refOf(row)]));
+  const orphans: StreamRef[] = [];
+  for (const stream of unique.values()) {
+    if ((await heldCount(context, stream)) === 0) orphans.push(stream);
+  }
+  return releaseAggregates(context, orphans, transaction, options);
+}
+
+/** How many held scopes hold the aggregate (the `LEAVING` mark is not one). */
+async function heldCount(context: SyncContext, stream: StreamRef): Promise<number> {
+  return context.strata.db.scopeMembers
+    .where('[aggregateType+aggregateId]')
+    .equals([stream.aggregateType, stream.aggregateId])
+    .filter((row) => row.scope !== LEAVING)
+    .count();
+}
+
+function refOf(stream: StreamRef): StreamRef {
+  return { aggregateType: stream.aggregateType, aggregateId: stream.aggregateId };
+}

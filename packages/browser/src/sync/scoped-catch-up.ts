@@ -1,0 +1,65 @@
+import { isStrataError } from '@strata/core';
+import type { ScopedBatch } from './apply-scoped.ts';
+import type { ScopeState } from './scope-set.ts';
+import type { SyncTransport } from './sync-transport.ts';
+
+export interface ScopedCatchUpOptions {
+  readonly transport: Pick<SyncTransport, 'pullScopes'>;
+  /** Stores a page and the scopes' cursors, in one go (see `applyScopedItems`). */
+  readonly apply: (batch: ScopedBatch) => Promise<unknown>;
+  /** Items per page. */
+  readonly pullLimit: number;
+  /** Called after each page is stored. */
+  readonly onPage?: (page: { readonly items: number; readonly done: boolean }) => Promise<void>;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Pulls `scopes` (`POST /v2/pull`), each after its own cursor, until the server has no more,
+ * storing each page with the cursors it reached; the last page marks them complete. Returns
+ * the cursors reached: once nothing is left the server gives every scope the same one, so
+ * they can be followed by one subscription. A refused scope throws the server's `FORBIDDEN`
+ * (see `refusedScopes`); nothing of that request is stored.
+ *
+ * @example
+ * const cursors = await pullScopesToEnd(states, { transport, apply, pullLimit: 1000, signal });
+ */
+export async function pullScopesToEnd(
+  scopes: readonly ScopeState[],
+  options: ScopedCatchUpOptions,
+): Promise<Record<string, string>> {
+  const cursors: Record<string, string> = {};
+  for (const state of scopes) if (state.cursor !== undefined) cursors[state.key] = state.cursor;
+  const keys = scopes.map((state) => state.key);
+  for (;;) {
+    const page = await options.transport.pullScopes(
+      {
+        scopes: keys.map((scope) =>
+          cursors[scope] === undefined ? { scope } : { scope, after: cursors[scope] },
+        ),
+        limit: options.pullLimit,
+      },
+      options.signal,
+    );
+    // Only the scopes asked for: a server naming others does not move them.
+    for (const key of keys) {
+      const cursor = page.cursors[key];
+      if (cursor !== undefined) cursors[key] = cursor;
+    }
+    await options.apply({
+      items: page.items,
+      cursors: Object.fromEntries(
+        keys.flatMap((key) => (cursors[key] ? [[key, cursors[key]]] : [])),
+      ),
+      ...(page.hasMore ? {} : { complete: keys }),
+    });
+    await options.onPage?.({ items: page.items.length, done: !page.hasMore });
+    if (!page.hasMore) return cursors;
+  }
+}
+
+/** The scope keys a server's `FORBIDDEN` answer refused, or undefined for any other error. */
+export function refusedScopes(error: unknown): readonly string[] | undefined {
+  if (!isStrataError(error, 'FORBIDDEN')) return undefined;
+  return error.scopes !== undefined && error.scopes.length > 0 ? error.scopes : undefined;
+}

@@ -1,0 +1,70 @@
+import type { ScopedItem } from '@strata/core';
+import type { ScopedBatch } from './apply-scoped.ts';
+import { createBatchWriter } from './batch-writer.ts';
+import type { SyncTransport } from './sync-transport.ts';
+
+export interface ScopedFollowOptions {
+  readonly transport: Pick<SyncTransport, 'subscribeScopes'>;
+  /** Stores a batch and the scopes' cursors, in one go (see `applyScopedItems`). */
+  readonly apply: (batch: ScopedBatch) => Promise<unknown>;
+  /** Most items stored in one batch (one transaction). */
+  readonly batchLimit: number;
+  /** Reconnect when the stream was silent this long (the server sends heartbeats). */
+  readonly idleTimeoutMs: number;
+  /** Ends the stream (stopping sync, or a change of the scope set). */
+  readonly signal: AbortSignal;
+  /** Called with the stream's controller as it opens: aborting it closes the stream (offline). */
+  readonly onOpen?: (stream: AbortController) => void;
+  /** Called when the server says the client has the scopes' latest items. */
+  readonly onCaughtUp: () => Promise<void>;
+}
+
+/**
+ * Follows the live stream of `scopes` (`GET /v2/subscribe`) after the one cursor they share,
+ * storing its items with that cursor for every scope, until the stream ends, goes silent, is
+ * aborted, or storing a batch fails (thrown, after the stream closed). A stream error (e.g. a
+ * refused scope's 403) is thrown unless the stream was aborted.
+ *
+ * @example
+ * await followScopes(['project:{"projectId":"p1"}'], cursor, { transport, apply, batchLimit: 1000, ... });
+ */
+export async function followScopes(
+  scopes: readonly string[],
+  after: string | undefined,
+  options: ScopedFollowOptions,
+): Promise<void> {
+  const stream = new AbortController();
+  options.onOpen?.(stream);
+  const abort = () => stream.abort();
+  if (options.signal.aborted) abort();
+  options.signal.addEventListener('abort', abort);
+  let idleTimer = setTimeout(abort, options.idleTimeoutMs);
+  const writer = createBatchWriter<ScopedItem>(
+    (items) => {
+      const cursor = items[items.length - 1]?.cursor as string;
+      return options
+        .apply({ items, cursors: Object.fromEntries(scopes.map((scope) => [scope, cursor])) })
+        .then(() => undefined);
+    },
+    options.batchLimit,
+    abort,
+  );
+  try {
+    for await (const message of options.transport.subscribeScopes(scopes, after, stream.signal)) {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(abort, options.idleTimeoutMs);
+      if (message.kind === 'event' || message.kind === 'left' || message.kind === 'snapshot') {
+        writer.add(message);
+      } else if (message.kind === 'caught-up') {
+        await options.onCaughtUp();
+      }
+    }
+  } catch (error) {
+    if (!stream.signal.aborted) throw error;
+  } finally {
+    clearTimeout(idleTimer);
+    options.signal.removeEventListener('abort', abort);
+    await writer.idle();
+  }
+  writer.throwIfFailed();
+}
