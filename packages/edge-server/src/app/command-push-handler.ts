@@ -37,6 +37,11 @@ export interface CommandPushContext {
   readonly authorityOf: (aggregateType: string) => Authority;
   /** How `events` commits are checked (schemas, `evolve`, the write rule). */
   readonly events: Omit<EventsCommitOptions, 'clientId' | 'principal'>;
+  /**
+   * A server with scopes: an aggregate's current scope keys, named in each accepted answer so
+   * a scoped device drops what it wrote outside the scopes it holds.
+   */
+  readonly scopesOf?: (stream: StreamRef) => Promise<string[]>;
 }
 
 /**
@@ -91,6 +96,9 @@ export async function applyCommandPush(
         commitId: commit.commitId,
         status: 'accepted',
         events: stored.map(toWireEvent),
+        ...(context.scopesOf === undefined
+          ? {}
+          : { scopes: await context.scopesOf(commit.command) }),
       });
     } catch (error) {
       // A lost database is the server's problem, not the commit's: the client must retry it.

@@ -29,6 +29,8 @@ export interface CommandRoutesOptions {
   readonly events: Omit<CommandPushContext['events'], 'canWrite'>;
   readonly limits: SyncLimits;
   readonly feed: EventFeed;
+  /** A server with scopes: the principal's tenant's aggregate scopes (`CommandPushContext`). */
+  readonly scopesOf?: (principal: Principal, stream: StreamRef) => Promise<string[]>;
 }
 
 /**
@@ -58,12 +60,16 @@ export function commandRoutes(options: CommandRoutesOptions): Hono<SyncEnv> {
       );
     }
     const principal = c.get('principal');
+    const { scopesOf } = options;
     const response = await applyCommandPush(push, {
       principal,
       store: options.storeFor(principal),
       authority: options.authority,
       authorityOf: options.authorityOf,
       events: { ...options.events, canWrite: canWriteOf(principal) },
+      ...(scopesOf === undefined
+        ? {}
+        : { scopesOf: (stream: StreamRef) => scopesOf(principal, stream) }),
     });
     options.feed.wake();
     return c.json(response);

@@ -18,6 +18,7 @@ import { safeErrorReporter } from '../logging/describe-error.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { currentScopes } from '../scopes/current-scopes.ts';
 import { scopeRowsHook } from '../scopes/scope-rows-hook.ts';
 import { assertHolds, type ScopesOptions, scopeAccess } from '../scopes/scope-rules.ts';
 import { holdsAggregate, scopeWriteCheck } from '../scopes/scope-write-check.ts';
@@ -331,6 +332,12 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
       },
       limits,
       feed,
+      ...(access.configured
+        ? {
+            scopesOf: (principal: Principal, stream: StreamRef) =>
+              currentScopes(options.database, principal.tenant, stream),
+          }
+        : {}),
     }),
   );
   app.route(
