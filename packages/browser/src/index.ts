@@ -3,6 +3,7 @@ export type {
   EventRow,
   PendingCommandRow,
   RejectedCommandRow,
+  ScopeMemberRow,
   StrataDatabase,
   StrataDatabaseOptions,
   SyncStateRow,
@@ -15,6 +16,7 @@ export type { RebuildOptions, RebuildProgress } from './runtime/rebuild-projecti
 
 // Sync with the edge server: one syncing tab per device, its status shared with the others.
 export type { LockManagerLike } from './sync/leader-lock.ts';
+export type { ScopesStatus } from './sync/scope-set.ts';
 export {
   SYNC_DEFAULTS,
   type SyncClient,
