@@ -2,7 +2,7 @@
 // scopes from the in-memory scoped server (test/fixtures/fake-scoped-server.ts, through the real
 // HTTP transport); each database, read with the raw IndexedDB API, holds exactly its scopes'
 // tasks. (Against the real edge server this runs in Node: scoped-sync.pg.test.ts.)
-import { newKsuid } from '@strata/core';
+import { newKsuid, type ScopeRef } from '@strata/core';
 import { assignedTo, project, Task, taskScopes } from '@strata/example-todo';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeScopedServer } from '../../test/fixtures/fake-scoped-server.ts';
@@ -64,7 +64,7 @@ describe('scoped sync in Chromium', () => {
     write('c1', 'TaskCreated', { projectId: 'p1', title: 'cy’s', assignee: 'cy' });
     write('a1', 'TaskRenamed', { title: 'ann’s, renamed' });
 
-    const start = async (user: string, scopes: Parameters<typeof startSync>[1]['scopes']) => {
+    const start = async (user: string, scopes: readonly ScopeRef[]) => {
       const name = `scoped-${user}-${crypto.randomUUID()}`;
       const strata = await createStrata({ name, tables: taskTables, projections: [taskList] });
       const sync = startSync(strata, {
