@@ -12,7 +12,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type NodeServer, type NodeServerOptions, startNodeServer } from '@strata/edge-server/node';
-import { Todo } from '@strata/example-todo';
+import { Todo, todoScopes, todosOf } from '@strata/example-todo';
 
 /** The built app. */
 export const DEMO_DIST_DIR = fileURLToPath(new URL('./dist', import.meta.url));
@@ -25,6 +25,12 @@ export function startDemoServer(options: NodeServerOptions = {}): Promise<NodeSe
     aggregates: [Todo],
     // The server decides every Todo command again on its own state (the default, said aloud).
     authority: { Todo: 'decide' },
+    // Each device replicates its user's todos (the demo has one user: no sign-in, `anonymous`).
+    scopes: {
+      definitions: [todosOf],
+      membership: [todoScopes],
+      rules: { todosOf: (principal, { userId }) => principal.subject === userId },
+    },
     staticDir: DEMO_DIST_DIR,
     dataDir: DEMO_DATA_DIR,
     ...options,

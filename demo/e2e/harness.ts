@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeServer } from '@strata/edge-server/node';
+import { todosOf } from '@strata/example-todo';
 import type { BrowserContext } from 'playwright';
 import { startDemoServer } from '../server.ts';
 
@@ -75,22 +76,29 @@ export interface ServerEvent {
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 
-/** Every event on the server at `url`, in global order, read through the sync API. */
+/** Every event of the demo user's todos on the server at `url`, read through the sync API. */
 export async function serverEvents(url: string): Promise<ServerEvent[]> {
+  const scope = todosOf({ userId: 'anonymous' }).key;
   const events: ServerEvent[] = [];
   let after: string | undefined;
   for (;;) {
-    const query = new URLSearchParams({ limit: '1000', ...(after === undefined ? {} : { after }) });
-    const response = await fetch(`${url}/v1/pull?${query}`);
+    const response = await fetch(`${url}/v2/pull`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        scopes: [{ scope, ...(after === undefined ? {} : { after }) }],
+        limit: 1000,
+      }),
+    });
     if (!response.ok) throw new Error(`pull failed: ${response.status} ${await response.text()}`);
     const page = (await response.json()) as {
-      events: ServerEvent[];
-      cursor: string;
+      items: { kind: string; event?: ServerEvent }[];
+      cursors: Record<string, string>;
       hasMore: boolean;
     };
-    events.push(...page.events);
+    for (const item of page.items) if (item.event !== undefined) events.push(item.event);
     if (!page.hasMore) return events;
-    after = page.cursor;
+    after = page.cursors[scope];
   }
 }
 
@@ -108,7 +116,7 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /**
  * While the server is down: answers the context's requests for the app's files from `staticDir`
- * (as a browser cache or a service worker would), and lets `/v1/*` fail as it does without a
+ * (as a browser cache or a service worker would), and lets `/v1/*` and `/v2/*` fail as they do without a
  * server. For the rest of the context's life.
  */
 export async function serveFilesWhileDown(
@@ -116,7 +124,7 @@ export async function serveFilesWhileDown(
   origin: string,
   staticDir: string,
 ): Promise<void> {
-  const matches = (url: URL) => url.origin === origin && !url.pathname.startsWith('/v1/');
+  const matches = (url: URL) => url.origin === origin && !/^\/v[12]\//.test(url.pathname);
   const handler: Parameters<BrowserContext['route']>[1] = async (route) => {
     const { pathname } = new URL(route.request().url());
     const file = normalize(join(staticDir, pathname === '/' ? 'index.html' : pathname));

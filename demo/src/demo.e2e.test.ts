@@ -90,7 +90,7 @@ async function openApp(context: BrowserContext, server: DemoServer, label: strin
   page.on('pageerror', (error) => pageErrors.push(`${label}: ${error.message}`));
   page.on('request', (request) => {
     const url = new URL(request.url());
-    if (url.pathname.startsWith('/v1/')) requests.push(`${request.method()} ${url.pathname}`);
+    if (/^\/v[12]\//.test(url.pathname)) requests.push(`${request.method()} ${url.pathname}`);
   });
   await page.goto(server.url);
   await waitReady(page);
@@ -368,7 +368,7 @@ describe('the TodoMVC demo on its edge server', () => {
     await expectSynced(page);
 
     await server.stop();
-    // No server: the page's files come from the test, as from a cache; /v1/* fails.
+    // No server: the page's files come from the test, as from a cache; the API fails.
     await serveFilesWhileDown(context, new URL(server.url).origin, staticDir);
     await page.reload();
     await waitReady(page);

@@ -2,7 +2,7 @@ import 'todomvc-app-css/index.css';
 import './app.css';
 import { createStrata, startSync } from '@strata/browser';
 import { StrataProvider } from '@strata/browser/react';
-import { Todo } from '@strata/example-todo';
+import { Todo, todosOf } from '@strata/example-todo';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.tsx';
@@ -21,7 +21,12 @@ async function start(root: HTMLElement) {
   });
   // The sync API is served from the app's own origin. An unreachable server is retried in the
   // background (with backoff) and shows in the sync indicator; commands keep working locally.
-  const sync = startSync(strata, { url: location.origin, aggregates: [Todo] });
+  const sync = startSync(strata, {
+    url: location.origin,
+    aggregates: [Todo],
+    // Scoped sync: this device holds its user's todos (the server's rule: only that user).
+    scopes: [todosOf({ userId: strata.principal?.userId ?? 'anonymous' })],
+  });
   createRoot(root).render(
     <StrictMode>
       <StrataProvider strata={strata} sync={sync}>

@@ -28,3 +28,5 @@ export {
   TodoReopened,
   TodoTitle,
 } from './todo-events.ts';
+// Each user's todos as a scope, for scoped sync (the demo syncs its user's).
+export { todoScopes, todosOf } from './todo-scopes.ts';
