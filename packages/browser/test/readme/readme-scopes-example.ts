@@ -34,7 +34,8 @@ async function device(user: string, projectId: string) {
   });
   const sync = startSync(strata, {
     url: 'http://localhost/',
-    fetch: (input, init) => server.request(input instanceof Request ? input : String(input), init),
+    fetch: async (input, init) =>
+      server.request(input instanceof Request ? input : String(input), init),
     token: () => user,
     aggregates: [Task],
     scopes: [project({ projectId }), assignedTo({ userId: user })],
