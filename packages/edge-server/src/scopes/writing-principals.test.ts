@@ -20,7 +20,7 @@ describe('createWritingPrincipals', () => {
     const writing = createWritingPrincipals();
     const ann = { tenant: 'acme', subject: 'ann' };
     const bob = { tenant: 'acme', subject: 'bob' };
-    let release = () => undefined as unknown;
+    let release: (value?: unknown) => void = () => undefined;
     const blocked = new Promise((resolve) => {
       release = resolve;
     });

@@ -1,3 +1,4 @@
+import type { StoredEvent } from '@strata/core';
 import { describe, expect, it } from 'vitest';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import {
@@ -33,8 +34,9 @@ function handFeed() {
   };
   return {
     feed,
-    deliver(events: readonly PostgresStoredEvent[]) {
-      for (const event of events)
+    // The Postgres store's appends return its stored events typed as plain ones.
+    deliver(events: readonly StoredEvent[]) {
+      for (const event of events as readonly PostgresStoredEvent[])
         for (const listener of listeners.get(event.tenant) ?? []) listener(event);
     },
     listening: (tenant: string) => listeners.get(tenant)?.size ?? 0,

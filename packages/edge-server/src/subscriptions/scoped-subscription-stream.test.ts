@@ -1,4 +1,8 @@
-import { readServerSentEvents, ScopedSubscriptionMessageSchema } from '@strata/core';
+import {
+  readServerSentEvents,
+  ScopedSubscriptionMessageSchema,
+  type StoredEvent,
+} from '@strata/core';
 import { describe, expect, it } from 'vitest';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
 import {
@@ -30,8 +34,11 @@ function handFeed() {
   };
   return {
     feed,
-    announce: (events: readonly PostgresStoredEvent[]) => {
-      for (const event of events) for (const listener of listeners) listener(event);
+    // The Postgres store's appends return its stored events typed as plain ones.
+    announce: (events: readonly StoredEvent[]) => {
+      for (const event of events as readonly PostgresStoredEvent[]) {
+        for (const listener of listeners) listener(event);
+      }
     },
     get listening() {
       return listeners.size;
