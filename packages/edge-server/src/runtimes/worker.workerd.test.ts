@@ -1,3 +1,10 @@
+import {
+  CommandPushResponseSchema,
+  readServerSentEvents,
+  ScopedPullResponseSchema,
+  ScopedSubscriptionMessageSchema,
+} from '@strata/core';
+import { project } from '@strata/example-todo';
 import { createTestDatabase, type TestDatabase, testPostgres } from '@strata/tooling/postgres/neon';
 import {
   bearerToken,
@@ -8,6 +15,7 @@ import {
   todoEvent,
 } from '@strata/tooling/sync/sync-client';
 import { runInWorkerd, type WorkerdHandle } from '@strata/tooling/workerd/run-in-workerd';
+import { sign } from 'hono/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectCatchUpThenLive,
@@ -148,6 +156,95 @@ describe('the sync worker in workerd', () => {
   it('streams a subscription: catch-up, then live events (polling: no LISTEN on Workers)', async () => {
     const stored = (await client.pullAll()).map((event) => event.id);
     await expectCatchUpThenLive(client, stored);
+  });
+
+  it('serves scoped sync inside workerd: a scope’s tasks only, 403 for a scope not held, live by polling', async () => {
+    const as = async (user: string, projects: string[]) => {
+      const token = await sign(
+        { sub: user, tenant: 'tenant-w', projects, exp: Math.floor(Date.now() / 1000) + 600 },
+        SECRET,
+      );
+      return (path: string, body?: unknown, signal?: AbortSignal) =>
+        worker.fetch(path, {
+          method: body === undefined ? 'GET' : 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          ...(signal === undefined ? {} : { signal }),
+        });
+    };
+    const ann = await as('ann', ['p1']);
+    const bob = await as('bob', []);
+    const task = (id: string, name: string, input: unknown) => ({
+      protocol: 2,
+      clientId: 'd',
+      commits: [
+        {
+          commitId: `${id}-${name}`,
+          command: {
+            aggregateType: 'Task',
+            aggregateId: id,
+            name,
+            input,
+            issuedAt: new Date().toISOString(),
+          },
+          events: [],
+        },
+      ],
+    });
+    const P1 = project({ projectId: 'p1' }).key;
+    const results = async (response: Promise<{ json(): Promise<unknown> }>) =>
+      CommandPushResponseSchema.parse(await (await response).json()).results;
+    const created = await results(
+      ann('/v2/push', task('t-w1', 'create', { projectId: 'p1', title: 'a', assignee: 'ann' })),
+    );
+    expect(created[0]).toMatchObject({
+      status: 'accepted',
+      scopes: expect.arrayContaining([P1]),
+    });
+    // Bob may write his own task elsewhere, not into p1.
+    await bob('/v2/push', task('t-w2', 'create', { projectId: 'p9', title: 'b', assignee: 'bob' }));
+    const intoP1 = await results(
+      bob('/v2/push', task('t-w3', 'create', { projectId: 'p1', title: 'c', assignee: 'ann' })),
+    );
+    expect(intoP1[0]).toMatchObject({ status: 'rejected', code: 'FORBIDDEN' });
+
+    const page = ScopedPullResponseSchema.parse(
+      await (await ann('/v2/pull', { scopes: [{ scope: P1 }] })).json(),
+    );
+    expect(
+      page.items.map((item) => item.kind === 'event' && [item.event.aggregateId, item.scopes]),
+    ).toEqual([['t-w1', [P1]]]);
+    const refused = await bob('/v2/pull', { scopes: [{ scope: P1 }] });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(await refused.json()).toMatchObject({ code: 'FORBIDDEN', scopes: [P1] });
+
+    const stream = new AbortController();
+    const response = await ann(
+      `/v2/subscribe?scope=${encodeURIComponent(P1)}&after=${page.cursors[P1]}`,
+      undefined,
+      stream.signal,
+    );
+    const messages = readServerSentEvents(response.body as ReadableStream<Uint8Array>);
+    const next = async () => {
+      for (;;) {
+        const { value, done } = await messages.next();
+        if (done) throw new Error('the subscription ended');
+        const message = ScopedSubscriptionMessageSchema.parse(JSON.parse(value.data));
+        if (message.kind !== 'heartbeat') return message;
+      }
+    };
+    try {
+      expect((await next()).kind).toBe('caught-up');
+      await ann('/v2/push', task('t-w1', 'rename', { title: 'renamed' }));
+      const live = await next();
+      expect(live.kind === 'event' && [live.event.type, live.event.aggregateId]).toEqual([
+        'TaskRenamed',
+        't-w1',
+      ]);
+    } finally {
+      stream.abort();
+    }
   });
 
   it('ends every request-scoped pool, a subscription’s once its client has gone', async () => {
