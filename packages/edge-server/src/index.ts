@@ -65,6 +65,7 @@ export type { PostgresStoredEvent } from './postgres/postgres-stored-event.ts';
 // Databases: Postgres through the Neon driver, or PGlite embedded; LISTEN/NOTIFY; lost connections.
 export type { SqlDatabase, SqlExecutor } from './postgres/sql-database.ts';
 export { useNeonWsProxy } from './runtimes/env.ts';
+export { type IndexScopesResult, indexScopes } from './scopes/index-scopes.ts';
 // Scoped sync: which scopes a device may hold (createSyncApp's `scopes`), and the scope rows of
 // appends made outside the app (a store of your own keeps them with this hook).
 export { scopeRowsHook } from './scopes/scope-rows-hook.ts';

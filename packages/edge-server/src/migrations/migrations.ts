@@ -5,6 +5,7 @@ import { OUTBOX_MIGRATION } from '../outbox/outbox-schema.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { TENANT_POSITIONS_MIGRATION } from '../postgres/tenant-positions-schema.ts';
 import { PROJECTIONS_MIGRATION } from '../projections/projection-schema.ts';
+import { SCOPE_INDEX_MIGRATION } from '../scopes/index-scopes.ts';
 import { SCOPES_MIGRATION } from '../scopes/scope-schema.ts';
 import type { Migration } from './migration.ts';
 
@@ -60,6 +61,7 @@ export const MIGRATIONS: readonly Migration[] = [
   TENANT_POSITIONS_MIGRATION,
   COMMAND_LOG_MIGRATION,
   SCOPES_MIGRATION,
+  SCOPE_INDEX_MIGRATION,
 ];
 
 /** The channel appends notify, so every instance's reader wakes at once. */

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Todo } from '@strata/example-todo';
+import { Todo, todoScopes, todosOf } from '@strata/example-todo';
 import { commit, fetchAt, syncClient, todoEvent } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
@@ -208,6 +208,53 @@ describe('startNodeServer on a given PGlite', () => {
       `SELECT aggregate_id FROM strata_events WHERE aggregate_id = 'given'`,
     );
     expect(rows).toEqual([{ aggregate_id: 'given' }]);
+  }, 30_000);
+});
+
+describe('startNodeServer with scopes', () => {
+  it('places the todos stored before the scopes were declared in them at startup', async () => {
+    // A server without scopes stores a todo (its owner stamped: `anonymous`, no sign-in).
+    const before = await startNodeServer({
+      ...quiet,
+      port: 0,
+      hostname: '127.0.0.1',
+      pglite: pglite(),
+    });
+    try {
+      await syncClient(fetchAt(before.url)).push(commit('c-before', todoEvent('before-scopes', 1)));
+    } finally {
+      await before.close();
+    }
+    const lines: string[] = [];
+    const scoped = await startNodeServer({
+      ...quiet,
+      log: (line) => lines.push(line),
+      port: 0,
+      hostname: '127.0.0.1',
+      pglite: pglite(),
+      aggregates: [Todo],
+      authority: { Todo: 'events' },
+      scopes: {
+        definitions: [todosOf],
+        membership: [todoScopes],
+        rules: { todosOf: (principal, { userId }) => principal.subject === userId },
+      },
+    });
+    try {
+      // This file's PGlite holds the other tests' todos too.
+      expect(lines.some((line) => /^\[strata\] placed \d+ stored aggregates/.test(line))).toBe(
+        true,
+      );
+      const response = await fetch(`${scoped.url}/v2/pull`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ scopes: [{ scope: todosOf({ userId: 'anonymous' }).key }] }),
+      });
+      const page = (await response.json()) as { items: { event: { aggregateId: string } }[] };
+      expect(page.items.map((item) => item.event.aggregateId)).toContain('before-scopes');
+    } finally {
+      await scoped.close();
+    }
   }, 30_000);
 });
 

@@ -12,6 +12,7 @@ import { migrate } from '../migrations/migrations.ts';
 import { createNeonPool, NEON_POOL_DEFAULTS, neonDatabase } from '../postgres/neon-database.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
+import { indexScopes } from '../scopes/index-scopes.ts';
 import { type ListenSource, neonListen, pgliteListen } from '../subscriptions/listen-source.ts';
 import {
   authenticationFor,
@@ -179,6 +180,14 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
           ? '[strata] schema is up to date'
           : `[strata] applied migrations ${migrated.join(', ')}`,
       );
+      // Aggregates stored before their type declared a membership: into their scopes, before
+      // any device asks for them.
+      if (appOptions.scopes !== undefined) {
+        const indexed = await indexScopes(database.database, appOptions.scopes.membership);
+        if (indexed.aggregates > 0) {
+          log(`[strata] placed ${indexed.aggregates} stored aggregates in their scopes`);
+        }
+      }
     }
   } catch (error) {
     await database.close().catch(() => undefined);

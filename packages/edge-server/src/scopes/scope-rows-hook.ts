@@ -113,7 +113,7 @@ async function earlierEvents(
  * select the history from strata_events by the (tenant, aggregate, version) key, which sees the
  * rows this transaction inserted a moment ago.
  */
-async function writeScopeRows(
+export async function writeScopeRows(
   tx: SqlExecutor,
   tenant: string,
   stream: PostgresStoredEvent,
