@@ -80,3 +80,19 @@ it('leaves alone an aggregate whose scopes are recorded', async () => {
   expect(result.types).toEqual(['Task']);
   expect(await read('placed')).toEqual(before);
 });
+
+it('passes over aggregates its fold cannot read, in pages, without looping', async () => {
+  await db().query('DELETE FROM strata_scope_indexed_types');
+  const unreadable = createPostgresEventStore(db(), { tenant: 'unreadable' });
+  for (const id of ['u1', 'u2', 'u3']) {
+    // Stored by a server without the schema: the fold's decode refuses the data.
+    await unreadable.append(
+      { aggregateType: 'Task', aggregateId: id },
+      [{ ...created('p1', 'ann'), data: { projectId: 42 } }],
+      { expectedVersion: ANY },
+    );
+  }
+  const result = await indexScopes(db(), [taskScopes], { batchSize: 1 });
+  expect(result.types).toEqual(['Task']);
+  expect(await memberships('unreadable')).toEqual([]);
+});

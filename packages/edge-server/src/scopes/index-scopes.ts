@@ -56,12 +56,21 @@ export async function indexScopes(
     );
     if (done.length > 0) continue;
     types.push(membership.aggregateType);
+    // Keyset pages: an aggregate the fold cannot read stays unplaced and is not asked for again.
+    let after = { tenant: '', aggregateId: '' };
     for (;;) {
-      const unindexed = await unindexedAggregates(database, membership.aggregateType, batchSize);
+      const unindexed = await unindexedAggregates(
+        database,
+        membership.aggregateType,
+        after,
+        batchSize,
+      );
       for (const { tenant, aggregateId } of unindexed) {
         if (await indexAggregate(database, membership, tenant, aggregateId)) aggregates++;
       }
-      if (unindexed.length < batchSize) break;
+      const last = unindexed.at(-1);
+      if (last === undefined || unindexed.length < batchSize) break;
+      after = last;
     }
     await database.query(
       'INSERT INTO strata_scope_indexed_types (aggregate_type) VALUES ($1) ON CONFLICT DO NOTHING',
@@ -71,10 +80,11 @@ export async function indexScopes(
   return { aggregates, types };
 }
 
-/** Aggregates of `aggregateType` (by their first event) that have no scopes recorded. */
+/** Aggregates of `aggregateType` (by their first event) after `after` that have no scopes recorded. */
 async function unindexedAggregates(
   executor: SqlExecutor,
   aggregateType: string,
+  after: { readonly tenant: string; readonly aggregateId: string },
   limit: number,
 ): Promise<{ tenant: string; aggregateId: string }[]> {
   const { rows } = await executor.query<{ tenant: string; aggregate_id: string }>(
@@ -84,8 +94,10 @@ async function unindexedAggregates(
          SELECT 1 FROM strata_scope_memberships membership
          WHERE membership.tenant = event.tenant AND membership.aggregate_type = event.aggregate_type
            AND membership.aggregate_id = event.aggregate_id)
-     LIMIT $2`,
-    [aggregateType, limit],
+       AND (event.tenant, event.aggregate_id) > ($2, $3)
+     ORDER BY event.tenant, event.aggregate_id
+     LIMIT $4`,
+    [aggregateType, after.tenant, after.aggregateId, limit],
   );
   return rows.map((row) => ({ tenant: row.tenant, aggregateId: row.aggregate_id }));
 }
