@@ -12,7 +12,9 @@ import type {
   RejectedCommandRow,
 } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
+import { type AnsweredScopes, applyAnsweredScopes } from './answered-scopes.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
+import { sweepLeaving } from './drop-aggregates.ts';
 import { eventsOfCommands } from './pending-commands.ts';
 import { type Rejection, rebaseAggregate } from './rebase.ts';
 import { reproject } from './reproject.ts';
@@ -100,11 +102,16 @@ interface AggregateAnswers {
  * (the aggregate is reported as a conflict, so the loop pulls). A command refused for good
  * moves to the rejected list and its aggregate is rebased without it. An accepted command that
  * is no longer pending (upstream brought its events first) changes nothing.
+ *
+ * `scoped` (a device that holds scopes): the scopes an accepted answer names place its
+ * aggregate (`applyAnsweredScopes`); one no held scope holds is dropped once no command on it
+ * is pending, in the same transaction.
  */
 export async function applyPushResults(
   context: SyncContext,
   commits: readonly CommandCommit[],
   response: CommandPushResponse,
+  { scoped = false }: { readonly scoped?: boolean } = {},
 ): Promise<PushOutcome> {
   const { db } = context.strata;
   return withStorageErrors(() =>
@@ -113,6 +120,7 @@ export async function applyPushResults(
       let retryLater = 0;
       const conflicts: (StreamRef & { currentVersion: number })[] = [];
       const answers = new Map<string, AggregateAnswers>();
+      const answeredScopes: AnsweredScopes[] = [];
       const answersOf = (stream: StreamRef) => {
         const key = streamKey(stream);
         const found = answers.get(key);
@@ -128,6 +136,7 @@ export async function applyPushResults(
         const stream = { aggregateType, aggregateId };
         if (result.status === 'accepted') {
           answersOf(stream).accepted.push(result);
+          if (result.scopes !== undefined) answeredScopes.push({ stream, scopes: result.scopes });
           accepted++;
         } else if (result.code === 'VERSION_CONFLICT') {
           conflicts.push({ ...stream, currentVersion: result.currentVersion });
@@ -197,6 +206,11 @@ export async function applyPushResults(
         rebases.map(({ answers: answer }) => answer.stream),
         transaction,
       );
+      if (scoped) {
+        await applyAnsweredScopes(context, answeredScopes);
+        // Also what left the scopes while these commands were pending can go now.
+        await sweepLeaving(context, transaction);
+      }
       await db.syncState.put({ key: LAST_SYNCED_AT_KEY, value: context.clock().toISOString() });
       return { accepted, conflicts, rejected, retryLater };
     }),

@@ -6,7 +6,7 @@ import { liveQuery } from 'dexie';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { RejectedCommandRow } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import { dropScopes, sweepLeaving } from './drop-aggregates.ts';
+import { dropScopes } from './drop-aggregates.ts';
 import {
   deleteScopeStates,
   readScopeStates,
@@ -30,8 +30,6 @@ export interface ScopeControl {
    * they held is dropped (an aggregate with pending commands once the server answered them).
    */
   refuse(keys: readonly string[]): Promise<void>;
-  /** Drops aggregates that left the scopes once their pending commands were answered. */
-  sweep(): Promise<void>;
 }
 
 export interface ScopeControlHandlers {
@@ -99,12 +97,6 @@ export function createScopeControl(
           { rejectPending: false },
         );
       }),
-    sweep: () =>
-      withStorageErrors(() =>
-        db.transaction('rw', db.tables, (dexie) =>
-          sweepLeaving(context, { dexie, table: (name) => db.table(name) }),
-        ),
-      ),
   };
 }
 

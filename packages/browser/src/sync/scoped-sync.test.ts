@@ -304,6 +304,38 @@ describe('scoped sync (startSync with scopes)', () => {
     await ann.expectServerEvents(['n1']);
   });
 
+  it('a task it creates outside its scopes (another user’s, in a project it does not hold) leaves the device once the server took it', async () => {
+    const server = createFakeScopedServer([taskScopes]);
+    create(server, 'a1', 'p1', 'ann');
+    const ann = await device(server, [annScope]);
+    await ann.sync.whenSynced();
+    await ann.strata.execute(Task, 'c1', 'create', {
+      projectId: 'p3',
+      title: 'cy’s',
+      assignee: 'cy',
+    });
+    await ann.strata.execute(Task, 'c1', 'rename', { title: 'cy’s, renamed' });
+    await eventually(async () => expect(await ann.taskIds()).toEqual(['a1']));
+    await ann.sync.whenSynced();
+    expect(await ann.taskRows()).toEqual(['a1']);
+    expect(await ann.members()).toEqual([`${annScope.key} a1`]);
+    expect(ann.rejected).toEqual([]);
+    expect(await ann.strata.db.snapshots.count()).toBe(0);
+    expect(server.events.filter((event) => event.aggregateId === 'c1')).toHaveLength(2);
+
+    // One it creates in a held scope is recorded there from the answer (upstream confirms it).
+    await ann.strata.execute(Task, 'a2', 'create', {
+      projectId: 'p3',
+      title: 'mine',
+      assignee: 'ann',
+    });
+    await ann.sync.whenSynced();
+    await eventually(async () =>
+      expect(await ann.members()).toEqual([`${annScope.key} a1`, `${annScope.key} a2`]),
+    );
+    await ann.expectServerEvents(['a1', 'a2']);
+  });
+
   it('restarting with another set drops what the removed scopes alone held, and resumes the rest', async () => {
     const server = createFakeScopedServer([taskScopes]);
     create(server, 'a1', 'p1', 'ann');

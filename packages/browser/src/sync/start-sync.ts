@@ -257,12 +257,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
           { protocol: COMMAND_PROTOCOL_VERSION, clientId: strata.clientId, commits },
           stopping.signal,
         ),
-      applyResults: async (commits, response) => {
-        const outcome = await applyPushResults(context, commits, response);
-        // An aggregate that left the scopes while these were pending can go now.
-        if (scoped) await scopeControl.sweep();
-        return outcome;
-      },
+      applyResults: (commits, response) => applyPushResults(context, commits, response, { scoped }),
       maxEventsPerPush: options.maxEventsPerPush ?? SYNC_DEFAULTS.maxEventsPerPush,
       maxCommitsPerPush: options.maxCommitsPerPush ?? SYNC_DEFAULTS.maxCommitsPerPush,
       wake: pushWake,
