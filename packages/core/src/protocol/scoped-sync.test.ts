@@ -41,7 +41,7 @@ describe('scoped sync on the wire', () => {
     [{ scopes: [{ scope: 'tenant' }], limit: 1001 }, 'a limit over the maximum'],
     [{ scopes: [{ scope: 'tenant' }], extra: 1 }, 'an unknown key'],
     [{ scopes: Array.from({ length: 101 }, (_, i) => ({ scope: `s${i}` })) }, 'over 100 scopes'],
-  ])('a pull body %j is refused (%s)', (body) => {
+  ])('a pull body %j is refused (%s)', (body, _why) => {
     expect(ScopedPullRequestSchema.safeParse(body).success).toBe(false);
   });
 
