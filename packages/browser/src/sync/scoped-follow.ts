@@ -7,7 +7,7 @@ export interface ScopedFollowOptions {
   readonly transport: Pick<SyncTransport, 'subscribeScopes'>;
   /** Stores a batch and the scopes' cursors, in one go (see `applyScopedItems`). */
   readonly apply: (batch: ScopedBatch) => Promise<unknown>;
-  /** Most items stored in one batch (one transaction). */
+  /** Most positions stored in one batch (one transaction); a position's items are never split. */
   readonly batchLimit: number;
   /** Reconnect when the stream was silent this long (the server sends heartbeats). */
   readonly idleTimeoutMs: number;
@@ -25,6 +25,12 @@ export interface ScopedFollowOptions {
  * aborted, or storing a batch fails (thrown, after the stream closed). A stream error (e.g. a
  * refused scope's 403) is thrown unless the stream was aborted.
  *
+ * A position's items share one cursor, and only its last carries the SSE id: items are stored
+ * a whole position at a time, once that last one came (or the next position began). Storing a
+ * position's first items with its cursor would make a resume skip the rest of it (e.g. the
+ * `left` of the scopes its event moved out of); what a cut stream leaves half-read comes again
+ * from the stored cursor.
+ *
  * @example
  * await followScopes(['project:{"projectId":"p1"}'], cursor, { transport, apply, batchLimit: 1000, ... });
  */
@@ -39,8 +45,9 @@ export async function followScopes(
   if (options.signal.aborted) abort();
   options.signal.addEventListener('abort', abort);
   let idleTimer = setTimeout(abort, options.idleTimeoutMs);
-  const writer = createBatchWriter<ScopedItem>(
-    (items) => {
+  const writer = createBatchWriter<readonly ScopedItem[]>(
+    (positions) => {
+      const items = positions.flat();
       const cursor = items[items.length - 1]?.cursor as string;
       return options
         .apply({ items, cursors: Object.fromEntries(scopes.map((scope) => [scope, cursor])) })
@@ -49,13 +56,27 @@ export async function followScopes(
     options.batchLimit,
     abort,
   );
+  /** The items read of the position not yet complete. */
+  let open: ScopedItem[] = [];
+  const close = () => {
+    if (open.length > 0) writer.add(open);
+    open = [];
+  };
   try {
-    for await (const message of options.transport.subscribeScopes(scopes, after, stream.signal)) {
+    for await (const { message, id } of options.transport.subscribeScopes(
+      scopes,
+      after,
+      stream.signal,
+    )) {
       clearTimeout(idleTimer);
       idleTimer = setTimeout(abort, options.idleTimeoutMs);
       if (message.kind === 'event' || message.kind === 'left' || message.kind === 'snapshot') {
-        writer.add(message);
+        if (open[0] !== undefined && open[0].cursor !== message.cursor) close();
+        open.push(message);
+        if (id !== undefined) close();
       } else if (message.kind === 'caught-up') {
+        // Sent between positions: whatever was read is whole.
+        close();
         await options.onCaughtUp();
       }
     }

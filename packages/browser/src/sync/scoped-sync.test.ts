@@ -278,6 +278,23 @@ describe('scoped sync (startSync with scopes)', () => {
     expect(await ann.strata.db.scopeMembers.count()).toBe(0);
   });
 
+  it('a stream cut inside a position (after its event, before its `left`) resumes with the rest of it', async () => {
+    const server = createFakeScopedServer([taskScopes]);
+    create(server, 't1', 'p1', 'ann');
+    const ann = await device(server, [annScope, p1]);
+    await ann.sync.whenSynced();
+    expect(await ann.members()).toEqual([`${annScope.key} t1`, `${p1.key} t1`]);
+
+    // Reassigned to bob: one position, the event (still in p1) and the `left` of assignedTo(ann).
+    server.cutStreamAfter((item) => item.kind === 'event' && item.event.type === 'TaskReassigned');
+    write(server, 't1', 'TaskReassigned', { assignee: 'bob' });
+    await eventually(async () => expect(await ann.members()).toEqual([`${p1.key} t1`]));
+    await eventually(() => ann.expectServerEvents(['t1']));
+    // Only p1 holds it now: removing p1 takes it off the device.
+    await ann.sync.removeScope(p1);
+    expect(await ann.taskIds()).toEqual([]);
+  });
+
   it('reassigning its own task away drops it once the server took the command, rejecting nothing', async () => {
     const server = createFakeScopedServer([taskScopes]);
     create(server, 't1', 'p1', 'ann');

@@ -68,13 +68,24 @@ export interface SyncTransport {
   pullScopes(request: ScopedPullRequest, signal?: AbortSignal): Promise<ScopedPullResponse>;
   /**
    * `GET /v2/subscribe` (scoped sync): the scopes' items after the one cursor they share, as
-   * `subscribe` does for the whole tenant (ends after `closing`; unknown kinds are skipped).
+   * `subscribe` does for the whole tenant (ends after `closing`; unknown kinds are skipped),
+   * each with its SSE id (see `ScopedStreamMessage`).
    */
   subscribeScopes(
     scopes: readonly string[],
     after: string | undefined,
     signal: AbortSignal,
-  ): AsyncIterable<ScopedSubscriptionMessage>;
+  ): AsyncIterable<ScopedStreamMessage>;
+}
+
+/**
+ * A `GET /v2/subscribe` message and its SSE id. One tenant position can carry several items
+ * with one cursor (an event and the `left` of each scope it moved out of); the server gives
+ * the id only to the last of them, so an item without one is not yet a place to resume from.
+ */
+export interface ScopedStreamMessage {
+  readonly message: ScopedSubscriptionMessage;
+  readonly id?: string;
 }
 
 /** Statuses that mean "not now" rather than "not this request". */
@@ -181,12 +192,14 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
         },
         signal,
       });
-      yield* streamMessages(
+      for await (const { message } of streamMessages(
         response,
         signal,
         SubscriptionMessageSchema,
         SUBSCRIPTION_MESSAGE_KINDS,
-      );
+      )) {
+        yield message;
+      }
     },
     async pullScopes(body, signal) {
       const response = await request('v2/pull', {
@@ -216,15 +229,16 @@ const SCOPED_SUBSCRIPTION_MESSAGE_KINDS: readonly string[] =
   ScopedSubscriptionMessageSchema.options.map((option) => option.shape.kind.value);
 
 /**
- * The messages of a server-sent event stream, validated by `schema`: kinds not in `known` are
- * a newer server's and skipped; after `closing` the stream ends (the server closes it).
+ * The messages of a server-sent event stream with their SSE ids, validated by `schema`: kinds
+ * not in `known` are a newer server's and skipped; after `closing` the stream ends (the server
+ * closes it).
  */
 async function* streamMessages<T extends { readonly kind: string }>(
   response: Response,
   signal: AbortSignal,
   schema: Schema<T>,
   known: readonly string[],
-): AsyncIterable<T> {
+): AsyncIterable<{ readonly message: T; readonly id?: string }> {
   if (response.body === null) throw new UnavailableError('The subscription has no body');
   try {
     for await (const message of readServerSentEvents(response.body)) {
@@ -236,7 +250,7 @@ async function* streamMessages<T extends { readonly kind: string }>(
           cause: parsed.error,
         });
       }
-      yield parsed.data;
+      yield { message: parsed.data, ...(message.id === undefined ? {} : { id: message.id }) };
       // The server ends the stream after `closing` (e.g. this client read too slowly):
       // reconnect now from the last event's cursor rather than wait for the end.
       if (parsed.data.kind === 'closing') return;
