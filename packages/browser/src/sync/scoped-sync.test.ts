@@ -372,6 +372,50 @@ describe('scoped sync (startSync with scopes)', () => {
     expect(server.requests.filter((r) => r.startsWith('pull')).length).toBeGreaterThan(0);
   });
 
+  it('a database that synced the whole tenant keeps only its scopes’ aggregates once started with scopes; a command pending from then is answered first', async () => {
+    const server = createFakeScopedServer([taskScopes]);
+    create(server, 'a1', 'p1', 'ann');
+    create(server, 'b1', 'p2', 'bob');
+    create(server, 'b2', 'p2', 'bob');
+    const name = `v1-then-scoped-${crypto.randomUUID()}`;
+    const principal: CommandPrincipal = { userId: 'ann', tenant: 't', claims: {} };
+    const whole = await createStrata({
+      name,
+      tables: taskTables,
+      projections: [taskList],
+      principal,
+    });
+    const v1 = startSync(whole, {
+      url: 'http://fake.test/',
+      fetch: server.fetch,
+      aggregates: [Task],
+      locks: null,
+      live: false,
+    });
+    await v1.whenSynced();
+    server.setOnline(false);
+    await whole.execute(Task, 'b2', 'rename', { title: 'written before the switch' });
+    await v1.stop();
+    expect(
+      [...new Set((await whole.db.events.toArray()).map((row) => row.aggregateId))].sort(),
+    ).toEqual(['a1', 'b1', 'b2']);
+    whole.close();
+
+    server.setOnline(true);
+    const ann = await device(server, [annScope], name);
+    await eventually(async () => expect(await ann.taskIds()).toEqual(['a1']));
+    await ann.sync.whenSynced();
+    expect(await ann.taskRows()).toEqual(['a1']);
+    expect(await ann.members()).toEqual([`${annScope.key} a1`]);
+    await ann.expectServerEvents(['a1']);
+    // The pending rename went up first (the server has it), then b2 went too; nothing rejected.
+    expect(server.events.filter((event) => event.aggregateId === 'b2')).toHaveLength(2);
+    expect(ann.rejected).toEqual([]);
+    expect(await ann.strata.pendingCommands()).toEqual([]);
+    // The whole tenant's cursor went with its data: a later unscoped start reads from the start.
+    expect(await ann.strata.db.syncState.get('cursor')).toBeUndefined();
+  });
+
   it('holds the whole tenant as a scope of its own', async () => {
     const server = createFakeScopedServer([taskScopes]);
     create(server, 'a1', 'p1', 'ann');

@@ -36,6 +36,8 @@ export interface ScopedUpstreamOptions {
   readonly onPage: (page: { readonly items: number; readonly done: boolean }) => Promise<void>;
   readonly onOpen?: (stream: AbortController) => void;
   readonly onCaughtUp: () => Promise<void>;
+  /** Called after each catch-up's pulls were stored (e.g. to sweep what no scope holds). */
+  readonly afterCatchUp?: () => Promise<void>;
   readonly signal: AbortSignal;
 }
 
@@ -110,6 +112,7 @@ export function scopedUpstream(options: ScopedUpstreamOptions): ScopedUpstream {
       }
     }
     following = keys;
+    await options.afterCatchUp?.();
     return keys.length === 0 ? undefined : cursors[keys[0] as string];
   }
 

@@ -30,6 +30,7 @@ import { type CatchUpProgress, liveSyncStatus, type SyncStatus } from './sync-st
 import { createSyncTransport, type SyncTransportOptions } from './sync-transport.ts';
 import { createSyncedWaiters } from './synced-waiters.ts';
 import { createTabStatus } from './tab-status.ts';
+import { prepareScopedStart, sweepUnscoped } from './unscoped-sweep.ts';
 import { runUpstreamLoop } from './upstream-loop.ts';
 
 /** Options of `startSync`; defaults are applied here, once. */
@@ -158,7 +159,10 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     onChanged: () => scopesChanged.wake(),
   });
   // The set given at start is the set: scopes kept from a run with other ones are dropped.
-  const scopesReady = scoped ? scopeControl.setScopes(options.scopes ?? []) : Promise.resolve();
+  // A database that synced the whole tenant is swept once its scopes were read (unscoped-sweep.ts).
+  const scopesReady = scoped
+    ? prepareScopedStart(db).then(() => scopeControl.setScopes(options.scopes ?? []))
+    : Promise.resolve();
   const unwatchScopes = scoped
     ? watchScopeSet(context, () => {
         scopesChanged.wake();
@@ -206,6 +210,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       liveStream = stream;
     },
     onCaughtUp,
+    afterCatchUp: async () => reportRejected(await sweepUnscoped(context)),
     signal: stopping.signal,
   });
   const upstreamLoop = () =>
