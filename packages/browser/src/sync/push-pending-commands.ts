@@ -14,7 +14,7 @@ import type {
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { type AnsweredScopes, applyAnsweredScopes } from './answered-scopes.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
-import { sweepLeaving } from './drop-aggregates.ts';
+import { LEAVING, sweepLeaving } from './drop-aggregates.ts';
 import { eventsOfCommands } from './pending-commands.ts';
 import { type Rejection, rebaseAggregate } from './rebase.ts';
 import { reproject } from './reproject.ts';
@@ -105,7 +105,9 @@ interface AggregateAnswers {
  *
  * `scoped` (a device that holds scopes): the scopes an accepted answer names place its
  * aggregate (`applyAnsweredScopes`); one no held scope holds is dropped once no command on it
- * is pending, in the same transaction.
+ * is pending, in the same transaction. A version conflict on an aggregate kept only for its
+ * pending commands (it left the held scopes) is a `FORBIDDEN` rejection: upstream never brings
+ * the events that would rebase it.
  */
 export async function applyPushResults(
   context: SyncContext,
@@ -139,7 +141,16 @@ export async function applyPushResults(
           if (result.scopes !== undefined) answeredScopes.push({ stream, scopes: result.scopes });
           accepted++;
         } else if (result.code === 'VERSION_CONFLICT') {
-          conflicts.push({ ...stream, currentVersion: result.currentVersion });
+          if (scoped && (await isLeaving(context, stream))) {
+            // Kept only until its commands are answered: upstream brings no events of it, so
+            // the conflict can never be rebased away. The command ends visibly, not in a loop.
+            answersOf(stream).rejections.set(commit.commitId, {
+              code: 'FORBIDDEN',
+              message: UNSEEN_CONFLICT_REASON,
+            });
+          } else {
+            conflicts.push({ ...stream, currentVersion: result.currentVersion });
+          }
         } else if (TRANSIENT_CODES.has(result.code)) {
           retryLater++;
         } else {
@@ -215,6 +226,25 @@ export async function applyPushResults(
       return { accepted, conflicts, rejected, retryLater };
     }),
   );
+}
+
+/**
+ * Why a command on an aggregate that left the device's scopes is rejected when the server
+ * answers it with a version conflict.
+ */
+export const UNSEEN_CONFLICT_REASON =
+  'The aggregate is no longer in a scope this device holds and changed on the server since: the command cannot be rebased on changes this device does not receive';
+
+/**
+ * Whether the aggregate is only kept until its commands are answered (scoped sync): marked
+ * `LEAVING`, no held scope holds it.
+ */
+async function isLeaving(context: SyncContext, stream: StreamRef): Promise<boolean> {
+  const rows = await context.strata.db.scopeMembers
+    .where('[aggregateType+aggregateId]')
+    .equals([stream.aggregateType, stream.aggregateId])
+    .toArray();
+  return rows.length > 0 && rows.every((row) => row.scope === LEAVING);
 }
 
 /** True when the server stored exactly the events this device predicted for the command. */

@@ -259,6 +259,30 @@ describe('scoped sync (startSync with scopes)', () => {
     expect(await ann.strata.db.scopeMembers.count()).toBe(0);
   });
 
+  it('a pending command on an aggregate that left its scopes ends rejected FORBIDDEN when the server has moved on (no endless retry)', async () => {
+    const server = createFakeScopedServer([taskScopes]);
+    create(server, 'b1', 'p2', 'bob');
+    const ann = await device(server, [annScope, p2]);
+    await ann.sync.whenSynced();
+    server.setOnline(false);
+    await ann.strata.execute(Task, 'b1', 'rename', { title: 'offline edit' });
+    // Meanwhile another device moves it out of p2: ann gets its `left`, never its event.
+    write(server, 'b1', 'TaskMoved', { projectId: 'p3' });
+    server.setOnline(true);
+    ann.sync.syncNow();
+    await eventually(async () =>
+      expect(ann.rejected.map((row) => [row.aggregateId, row.command, row.code])).toEqual([
+        ['b1', 'rename', 'FORBIDDEN'],
+      ]),
+    );
+    await ann.sync.whenSynced();
+    expect(await ann.taskIds()).toEqual([]);
+    expect(await ann.taskRows()).toEqual([]);
+    expect(await ann.strata.db.scopeMembers.count()).toBe(0);
+    expect((await ann.strata.db.rejected.toArray()).map((row) => row.code)).toEqual(['FORBIDDEN']);
+    expect(server.events.filter((event) => event.aggregateId === 'b1')).toHaveLength(2);
+  });
+
   it('an aggregate reassigned by an event leaves one device and appears on the other', async () => {
     const server = createFakeScopedServer([taskScopes]);
     create(server, 't1', 'p1', 'ann');
