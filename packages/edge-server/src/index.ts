@@ -69,7 +69,12 @@ export { type IndexScopesResult, indexScopes } from './scopes/index-scopes.ts';
 // Scoped sync: which scopes a device may hold (createSyncApp's `scopes`), and the scope rows of
 // appends made outside the app (a store of your own keeps them with this hook).
 export { scopeRowsHook } from './scopes/scope-rows-hook.ts';
-export type { ScopeRule, ScopeRules, ScopesOptions } from './scopes/scope-rules.ts';
+export type {
+  ScopePlacement,
+  ScopeRule,
+  ScopeRules,
+  ScopesOptions,
+} from './scopes/scope-rules.ts';
 export {
   type BoundedSseWriter,
   type BoundedSseWriterOptions,

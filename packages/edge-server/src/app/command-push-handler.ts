@@ -42,6 +42,8 @@ export interface CommandPushContext {
    * a scoped device drops what it wrote outside the scopes it holds.
    */
   readonly scopesOf?: (stream: StreamRef) => Promise<string[]>;
+  /** The version a rejection reports (`PushOptions.versionOf`); defaults to the stored one. */
+  readonly versionOf?: (stream: StreamRef) => Promise<number>;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function applyCommandPush(
   context: CommandPushContext,
 ): Promise<CommandPushResponse> {
   const { store } = context;
+  const versionOf = context.versionOf ?? ((stream: StreamRef) => store.streamVersion(stream));
   const blocked = new Map<string, number>();
   const results: CommandResult[] = [];
   for (const raw of push.commits) {
@@ -80,7 +83,7 @@ export async function applyCommandPush(
         status: 'rejected',
         code: 'VALIDATION_FAILED',
         message: invalidCommitMessage(issues),
-        currentVersion: stream === undefined ? 0 : await store.streamVersion(stream),
+        currentVersion: stream === undefined ? 0 : await versionOf(stream),
       });
       continue;
     }
@@ -110,7 +113,7 @@ export async function applyCommandPush(
         message: error.message,
         currentVersion: isStrataError(error, 'VERSION_CONFLICT')
           ? error.actualVersion
-          : await store.streamVersion(commit.command),
+          : await versionOf(commit.command),
       });
     }
   }

@@ -31,6 +31,8 @@ export interface CommandRoutesOptions {
   readonly feed: EventFeed;
   /** A server with scopes: the principal's tenant's aggregate scopes (`CommandPushContext`). */
   readonly scopesOf?: (principal: Principal, stream: StreamRef) => Promise<string[]>;
+  /** The version a rejection reports (`CommandPushContext.versionOf`). */
+  readonly versionOf?: (principal: Principal, stream: StreamRef) => Promise<number>;
 }
 
 /**
@@ -60,7 +62,7 @@ export function commandRoutes(options: CommandRoutesOptions): Hono<SyncEnv> {
       );
     }
     const principal = c.get('principal');
-    const { scopesOf } = options;
+    const { scopesOf, versionOf } = options;
     const response = await applyCommandPush(push, {
       principal,
       store: options.storeFor(principal),
@@ -70,6 +72,9 @@ export function commandRoutes(options: CommandRoutesOptions): Hono<SyncEnv> {
       ...(scopesOf === undefined
         ? {}
         : { scopesOf: (stream: StreamRef) => scopesOf(principal, stream) }),
+      ...(versionOf === undefined
+        ? {}
+        : { versionOf: (stream: StreamRef) => versionOf(principal, stream) }),
     });
     options.feed.wake();
     return c.json(response);

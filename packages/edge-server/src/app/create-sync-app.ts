@@ -20,8 +20,13 @@ import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { currentScopes } from '../scopes/current-scopes.ts';
 import { scopeRowsHook } from '../scopes/scope-rows-hook.ts';
-import { assertHolds, type ScopesOptions, scopeAccess } from '../scopes/scope-rules.ts';
-import { holdsAggregate, scopeWriteCheck } from '../scopes/scope-write-check.ts';
+import {
+  assertHolds,
+  type ScopeRule,
+  type ScopesOptions,
+  scopeAccess,
+} from '../scopes/scope-rules.ts';
+import { holdsAggregate, mayWriteAggregate, scopeWriteCheck } from '../scopes/scope-write-check.ts';
 import { createWritingPrincipals } from '../scopes/writing-principals.ts';
 import { createEventFeed } from '../subscriptions/event-feed.ts';
 import type { ListenSource } from '../subscriptions/listen-source.ts';
@@ -50,6 +55,8 @@ import { scopedSyncRoutes } from './scoped-sync-routes.ts';
 import { streamRoutes } from './stream-routes.ts';
 import type { SyncEnv } from './sync-env.ts';
 import { syncRoutes } from './sync-routes.ts';
+
+type PlacementRules = Readonly<Record<string, ScopeRule | undefined>> | undefined;
 
 /** Options of `createSyncApp`; defaults are applied here, once. */
 export interface SyncAppOptions<TScope extends AnyScopeDefinition = AnyScopeDefinition> {
@@ -189,7 +196,9 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
       tenant,
       // The write check reads the aggregate's scopes before the rows hook moves them.
       appendHooks: [
-        ...(access.configured ? [scopeWriteCheck(access, writerOf)] : []),
+        ...(access.configured
+          ? [scopeWriteCheck(access, writerOf, options.scopes?.placement as PlacementRules)]
+          : []),
         ...rowsHook,
         ...(options.appendHooks ?? []),
       ],
@@ -197,8 +206,25 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
     });
   const storeFor = (principal: Principal) => storeWith(principal.tenant, () => principal);
 
-  const canWrite = (principal: Principal, stream: StreamRef) =>
-    options.authorize?.canWrite?.(principal, stream) ?? true;
+  // With scopes, an aggregate outside the writer's scopes is refused before anything loads or
+  // decides it, and a refusal reports version 0 for it: no answer (accepted, a domain refusal,
+  // a version) tells what it holds. The append checks the scopes a new aggregate joins.
+  const mayWrite = async (principal: Principal, stream: StreamRef) =>
+    !access.configured || mayWriteAggregate(access, options.database, principal, stream);
+  const canWrite = async (principal: Principal, stream: StreamRef) =>
+    (await mayWrite(principal, stream)) &&
+    ((await options.authorize?.canWrite?.(principal, stream)) ?? true);
+  const authorize: Authorize = { ...options.authorize, canWrite };
+  const versionOf = async (principal: Principal, stream: StreamRef) =>
+    (await mayWrite(principal, stream)) ? storeFor(principal).streamVersion(stream) : 0;
+  // A push answer names the scopes of an aggregate the writer may hold, never the others.
+  const heldScopesOf = async (principal: Principal, stream: StreamRef) => {
+    const held: string[] = [];
+    for (const key of await currentScopes(options.database, principal.tenant, stream)) {
+      if (await access.holdsAny(principal, [key])) held.push(key);
+    }
+    return held;
+  };
   const decider = createCommandAuthority({
     database: options.database,
     aggregates: aggregates ?? new Map(),
@@ -291,7 +317,8 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
     syncRoutes({
       storeFor,
       canRead,
-      authorize: options.authorize,
+      authorize,
+      ...(access.configured ? { versionOf } : {}),
       aggregates,
       foldThroughEvolve: options.foldThroughEvolve ?? false,
       requiresCommand: (type) => authorityOfType(type) !== 'events',
@@ -314,7 +341,7 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
     '/v1/streams',
     forgetRoute({
       database: options.database,
-      authorize: options.authorize,
+      authorize,
       onForgotten: (tenant) => authority.forgetStates(tenant),
     }),
   );
@@ -325,19 +352,14 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
       storeFor,
       authority,
       authorityOf: authorityOfType,
-      authorize: options.authorize,
+      authorize,
       events: {
         ...(aggregates === undefined ? {} : { aggregates }),
         foldThroughEvolve: options.foldThroughEvolve ?? false,
       },
       limits,
       feed,
-      ...(access.configured
-        ? {
-            scopesOf: (principal: Principal, stream: StreamRef) =>
-              currentScopes(options.database, principal.tenant, stream),
-          }
-        : {}),
+      ...(access.configured ? { scopesOf: heldScopesOf, versionOf } : {}),
     }),
   );
   app.route(

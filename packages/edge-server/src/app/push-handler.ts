@@ -45,6 +45,11 @@ export interface PushOptions {
    * commit of theirs carries no command and is rejected with `COMMAND_REQUIRED`.
    */
   readonly requiresCommand?: (aggregateType: string) => boolean;
+  /**
+   * The version a rejection reports (defaults to the stored one). A server with scopes reports 0
+   * for aggregates the writer may not reach, so a refusal tells nothing of them.
+   */
+  readonly versionOf?: (stream: StreamRef) => Promise<number>;
 }
 
 /**
@@ -68,6 +73,7 @@ export async function applyPush(
   options: PushOptions = {},
 ): Promise<PushResponse> {
   const { canWrite = () => true } = options;
+  const versionOf = options.versionOf ?? ((stream: StreamRef) => store.streamVersion(stream));
   const rejectedVersion = new Map<string, number>();
   const seenEventIds = new Set<string>();
   const results: CommitResult[] = [];
@@ -76,8 +82,7 @@ export async function applyPush(
     if (!parsed.ok) {
       const stream = parsed.stream;
       const blockedAt = stream === undefined ? undefined : rejectedVersion.get(streamKey(stream));
-      const currentVersion =
-        blockedAt ?? (stream === undefined ? 0 : await store.streamVersion(stream));
+      const currentVersion = blockedAt ?? (stream === undefined ? 0 : await versionOf(stream));
       if (stream !== undefined) rejectedVersion.set(streamKey(stream), currentVersion);
       results.push({
         commitId: raw.commitId,
@@ -119,7 +124,7 @@ export async function applyPush(
       if (!isStrataError(error) || isStrataError(error, 'UNAVAILABLE')) throw error;
       const currentVersion = isStrataError(error, 'VERSION_CONFLICT')
         ? error.actualVersion
-        : await store.streamVersion(stream);
+        : await versionOf(stream);
       rejectedVersion.set(key, currentVersion);
       results.push({
         commitId: commit.commitId,

@@ -26,6 +26,8 @@ export interface SyncRoutesOptions {
   readonly storeFor: (principal: Principal) => PostgresEventStore;
   readonly canRead: (principal: Principal, event: StoredEvent) => boolean;
   readonly authorize: Authorize | undefined;
+  /** The version a push rejection reports (`PushOptions.versionOf`); defaults to the stored one. */
+  readonly versionOf?: (principal: Principal, stream: StreamRef) => Promise<number>;
   readonly aggregates: ReadonlyMap<string, AnyAggregateDefinition> | undefined;
   readonly foldThroughEvolve: boolean;
   /** Aggregate types a v1 push may not write: their commands are decided (protocol v2). */
@@ -57,6 +59,7 @@ export function syncRoutes(options: SyncRoutesOptions): Hono<SyncEnv> {
     const push = parseOrThrow(PushEnvelopeSchema, await readJson(c.req.raw), 'push request');
     enforceEventLimits(push.commits, limits);
     const principal = c.get('principal');
+    const { versionOf } = options;
     const canWrite = (stream: StreamRef) =>
       options.authorize?.canWrite?.(principal, stream) ?? true;
     const response = await applyPush(storeFor(principal), push, {
@@ -65,6 +68,9 @@ export function syncRoutes(options: SyncRoutesOptions): Hono<SyncEnv> {
       canWrite,
       principal,
       requiresCommand: options.requiresCommand,
+      ...(versionOf === undefined
+        ? {}
+        : { versionOf: (stream: StreamRef) => versionOf(principal, stream) }),
     });
     options.feed.wake(); // this instance's subscribers need not wait for the notification
     return c.json(response);

@@ -52,7 +52,22 @@ export interface ScopesOptions<TDefinition extends AnyScopeDefinition = AnyScope
   readonly definitions: readonly TDefinition[];
   readonly membership: readonly ScopeMembership[];
   readonly rules: NoInfer<ScopeRules<TDefinition>>;
+  /**
+   * Who may put an aggregate into a scope by writing (creating it there, moving it there), per
+   * scope name; a scope without one takes any writer the write check lets through (reassigning
+   * a task to a colleague puts it in `assignedTo(colleague)`, which only they hold). Holders of
+   * `tenant` place anywhere.
+   *
+   * @example
+   * placement: { project: (principal, { projectId }) => memberOf(principal, projectId) }
+   */
+  readonly placement?: NoInfer<ScopePlacement<TDefinition>>;
 }
+
+/** Placement rules (`ScopesOptions.placement`): each optional, typed by its scope's parameters. */
+export type ScopePlacement<TDefinition extends AnyScopeDefinition = AnyScopeDefinition> = {
+  readonly [D in TDefinition as D['scopeName']]?: ScopeRule<ParamsOf<D>>;
+};
 
 /** The checked form of the `scopes` option (or of its absence). */
 export interface ScopeAccess {

@@ -4,7 +4,9 @@
 // are known, and a refusal stores nothing.
 import {
   ForbiddenError,
+  parseScopeKey,
   type ScopeMembership,
+  type ScopeRef,
   type StreamRef,
   scopesAfter,
   TENANT_SCOPE_NAME,
@@ -14,7 +16,7 @@ import type { AppendHook } from '../postgres/append-hook.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import { currentScopes } from './current-scopes.ts';
-import type { ScopeAccess } from './scope-rules.ts';
+import type { ScopeAccess, ScopeRule } from './scope-rules.ts';
 
 /**
  * The scopes that let a writer append `events`: an existing aggregate's current scopes, or for
@@ -46,6 +48,7 @@ export function scopesOfWrite(
 export function scopeWriteCheck(
   access: ScopeAccess,
   writerOf: (events: readonly PostgresStoredEvent[]) => Principal | undefined,
+  placement: Readonly<Record<string, ScopeRule | undefined>> = {},
 ): AppendHook {
   return async (events, { tenant, transaction }) => {
     const first = events[0];
@@ -62,11 +65,43 @@ export function scopeWriteCheck(
     if (principal === undefined) throw refuse();
     // `tenant` first: its holders write anything, without reading the aggregate's scopes.
     if (await access.holdsAny(principal, [TENANT_SCOPE_NAME])) return;
-    const scopes = await scopesOfWrite(access.memberships.get(stream.aggregateType), events, () =>
-      currentScopes(transaction, tenant, stream),
-    );
+    const membership = access.memberships.get(stream.aggregateType);
+    let current: string[] | undefined;
+    const currentOnce = async () => {
+      current ??= await currentScopes(transaction, tenant, stream);
+      return current;
+    };
+    const scopes = await scopesOfWrite(membership, events, currentOnce);
     if (!(await access.holdsAny(principal, scopes))) throw refuse();
+    if (membership === undefined || Object.keys(placement).length === 0) return;
+    const before = first.version === 1 ? [] : await currentOnce();
+    for (const scope of joinedScopes(membership, before, events)) {
+      const rule = placement[scope.name];
+      if (rule !== undefined && (await rule(principal, scope.params)) !== true) {
+        throw new ForbiddenError(
+          `Putting ${stream.aggregateType}/${stream.aggregateId} into ${scope.key} is not allowed for this user`,
+        );
+      }
+    }
   };
+}
+
+/** The scopes `events` make the aggregate join, from its scope keys before them. */
+function joinedScopes(
+  membership: ScopeMembership,
+  before: readonly string[],
+  events: readonly PostgresStoredEvent[],
+): ScopeRef[] {
+  const held = new Set(before);
+  const joined = new Map<string, ScopeRef>();
+  const start = before.flatMap((key) => {
+    const parts = parseScopeKey(key);
+    return parts === undefined ? [] : [{ ...parts, key }];
+  });
+  for (const list of scopesAfter(membership, start, events)) {
+    for (const scope of list) if (!held.has(scope.key)) joined.set(scope.key, scope);
+  }
+  return [...joined.values()];
 }
 
 /**
@@ -84,4 +119,32 @@ export async function holdsAggregate(
 ): Promise<boolean> {
   if (await access.holdsAny(principal, [TENANT_SCOPE_NAME])) return true;
   return access.holdsAny(principal, await currentScopes(executor, principal.tenant, stream));
+}
+
+/**
+ * Whether `principal` may send a command or events to an aggregate at all, checked before
+ * anything loads or decides it: by `tenant`, by one of its current scopes, or because it does
+ * not exist yet (the append then checks the scopes its events join). An aggregate outside the
+ * writer's scopes is refused before any answer (accepted, a domain refusal, a version) can tell
+ * what it holds.
+ *
+ * @example
+ * if (!(await mayWriteAggregate(access, database, principal, stream))) throw new ForbiddenError();
+ */
+export async function mayWriteAggregate(
+  access: ScopeAccess,
+  executor: SqlExecutor,
+  principal: Principal,
+  stream: StreamRef,
+): Promise<boolean> {
+  if (await access.holdsAny(principal, [TENANT_SCOPE_NAME])) return true;
+  const scopes = await currentScopes(executor, principal.tenant, stream);
+  if (scopes.length > 0) return access.holdsAny(principal, scopes);
+  // No scopes: new (anyone may try to create it), or of a type only `tenant` holders write.
+  const { rows } = await executor.query(
+    `SELECT 1 FROM strata_events
+     WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3 LIMIT 1`,
+    [principal.tenant, stream.aggregateType, stream.aggregateId],
+  );
+  return rows.length === 0;
 }
