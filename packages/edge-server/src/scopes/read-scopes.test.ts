@@ -97,20 +97,35 @@ describe('scope rows and scoped reads (PGlite)', () => {
     ).toEqual([ANN, P1]);
   });
 
-  it('several events of one append, moving between them, give the rows of each step', async () => {
+  it('several events of one append, moving between them, give its net effect (it commits at once)', async () => {
     const { append } = scopedTaskStore(db(), 'one-append');
     await append('t1', created('p1', 'ann'), reassigned('bob'), reassigned('ann'));
+    // In ann's scope after the append: the history once, at the event that joined it last.
     expect(await read('one-append', [ANN])).toEqual([
-      `s1.1 event t1 v1 ${ANN}`,
-      `s2.2 left t1 ${ANN}`,
       `s3.1 event t1 v1 ${ANN}`,
       `s3.2 event t1 v2 ${ANN}`,
       `s3.3 event t1 v3 ${ANN}`,
     ]);
+    // Joined and left inside the append: no reader of bob's scope could see it in between.
+    expect(await read('one-append', [BOB])).toEqual([]);
+    // Held before: moving out and back inside one append is just its events, no left.
+    await append('t1', reassigned('bob'), reassigned('ann'));
+    expect((await read('one-append', [ANN])).slice(3)).toEqual([
+      `s4.4 event t1 v4 ${ANN}`,
+      `s5.5 event t1 v5 ${ANN}`,
+    ]);
+    // Held before, out after: one left, at the event that left it last.
+    await append('t1', reassigned('bob'), reassigned('ann'), reassigned('bob'));
+    expect((await read('one-append', [ANN])).slice(5)).toEqual([`s8.8 left t1 ${ANN}`]);
     expect(await read('one-append', [BOB])).toEqual([
-      `s2.1 event t1 v1 ${BOB}`,
-      `s2.2 event t1 v2 ${BOB}`,
-      `s3.3 left t1 ${BOB}`,
+      `s8.1 event t1 v1 ${BOB}`,
+      `s8.2 event t1 v2 ${BOB}`,
+      `s8.3 event t1 v3 ${BOB}`,
+      `s8.4 event t1 v4 ${BOB}`,
+      `s8.5 event t1 v5 ${BOB}`,
+      `s8.6 event t1 v6 ${BOB}`,
+      `s8.7 event t1 v7 ${BOB}`,
+      `s8.8 event t1 v8 ${BOB}`,
     ]);
   });
 
