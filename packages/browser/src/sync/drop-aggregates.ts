@@ -27,6 +27,7 @@ export async function dropAggregates(
   context: SyncContext,
   streams: readonly StreamRef[],
   transaction: StrataTransaction,
+  reason = OUT_OF_SCOPE_REASON,
 ): Promise<RejectedCommandRow[]> {
   const { db } = context.strata;
   if (streams.length === 0) return [];
@@ -46,7 +47,7 @@ export async function dropAggregates(
       .sortBy('seq');
     await db.commands.bulkDelete(commands.map((command) => command.seq as number));
     for (const { seq: _seq, ...command } of commands) {
-      rejected.push({ ...command, code: 'FORBIDDEN', reason: OUT_OF_SCOPE_REASON, rejectedAt });
+      rejected.push({ ...command, code: 'FORBIDDEN', reason, rejectedAt });
     }
   }
   await db.rejected.bulkAdd(rejected);

@@ -283,6 +283,37 @@ describe('scoped sync (startSync with scopes)', () => {
     expect(server.events.filter((event) => event.aggregateId === 'b1')).toHaveLength(2);
   });
 
+  it('a command conflicting with changes outside its scopes ends rejected FORBIDDEN once a catch-up did not bring them; one inside is rebased', async () => {
+    const server = createFakeScopedServer([taskScopes]);
+    create(server, 'x1', 'p3', 'cy');
+    create(server, 'a1', 'p1', 'ann');
+    const ann = await device(server, [annScope]);
+    await ann.sync.whenSynced();
+    server.setOnline(false);
+    // x1 exists on the server, in scopes ann does not hold: her create of it conflicts.
+    await ann.strata.execute(Task, 'x1', 'create', {
+      projectId: 'p1',
+      title: 'x',
+      assignee: 'ann',
+    });
+    await ann.strata.execute(Task, 'a1', 'rename', { title: 'ann’s rename' });
+    write(server, 'a1', 'TaskRenamed', { title: 'someone else’s rename' });
+    server.setOnline(true);
+    ann.sync.syncNow();
+    await eventually(async () =>
+      expect(ann.rejected.map((row) => [row.aggregateId, row.command, row.code])).toEqual([
+        ['x1', 'create', 'FORBIDDEN'],
+      ]),
+    );
+    await ann.sync.whenSynced();
+    expect(await ann.taskIds()).toEqual(['a1']);
+    expect(await ann.taskRows()).toEqual(['a1']);
+    expect(await ann.strata.pendingCommands()).toEqual([]);
+    await ann.expectServerEvents(['a1']);
+    expect(server.events.filter((event) => event.aggregateId === 'a1')).toHaveLength(3);
+    expect(server.events.filter((event) => event.aggregateId === 'x1')).toHaveLength(1);
+  });
+
   it('an aggregate reassigned by an event leaves one device and appears on the other', async () => {
     const server = createFakeScopedServer([taskScopes]);
     create(server, 't1', 'p1', 'ann');

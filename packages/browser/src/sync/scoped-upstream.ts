@@ -36,6 +36,8 @@ export interface ScopedUpstreamOptions {
   readonly onPage: (page: { readonly items: number; readonly done: boolean }) => Promise<void>;
   readonly onOpen?: (stream: AbortController) => void;
   readonly onCaughtUp: () => Promise<void>;
+  /** Called as each catch-up starts. */
+  readonly beforeCatchUp?: () => void;
   /** Called after each catch-up's pulls were stored (e.g. to sweep what no scope holds). */
   readonly afterCatchUp?: () => Promise<void>;
   readonly signal: AbortSignal;
@@ -92,6 +94,7 @@ export function scopedUpstream(options: ScopedUpstreamOptions): ScopedUpstream {
   }
 
   async function catchUp(): Promise<string | undefined> {
+    options.beforeCatchUp?.();
     const now = () => options.clock();
     let { keys, cursors } = await pullRefusing(
       (states) => catchUpSet(states, now(), options.refusedRetryMs),

@@ -31,6 +31,7 @@ import { createSyncTransport, type SyncTransportOptions } from './sync-transport
 import { createSyncedWaiters } from './synced-waiters.ts';
 import { createTabStatus } from './tab-status.ts';
 import { prepareScopedStart, sweepUnscoped } from './unscoped-sweep.ts';
+import { createUnseenConflicts } from './unseen-conflicts.ts';
 import { runUpstreamLoop } from './upstream-loop.ts';
 
 /** Options of `startSync`; defaults are applied here, once. */
@@ -169,6 +170,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
         synced.check();
       })
     : () => undefined;
+  const unseen = createUnseenConflicts(context);
   const receivedAll = () => received() + scopedWriter.received();
   let liveStream: AbortController | undefined;
   // Pushing waits for the first catch-up (or its failure): commands written offline are then
@@ -208,9 +210,17 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     },
     onOpen: (stream) => {
       liveStream = stream;
+      // A conflict came in during the catch-up before this stream: catch up once more.
+      if (unseen.wantsCatchUp()) stream.abort();
     },
     onCaughtUp,
-    afterCatchUp: async () => reportRejected(await sweepUnscoped(context)),
+    beforeCatchUp: unseen.catchUpStarted,
+    afterCatchUp: async () => {
+      reportRejected(await sweepUnscoped(context));
+      const rejected = await unseen.settle();
+      reportRejected(rejected);
+      if (rejected.length > 0) pushWake.wake();
+    },
     signal: stopping.signal,
   });
   const upstreamLoop = () =>
@@ -262,7 +272,16 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
           { protocol: COMMAND_PROTOCOL_VERSION, clientId: strata.clientId, commits },
           stopping.signal,
         ),
-      applyResults: (commits, response) => applyPushResults(context, commits, response, { scoped }),
+      applyResults: async (commits, response) => {
+        const outcome = await applyPushResults(context, commits, response, { scoped });
+        // A conflict on an aggregate no held scope placed: a catch-up tells whether upstream
+        // will ever bring its events (unseen-conflicts.ts); the live stream alone cannot.
+        if (scoped && (await unseen.note(outcome.conflicts))) {
+          liveStream?.abort();
+          upstreamWake.wake();
+        }
+        return outcome;
+      },
       maxEventsPerPush: options.maxEventsPerPush ?? SYNC_DEFAULTS.maxEventsPerPush,
       maxCommitsPerPush: options.maxCommitsPerPush ?? SYNC_DEFAULTS.maxCommitsPerPush,
       wake: pushWake,
