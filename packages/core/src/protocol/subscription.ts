@@ -18,16 +18,20 @@ export const SubscribeQuerySchema = z
 /**
  * Why the server ends a subscription with a `closing` message. `slow-reader`: the client read
  * more slowly than events came, so its unsent buffer reached the server's cap (issue 12).
+ * `access-changed`: a server with scopes no longer grants the principal the whole tenant (its
+ * `rules.tenant` is checked again at every heartbeat); the reconnect hears why (403).
  */
-export const SubscriptionClosingReasonSchema = z.enum(['slow-reader']);
+export const SubscriptionClosingReasonSchema = z.enum(['slow-reader', 'access-changed']);
 
 /**
- * The request header by which a client says which optional subscription message kinds it
- * understands (comma-separated; today only `closing`). A client that does not send it never
- * gets them: clients from before a kind existed reject unknown kinds.
+ * The request header by which a client says which optional subscription messages it
+ * understands (comma-separated): `closing` (a `closing` message, reason `slow-reader`) and
+ * `access-changed` (a `closing` message with that reason, sent only to a client that also says
+ * `closing`). A client that does not send one never gets it, the stream just ends: clients from
+ * before a kind or reason existed reject it.
  *
  * @example
- * fetch(`${url}v1/subscribe`, { headers: { [SUBSCRIPTION_FEATURES_HEADER]: 'closing' } });
+ * fetch(`${url}v1/subscribe`, { headers: { [SUBSCRIPTION_FEATURES_HEADER]: 'closing,access-changed' } });
  */
 export const SUBSCRIPTION_FEATURES_HEADER = 'strata-subscription-features';
 

@@ -326,6 +326,9 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
       feed,
       respondSubscription,
       heartbeatMs,
+      ...(access.configured
+        ? { holdsTenant: (principal: Principal) => access.holdsAny(principal, [tenantScope.key]) }
+        : {}),
     }),
   );
   app.route(

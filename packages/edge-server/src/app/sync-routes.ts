@@ -37,6 +37,12 @@ export interface SyncRoutesOptions {
   readonly feed: EventFeed;
   readonly respondSubscription: (subscription: SubscriptionRequest) => Response;
   readonly heartbeatMs: number;
+  /**
+   * A server with scopes: whether `principal` still holds the whole tenant (`rules.tenant`),
+   * asked again at each heartbeat of an open `GET /subscribe` (it was checked at open). Absent:
+   * the whole tenant is everyone's, as without scopes.
+   */
+  readonly holdsTenant?: (principal: Principal) => Promise<boolean>;
 }
 
 /**
@@ -45,7 +51,8 @@ export interface SyncRoutesOptions {
  * - `POST /push`: commits, each appended on its own (`applyPush`); the body is bounded by
  *   `limits.maxBodyBytes`, its events by `maxEventsPerPush` and `maxEventBytes`
  * - `GET /pull?after&limit&count`: a page of the tenant's events the principal may read
- * - `GET /subscribe?after|from=now` (SSE): the same, live; `Last-Event-ID` wins over the query
+ * - `GET /subscribe?after|from=now` (SSE): the same, live; `Last-Event-ID` wins over the query;
+ *   with `holdsTenant`, asked again at every heartbeat: a refusal ends the stream
  *
  * @example
  * app.route('/v1', syncRoutes({ storeFor, canRead, feed, respondSubscription, ... }));
@@ -103,6 +110,7 @@ export function syncRoutes(options: SyncRoutesOptions): Hono<SyncEnv> {
       c.req.header('last-event-id') ??
       (query.from === 'now' ? await storeFor(c.get('principal')).tail() : query.after);
     const principal = c.get('principal');
+    const { holdsTenant } = options;
     // INVALID_CURSOR as a 400 before the stream starts: malformed, or past the tenant's end.
     await storeFor(principal).readAll({ ...(after === undefined ? {} : { after }), limit: 1 });
     // Slots per principal and instance, a bounded buffer per subscriber (issue 12).
@@ -114,6 +122,7 @@ export function syncRoutes(options: SyncRoutesOptions): Hono<SyncEnv> {
       after,
       heartbeatMs: options.heartbeatMs,
       canRead: (event) => canRead(principal, event),
+      ...(holdsTenant === undefined ? {} : { stillGranted: () => holdsTenant(principal) }),
     });
   });
 

@@ -128,4 +128,35 @@ describe('scopeAccess', () => {
     expect(typed.definitions).toHaveLength(1);
     expect(new ForbiddenError().code).toBe('FORBIDDEN');
   });
+
+  it('fails a rule that does not answer within ruleTimeoutMs with UNAVAILABLE (503), a throw as a throw', async () => {
+    const hanging = scopeAccess({
+      ...options,
+      rules: {
+        ...options.rules,
+        project: () => new Promise<boolean>(() => undefined),
+        assignedTo: () => {
+          throw new Error('rule backend down');
+        },
+      },
+      ruleTimeoutMs: 20,
+    });
+    const [p1] = hanging.resolve([project({ projectId: 'p1' }).key], path);
+    const [own] = hanging.resolve([assignedTo({ userId: 'ann' }).key], path);
+    await expect(hanging.refused(ann, p1 ? [p1] : [])).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+    await expect(hanging.holdsAny(ann, [project({ projectId: 'p1' }).key])).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+    await expect(hanging.refused(ann, own ? [own] : [])).rejects.toThrow('rule backend down');
+    // A quick answer is unaffected by the deadline.
+    expect(await hanging.holdsAny(admin, ['tenant'])).toBe(true);
+  });
+
+  it('refuses a ruleTimeoutMs that is no positive number of ms', () => {
+    for (const ruleTimeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => scopeAccess({ ...options, ruleTimeoutMs })).toThrow(TypeError);
+    }
+  });
 });

@@ -12,6 +12,7 @@ import {
   scopeKey,
   TENANT_SCOPE_NAME,
   tenantScope,
+  UnavailableError,
   ValidationFailedError,
 } from '@strata/core';
 import type { Principal } from '../app/auth.ts';
@@ -52,6 +53,13 @@ export interface ScopesOptions<TDefinition extends AnyScopeDefinition = AnyScope
   readonly definitions: readonly TDefinition[];
   readonly membership: readonly ScopeMembership[];
   readonly rules: NoInfer<ScopeRules<TDefinition>>;
+  /**
+   * How long a rule may take to answer, in ms; past it the check fails as if the rule threw:
+   * the request answers 503 `UNAVAILABLE`, an open subscription's re-check ends its stream. A
+   * rule asking a backend that never answers must not hold a request, or a subscription's slot,
+   * for ever. Defaults to 5000.
+   */
+  readonly ruleTimeoutMs?: number;
   /**
    * Who may put an aggregate into a scope by writing (creating it there, moving it there), per
    * scope name; a scope without one takes any writer the write check lets through (reassigning
@@ -118,6 +126,10 @@ export function scopeAccess(options: ScopesOptions | undefined): ScopeAccess {
   }
   const rules = (options?.rules ?? {}) as Readonly<Record<string, ScopeRule | undefined>>;
   const configured = options !== undefined;
+  const timeoutMs = options?.ruleTimeoutMs ?? DEFAULT_RULE_TIMEOUT_MS;
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+    throw new TypeError(`scopes: ruleTimeoutMs is a positive number of ms, not ${timeoutMs}`);
+  }
 
   const resolveKey = (key: string): ScopeRef | string => {
     if (key === TENANT_SCOPE_NAME) return tenantScope;
@@ -137,7 +149,8 @@ export function scopeAccess(options: ScopesOptions | undefined): ScopeAccess {
   const mayHold = async (principal: Principal, scope: ScopeRef): Promise<boolean> => {
     if (scope.name === TENANT_SCOPE_NAME && !configured) return true;
     const rule = rules[scope.name];
-    return rule !== undefined && (await rule(principal, scope.params)) === true;
+    if (rule === undefined) return false;
+    return (await answerWithin(rule(principal, scope.params), timeoutMs, scope.name)) === true;
   };
 
   return {
@@ -172,6 +185,31 @@ export function scopeAccess(options: ScopesOptions | undefined): ScopeAccess {
       return false;
     },
   };
+}
+
+/** `ScopesOptions.ruleTimeoutMs` when not given. */
+const DEFAULT_RULE_TIMEOUT_MS = 5_000;
+
+/** A rule's answer, or `UNAVAILABLE` once it has taken longer than `ms`. */
+async function answerWithin(
+  answer: boolean | Promise<boolean>,
+  ms: number,
+  scopeName: string,
+): Promise<boolean> {
+  if (typeof answer === 'boolean') return answer;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new UnavailableError(`The rule of scope "${scopeName}" did not answer in ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

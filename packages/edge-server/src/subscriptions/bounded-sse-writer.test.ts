@@ -115,4 +115,22 @@ describe('createBoundedSseWriter', () => {
     expect(() => createBoundedSseWriter({ maxBufferedBytes: 0 })).toThrow(RangeError);
     expect(() => createBoundedSseWriter({ maxBufferedBytes: Number.NaN })).toThrow(RangeError);
   });
+
+  it('tells onEnded listeners once it ends, however, and at once when it has', async () => {
+    const closed = createBoundedSseWriter({ maxBufferedBytes: 1024 });
+    const heard: string[] = [];
+    closed.onEnded(() => heard.push('closed'));
+    const stop = closed.onEnded(() => heard.push('stopped'));
+    stop();
+    closed.close();
+    closed.close();
+    closed.onEnded(() => heard.push('late'));
+    const cancelled = createBoundedSseWriter({ maxBufferedBytes: 1024 });
+    cancelled.onEnded(() => heard.push('cancelled'));
+    await cancelled.body.cancel();
+    const overflowed = createBoundedSseWriter({ maxBufferedBytes: 4 });
+    overflowed.onEnded(() => heard.push('overflow'));
+    overflowed.write('too long for the cap');
+    expect(heard).toEqual(['closed', 'late', 'cancelled', 'overflow']);
+  });
 });

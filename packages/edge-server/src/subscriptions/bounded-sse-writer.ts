@@ -64,6 +64,11 @@ export interface BoundedSseWriter {
    * (e.g. when live events waiting for this subscriber pass their own cap). Idempotent.
    */
   overflow(): void;
+  /**
+   * Calls `listener` once the writer ends (at once if it has), e.g. to free what the stream holds
+   * while its producer still waits on something; answers a function that stops listening.
+   */
+  onEnded(listener: () => void): () => void;
   /** Why the writer ended; undefined while it runs. */
   readonly ended: SseWriterEnd | undefined;
   /** Bytes queued and not yet taken by the transport. */
@@ -232,6 +237,21 @@ export function createBoundedSseWriter(options: BoundedSseWriterOptions): Bounde
       end('closed', finalData);
     },
     overflow,
+    onEnded(listener) {
+      if (ended !== undefined) {
+        listener();
+        return () => undefined;
+      }
+      const waiter = () => {
+        if (ended === undefined) return;
+        waiters.delete(waiter);
+        listener();
+      };
+      waiters.add(waiter);
+      return () => {
+        waiters.delete(waiter);
+      };
+    },
     get ended() {
       return ended;
     },

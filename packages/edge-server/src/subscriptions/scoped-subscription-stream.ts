@@ -3,6 +3,7 @@ import { toScopedItem } from '../app/scoped-item.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import { readScopes } from '../scopes/read-scopes.ts';
+import { recheckAccess } from './access-recheck.ts';
 import type { BoundedSseWriter } from './bounded-sse-writer.ts';
 import { approximateEventBytes } from './live-backlog.ts';
 import type { ScopeFeed } from './scope-feed.ts';
@@ -23,7 +24,10 @@ export interface ScopedSubscriptionStreamOptions {
    * live (it is behind by that much) before its stream ends as a slow reader.
    */
   readonly maxBacklogBytes: number;
-  /** Whether the principal may still hold every scope; false ends the stream (`access-changed`). */
+  /**
+   * Whether the principal may still hold every scope; false, or a throw (a rule that failed or
+   * missed its deadline), ends the stream with `closing: access-changed`.
+   */
   readonly stillGranted: () => Promise<boolean>;
   /** Events the principal may read; the others are skipped (their place still counts). */
   readonly canRead?: (event: PostgresStoredEvent) => boolean;
@@ -132,8 +136,13 @@ export async function streamScopedSubscription(
     while (writer.ended === undefined) {
       await writer.wait(options.heartbeatMs);
       if (writer.ended !== undefined) break;
-      if (!(await options.stillGranted())) {
-        // The client reconnects, hears which scopes it lost (403 with `scopes`), keeps the rest.
+      // Raced against the client leaving: a rule that answers late holds nothing meanwhile.
+      const check = await recheckAccess(writer, options.stillGranted);
+      if (check.outcome === 'ended') break;
+      if (check.outcome !== 'granted') {
+        // The client reconnects and hears why: which scopes it lost (403 with `scopes`, it keeps
+        // the rest), or that the rules cannot answer now (503). A failed rule is reported (the
+        // responder's onError) once the stream has said goodbye.
         writer.close(
           JSON.stringify({
             kind: 'closing',
@@ -141,6 +150,7 @@ export async function streamScopedSubscription(
             ...(lastId === undefined ? {} : { resumeAfter: lastId }),
           } satisfies ScopedSubscriptionMessage),
         );
+        if (check.outcome === 'failed') throw check.error;
         break;
       }
       write({ kind: 'heartbeat' });

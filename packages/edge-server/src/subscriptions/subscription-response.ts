@@ -35,7 +35,8 @@ export interface SubscriptionResponderOptions {
 }
 
 /** One subscription's request: who asks, and the stream's own options. */
-export interface SubscriptionRequest extends Omit<SubscriptionStreamOptions, 'maxBacklogBytes'> {
+export interface SubscriptionRequest
+  extends Omit<SubscriptionStreamOptions, 'maxBacklogBytes' | 'accessChangedMessage'> {
   readonly request: Request;
   readonly principal: { readonly tenant: string; readonly subject: string };
 }
@@ -87,6 +88,9 @@ export function createSseResponder(options: SubscriptionResponderOptions): SseRe
     });
     // Runtimes that do not cancel the body when the client leaves still abort the request.
     request.signal.addEventListener('abort', () => writer.close(), { once: true });
+    // The slot is the client's connection: free once the stream has ended, even while `run`
+    // still waits on something (a scope rule late to answer) before it notices.
+    writer.onEnded(() => slot.release());
     void run(writer, limits.maxSubscriptionBufferBytes)
       .catch(options.onError)
       .finally(() => {
@@ -108,17 +112,23 @@ export function createSubscriptionResponder(
   options: SubscriptionResponderOptions,
   sse: SseResponder = createSseResponder(options),
 ): (subscription: SubscriptionRequest) => Response {
-  return ({ request, principal, ...stream }) =>
-    sse({
+  return ({ request, principal, ...stream }) => {
+    // Older clients do not know the closing message, or its later reasons: only those that say
+    // so get them (SUBSCRIPTION_FEATURES_HEADER).
+    const features = (request.headers.get(SUBSCRIPTION_FEATURES_HEADER) ?? '')
+      .split(',')
+      .map((feature) => feature.trim());
+    const closing = features.includes('closing');
+    const accessChangedMessage = closing && features.includes('access-changed');
+    return sse({
       request,
       principal,
       initialId: stream.after,
-      // Older clients do not know the closing message: only those that say so get it.
-      closing: (request.headers.get(SUBSCRIPTION_FEATURES_HEADER) ?? '')
-        .split(',')
-        .some((feature) => feature.trim() === 'closing'),
-      run: (writer, maxBacklogBytes) => streamSubscription(writer, { ...stream, maxBacklogBytes }),
+      closing,
+      run: (writer, maxBacklogBytes) =>
+        streamSubscription(writer, { ...stream, maxBacklogBytes, accessChangedMessage }),
     });
+  };
 }
 
 function closingMessage(lastDeliveredId: string | undefined): string {

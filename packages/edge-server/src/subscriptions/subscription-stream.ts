@@ -1,7 +1,9 @@
+import type { SubscriptionMessage } from '@strata/core';
 import { toWireEvent } from '../app/wire-event.ts';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import { encodeTenantCursor } from '../postgres/tenant-cursor.ts';
+import { recheckAccess } from './access-recheck.ts';
 import type { BoundedSseWriter } from './bounded-sse-writer.ts';
 import { createCatchUpBuffer } from './catch-up-buffer.ts';
 import type { EventFeed } from './event-feed.ts';
@@ -21,6 +23,15 @@ export interface SubscriptionStreamOptions {
   readonly maxBacklogBytes: number;
   /** Events the principal may see; the others are skipped (their cursor still counts). */
   readonly canRead?: (event: PostgresStoredEvent) => boolean;
+  /**
+   * A server with scopes: whether the principal is still granted the whole tenant
+   * (`rules.tenant`), checked at every heartbeat. False, or a throw (the rule failed or missed
+   * its deadline), ends the stream: with `closing: access-changed` when `accessChangedMessage`,
+   * else it just ends (the reconnect is refused with 403, or 503).
+   */
+  readonly stillGranted?: () => Promise<boolean>;
+  /** Whether the client understands `closing: access-changed` (it said so in its features). */
+  readonly accessChangedMessage?: boolean;
 }
 
 /**
@@ -52,6 +63,8 @@ export async function streamSubscription(
   const write = (data: unknown, id?: string) => {
     writer.write(JSON.stringify(data), id); // false once the writer ended: the loop below stops
   };
+  /** The SSE id of the last event message written: where a client told to go resumes. */
+  let lastId = options.after;
   const send = (event: PostgresStoredEvent) => {
     backlog.release(event);
     if (event.tenantPosition <= last) return;
@@ -59,6 +72,7 @@ export async function streamSubscription(
     if (options.canRead?.(event) === false) return;
     const cursor = event.tenantCursor;
     write({ kind: 'event', cursor, event: toWireEvent(event) }, cursor);
+    lastId = cursor;
   };
   /** Sends what the store holds after `last`, in tenant order. */
   const catchUp = async () => {
@@ -108,9 +122,29 @@ export async function streamSubscription(
     while (writer.ended === undefined) {
       await writer.wait(options.heartbeatMs);
       if (writer.ended !== undefined) break;
+      if (options.stillGranted !== undefined) {
+        // Raced against the client leaving: a rule that answers late holds nothing meanwhile.
+        const check = await recheckAccess(writer, options.stillGranted);
+        if (check.outcome === 'ended') break;
+        if (check.outcome !== 'granted') {
+          writer.close(options.accessChangedMessage === true ? accessChanged(lastId) : undefined);
+          if (check.outcome === 'failed') throw check.error; // reported by the responder
+          break;
+        }
+      }
       write({ kind: 'heartbeat' });
     }
   } finally {
     subscription.unsubscribe();
   }
+}
+
+/** The last message of a stream whose whole-tenant grant was withdrawn. */
+function accessChanged(resumeAfter: string | undefined): string {
+  const message: SubscriptionMessage = {
+    kind: 'closing',
+    reason: 'access-changed',
+    ...(resumeAfter === undefined ? {} : { resumeAfter }),
+  };
+  return JSON.stringify(message);
 }
