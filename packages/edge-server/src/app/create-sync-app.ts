@@ -20,12 +20,7 @@ import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { currentScopes } from '../scopes/current-scopes.ts';
 import { scopeRowsHook } from '../scopes/scope-rows-hook.ts';
-import {
-  assertHolds,
-  type ScopeRule,
-  type ScopesOptions,
-  scopeAccess,
-} from '../scopes/scope-rules.ts';
+import { assertHolds, type ScopesOptions, scopeAccess } from '../scopes/scope-rules.ts';
 import { holdsAggregate, mayWriteAggregate, scopeWriteCheck } from '../scopes/scope-write-check.ts';
 import { createWritingPrincipals } from '../scopes/writing-principals.ts';
 import { createEventFeed } from '../subscriptions/event-feed.ts';
@@ -55,8 +50,6 @@ import { scopedSyncRoutes } from './scoped-sync-routes.ts';
 import { streamRoutes } from './stream-routes.ts';
 import type { SyncEnv } from './sync-env.ts';
 import { syncRoutes } from './sync-routes.ts';
-
-type PlacementRules = Readonly<Record<string, ScopeRule | undefined>> | undefined;
 
 /** Options of `createSyncApp`; defaults are applied here, once. */
 export interface SyncAppOptions<TScope extends AnyScopeDefinition = AnyScopeDefinition> {
@@ -196,9 +189,7 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
       tenant,
       // The write check reads the aggregate's scopes before the rows hook moves them.
       appendHooks: [
-        ...(access.configured
-          ? [scopeWriteCheck(access, writerOf, options.scopes?.placement as PlacementRules)]
-          : []),
+        ...(access.configured ? [scopeWriteCheck(access, writerOf)] : []),
         ...rowsHook,
         ...(options.appendHooks ?? []),
       ],

@@ -154,6 +154,26 @@ describe('scopeAccess', () => {
     expect(await hanging.holdsAny(admin, ['tenant'])).toBe(true);
   });
 
+  it('places anywhere without a placement rule; a placement rule decides, within the deadline', async () => {
+    const [p1] = scopeAccess(options).resolve([project({ projectId: 'p1' }).key], path);
+    if (p1 === undefined) throw new Error('p1 resolves');
+    expect(await scopeAccess(options).mayPlace(ann, p1)).toBe(true);
+    const members = scopeAccess({
+      ...options,
+      placement: {
+        project: (principal, { projectId }) => principal.subject === `${projectId}-member`,
+      },
+    });
+    expect(await members.mayPlace(ann, p1)).toBe(false);
+    expect(await members.mayPlace({ tenant: 'acme', subject: 'p1-member' }, p1)).toBe(true);
+    const hanging = scopeAccess({
+      ...options,
+      placement: { project: () => new Promise<boolean>(() => undefined) },
+      ruleTimeoutMs: 20,
+    });
+    await expect(hanging.mayPlace(ann, p1)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
   it('refuses a ruleTimeoutMs that is no positive number of ms', () => {
     for (const ruleTimeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => scopeAccess({ ...options, ruleTimeoutMs })).toThrow(TypeError);

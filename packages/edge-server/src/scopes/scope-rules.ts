@@ -92,6 +92,8 @@ export interface ScopeAccess {
   refused(principal: Principal, scopes: readonly ScopeRef[]): Promise<string[]>;
   /** Whether `principal` may hold at least one of these keys; keys that resolve to no declared scope count as refused. */
   holdsAny(principal: Principal, keys: readonly string[]): Promise<boolean>;
+  /** Whether `principal` may put an aggregate into `scope` (its placement rule; none: yes). */
+  mayPlace(principal: Principal, scope: ScopeRef): Promise<boolean>;
 }
 
 /**
@@ -125,6 +127,7 @@ export function scopeAccess(options: ScopesOptions | undefined): ScopeAccess {
     memberships.set(membership.aggregateType, membership);
   }
   const rules = (options?.rules ?? {}) as Readonly<Record<string, ScopeRule | undefined>>;
+  const placement = (options?.placement ?? {}) as Readonly<Record<string, ScopeRule | undefined>>;
   const configured = options !== undefined;
   const timeoutMs = options?.ruleTimeoutMs ?? DEFAULT_RULE_TIMEOUT_MS;
   if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
@@ -183,6 +186,11 @@ export function scopeAccess(options: ScopesOptions | undefined): ScopeAccess {
         if (typeof scope !== 'string' && (await mayHold(principal, scope))) return true;
       }
       return false;
+    },
+    async mayPlace(principal, scope) {
+      const rule = placement[scope.name];
+      if (rule === undefined) return true;
+      return (await answerWithin(rule(principal, scope.params), timeoutMs, scope.name)) === true;
     },
   };
 }

@@ -16,7 +16,7 @@ import type { AppendHook } from '../postgres/append-hook.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import { currentScopes } from './current-scopes.ts';
-import type { ScopeAccess, ScopeRule } from './scope-rules.ts';
+import type { ScopeAccess } from './scope-rules.ts';
 
 /**
  * The scopes that let a writer append `events`: an existing aggregate's current scopes, or for
@@ -48,7 +48,6 @@ export function scopesOfWrite(
 export function scopeWriteCheck(
   access: ScopeAccess,
   writerOf: (events: readonly PostgresStoredEvent[]) => Principal | undefined,
-  placement: Readonly<Record<string, ScopeRule | undefined>> = {},
 ): AppendHook {
   return async (events, { tenant, transaction }) => {
     const first = events[0];
@@ -73,11 +72,10 @@ export function scopeWriteCheck(
     };
     const scopes = await scopesOfWrite(membership, events, currentOnce);
     if (!(await access.holdsAny(principal, scopes))) throw refuse();
-    if (membership === undefined || Object.keys(placement).length === 0) return;
+    if (membership === undefined) return;
     const before = first.version === 1 ? [] : await currentOnce();
     for (const scope of joinedScopes(membership, before, events)) {
-      const rule = placement[scope.name];
-      if (rule !== undefined && (await rule(principal, scope.params)) !== true) {
+      if (!(await access.mayPlace(principal, scope))) {
         throw new ForbiddenError(
           `Putting ${stream.aggregateType}/${stream.aggregateId} into ${scope.key} is not allowed for this user`,
         );
