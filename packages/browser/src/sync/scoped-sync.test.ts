@@ -471,6 +471,19 @@ describe('scoped sync (startSync with scopes)', () => {
     expect(await ann.strata.db.syncState.get('cursor')).toBeUndefined();
   });
 
+  it('a scope added right after start is kept: the set given at start is written first', async () => {
+    const server = createFakeScopedServer([taskScopes]);
+    create(server, 'a1', 'p1', 'ann');
+    create(server, 'b1', 'p2', 'bob');
+    const ann = await device(server, [annScope]);
+    await ann.sync.addScope(p2);
+    await eventually(async () =>
+      expect(ann.status()?.scopes?.held).toEqual([annScope.key, p2.key]),
+    );
+    await ann.sync.whenSynced();
+    expect(await ann.taskIds()).toEqual(['a1', 'b1']);
+  });
+
   it('holds the whole tenant as a scope of its own', async () => {
     const server = createFakeScopedServer([taskScopes]);
     create(server, 'a1', 'p1', 'ann');

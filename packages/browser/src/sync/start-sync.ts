@@ -325,10 +325,11 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     onError: connection.fail,
   });
 
-  const scopedOnly = () => {
+  const ready = async () => {
     if (!scoped) {
       throw new TypeError('This sync client syncs the whole tenant: start it with `scopes`');
     }
+    await scopesReady;
     return scopeControl;
   };
 
@@ -350,8 +351,9 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       await running;
       await scopesReady.catch(() => undefined);
     },
-    setScopes: async (scopes) => scopedOnly().setScopes(scopes),
-    addScope: async (scope) => scopedOnly().addScope(scope),
-    removeScope: async (scope) => scopedOnly().removeScope(scope),
+    // After the set given at start is written: else that write would undo an earlier change.
+    setScopes: async (scopes) => (await ready()).setScopes(scopes),
+    addScope: async (scope) => (await ready()).addScope(scope),
+    removeScope: async (scope) => (await ready()).removeScope(scope),
   };
 }
