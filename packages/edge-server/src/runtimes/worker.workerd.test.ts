@@ -248,6 +248,7 @@ describe('the sync worker in workerd', () => {
   });
 
   it('ends every request-scoped pool, a subscription’s once its client has gone', async () => {
-    await expect.poll(openConnections, { timeout: 5_000, interval: 50 }).toBe(0);
+    // Generous: on a loaded machine the worker notices a gone client only at its next heartbeat.
+    await expect.poll(openConnections, { timeout: 15_000, interval: 50 }).toBe(0);
   });
 });
