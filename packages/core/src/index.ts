@@ -110,6 +110,7 @@ export {
   type InMemoryTransaction,
 } from './event-store/in-memory-event-store.ts';
 export { decodePositionCursor, encodePositionCursor } from './event-store/position-cursor.ts';
+export { canonicalJson } from './event-store/same-event-content.ts';
 export { type StreamRef, streamKey } from './event-store/stream-ref.ts';
 
 // Events: their definitions (schema versions, upcasters) and the envelope they travel in.
@@ -218,7 +219,7 @@ export {
   TENANT_SCOPE_NAME,
   tenantScope,
 } from './scopes/scope-definition.ts';
-export { canonicalJson, parseScopeKey, type ScopeKeyParts, scopeKey } from './scopes/scope-key.ts';
+export { parseScopeKey, type ScopeKeyParts, scopeKey } from './scopes/scope-key.ts';
 export { type ScopeMembership, scopeMembership, scopesAfter } from './scopes/scope-membership.ts';
 
 // Snapshots: when to take them; a snapshot is saved with the events it follows.

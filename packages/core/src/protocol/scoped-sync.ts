@@ -9,6 +9,7 @@ import { JsonValueSchema } from './json-schema.ts';
 import { MAX_PULL_LIMIT } from './pull.ts';
 import { queryInteger } from './query-integer.ts';
 import { TimestampSchema } from './safe-text.ts';
+import { SubscriptionClosingReasonSchema } from './subscription.ts';
 
 /** The most scopes one pull or subscription names. */
 export const MAX_SCOPES_PER_REQUEST = 100;
@@ -106,7 +107,7 @@ export const ScopedSubscriptionMessageSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('heartbeat') }),
   z.strictObject({
     kind: z.literal('closing'),
-    reason: z.enum(['slow-reader', 'access-changed']),
+    reason: SubscriptionClosingReasonSchema,
     resumeAfter: CursorSchema.optional(),
   }),
 ]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, parseScopeKey, scopeKey } from './scope-key.ts';
+import { canonicalJson } from '../event-store/same-event-content.ts';
+import { parseScopeKey, scopeKey } from './scope-key.ts';
 
 describe('scope keys', () => {
   it('are the name, then the parameters as canonical JSON: key order does not matter', () => {

@@ -1,5 +1,6 @@
 // A scope on the wire and in Postgres is one string: its name, then its parameters as canonical
 // JSON (keys sorted), so equal scopes are equal strings and an index can select by it.
+import { canonicalJson } from '../event-store/same-event-content.ts';
 
 /** The parsed form of a scope key: a name and its (not yet validated) parameters. */
 export interface ScopeKeyParts {
@@ -12,15 +13,6 @@ const SCOPE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 /** Whether `name` may name a scope: a letter, then letters, digits, `_` or `-` (at most 64). */
 export function isScopeName(name: string): boolean {
   return SCOPE_NAME.test(name);
-}
-
-/** JSON with object keys sorted, so key order does not make equal data differ. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item !== null && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item,
-  );
 }
 
 /**

@@ -22,7 +22,7 @@ import type { Principal } from '../app/auth.ts';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
-import { commandDigest } from './canonical-json.ts';
+import { commandDigest } from './command-digest.ts';
 import {
   CommandAlreadyLoggedError,
   findLoggedCommand,

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@strata/core';
-import { canonicalJson } from './canonical-json.ts';
+import { canonicalJson } from '@strata/core';
 
 /** Where the server's decision and the client's prediction part ways. */
 export interface PredictionDifference {

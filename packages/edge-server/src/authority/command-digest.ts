@@ -1,11 +1,4 @@
-/** JSON with object keys sorted, so key order does not make equal data differ. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item !== null && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item,
-  );
-}
+import { canonicalJson } from '@strata/core';
 
 /** A command's fingerprint: SHA-256 of its name and canonical input, hex. */
 export async function commandDigest(name: string, input: unknown): Promise<string> {
