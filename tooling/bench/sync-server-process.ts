@@ -10,12 +10,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ServerDatabaseOptions, startNodeServer } from '@strata/edge-server/node';
-import { Todo } from '@strata/example-todo';
+import { Todo, todoScopes, todosOf } from '@strata/example-todo';
 import { type BenchDatabaseChoice, startBenchPostgres } from './bench-database.ts';
 
 export interface SyncServerProcessOptions {
   readonly jwtSecret: string;
   readonly corsOrigins: readonly string[];
+  /**
+   * Scoped sync: each user's todos are the scope `todosOf(userId)` (example-todo), and everyone
+   * holds `tenant` too, so one server serves both kinds of client.
+   */
+  readonly scopes?: boolean;
   /** `postgres` needs server binaries (see cluster.ts); `auto` uses them when installed. */
   readonly database: BenchDatabaseChoice;
 }
@@ -65,6 +70,18 @@ async function main(options: SyncServerProcessOptions) {
     // The sync benches measure the client against plain fetch of v1 pushes: both store events as
     // pushed. What deciding on the server costs is edge-server's authority.bench.ts.
     authority: { Todo: 'events' },
+    ...(options.scopes === true
+      ? {
+          scopes: {
+            definitions: [todosOf],
+            membership: [todoScopes],
+            rules: {
+              todosOf: (principal, { userId }) => principal.subject === userId,
+              tenant: () => true,
+            },
+          },
+        }
+      : {}),
     jwtSecret: options.jwtSecret,
     corsOrigins: options.corsOrigins,
     // Benchmarks push and pull as fast as they can from one principal: that is what they measure.

@@ -4,7 +4,7 @@
  * It runs in a child process of its own (sync-server-process.ts, forked with this process's
  * `execArgv`, i.e. tsx's loader), so that a Node bench's client and the server do not share one
  * event loop, as they never do in production. The database is a throwaway Postgres cluster
- * (tooling/postgres/cluster.ts: fsync off, in a temp folder) reached through the Neon driver and
+ * (tooling/postgres/cluster.ts: durable, fsync on, in a temp folder) reached through the Neon driver and
  * the same local WebSocket proxy the pg test tier uses; without Postgres server binaries it falls
  * back to PGlite (in the server's process). `database` says which, for the benchmark names. The server
  * validates events with `Todo`'s definitions and authenticates JWTs signed with `jwtSecret`
@@ -33,6 +33,8 @@ export interface BenchSyncServer {
 export interface BenchSyncServerOptions {
   /** Origins allowed to call the server from a page (CORS). */
   readonly corsOrigins?: readonly string[];
+  /** Serve scoped sync too (`SyncServerProcessOptions.scopes`). Defaults to false. */
+  readonly scopes?: boolean;
 }
 
 function databaseChoice(): SyncServerProcessOptions['database'] {
@@ -50,6 +52,7 @@ export async function startBenchSyncServer(
     jwtSecret: randomBytes(32).toString('hex'),
     corsOrigins: options.corsOrigins ?? [],
     database: databaseChoice(),
+    ...(options.scopes === true ? { scopes: true } : {}),
   };
   const child: ChildProcess = fork(ENTRY, [JSON.stringify(processOptions)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

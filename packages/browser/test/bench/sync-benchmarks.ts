@@ -3,8 +3,9 @@
  * sync.browser.bench.ts (Chromium): the same workloads, told where they run and which server
  * to talk to. No Node built-ins: this runs in pages too.
  */
+import type { ScopeRef } from '@strata/core';
 import { Todo } from '@strata/example-todo';
-import type { Benchmark } from '@strata/tooling/bench/harness';
+import type { Benchmark, Workload } from '@strata/tooling/bench/harness';
 import { createStrata, type Strata } from '../../src/runtime/create-strata.ts';
 import { type SyncClient, type SyncOptions, startSync } from '../../src/sync/start-sync.ts';
 import { deleteDatabase } from './raw-indexeddb.ts';
@@ -101,36 +102,81 @@ export function pushBenchmark(
         check(pushes === expectedPushes, `baseline made ${pushes} pushes`);
       },
     },
-    subject: {
-      label: 'startSync until whenSynced (nothing pending)',
-      setup: async (): Promise<PushSubject> => {
-        const strata = await createStrata({ name: freshName('sync-push') });
-        await seedPendingCommands(strata, todoCommands(todos, perTodo, strata.clientId));
-        check((await strata.db.commands.count()) === options.events, 'pending commands seeded');
-        const token = await bearerToken(target.jwtSecret, freshTenant('push'));
-        return { token, strata, counter: countingFetch() };
-      },
-      run: async (context: PushSubject) => {
-        context.sync = startSync(context.strata, {
-          ...syncOptions(target, context.token),
-          fetch: context.counter.fetch,
-        });
-        await context.sync.whenSynced();
-      },
-      teardown: async ({ sync, strata, counter }: PushSubject) => {
-        await sync?.stop();
-        const { db } = strata;
-        check((await db.commands.count()) === 0, 'commands still pending');
-        check((await db.rejected.count()) === 0, 'commands were rejected');
-        check((await db.events.where('pending').equals(1).count()) === 0, 'events still pending');
-        // The client's batching is the baseline's: a changed default must show here.
-        check(
-          counter.pushes() === expectedPushes,
-          `the client made ${counter.pushes()} pushes, the baseline ${expectedPushes}`,
-        );
-        await closeAndDelete(strata);
-      },
+    subject: startSyncPush(target, { todos, perTodo, events: options.events, expectedPushes }),
+  };
+}
+
+/**
+ * The push subject: an offline client's `events` pending events, synced with `startSync` (with
+ * `scopes`: scoped sync, as `sync.setScopes` would) until `whenSynced`.
+ */
+function startSyncPush(
+  target: SyncBenchTarget,
+  shape: { todos: number; perTodo: number; events: number; expectedPushes: number },
+  scopes?: readonly ScopeRef[],
+): Workload<PushSubject> {
+  return {
+    label: `startSync${scopes === undefined ? '' : ' with scopes'} until whenSynced (nothing pending)`,
+    setup: async (): Promise<PushSubject> => {
+      const strata = await createStrata({ name: freshName('sync-push') });
+      await seedPendingCommands(strata, todoCommands(shape.todos, shape.perTodo, strata.clientId));
+      check((await strata.db.commands.count()) === shape.events, 'pending commands seeded');
+      const token = await bearerToken(target.jwtSecret, freshTenant('push'));
+      return { token, strata, counter: countingFetch() };
     },
+    run: async (context: PushSubject) => {
+      context.sync = startSync(context.strata, {
+        ...syncOptions(target, context.token),
+        fetch: context.counter.fetch,
+        ...(scopes === undefined ? {} : { scopes }),
+      });
+      await context.sync.whenSynced();
+    },
+    teardown: async ({ sync, strata, counter }: PushSubject) => {
+      await sync?.stop();
+      const { db } = strata;
+      check((await db.commands.count()) === 0, 'commands still pending');
+      check((await db.rejected.count()) === 0, 'commands were rejected');
+      check((await db.events.where('pending').equals(1).count()) === 0, 'events still pending');
+      // The client's batching is the baseline's: a changed default must show here.
+      check(
+        counter.pushes() === shape.expectedPushes,
+        `the client made ${counter.pushes()} pushes, the baseline ${shape.expectedPushes}`,
+      );
+      if (scopes !== undefined) {
+        // Scoped bookkeeping kept every todo: each is in the device's scope.
+        check((await db.events.count()) === shape.events, 'events dropped by the scoped client');
+      }
+      await closeAndDelete(strata);
+    },
+  };
+}
+
+/**
+ * What scoped sync adds to the push path: the same offline client as `pushBenchmark`, synced
+ * whole-tenant (baseline) and with the one scope that holds its todos (subject), against one
+ * server that serves both (`startBenchSyncServer({ scopes: true })`).
+ */
+export function scopedPushBenchmark(
+  target: SyncBenchTarget,
+  options: { readonly events: number; readonly runs: number; readonly scopes: readonly ScopeRef[] },
+): Benchmark {
+  const todos = 100;
+  check(options.events % todos === 0, `events must be a multiple of ${todos}`);
+  const shape = {
+    todos,
+    perTodo: options.events / todos,
+    events: options.events,
+    expectedPushes: Math.ceil(options.events / CLIENT_MAX_COMMITS_PER_PUSH),
+  };
+  return {
+    name: `sync push, scoped vs whole tenant: offline client with ${options.events.toLocaleString('en-US')} pending events until all are acknowledged (${target.where})`,
+    unit: 'events',
+    units: options.events,
+    runs: options.runs,
+    warmupRuns: 0,
+    baseline: startSyncPush(target, shape),
+    subject: startSyncPush(target, shape, options.scopes),
   };
 }
 
