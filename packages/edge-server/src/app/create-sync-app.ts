@@ -181,16 +181,17 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
   const canRead = (principal: Principal, event: StoredEvent) =>
     options.authorize?.canRead?.(principal, event) ?? true;
   const access = scopeAccess(options.scopes as ScopesOptions | undefined);
-  const rowsHook = options.scopes === undefined ? [] : [scopeRowsHook(options.scopes.membership)];
+
   // Who writes what the authority decides (its command handler and store are the tenant's).
   const writing = createWritingPrincipals();
   const storeWith = (tenant: string, writerOf: Parameters<typeof scopeWriteCheck>[1]) =>
     createPostgresEventStore(options.database, {
       tenant,
-      // The write check reads the aggregate's scopes before the rows hook moves them.
+      // The rows hook runs the write check on the scopes it reads, before it moves them.
       appendHooks: [
-        ...(access.configured ? [scopeWriteCheck(access, writerOf)] : []),
-        ...rowsHook,
+        ...(options.scopes === undefined
+          ? []
+          : [scopeRowsHook(options.scopes.membership, scopeWriteCheck(access, writerOf))]),
         ...(options.appendHooks ?? []),
       ],
       ...(options.encryption === undefined ? {} : { encryption: options.encryption }),

@@ -3,6 +3,7 @@ import {
   type ScopeMembership,
   type ScopeRef,
   type StoredEvent,
+  type StreamRef,
   scopesAfter,
 } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
@@ -22,12 +23,16 @@ import { planScopeRows, type ScopeRowPlan } from './scope-row-plan.ts';
  * without a membership get no rows (only the `tenant` scope holds them).
  *
  * Two statements per appended aggregate: the current scopes (skipped for a new aggregate) and one
- * write of rows and membership.
+ * write of rows and membership. With `check` (the scoped-sync write check), the check sees the
+ * scopes read and folded here, before anything is written, so it adds no statement.
  *
  * @example
  * createPostgresEventStore(database, { tenant, appendHooks: [scopeRowsHook([taskScopes])] });
  */
-export function scopeRowsHook(memberships: readonly ScopeMembership[]): AppendHook {
+export function scopeRowsHook(
+  memberships: readonly ScopeMembership[],
+  check?: ScopeWriteCheck,
+): AppendHook {
   const byType = new Map<string, ScopeMembership>();
   for (const membership of memberships) {
     if (byType.has(membership.aggregateType)) {
@@ -38,7 +43,12 @@ export function scopeRowsHook(memberships: readonly ScopeMembership[]): AppendHo
   return async (events, { tenant, transaction }) => {
     for (const stream of byStream(events)) {
       const membership = byType.get(stream[0]?.aggregateType ?? '');
-      if (membership !== undefined) await keepScopeRows(transaction, tenant, membership, stream);
+      if (membership !== undefined) {
+        await keepScopeRows(transaction, tenant, membership, stream, check);
+      } else if (check !== undefined && stream[0] !== undefined) {
+        // A type without a membership is in no scope: only `tenant` holders write it.
+        await check({ stream: streamOf(stream[0]), events: stream, before: [], joined: [] });
+      }
     }
   };
 }
@@ -48,17 +58,49 @@ async function keepScopeRows(
   tenant: string,
   membership: ScopeMembership,
   events: readonly PostgresStoredEvent[],
+  check: ScopeWriteCheck | undefined,
 ): Promise<void> {
   const first = events[0];
   if (first === undefined) return;
   const start = await scopesBefore(tx, tenant, membership, first);
-  const lists = scopesAfter(membership, start.fold, events).map((list) =>
-    list.map((scope) => scope.key),
-  );
+  const folded = scopesAfter(membership, start.fold, events);
+  if (check !== undefined) {
+    const before = start.fold.map((scope) => scope.key);
+    await check({ stream: streamOf(first), events, before, joined: joinedBy(before, folded) });
+  }
+  const lists = folded.map((list) => list.map((scope) => scope.key));
   const plan = planScopeRows(start.held, events, lists);
   const changed = !start.hasRow || !sameKeys(start.held, plan.after);
   if (plan.spans.length === 0 && plan.leaves.length === 0 && !changed) return;
   await writeScopeRows(tx, tenant, first, plan, changed);
+}
+
+/** One append to one aggregate, as the write check (`scopeWriteCheck`) judges it. */
+export interface ScopedWrite {
+  readonly stream: StreamRef;
+  readonly events: readonly PostgresStoredEvent[];
+  /** The aggregate's scope keys before the append ([] for a new one). */
+  readonly before: readonly string[];
+  /** The scopes the append makes it join (in none of `before`, in a list after an event). */
+  readonly joined: readonly ScopeRef[];
+}
+
+/** Refuses a write by throwing; runs in the append's transaction before any scope row is written. */
+export type ScopeWriteCheck = (write: ScopedWrite) => Promise<void>;
+
+const streamOf = (event: PostgresStoredEvent): StreamRef => ({
+  aggregateType: event.aggregateType,
+  aggregateId: event.aggregateId,
+});
+
+/** The scopes that lists after each event name and `before` does not, once each. */
+function joinedBy(before: readonly string[], lists: readonly ScopeRef[][]): ScopeRef[] {
+  const held = new Set(before);
+  const joined = new Map<string, ScopeRef>();
+  for (const list of lists) {
+    for (const scope of list) if (!held.has(scope.key)) joined.set(scope.key, scope);
+  }
+  return [...joined.values()];
 }
 
 interface ScopesBefore {

@@ -2,79 +2,38 @@
 // append's transaction, where both the stored scopes of the aggregate (before this append) and
 // the events being stored (whatever decided them: the device, `verify` or the server's `decide`)
 // are known, and a refusal stores nothing.
-import {
-  ForbiddenError,
-  parseScopeKey,
-  type ScopeMembership,
-  type ScopeRef,
-  type StreamRef,
-  scopesAfter,
-  TENANT_SCOPE_NAME,
-} from '@strata/core';
+import { ForbiddenError, type StreamRef, TENANT_SCOPE_NAME } from '@strata/core';
 import type { Principal } from '../app/auth.ts';
-import type { AppendHook } from '../postgres/append-hook.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import { currentScopes } from './current-scopes.ts';
+import type { ScopeWriteCheck } from './scope-rows-hook.ts';
 import type { ScopeAccess } from './scope-rules.ts';
 
 /**
- * The scopes that let a writer append `events`: an existing aggregate's current scopes, or for
- * a new one every scope its events make it join. Types without a membership have none (only
- * holders of `tenant` write them).
- */
-export function scopesOfWrite(
-  membership: ScopeMembership | undefined,
-  events: readonly PostgresStoredEvent[],
-  current: () => Promise<string[]>,
-): Promise<string[]> | string[] {
-  const first = events[0];
-  if (membership === undefined || first === undefined) return [];
-  if (first.version > 1) return current();
-  return [
-    ...new Set(scopesAfter(membership, [], events).flatMap((list) => list.map((s) => s.key))),
-  ];
-}
-
-/**
- * An append hook refusing (`FORBIDDEN`, nothing stored) a write by a principal who may hold
- * neither `tenant` nor one of the write's scopes (`scopesOfWrite`). Install it before the scope
- * rows hook, which moves the aggregate's current scopes. `writerOf` names who appends; undefined
- * (an append nobody vouched for) is refused.
+ * The write check of scoped sync (`scopeRowsHook`'s `check`): refuses (`FORBIDDEN`, nothing
+ * stored) a write by a principal who holds neither `tenant` nor one of the write's scopes (an
+ * existing aggregate's scopes before it, or every scope a new one joins; a type without a
+ * membership has none), and one that puts the aggregate into a scope its placement rule refuses.
+ * `writerOf` names who appends; undefined (an append nobody vouched for) is refused. The rows
+ * hook hands it the scopes it read and folded anyway, so the check costs no statement.
  *
  * @example
- * createPostgresEventStore(db, { tenant, appendHooks: [scopeWriteCheck(access, () => principal), scopeRowsHook(memberships)] });
+ * createPostgresEventStore(db, { tenant, appendHooks: [scopeRowsHook(memberships, scopeWriteCheck(access, () => principal))] });
  */
 export function scopeWriteCheck(
   access: ScopeAccess,
   writerOf: (events: readonly PostgresStoredEvent[]) => Principal | undefined,
-): AppendHook {
-  return async (events, { tenant, transaction }) => {
-    const first = events[0];
-    if (first === undefined) return;
-    const stream: StreamRef = {
-      aggregateType: first.aggregateType,
-      aggregateId: first.aggregateId,
-    };
+): ScopeWriteCheck {
+  return async ({ stream, events, before, joined }) => {
     const principal = writerOf(events);
-    const refuse = () =>
-      new ForbiddenError(
-        `Writing ${stream.aggregateType}/${stream.aggregateId} is outside the scopes this user may hold`,
-      );
-    if (principal === undefined) throw refuse();
-    // `tenant` first: its holders write anything, without reading the aggregate's scopes.
+    if (principal === undefined) throw outside(stream);
+    // `tenant` first: its holders write and place anything.
     if (await access.holdsAny(principal, [TENANT_SCOPE_NAME])) return;
-    const membership = access.memberships.get(stream.aggregateType);
-    let current: string[] | undefined;
-    const currentOnce = async () => {
-      current ??= await currentScopes(transaction, tenant, stream);
-      return current;
-    };
-    const scopes = await scopesOfWrite(membership, events, currentOnce);
-    if (!(await access.holdsAny(principal, scopes))) throw refuse();
-    if (membership === undefined) return;
-    const before = first.version === 1 ? [] : await currentOnce();
-    for (const scope of joinedScopes(membership, before, events)) {
+    const isNew = events[0]?.version === 1;
+    const scopes = isNew ? joined.map((scope) => scope.key) : before;
+    if (!(await access.holdsAny(principal, scopes))) throw outside(stream);
+    for (const scope of joined) {
       if (!(await access.mayPlace(principal, scope))) {
         throw new ForbiddenError(
           `Putting ${stream.aggregateType}/${stream.aggregateId} into ${scope.key} is not allowed for this user`,
@@ -84,23 +43,10 @@ export function scopeWriteCheck(
   };
 }
 
-/** The scopes `events` make the aggregate join, from its scope keys before them. */
-function joinedScopes(
-  membership: ScopeMembership,
-  before: readonly string[],
-  events: readonly PostgresStoredEvent[],
-): ScopeRef[] {
-  const held = new Set(before);
-  const joined = new Map<string, ScopeRef>();
-  const start = before.flatMap((key) => {
-    const parts = parseScopeKey(key);
-    return parts === undefined ? [] : [{ ...parts, key }];
-  });
-  for (const list of scopesAfter(membership, start, events)) {
-    for (const scope of list) if (!held.has(scope.key)) joined.set(scope.key, scope);
-  }
-  return [...joined.values()];
-}
+const outside = (stream: StreamRef) =>
+  new ForbiddenError(
+    `Writing ${stream.aggregateType}/${stream.aggregateId} is outside the scopes this user may hold`,
+  );
 
 /**
  * Whether `principal` may reach a stored aggregate outside scoped reads (its history, its key):
@@ -135,10 +81,8 @@ export async function mayWriteAggregate(
   principal: Principal,
   stream: StreamRef,
 ): Promise<boolean> {
-  if (await access.holdsAny(principal, [TENANT_SCOPE_NAME])) return true;
-  const scopes = await currentScopes(executor, principal.tenant, stream);
-  if (scopes.length > 0) return access.holdsAny(principal, scopes);
-  // No scopes: new (anyone may try to create it), or of a type only `tenant` holders write.
+  if (await holdsAggregate(access, executor, principal, stream)) return true;
+  // Not held: new (anyone may try to create it; the append checks what it joins), or outside.
   const { rows } = await executor.query(
     `SELECT 1 FROM strata_events
      WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3 LIMIT 1`,
