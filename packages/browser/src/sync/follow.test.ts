@@ -96,6 +96,15 @@ describe('follow', () => {
     expect(outcome()).toBe('returned');
   });
 
+  it('opens no lasting stream when sync stopped before it started (a stop during the catch-up)', async () => {
+    const { stream, stopping, stored, run, outcome } = setUp();
+    stopping.abort();
+    await run();
+    expect(outcome()).toBe('returned');
+    expect(stream.opened.every((opened) => opened.signal.aborted)).toBe(true);
+    expect(stored).toEqual([]);
+  });
+
   it('batches the events that arrive while a batch is written, up to the batch limit', async () => {
     let release: () => void = () => undefined;
     const batches: string[][] = [];

@@ -1,4 +1,5 @@
-import { createBatchWriter } from './batch-writer.ts';
+import type { SubscriptionMessage } from '@strata/core';
+import { followLiveStream } from './live-stream.ts';
 import type { ApplyUpstreamBatch, UpstreamEvent } from './sync-context.ts';
 import type { SyncTransport } from './sync-transport.ts';
 
@@ -29,36 +30,20 @@ export interface FollowOptions {
  * await follow(cursor, { transport, apply, batchLimit: 1000, idleTimeoutMs: 45_000, signal, onCaughtUp });
  */
 export async function follow(after: string | undefined, options: FollowOptions): Promise<void> {
-  const stream = new AbortController();
-  options.onOpen?.(stream);
-  const abort = () => stream.abort();
-  options.signal.addEventListener('abort', abort);
-  let idleTimer = setTimeout(abort, options.idleTimeoutMs);
-  const writer = createBatchWriter<{ event: UpstreamEvent; cursor: string }>(
-    (batch) =>
+  await followLiveStream<SubscriptionMessage, { event: UpstreamEvent; cursor: string }>({
+    messages: (signal) => options.transport.subscribe(after, signal),
+    onMessage: async (message, store) => {
+      if (message.kind === 'event') store({ event: message.event, cursor: message.cursor });
+      else if (message.kind === 'caught-up') await options.onCaughtUp();
+    },
+    write: (batch) =>
       options.apply(
         batch.map((entry) => entry.event),
         batch[batch.length - 1]?.cursor as string,
       ),
-    options.batchLimit,
-    abort,
-  );
-  try {
-    for await (const message of options.transport.subscribe(after, stream.signal)) {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(abort, options.idleTimeoutMs);
-      if (message.kind === 'event') {
-        writer.add({ event: message.event, cursor: message.cursor });
-      } else if (message.kind === 'caught-up') {
-        await options.onCaughtUp();
-      }
-    }
-  } catch (error) {
-    if (!stream.signal.aborted) throw error;
-  } finally {
-    clearTimeout(idleTimer);
-    options.signal.removeEventListener('abort', abort);
-    await writer.idle();
-  }
-  writer.throwIfFailed();
+    batchLimit: options.batchLimit,
+    idleTimeoutMs: options.idleTimeoutMs,
+    signal: options.signal,
+    ...(options.onOpen === undefined ? {} : { onOpen: options.onOpen }),
+  });
 }

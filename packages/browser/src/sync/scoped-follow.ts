@@ -1,7 +1,7 @@
 import type { ScopedItem } from '@strata/core';
 import type { ScopedBatch } from './apply-scoped.ts';
-import { createBatchWriter } from './batch-writer.ts';
-import type { SyncTransport } from './sync-transport.ts';
+import { followLiveStream } from './live-stream.ts';
+import type { ScopedStreamMessage, SyncTransport } from './sync-transport.ts';
 
 export interface ScopedFollowOptions {
   readonly transport: Pick<SyncTransport, 'subscribeScopes'>;
@@ -39,53 +39,35 @@ export async function followScopes(
   after: string | undefined,
   options: ScopedFollowOptions,
 ): Promise<void> {
-  const stream = new AbortController();
-  options.onOpen?.(stream);
-  const abort = () => stream.abort();
-  if (options.signal.aborted) abort();
-  options.signal.addEventListener('abort', abort);
-  let idleTimer = setTimeout(abort, options.idleTimeoutMs);
-  const writer = createBatchWriter<readonly ScopedItem[]>(
-    (positions) => {
+  /** The items read of the position not yet complete. */
+  let open: ScopedItem[] = [];
+  const closePosition = (store: (position: readonly ScopedItem[]) => void) => {
+    if (open.length > 0) store(open);
+    open = [];
+  };
+  await followLiveStream<ScopedStreamMessage, readonly ScopedItem[]>({
+    messages: (signal) => options.transport.subscribeScopes(scopes, after, signal),
+    onMessage: async ({ message, id }, store) => {
+      if (message.kind === 'event' || message.kind === 'left' || message.kind === 'snapshot') {
+        if (open[0] !== undefined && open[0].cursor !== message.cursor) closePosition(store);
+        open.push(message);
+        if (id !== undefined) closePosition(store);
+      } else if (message.kind === 'caught-up') {
+        // Sent between positions: whatever was read is whole.
+        closePosition(store);
+        await options.onCaughtUp();
+      }
+    },
+    write: (positions) => {
       const items = positions.flat();
       const cursor = items[items.length - 1]?.cursor as string;
       return options
         .apply({ items, cursors: Object.fromEntries(scopes.map((scope) => [scope, cursor])) })
         .then(() => undefined);
     },
-    options.batchLimit,
-    abort,
-  );
-  /** The items read of the position not yet complete. */
-  let open: ScopedItem[] = [];
-  const close = () => {
-    if (open.length > 0) writer.add(open);
-    open = [];
-  };
-  try {
-    for await (const { message, id } of options.transport.subscribeScopes(
-      scopes,
-      after,
-      stream.signal,
-    )) {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(abort, options.idleTimeoutMs);
-      if (message.kind === 'event' || message.kind === 'left' || message.kind === 'snapshot') {
-        if (open[0] !== undefined && open[0].cursor !== message.cursor) close();
-        open.push(message);
-        if (id !== undefined) close();
-      } else if (message.kind === 'caught-up') {
-        // Sent between positions: whatever was read is whole.
-        close();
-        await options.onCaughtUp();
-      }
-    }
-  } catch (error) {
-    if (!stream.signal.aborted) throw error;
-  } finally {
-    clearTimeout(idleTimer);
-    options.signal.removeEventListener('abort', abort);
-    await writer.idle();
-  }
-  writer.throwIfFailed();
+    batchLimit: options.batchLimit,
+    idleTimeoutMs: options.idleTimeoutMs,
+    signal: options.signal,
+    ...(options.onOpen === undefined ? {} : { onOpen: options.onOpen }),
+  });
 }

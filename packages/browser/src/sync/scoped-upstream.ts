@@ -122,14 +122,14 @@ export function scopedUpstream(options: ScopedUpstreamOptions): ScopedUpstream {
   async function follow(after: string | undefined): Promise<void> {
     const restart = new AbortController();
     const stopRestart = () => restart.abort();
+    // Stopped during the catch-up before: nothing may open (a stream would outlive the stop).
+    if (signal.aborted) restart.abort();
     signal.addEventListener('abort', stopRestart);
     const sidecar = backfillBeside(new Set(following), restart);
     try {
       if (following.length === 0) {
         // Nothing to follow (every scope refused or back-filling): wait for the sidecar.
-        await new Promise<void>((resolve) =>
-          restart.signal.addEventListener('abort', () => resolve()),
-        );
+        await aborted(restart.signal);
         return;
       }
       await followScopes(following, after, {
