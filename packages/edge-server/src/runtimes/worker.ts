@@ -115,7 +115,10 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
         // The subscription keeps reading from the pool. workerd does not cancel the response
         // stream when the client leaves; with the `enable_request_signal` compatibility flag it
         // aborts `request.signal`, and the pool is ended then.
-        request.signal.addEventListener('abort', () => ctx.waitUntil(release()), { once: true });
+        // A client gone before the stream was returned never fires the event: release now.
+        if (request.signal.aborted) ctx.waitUntil(release());
+        else
+          request.signal.addEventListener('abort', () => ctx.waitUntil(release()), { once: true });
         return response;
       }
       ctx.waitUntil(release());
