@@ -4,7 +4,7 @@
 // never in your scopes" — e.g. a task this device created for another team. The answer says it.
 import { type StreamRef, streamKey, TENANT_SCOPE_NAME } from '@strata/core';
 import type { ScopeMemberRow } from '../database/strata-database.ts';
-import { LEAVING } from './drop-aggregates.ts';
+import { LEAVING, membershipsOf } from './scope-members.ts';
 import { readScopeStates } from './scope-set.ts';
 import type { SyncContext } from './sync-context.ts';
 
@@ -64,16 +64,16 @@ export async function applyAnsweredScopes(
       .map((state) => state.key),
   );
   const last = new Map(answers.map((answer) => [streamKey(answer.stream), answer]));
+  const memberships = await membershipsOf(
+    db,
+    [...last.values()].map((answer) => answer.stream),
+  );
   const added: ScopeMemberRow[] = [];
-  for (const { stream, scopes } of last.values()) {
+  for (const [key, { stream, scopes }] of last) {
     const { aggregateType, aggregateId } = stream;
-    const rows = await db.scopeMembers
-      .where('[aggregateType+aggregateId]')
-      .equals([aggregateType, aggregateId])
-      .toArray();
-    const members = rows.filter((row) => row.scope !== LEAVING).map((row) => row.scope);
-    const leaving = rows.some((row) => row.scope === LEAVING);
-    const action = answeredScopesAction(scopes, held, members, leaving);
+    const membership = memberships.get(key);
+    const leaving = membership?.leaving ?? false;
+    const action = answeredScopesAction(scopes, held, membership?.scopes ?? [], leaving);
     if (action.kind === 'join') {
       for (const scope of action.scopes) added.push({ scope, aggregateType, aggregateId });
     } else if (action.kind === 'leave' && !leaving) {

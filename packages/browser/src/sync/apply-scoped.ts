@@ -8,7 +8,8 @@ import {
   type UpstreamResult,
   type UpstreamWriterHandlers,
 } from './apply-upstream.ts';
-import { LEAVING, releaseAggregates, sweepLeaving } from './drop-aggregates.ts';
+import { releaseAggregates, sweepLeaving } from './drop-aggregates.ts';
+import { LEAVING } from './scope-members.ts';
 import { readScopeStates, type ScopeState, writeScopeStates } from './scope-set.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 

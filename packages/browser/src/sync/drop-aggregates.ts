@@ -4,17 +4,12 @@ import { type StreamRef, streamKey } from '@strata/core';
 import type { RejectedCommandRow } from '../database/strata-database.ts';
 import { streamRange } from '../event-store/dexie-event-store.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import { rebuildProjections } from '../runtime/rebuild-projections.ts';
+import { reproject } from './reproject.ts';
+import { LEAVING, membershipsOf, withPendingCommands } from './scope-members.ts';
 import type { SyncContext } from './sync-context.ts';
 
-/**
- * The `scopeMembers` scope of an aggregate that left the device's scopes while it had pending
- * commands: it stays until the server answered them (not a scope key: those never start with `!`).
- */
-export const LEAVING = '!leaving';
-
 /** Why a pending command on a dropped aggregate is rejected. */
-export const OUT_OF_SCOPE_REASON =
+const OUT_OF_SCOPE_REASON =
   'The aggregate is no longer in a scope this device holds; the command was not sent';
 
 /**
@@ -51,32 +46,9 @@ export async function dropAggregates(
     }
   }
   await db.rejected.bulkAdd(rejected);
-  await forgetProjected(context, streams, transaction);
+  // Their events are gone: replaying them forgets their projection rows.
+  await reproject(context, streams, transaction);
   return rejected;
-}
-
-/**
- * Removes dropped aggregates' projection rows: projections that can `forget` one aggregate
- * forget it; if one cannot, all are rebuilt from the log (which no longer holds them).
- */
-async function forgetProjected(
-  context: SyncContext,
-  streams: readonly StreamRef[],
-  transaction: StrataTransaction,
-): Promise<void> {
-  const { db, projections, tables } = context.strata;
-  const concerned = (stream: StreamRef) =>
-    projections.filter(
-      (projection) =>
-        projection.aggregate === undefined || projection.aggregate.type === stream.aggregateType,
-    );
-  if (streams.some((stream) => concerned(stream).some((p) => p.forget === undefined))) {
-    await rebuildProjections(db, tables, projections);
-    return;
-  }
-  for (const stream of streams) {
-    for (const projection of concerned(stream)) await projection.forget?.(stream, transaction);
-  }
 }
 
 /**
@@ -93,18 +65,14 @@ export async function releaseAggregates(
   { rejectPending }: { readonly rejectPending: boolean },
 ): Promise<RejectedCommandRow[]> {
   const { db } = context.strata;
-  const now: StreamRef[] = [];
-  for (const stream of streams) {
-    const pending = rejectPending
-      ? 0
-      : await db.commands
-          .where('[aggregateType+aggregateId]')
-          .equals([stream.aggregateType, stream.aggregateId])
-          .count();
-    if (pending === 0) now.push(stream);
-    else await db.scopeMembers.put({ scope: LEAVING, ...refOf(stream) });
-  }
-  return dropAggregates(context, now, transaction);
+  const pending = rejectPending ? new Set<string>() : await withPendingCommands(db, streams);
+  const kept = streams.filter((stream) => pending.has(streamKey(stream)));
+  await db.scopeMembers.bulkPut(kept.map((stream) => ({ scope: LEAVING, ...refOf(stream) })));
+  return dropAggregates(
+    context,
+    streams.filter((stream) => !pending.has(streamKey(stream))),
+    transaction,
+  );
 }
 
 /**
@@ -116,18 +84,22 @@ export async function sweepLeaving(
   transaction: StrataTransaction,
 ): Promise<void> {
   const { db } = context.strata;
-  const marked = await db.scopeMembers.where('scope').equals(LEAVING).toArray();
-  const gone: StreamRef[] = [];
-  for (const row of marked) {
-    const ref: [string, string] = [row.aggregateType, row.aggregateId];
-    const held = await heldCount(context, row);
-    if (held > 0) {
-      await db.scopeMembers.delete([LEAVING, ...ref]);
-    } else if ((await db.commands.where('[aggregateType+aggregateId]').equals(ref).count()) === 0) {
-      gone.push(refOf(row));
-    }
-  }
-  await dropAggregates(context, gone, transaction);
+  const marked = (await db.scopeMembers.where('scope').equals(LEAVING).toArray()).map(refOf);
+  if (marked.length === 0) return;
+  const memberships = await membershipsOf(db, marked);
+  const held = marked.filter(
+    (stream) => (memberships.get(streamKey(stream))?.scopes.length ?? 0) > 0,
+  );
+  await db.scopeMembers.bulkDelete(
+    held.map((stream) => [LEAVING, stream.aggregateType, stream.aggregateId]),
+  );
+  const notHeld = marked.filter((stream) => !held.includes(stream));
+  const pending = await withPendingCommands(db, notHeld);
+  await dropAggregates(
+    context,
+    notHeld.filter((stream) => !pending.has(streamKey(stream))),
+    transaction,
+  );
 }
 
 /**
@@ -148,21 +120,12 @@ export async function dropScopes(
       (row) => [row.scope, row.aggregateType, row.aggregateId] as [string, string, string],
     ),
   );
-  const unique = new Map(members.map((row) => [streamKey(row), refOf(row)]));
-  const orphans: StreamRef[] = [];
-  for (const stream of unique.values()) {
-    if ((await heldCount(context, stream)) === 0) orphans.push(stream);
-  }
+  const unique = [...new Map(members.map((row) => [streamKey(row), refOf(row)])).values()];
+  const memberships = await membershipsOf(db, unique);
+  const orphans = unique.filter(
+    (stream) => (memberships.get(streamKey(stream))?.scopes.length ?? 0) === 0,
+  );
   return releaseAggregates(context, orphans, transaction, options);
-}
-
-/** How many held scopes hold the aggregate (the `LEAVING` mark is not one). */
-async function heldCount(context: SyncContext, stream: StreamRef): Promise<number> {
-  return context.strata.db.scopeMembers
-    .where('[aggregateType+aggregateId]')
-    .equals([stream.aggregateType, stream.aggregateId])
-    .filter((row) => row.scope !== LEAVING)
-    .count();
 }
 
 function refOf(stream: StreamRef): StreamRef {

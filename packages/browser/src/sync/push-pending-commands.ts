@@ -14,10 +14,11 @@ import type {
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { type AnsweredScopes, applyAnsweredScopes } from './answered-scopes.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
-import { LEAVING, sweepLeaving } from './drop-aggregates.ts';
+import { sweepLeaving } from './drop-aggregates.ts';
 import { eventsOfCommands } from './pending-commands.ts';
 import { type Rejection, rebaseAggregate } from './rebase.ts';
 import { reproject } from './reproject.ts';
+import { membershipsOf } from './scope-members.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 
 /** Codes after which the same commit may succeed later: the server could not decide now. */
@@ -131,6 +132,9 @@ export async function applyPushResults(
         answers.set(key, created);
         return created;
       };
+      const leaving = scoped
+        ? await leavingAggregates(context, commits, response)
+        : new Set<string>();
       for (const [index, result] of response.results.entries()) {
         const commit = commits[index];
         if (commit === undefined || commit.commitId !== result.commitId) continue;
@@ -141,7 +145,7 @@ export async function applyPushResults(
           if (result.scopes !== undefined) answeredScopes.push({ stream, scopes: result.scopes });
           accepted++;
         } else if (result.code === 'VERSION_CONFLICT') {
-          if (scoped && (await isLeaving(context, stream))) {
+          if (leaving.has(streamKey(stream))) {
             // Kept only until its commands are answered: upstream brings no events of it, so
             // the conflict can never be rebased away. The command ends visibly, not in a loop.
             answersOf(stream).rejections.set(commit.commitId, {
@@ -236,15 +240,25 @@ export const UNSEEN_CONFLICT_REASON =
   'The aggregate is no longer in a scope this device holds and changed on the server since: the command cannot be rebased on changes this device does not receive';
 
 /**
- * Whether the aggregate is only kept until its commands are answered (scoped sync): marked
- * `LEAVING`, no held scope holds it.
+ * The aggregates (stream keys) of a push's version conflicts that are only kept until their
+ * commands are answered (scoped sync): marked `LEAVING`, no held scope holds them.
  */
-async function isLeaving(context: SyncContext, stream: StreamRef): Promise<boolean> {
-  const rows = await context.strata.db.scopeMembers
-    .where('[aggregateType+aggregateId]')
-    .equals([stream.aggregateType, stream.aggregateId])
-    .toArray();
-  return rows.length > 0 && rows.every((row) => row.scope === LEAVING);
+async function leavingAggregates(
+  context: SyncContext,
+  commits: readonly CommandCommit[],
+  response: CommandPushResponse,
+): Promise<Set<string>> {
+  const conflicted = response.results.flatMap((result, index) => {
+    const commit = commits[index];
+    if (result.status === 'accepted' || result.code !== 'VERSION_CONFLICT') return [];
+    return commit === undefined ? [] : [commit.command];
+  });
+  const memberships = await membershipsOf(context.strata.db, conflicted);
+  return new Set(
+    [...memberships]
+      .filter(([, membership]) => membership.leaving && membership.scopes.length === 0)
+      .map(([key]) => key),
+  );
 }
 
 /** True when the server stored exactly the events this device predicted for the command. */
