@@ -70,11 +70,7 @@ export function createScopeControl(
     setScopes,
     addScope: (ref) =>
       change(async (states) => {
-        const { added } = scopeChange(states, [ref]);
-        await writeScopeStates(
-          db,
-          added.filter((state) => state.key === ref.key),
-        );
+        await writeScopeStates(db, scopeChange(states, [ref]).added);
         return [];
       }),
     removeScope: (ref) =>

@@ -5,13 +5,11 @@ import type { ScopeRef } from '@strata/core';
 import type { StrataDatabase } from '../database/strata-database.ts';
 
 /** The syncState key prefix of scope rows. */
-export const SCOPE_STATE_PREFIX = 'scope:';
+const SCOPE_STATE_PREFIX = 'scope:';
 
 /** What the device knows of one scope it asked for. */
 export interface ScopeState {
   readonly key: string;
-  readonly name: string;
-  readonly params: Readonly<Record<string, unknown>>;
   /** The server's cursor for this scope after the last stored page; absent before the first. */
   readonly cursor?: string;
   /**
@@ -61,8 +59,8 @@ export async function deleteScopeStates(
 }
 
 /** The state of a scope just asked for: nothing read yet. */
-export function newScopeState(ref: ScopeRef): ScopeState {
-  return { key: ref.key, name: ref.name, params: ref.params, complete: false };
+function newScopeState(ref: ScopeRef): ScopeState {
+  return { key: ref.key, complete: false };
 }
 
 /** What changes when the device asks for `wanted` instead of the scopes it has rows for. */
@@ -102,8 +100,16 @@ export function scopesStatus(states: readonly ScopeState[]): ScopesStatus {
   };
 }
 
+/**
+ * Whether every scope asked for was read to the end or is refused (holds nothing): every
+ * aggregate a held scope holds is on the device.
+ */
+export function allScopesRead(states: readonly ScopeState[]): boolean {
+  return states.every((state) => state.complete || state.refusedAt !== undefined);
+}
+
 /** Whether a scope may be read now: not refused, or refused at least `retryMs` before `now`. */
-export function isReadable(state: ScopeState, now: Date, retryMs: number): boolean {
+function isReadable(state: ScopeState, now: Date, retryMs: number): boolean {
   return state.refusedAt === undefined || now.getTime() - Date.parse(state.refusedAt) >= retryMs;
 }
 

@@ -42,17 +42,25 @@ export async function pullScopesToEnd(
       options.signal,
     );
     // Only the scopes asked for: a server naming others does not move them.
+    let moved = false;
     for (const key of keys) {
       const cursor = page.cursors[key];
-      if (cursor !== undefined) cursors[key] = cursor;
+      if (cursor !== undefined && cursor !== cursors[key]) {
+        cursors[key] = cursor;
+        moved = true;
+      }
     }
-    await options.apply({
-      items: page.items,
-      cursors: Object.fromEntries(
-        keys.flatMap((key) => (cursors[key] ? [[key, cursors[key]]] : [])),
-      ),
-      ...(page.hasMore ? {} : { complete: keys }),
-    });
+    // A poll that found nothing new writes nothing (as the whole-tenant catch-up).
+    const completes = !page.hasMore && scopes.some((state) => !state.complete);
+    if (page.items.length > 0 || moved || completes) {
+      await options.apply({
+        items: page.items,
+        cursors: Object.fromEntries(
+          keys.flatMap((key) => (cursors[key] ? [[key, cursors[key]]] : [])),
+        ),
+        ...(page.hasMore ? {} : { complete: keys }),
+      });
+    }
     await options.onPage?.({ items: page.items.length, done: !page.hasMore });
     if (!page.hasMore) return cursors;
   }

@@ -22,7 +22,7 @@ import { watchPendingCommands } from './pending-commands.ts';
 import { runPushLoop } from './push-loop.ts';
 import { applyPushResults, collectCommits } from './push-pending-commands.ts';
 import { createScopeControl, type ScopeControl, watchScopeSet } from './scope-control.ts';
-import { readScopeStates } from './scope-set.ts';
+import { allScopesRead, readScopeStates } from './scope-set.ts';
 import { scopedUpstream } from './scoped-upstream.ts';
 import { createSharedConnection, writeConnection } from './shared-connection.ts';
 import { syncContext } from './sync-context.ts';
@@ -141,7 +141,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       (await db.commands.count()) === 0 &&
       connection.current().catchUp.done &&
       // Scoped: every scope the server grants was read to the end too.
-      (!scoped || (await readScopeStates(db)).every((state) => state.complete || state.refusedAt)),
+      (!scoped || allScopesRead(await readScopeStates(db))),
   );
   const connection = createSharedConnection({
     write: writeConnection(db),

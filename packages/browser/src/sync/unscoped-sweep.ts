@@ -7,11 +7,11 @@ import { withStorageErrors } from '../database/storage-errors.ts';
 import type { RejectedCommandRow, StrataDatabase } from '../database/strata-database.ts';
 import { CURSOR_KEY } from './apply-upstream.ts';
 import { releaseAggregates } from './drop-aggregates.ts';
-import { readScopeStates } from './scope-set.ts';
+import { allScopesRead, readScopeStates } from './scope-set.ts';
 import type { SyncContext } from './sync-context.ts';
 
 /** The syncState row saying the device holds data from before its scopes (to sweep). */
-export const UNSCOPED_SWEEP_KEY = 'scopes:sweepUnscoped';
+const UNSCOPED_SWEEP_KEY = 'scopes:sweepUnscoped';
 
 /**
  * Called as scoped sync starts, before the scope set is written. A database that holds data
@@ -23,9 +23,12 @@ export async function prepareScopedStart(db: StrataDatabase): Promise<void> {
   await withStorageErrors(() =>
     db.transaction('rw', [db.syncState, db.events, db.snapshots], async () => {
       const v1Cursor = (await db.syncState.get(CURSOR_KEY)) !== undefined;
-      const neverScoped = (await readScopeStates(db)).length === 0;
-      const holdsData = (await db.events.count()) > 0 || (await db.snapshots.count()) > 0;
-      if (v1Cursor || (neverScoped && holdsData)) {
+      // One row is enough to know: no count over the whole log on every start.
+      const holdsData = async () =>
+        (await db.events.limit(1).primaryKeys()).length > 0 ||
+        (await db.snapshots.limit(1).primaryKeys()).length > 0;
+      const neverScoped = async () => (await readScopeStates(db)).length === 0;
+      if (v1Cursor || ((await neverScoped()) && (await holdsData()))) {
         await db.syncState.put({ key: UNSCOPED_SWEEP_KEY, value: true });
       }
       await db.syncState.delete(CURSOR_KEY);
@@ -43,11 +46,15 @@ export async function prepareScopedStart(db: StrataDatabase): Promise<void> {
  */
 export async function sweepUnscoped(context: SyncContext): Promise<RejectedCommandRow[]> {
   const { db } = context.strata;
+  // Due once per database at most: most catch-ups read one row, not lock every table.
+  if ((await withStorageErrors(() => db.syncState.get(UNSCOPED_SWEEP_KEY))) === undefined) {
+    return [];
+  }
   return withStorageErrors(() =>
     db.transaction('rw', db.tables, async (dexie) => {
       if ((await db.syncState.get(UNSCOPED_SWEEP_KEY)) === undefined) return [];
       const states = await readScopeStates(db);
-      if (!states.every((state) => state.complete || state.refusedAt !== undefined)) return [];
+      if (!allScopesRead(states)) return [];
       const placed = new Set((await db.scopeMembers.toArray()).map((row) => streamKey(row)));
       const orphans = new Map<string, StreamRef>();
       const consider = (aggregateType: string, aggregateId: string) => {

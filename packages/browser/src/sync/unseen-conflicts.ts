@@ -9,11 +9,12 @@ import { type StreamRef, streamKey } from '@strata/core';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { RejectedCommandRow } from '../database/strata-database.ts';
 import { dropAggregates } from './drop-aggregates.ts';
-import { readScopeStates } from './scope-set.ts';
+import { membershipsOf, withPendingCommands } from './scope-members.ts';
+import { allScopesRead, readScopeStates } from './scope-set.ts';
 import type { SyncContext } from './sync-context.ts';
 
 /** Why the pending commands of a conflicted aggregate no held scope holds are rejected. */
-export const UNSEEN_AGGREGATE_REASON =
+const UNSEEN_AGGREGATE_REASON =
   'The server has changes to this aggregate outside the scopes this device holds: the command cannot be rebased on them';
 
 /** Conflicted aggregates waiting to be brought upstream (one sync session's memory). */
@@ -47,18 +48,17 @@ export function createUnseenConflicts(context: SyncContext): UnseenConflicts {
   const { db } = context.strata;
   let round = 0;
   const waiting = new Map<string, { readonly stream: StreamRef; readonly round: number }>();
-  const placed = async (stream: StreamRef) =>
-    (await db.scopeMembers
-      .where('[aggregateType+aggregateId]')
-      .equals([stream.aggregateType, stream.aggregateId])
-      .count()) > 0;
   return {
     async note(conflicts) {
+      const unknown = conflicts.filter((conflict) => !waiting.has(streamKey(conflict)));
+      if (unknown.length === 0) return false;
+      // Placed (a scope row, or the `LEAVING` mark): upstream or the rejection settles it.
+      const placed = await withStorageErrors(() => membershipsOf(db, unknown));
       let added = false;
-      for (const conflict of conflicts) {
+      for (const conflict of unknown) {
         const stream = { aggregateType: conflict.aggregateType, aggregateId: conflict.aggregateId };
         const key = streamKey(stream);
-        if (waiting.has(key) || (await withStorageErrors(() => placed(stream)))) continue;
+        if (waiting.has(key) || placed.has(key)) continue;
         waiting.set(key, { stream, round });
         added = true;
       }
@@ -73,20 +73,16 @@ export function createUnseenConflicts(context: SyncContext): UnseenConflicts {
       if (due.length === 0) return [];
       return withStorageErrors(() =>
         db.transaction('rw', db.tables, async (dexie) => {
-          const states = await readScopeStates(db);
-          if (!states.every((state) => state.complete || state.refusedAt !== undefined)) return [];
-          const unseen: StreamRef[] = [];
-          for (const [key, { stream }] of due) {
-            waiting.delete(key);
-            // Placed by a held scope (its events came, a rebase follows), or marked leaving
-            // (its conflict is a rejection already): not this one's to settle.
-            if (await placed(stream)) continue;
-            const pending = await db.commands
-              .where('[aggregateType+aggregateId]')
-              .equals([stream.aggregateType, stream.aggregateId])
-              .count();
-            if (pending > 0) unseen.push(stream);
-          }
+          if (!allScopesRead(await readScopeStates(db))) return [];
+          for (const [key] of due) waiting.delete(key);
+          const streams = due.map(([, { stream }]) => stream);
+          // Placed by a held scope (its events came, a rebase follows), or marked leaving
+          // (its conflict is a rejection already): not this one's to settle.
+          const placed = await membershipsOf(db, streams);
+          const pending = await withPendingCommands(db, streams);
+          const unseen = streams.filter(
+            (stream) => !placed.has(streamKey(stream)) && pending.has(streamKey(stream)),
+          );
           return dropAggregates(
             context,
             unseen,
