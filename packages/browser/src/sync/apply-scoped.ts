@@ -2,12 +2,7 @@ import { type ScopedItem, type StreamRef, streamKey } from '@strata/core';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { RejectedCommandRow, ScopeMemberRow } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import {
-  LAST_SYNCED_AT_KEY,
-  storeUpstreamEvents,
-  type UpstreamResult,
-  type UpstreamWriterHandlers,
-} from './apply-upstream.ts';
+import { LAST_SYNCED_AT_KEY, storeUpstreamEvents, type UpstreamResult } from './apply-upstream.ts';
 import { releaseAggregates, sweepLeaving } from './drop-aggregates.ts';
 import { LEAVING } from './scope-members.ts';
 import { readScopeStates, type ScopeState, writeScopeStates } from './scope-set.ts';
@@ -176,36 +171,5 @@ async function trackMembership(context: SyncContext, items: readonly ScopedItem[
       await db.scopeMembers.bulkPut(added);
       return orphans;
     },
-  };
-}
-
-/** Applies a sync session's scoped batches and counts the events they brought. */
-export interface ScopedWriter {
-  apply(batch: ScopedBatch): Promise<ScopedResult>;
-  /** Items applied since the session started. */
-  received(): number;
-}
-
-/**
- * @example
- * const writer = createScopedWriter(context, { onRejected: show, onUnblocked: pushWake.wake });
- * await writer.apply({ items: page.items, cursors: page.cursors });
- */
-export function createScopedWriter(
-  context: SyncContext,
-  handlers: UpstreamWriterHandlers,
-): ScopedWriter {
-  let received = 0;
-  return {
-    async apply(batch) {
-      const result = await applyScopedItems(context, batch);
-      received += batch.items.length;
-      if (result.rejected.length > 0) handlers.onRejected(result.rejected);
-      if (result.confirmed > 0 || result.rebased.length > 0 || result.dropped.length > 0) {
-        handlers.onUnblocked();
-      }
-      return result;
-    },
-    received: () => received,
   };
 }

@@ -7,8 +7,9 @@ import { freshTodoStrata } from '../../test/fixtures/open-todo-strata.ts';
 import { storedByServer } from '../../test/fixtures/server-events.ts';
 import type { TodoRow } from '../../test/fixtures/todo-list.ts';
 import type { Strata } from '../runtime/create-strata.ts';
-import { applyUpstream, createUpstreamWriter } from './apply-upstream.ts';
+import { applyUpstream } from './apply-upstream.ts';
 import { syncContext, type UpstreamEvent } from './sync-context.ts';
+import { createUpstreamWriter } from './upstream-writer.ts';
 
 const open = freshTodoStrata('upstream');
 

@@ -10,7 +10,7 @@ import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { dropConfirmedCommands } from './pending-commands.ts';
 import { rebaseAggregate, toConfirmedRow } from './rebase.ts';
 import { reproject } from './reproject.ts';
-import type { ApplyUpstreamBatch, SyncContext, UpstreamEvent } from './sync-context.ts';
+import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 
 /** The sync state key of the upstream cursor. */
 export const CURSOR_KEY = 'cursor';
@@ -157,41 +157,4 @@ function storedCommands(
     }
   }
   return [...stored];
-}
-
-/** Applies a sync session's upstream batches and counts the events they brought. */
-export interface UpstreamWriter {
-  readonly apply: ApplyUpstreamBatch;
-  /** Events applied since the session started. */
-  received(): number;
-}
-
-/** What applying upstream batches tells the rest of the sync client. */
-export interface UpstreamWriterHandlers {
-  /** Called with commands a rebase rejected (never with none). */
-  readonly onRejected: (rows: readonly RejectedCommandRow[]) => void;
-  /** Called when a batch confirmed our events or rebased pending commands: pushing may go on. */
-  readonly onUnblocked: () => void;
-}
-
-/**
- * @example
- * const upstream = createUpstreamWriter(context, { onRejected: show, onUnblocked: pushWake.wake });
- * await upstream.apply(page.events, page.cursor);
- */
-export function createUpstreamWriter(
-  context: SyncContext,
-  handlers: UpstreamWriterHandlers,
-): UpstreamWriter {
-  let received = 0;
-  return {
-    async apply(events, cursor) {
-      const result = await applyUpstream(context, events, cursor);
-      received += events.length;
-      if (result.rejected.length > 0) handlers.onRejected(result.rejected);
-      // Our events coming back, or a rebase, may unblock the pending commands.
-      if (result.confirmed > 0 || result.rebased.length > 0) handlers.onUnblocked();
-    },
-    received: () => received,
-  };
 }

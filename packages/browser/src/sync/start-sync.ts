@@ -11,8 +11,7 @@ import { withStorageErrors } from '../database/storage-errors.ts';
 import type { RejectedCommandRow } from '../database/strata-database.ts';
 import type { Strata } from '../runtime/create-strata.ts';
 import type { LiveSubscribable } from '../runtime/live-state.ts';
-import { createScopedWriter } from './apply-scoped.ts';
-import { createUpstreamWriter, readCursor } from './apply-upstream.ts';
+import { readCursor } from './apply-upstream.ts';
 import { catchUp } from './catch-up.ts';
 import { follow } from './follow.ts';
 import { defaultLocks, type LockManagerLike } from './leader-lock.ts';
@@ -33,6 +32,7 @@ import { createTabStatus } from './tab-status.ts';
 import { prepareScopedStart, sweepUnscoped } from './unscoped-sweep.ts';
 import { createUnseenConflicts } from './unseen-conflicts.ts';
 import { runUpstreamLoop } from './upstream-loop.ts';
+import { createUpstreamWriter } from './upstream-writer.ts';
 
 /** Options of `startSync`; defaults are applied here, once. */
 export interface SyncOptions extends SyncTransportOptions {
@@ -151,9 +151,10 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const reportRejected = (rows: readonly RejectedCommandRow[]) => {
     if (rows.length > 0) options.onRejected?.(rows);
   };
-  const writerHandlers = { onRejected: reportRejected, onUnblocked: () => pushWake.wake() };
-  const { apply, received } = createUpstreamWriter(context, writerHandlers);
-  const scopedWriter = createScopedWriter(context, writerHandlers);
+  const { apply, applyScoped, received } = createUpstreamWriter(context, {
+    onRejected: reportRejected,
+    onUnblocked: () => pushWake.wake(),
+  });
   const scopesChanged = createWakeSignal();
   const scopeControl: ScopeControl = createScopeControl(context, {
     onRejected: reportRejected,
@@ -171,7 +172,6 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       })
     : () => undefined;
   const unseen = createUnseenConflicts(context);
-  const receivedAll = () => received() + scopedWriter.received();
   let liveStream: AbortController | undefined;
   // Pushing waits for the first catch-up (or its failure): commands written offline are then
   // rebased on the server's latest events before they go up, instead of conflicting first.
@@ -187,13 +187,13 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const onCaughtUp = () =>
     connection.share({
       connected: true,
-      catchUp: { received: receivedAll(), done: true },
+      catchUp: { received: received(), done: true },
       lastError: undefined,
     });
   const scopedSteps = scopedUpstream({
     db,
     transport,
-    apply: scopedWriter.apply,
+    apply: applyScoped,
     refuse: scopeControl.refuse,
     scopesChanged,
     pullLimit,
@@ -204,7 +204,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     connection,
     ...retry,
     onPage: async (page) => {
-      const progress = { received: receivedAll(), done: page.done };
+      const progress = { received: received(), done: page.done };
       await connection.share({ catchUp: progress, lastError: undefined });
       options.onProgress?.(progress);
     },
@@ -318,7 +318,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       await scopesReady;
       await connection.share({
         connected: false,
-        catchUp: { received: receivedAll(), done: false },
+        catchUp: { received: received(), done: false },
       });
       await Promise.all([upstreamLoop(), firstCatchUp.then(pushLoop)]);
     },

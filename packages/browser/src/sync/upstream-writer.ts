@@ -1,0 +1,54 @@
+import type { RejectedCommandRow } from '../database/strata-database.ts';
+import { applyScopedItems, type ScopedBatch } from './apply-scoped.ts';
+import { applyUpstream, type UpstreamResult } from './apply-upstream.ts';
+import type { ApplyUpstreamBatch, SyncContext } from './sync-context.ts';
+
+/** Applies a sync session's upstream batches, whole-tenant or scoped, and counts what they brought. */
+export interface UpstreamWriter {
+  /** A whole-tenant batch (`/v1`): events and the cursor after them. */
+  readonly apply: ApplyUpstreamBatch;
+  /** A scoped batch (`/v2`): items and each scope's cursor. */
+  applyScoped(batch: ScopedBatch): Promise<void>;
+  /** Events (scoped: items) applied since the session started. */
+  received(): number;
+}
+
+/** What applying upstream batches tells the rest of the sync client. */
+export interface UpstreamWriterHandlers {
+  /** Called with commands a rebase rejected (never with none). */
+  readonly onRejected: (rows: readonly RejectedCommandRow[]) => void;
+  /** Called when a batch confirmed our events, rebased pending commands or dropped aggregates: pushing may go on. */
+  readonly onUnblocked: () => void;
+}
+
+/**
+ * @example
+ * const upstream = createUpstreamWriter(context, { onRejected: show, onUnblocked: pushWake.wake });
+ * await upstream.apply(page.events, page.cursor);
+ */
+export function createUpstreamWriter(
+  context: SyncContext,
+  handlers: UpstreamWriterHandlers,
+): UpstreamWriter {
+  let received = 0;
+  const applied = (
+    count: number,
+    result: UpstreamResult & { readonly dropped?: readonly unknown[] },
+  ) => {
+    received += count;
+    if (result.rejected.length > 0) handlers.onRejected(result.rejected);
+    // Our events coming back, a rebase, or a drop (its commands rejected) may unblock pushing.
+    if (result.confirmed > 0 || result.rebased.length > 0 || (result.dropped?.length ?? 0) > 0) {
+      handlers.onUnblocked();
+    }
+  };
+  return {
+    async apply(events, cursor) {
+      applied(events.length, await applyUpstream(context, events, cursor));
+    },
+    async applyScoped(batch) {
+      applied(batch.items.length, await applyScopedItems(context, batch));
+    },
+    received: () => received,
+  };
+}
