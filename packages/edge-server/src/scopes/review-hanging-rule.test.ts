@@ -1,39 +1,28 @@
 // Adversarial review of issue 15: a scope rule that never answers (a rule backend without a
 // timeout) during an open subscription's periodic re-check must not keep its subscription slot
 // once the client has gone.
-import { readServerSentEvents, UnauthorizedError } from '@strata/core';
-import { assignedTo, project, Task, taskScopes } from '@strata/example-todo';
+import { readServerSentEvents } from '@strata/core';
+import { project } from '@strata/example-todo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
+import { taskScopesApp } from '../../test/fixtures/scopes/task-scopes-app.ts';
 import type { Principal } from '../app/auth.ts';
-import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
+import type { SyncApp } from '../app/create-sync-app.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 
 const pglite = useMigratedPglite();
 let app: SyncApp;
 let hang = false;
 beforeAll(() => {
-  app = createSyncApp({
-    database: pgliteDatabase(pglite()),
-    authenticate: (request: Request): Principal => {
-      const subject = request.headers.get('x-user');
-      if (!subject) throw new UnauthorizedError('who?');
-      return { tenant: 'hang', subject };
+  app = taskScopesApp(
+    pgliteDatabase(pglite()),
+    'hang',
+    {
+      project: () => (hang ? new Promise<boolean>(() => undefined) : true),
+      assignedTo: () => true,
     },
-    aggregates: [Task],
-    authority: { Task: 'events' },
-    scopes: {
-      definitions: [project, assignedTo],
-      membership: [taskScopes],
-      rules: {
-        project: () => (hang ? new Promise<boolean>(() => undefined) : true),
-        assignedTo: () => true,
-      },
-    },
-    limits: { maxSubscriptionsPerPrincipal: 1 },
-    heartbeatMs: 30,
-    onError: () => undefined,
-  });
+    { limits: { maxSubscriptionsPerPrincipal: 1 }, heartbeatMs: 30 },
+  );
 });
 afterAll(async () => {
   await app?.close();
@@ -86,23 +75,19 @@ describe('review: a rule that hangs at the re-check', () => {
 
   it('answers 503 UNAVAILABLE problem+json when a rule misses its deadline, and a re-check past it ends the stream with closing', async () => {
     let late = false;
-    const strict = createSyncApp({
-      database: pgliteDatabase(pglite()),
-      authenticate: (): Principal => ({ tenant: 'hang', subject: 'ann' }),
-      aggregates: [Task],
-      authority: { Task: 'events' },
-      scopes: {
-        definitions: [project, assignedTo],
-        membership: [taskScopes],
-        rules: {
-          project: () => (late ? new Promise<boolean>(() => undefined) : true),
-          assignedTo: () => true,
-        },
-        ruleTimeoutMs: 50,
+    const strict = taskScopesApp(
+      pgliteDatabase(pglite()),
+      'hang',
+      {
+        project: () => (late ? new Promise<boolean>(() => undefined) : true),
+        assignedTo: () => true,
       },
-      heartbeatMs: 30,
-      onError: () => undefined,
-    });
+      {
+        authenticate: (): Principal => ({ tenant: 'hang', subject: 'ann' }),
+        scopeOptions: { ruleTimeoutMs: 50 },
+        heartbeatMs: 30,
+      },
+    );
     try {
       const controller = new AbortController();
       const response = await strict.request(`/v2/subscribe?scope=${encodeURIComponent(P1)}`, {

@@ -1,35 +1,19 @@
 // Adversarial review of issue 15: the whole-tenant and one-aggregate gates are path middleware;
 // spellings of the same route must not slip past them.
-import { newKsuid, UnauthorizedError } from '@strata/core';
-import { assignedTo, project, Task, taskScopes } from '@strata/example-todo';
+import { newKsuid } from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
-import type { Principal } from '../app/auth.ts';
-import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
+import { taskScopesApp } from '../../test/fixtures/scopes/task-scopes-app.ts';
+import type { SyncApp } from '../app/create-sync-app.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 
 const pglite = useMigratedPglite();
 let app: SyncApp;
 beforeAll(async () => {
-  app = createSyncApp({
-    database: pgliteDatabase(pglite()),
-    authenticate: (request: Request): Principal => {
-      const subject = request.headers.get('x-user');
-      if (!subject) throw new UnauthorizedError('who?');
-      return { tenant: 'paths', subject };
-    },
-    aggregates: [Task],
-    authority: { Task: 'events' },
-    scopes: {
-      definitions: [project, assignedTo],
-      membership: [taskScopes],
-      rules: {
-        project: () => false,
-        assignedTo: (p, { userId }) => p.subject === userId,
-        tenant: (p) => p.subject === 'root',
-      },
-    },
-    onError: () => undefined,
+  app = taskScopesApp(pgliteDatabase(pglite()), 'paths', {
+    project: () => false,
+    assignedTo: (p, { userId }) => p.subject === userId,
+    tenant: (p) => p.subject === 'root',
   });
   const response = await app.request('/v1/push', {
     method: 'POST',

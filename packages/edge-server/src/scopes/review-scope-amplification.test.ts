@@ -1,12 +1,11 @@
 // Adversarial review of issue 15: a join copies the aggregate's whole history into the scope it
 // joins, so one writer moving a long aggregate back and forth makes scope rows grow with
 // history x moves (and every device of either scope downloads the history again each time).
-import { newKsuid, UnauthorizedError } from '@strata/core';
-import { assignedTo, project, Task, taskScopes } from '@strata/example-todo';
+import { newKsuid } from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
-import type { Principal } from '../app/auth.ts';
-import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
+import { taskScopesApp } from '../../test/fixtures/scopes/task-scopes-app.ts';
+import type { SyncApp } from '../app/create-sync-app.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 
@@ -15,22 +14,10 @@ let app: SyncApp;
 let database: SqlDatabase;
 beforeAll(() => {
   database = pgliteDatabase(pglite());
-  app = createSyncApp({
-    database,
-    authenticate: (request: Request): Principal => {
-      const subject = request.headers.get('x-user');
-      if (!subject) throw new UnauthorizedError('who?');
-      return { tenant: 'amp', subject };
-    },
-    aggregates: [Task],
-    authority: { Task: 'events' },
-    scopes: {
-      definitions: [project, assignedTo],
-      membership: [taskScopes],
-      // ann is an ordinary user: her own tasks only.
-      rules: { project: () => false, assignedTo: (p, { userId }) => p.subject === userId },
-    },
-    onError: () => undefined,
+  // ann is an ordinary user: her own tasks only.
+  app = taskScopesApp(database, 'amp', {
+    project: () => false,
+    assignedTo: (p, { userId }) => p.subject === userId,
   });
 });
 afterAll(async () => {

@@ -1,11 +1,11 @@
 // Adversarial review of issue 15: paging a scoped read at every page edge (joins with history,
 // lefts, the tenant scope mixed in) must give the same items as one read, each once, in order.
-import { newKsuid, UnauthorizedError } from '@strata/core';
-import { assignedTo, project, Task, taskScopes } from '@strata/example-todo';
+import { newKsuid } from '@strata/core';
+import { assignedTo, project } from '@strata/example-todo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useMigratedPglite } from '../../test/fixtures/migrated-pglite.ts';
-import type { Principal } from '../app/auth.ts';
-import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
+import { taskScopesApp } from '../../test/fixtures/scopes/task-scopes-app.ts';
+import type { SyncApp } from '../app/create-sync-app.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 
 type Answer = Record<string, any>;
@@ -13,21 +13,10 @@ type Answer = Record<string, any>;
 const pglite = useMigratedPglite();
 let app: SyncApp;
 beforeAll(() => {
-  app = createSyncApp({
-    database: pgliteDatabase(pglite()),
-    authenticate: (request: Request): Principal => {
-      const subject = request.headers.get('x-user');
-      if (!subject) throw new UnauthorizedError('who?');
-      return { tenant: 'paging', subject };
-    },
-    aggregates: [Task],
-    authority: { Task: 'events' },
-    scopes: {
-      definitions: [project, assignedTo],
-      membership: [taskScopes],
-      rules: { project: () => true, assignedTo: () => true, tenant: () => true },
-    },
-    onError: () => undefined,
+  app = taskScopesApp(pgliteDatabase(pglite()), 'paging', {
+    project: () => true,
+    assignedTo: () => true,
+    tenant: () => true,
   });
 });
 afterAll(async () => {
