@@ -97,12 +97,15 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
         database: neonDatabase(pool),
         authenticate: jwtAuthentication({ secret }),
       });
-      const release = () =>
-        app
+      let released: Promise<void> | undefined;
+      const release = () => {
+        released ??= app
           .close()
           .catch(report)
           .finally(() => pool.end())
           .catch(report);
+        return released;
+      };
 
       let response: Response;
       try {
@@ -111,15 +114,24 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
         ctx.waitUntil(release());
         throw error;
       }
-      if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
-        // The subscription keeps reading from the pool. workerd does not cancel the response
-        // stream when the client leaves; with the `enable_request_signal` compatibility flag it
-        // aborts `request.signal`, and the pool is ended then.
-        // A client gone before the stream was returned never fires the event: release now.
+      if (
+        response.body !== null &&
+        response.headers.get('content-type')?.startsWith('text/event-stream')
+      ) {
+        // The subscription keeps reading from the pool until it ends, and its pool ends then,
+        // whichever way it ends: the client leaving (with the `enable_request_signal`
+        // compatibility flag workerd aborts `request.signal`, also before the stream was
+        // returned), the stream ending (a `closing`, a slow reader, a failed write), or the
+        // response being cancelled (the abort alone once missed under CI load, leaving a pool open).
+        const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+        response.body.pipeTo(writable).then(
+          () => ctx.waitUntil(release()),
+          () => ctx.waitUntil(release()),
+        );
         if (request.signal.aborted) ctx.waitUntil(release());
         else
           request.signal.addEventListener('abort', () => ctx.waitUntil(release()), { once: true });
-        return response;
+        return new Response(readable, response);
       }
       ctx.waitUntil(release());
       return response;

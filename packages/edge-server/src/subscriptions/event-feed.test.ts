@@ -49,6 +49,34 @@ describe('createEventFeed', () => {
     }
   });
 
+  it('a read still in flight when the feed stops delivers nothing and reads no further', async () => {
+    const database = pgliteDatabase(pglite());
+    let gate: Promise<void> | undefined;
+    let open: () => void = () => undefined;
+    let reads = 0;
+    const gated = {
+      async query<TRow>(text: string, params?: readonly unknown[]) {
+        reads++;
+        await gate;
+        return database.query<TRow>(text, params);
+      },
+    };
+    // Polls rarely: the test wakes the feed itself.
+    const feed = createEventFeed({ database: gated, pollIntervalMs: 60_000 });
+    const received: string[] = [];
+    await feed.subscribe('t', (event) => received.push(event.aggregateId));
+    await append('read-after-stop');
+    gate = new Promise((resolve) => (open = resolve));
+    feed.wake();
+    feed.wake(); // a commit during the read: it would read once more
+    await feed.close();
+    const readsAtStop = reads;
+    open();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received).toEqual([]);
+    expect(reads).toBe(readsAtStop);
+  });
+
   it('reads once when LISTEN takes effect: commits before it notified nobody', async () => {
     let listening: () => void = () => undefined;
     const feed = createEventFeed({

@@ -47,12 +47,15 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
   const subscriberCount = () => [...listeners.values()].reduce((sum, set) => sum + set.size, 0);
 
   async function readNew(): Promise<void> {
+    const readingFor = generation;
     if (head === undefined) return;
     for (;;) {
       const page = await readGlobalOrder(options.database, {
         after: encodeGlobalCursor(head),
         limit: 500,
       });
+      // Stopped meanwhile: no listener is owed this page, and the stop's reset head stays.
+      if (readingFor !== generation) return;
       for (const event of page.events) {
         for (const listener of listeners.get(event.tenant) ?? []) listener(event);
       }
