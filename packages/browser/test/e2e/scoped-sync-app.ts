@@ -11,13 +11,14 @@
  * `readStore` reads IndexedDB with the raw IndexedDB API, not through strata or Dexie: the
  * tests assert what the device really keeps.
  */
-import { isStrataError, newKsuid, type ScopeRef } from '@strata/core';
+import type { ScopeRef } from '@strata/core';
 import { assignedTo, project, Task } from '@strata/example-todo';
 import type { RejectedCommandRow } from '../../src/database/strata-database.ts';
 import { createStrata } from '../../src/runtime/create-strata.ts';
 import { startSync } from '../../src/sync/start-sync.ts';
 import type { SyncStatus } from '../../src/sync/sync-status.ts';
 import { taskList, taskTables } from '../fixtures/task-list.ts';
+import { type CommandOutcome, commandOutcome, requiredParam, startError } from './page-api.ts';
 
 /** The tenant the test signs its tokens for. */
 const TENANT = 'test-tenant';
@@ -30,15 +31,8 @@ export type ScopeSpec =
 /** The sample domain's commands. */
 export type TaskCommandName = 'create' | 'rename' | 'reassign' | 'move';
 
-/** What became of a command; never a rejection, so it crosses `page.evaluate` intact. */
-export type TaskCommandOutcome =
-  | { readonly ok: true; readonly commandId: string; readonly version: number }
-  | {
-      readonly ok: false;
-      readonly commandId: string;
-      readonly code: string | undefined;
-      readonly message: string;
-    };
+/** What became of a command (see `CommandOutcome`). */
+export type TaskCommandOutcome = CommandOutcome;
 
 /** What `page.evaluate` can call on `window.strataScoped`. */
 export interface StrataScopedApi {
@@ -62,13 +56,6 @@ declare global {
     strataScoped?: StrataScopedApi;
     strataScopedError?: string;
   }
-}
-
-function requiredParam(params: URLSearchParams, name: string): string {
-  const value = params.get(name);
-  if (value === null || value === '')
-    throw new Error(`scoped-sync-app: the ?${name}= parameter is required`);
-  return value;
 }
 
 function toRef(spec: ScopeSpec): ScopeRef {
@@ -139,22 +126,10 @@ async function start(): Promise<StrataScopedApi> {
   return {
     dbName,
     clientId: strata.clientId,
-    async execute(id, command, input) {
-      const commandId = newKsuid();
-      try {
-        const result = await strata.execute(Task, id, command, input as never, {
-          metadata: { commandId },
-        });
-        return { ok: true, commandId, version: result.version };
-      } catch (error) {
-        return {
-          ok: false,
-          commandId,
-          code: isStrataError(error) ? error.code : undefined,
-          message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        };
-      }
-    },
+    execute: (id, command, input) =>
+      commandOutcome((commandId) =>
+        strata.execute(Task, id, command, input as never, { metadata: { commandId } }),
+      ),
     readStore: (store) => withRawDatabase(dbName, (db) => getAll(db, store)),
     storeNames: () => withRawDatabase(dbName, async (db) => [...db.objectStoreNames].sort()),
     status: () => latest,
@@ -169,7 +144,6 @@ start().then(
     window.strataScoped = api;
   },
   (error: unknown) => {
-    window.strataScopedError =
-      error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    window.strataScopedError = startError(error);
   },
 );

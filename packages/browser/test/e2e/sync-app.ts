@@ -1,36 +1,18 @@
-/**
- * The page that `sync.e2e.test.ts` drives in real Chromium: a strata runtime on the sample Todo
- * aggregate (with the `todos` projection table) that syncs with an edge server through
- * `startSync`, exposed on `window.strataSync`. Bundled by `serve-test-app.ts`; runs in the
- * browser only (no Node APIs).
- *
- * The page reads its settings from the query string: `db` (the IndexedDB name) and `server`
- * (the sync API's base URL), both required, and `retryAfterMs`: wait exactly this long after a
- * failure (no jitter), to show what does not wait for it.
- */
-import { isStrataError, newKsuid } from '@strata/core';
 import { Todo, type TodoState } from '@strata/example-todo';
 import type { RejectedCommandRow } from '../../src/database/strata-database.ts';
 import { createStrata } from '../../src/runtime/create-strata.ts';
 import { startSync } from '../../src/sync/start-sync.ts';
 import type { SyncStatus } from '../../src/sync/sync-status.ts';
 import { type TodoRow, todoList, todoTables } from '../fixtures/todo-list.ts';
+import { type CommandOutcome, commandOutcome, requiredParam, startError } from './page-api.ts';
 
 export type { TodoRow };
 
 /** The sample domain's commands. */
 export type TodoCommandName = 'add' | 'rename' | 'complete' | 'reopen' | 'remove';
 
-/** What became of a command; never a rejection, so it crosses `page.evaluate` intact. */
-export type SyncCommandOutcome =
-  | { readonly ok: true; readonly commandId: string; readonly version: number }
-  | {
-      readonly ok: false;
-      readonly commandId: string;
-      /** The strata error code, or undefined for an error that is not a strata error. */
-      readonly code: string | undefined;
-      readonly message: string;
-    };
+/** What became of a command (see `CommandOutcome`). */
+export type SyncCommandOutcome = CommandOutcome;
 
 /** A local event as the tests compare it with the server's. */
 export interface LocalEventSummary {
@@ -74,13 +56,6 @@ declare global {
   }
 }
 
-function requiredParam(params: URLSearchParams, name: string): string {
-  const value = params.get(name);
-  if (value === null || value === '')
-    throw new Error(`sync-app: the ?${name}= parameter is required`);
-  return value;
-}
-
 async function start(): Promise<StrataSyncApi> {
   const params = new URLSearchParams(location.search);
   const dbName = requiredParam(params, 'db');
@@ -113,22 +88,10 @@ async function start(): Promise<StrataSyncApi> {
   return {
     dbName,
     clientId: strata.clientId,
-    async execute(id, command, input) {
-      const commandId = newKsuid();
-      try {
-        const result = await strata.execute(Todo, id, command, input as never, {
-          metadata: { commandId },
-        });
-        return { ok: true, commandId, version: result.version };
-      } catch (error) {
-        return {
-          ok: false,
-          commandId,
-          code: isStrataError(error) ? error.code : undefined,
-          message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        };
-      }
-    },
+    execute: (id, command, input) =>
+      commandOutcome((commandId) =>
+        strata.execute(Todo, id, command, input as never, { metadata: { commandId } }),
+      ),
     todos: () => strata.db.table<TodoRow, string>('todos').orderBy('id').toArray(),
     async states() {
       const loaded = await strata.loadAll(Todo);
@@ -156,7 +119,6 @@ start().then(
     window.strataSync = api;
   },
   (error: unknown) => {
-    window.strataSyncError =
-      error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    window.strataSyncError = startError(error);
   },
 );
