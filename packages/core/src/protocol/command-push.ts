@@ -65,9 +65,10 @@ export const AcceptedCommandSchema = z.strictObject({
   status: z.literal('accepted'),
   events: z.array(StoredEventSchema),
   /**
-   * On a server that declares scopes: the aggregate's scopes after this command. A scoped device
-   * that holds none of them drops the aggregate (it wrote outside what it replicates, e.g. a
-   * task created for another team); one that holds some knows where the aggregate belongs.
+   * On a server that declares scopes: the aggregate's scopes once the push's commits are stored
+   * (every answer of one aggregate names the same). A scoped device that holds none of them
+   * drops the aggregate (it wrote outside what it replicates, e.g. a task created for another
+   * team); one that holds some knows where the aggregate belongs.
    */
   scopes: z.array(ScopeKeySchema).optional(),
 });

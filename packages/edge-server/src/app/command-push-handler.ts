@@ -27,6 +27,7 @@ import {
 import { toWireEvent } from './wire-event.ts';
 
 type CommandResult = CommandPushResponse['results'][number];
+type AcceptedResult = CommandResult & { status: 'accepted' };
 
 /** What a v2 push is decided with. */
 export interface CommandPushContext {
@@ -38,10 +39,11 @@ export interface CommandPushContext {
   /** How `events` commits are checked (schemas, `evolve`, the write rule). */
   readonly events: Omit<EventsCommitOptions, 'clientId' | 'principal'>;
   /**
-   * A server with scopes: an aggregate's current scope keys, named in each accepted answer so
-   * a scoped device drops what it wrote outside the scopes it holds.
+   * A server with scopes: the current scope keys of aggregates (by stream key), named in each
+   * accepted answer so a scoped device drops what it wrote outside the scopes it holds. Asked
+   * once per push, for every aggregate it stored events on.
    */
-  readonly scopesOf?: (stream: StreamRef) => Promise<string[]>;
+  readonly scopesOf?: (streams: readonly StreamRef[]) => Promise<ReadonlyMap<string, string[]>>;
   /** The version a rejection reports (`PushOptions.versionOf`); defaults to the stored one. */
   readonly versionOf?: (stream: StreamRef) => Promise<number>;
 }
@@ -66,6 +68,8 @@ export async function applyCommandPush(
   const versionOf = context.versionOf ?? ((stream: StreamRef) => store.streamVersion(stream));
   const blocked = new Map<string, number>();
   const results: CommandResult[] = [];
+  /** The accepted answers' places in `results`, with their aggregates. */
+  const accepted: { readonly index: number; readonly stream: StreamRef }[] = [];
   for (const raw of push.commits) {
     const parsed = CommandCommitSchema.safeParse(raw);
     const stream = parsed.success ? parsed.data.command : namedStream(raw);
@@ -95,13 +99,11 @@ export async function applyCommandPush(
     }
     try {
       const stored = await decideCommit(commit, push.clientId, context);
+      accepted.push({ index: results.length, stream: commit.command });
       results.push({
         commitId: commit.commitId,
         status: 'accepted',
         events: stored.map(toWireEvent),
-        ...(context.scopesOf === undefined
-          ? {}
-          : { scopes: await context.scopesOf(commit.command) }),
       });
     } catch (error) {
       // A lost database is the server's problem, not the commit's: the client must retry it.
@@ -115,6 +117,15 @@ export async function applyCommandPush(
           ? error.actualVersion
           : await versionOf(commit.command),
       });
+    }
+  }
+  if (context.scopesOf !== undefined && accepted.length > 0) {
+    // Read once the push's commits are stored: an aggregate's answers all name its scopes
+    // after the push (a device goes by its last answer anyway).
+    const scopes = await context.scopesOf(accepted.map(({ stream }) => stream));
+    for (const { index, stream } of accepted) {
+      const result = results[index] as AcceptedResult;
+      results[index] = { ...result, scopes: scopes.get(streamKey(stream)) ?? [] };
     }
   }
   return { protocol: COMMAND_PROTOCOL_VERSION, results };

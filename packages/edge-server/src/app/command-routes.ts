@@ -30,7 +30,10 @@ export interface CommandRoutesOptions {
   readonly limits: SyncLimits;
   readonly feed: EventFeed;
   /** A server with scopes: the principal's tenant's aggregate scopes (`CommandPushContext`). */
-  readonly scopesOf?: (principal: Principal, stream: StreamRef) => Promise<string[]>;
+  readonly scopesOf?: (
+    principal: Principal,
+    streams: readonly StreamRef[],
+  ) => Promise<ReadonlyMap<string, string[]>>;
   /** The version a rejection reports (`CommandPushContext.versionOf`). */
   readonly versionOf?: (principal: Principal, stream: StreamRef) => Promise<number>;
 }
@@ -71,7 +74,7 @@ export function commandRoutes(options: CommandRoutesOptions): Hono<SyncEnv> {
       events: { ...options.events, canWrite: canWriteOf(principal) },
       ...(scopesOf === undefined
         ? {}
-        : { scopesOf: (stream: StreamRef) => scopesOf(principal, stream) }),
+        : { scopesOf: (streams: readonly StreamRef[]) => scopesOf(principal, streams) }),
       ...(versionOf === undefined
         ? {}
         : { versionOf: (stream: StreamRef) => versionOf(principal, stream) }),

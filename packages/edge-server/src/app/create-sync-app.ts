@@ -18,7 +18,7 @@ import { safeErrorReporter } from '../logging/describe-error.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
-import { currentScopes } from '../scopes/current-scopes.ts';
+import { currentScopesOf } from '../scopes/current-scopes.ts';
 import { scopeRowsHook } from '../scopes/scope-rows-hook.ts';
 import { assertHolds, type ScopesOptions, scopeAccess } from '../scopes/scope-rules.ts';
 import { holdsAggregate, mayWriteAggregate, scopeWriteCheck } from '../scopes/scope-write-check.ts';
@@ -209,11 +209,27 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
   const authorize: Authorize = { ...options.authorize, canWrite };
   const versionOf = async (principal: Principal, stream: StreamRef) =>
     (await mayWrite(principal, stream)) ? storeFor(principal).streamVersion(stream) : 0;
-  // A push answer names the scopes of an aggregate the writer may hold, never the others.
-  const heldScopesOf = async (principal: Principal, stream: StreamRef) => {
-    const held: string[] = [];
-    for (const key of await currentScopes(options.database, principal.tenant, stream)) {
-      if (await access.holdsAny(principal, [key])) held.push(key);
+  // A push answer names the scopes of an aggregate the writer may hold, never the others: one
+  // read for the push's aggregates, each scope's rule asked once.
+  const heldScopesOf = async (principal: Principal, streams: readonly StreamRef[]) => {
+    const holds = new Map<string, Promise<boolean>>();
+    const holdsScope = (key: string) => {
+      let answer = holds.get(key);
+      if (answer === undefined) {
+        answer = access.holdsAny(principal, [key]);
+        holds.set(key, answer);
+      }
+      return answer;
+    };
+    const held = new Map<string, string[]>();
+    for (const [stream, keys] of await currentScopesOf(
+      options.database,
+      principal.tenant,
+      streams,
+    )) {
+      const mine: string[] = [];
+      for (const key of keys) if (await holdsScope(key)) mine.push(key);
+      held.set(stream, mine);
     }
     return held;
   };

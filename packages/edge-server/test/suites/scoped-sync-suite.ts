@@ -617,6 +617,61 @@ export function describeScopedSync(label: string, open: () => Promise<SuiteDatab
         );
         expect(logged.rows).toEqual([{ user_id: 'ann' }]);
       });
+
+      it('v2: a push’s answers name each aggregate’s held scopes after the push, read in one statement', async () => {
+        const tenant = newTenant();
+        grant(tenant, 'ann', 'p1', 'p2');
+        const command = (id: string, name: string, input: object) => ({
+          commitId: newKsuid(),
+          command: { aggregateType: 'Task', aggregateId: id, name, input, issuedAt: AN_HOUR_AGO },
+          events: [],
+        });
+        const before = statements.length;
+        const answer = await call(
+          tenant,
+          'ann',
+          'POST',
+          '/v2/push',
+          {
+            protocol: 2,
+            clientId: 'device',
+            commits: [
+              command('s1', 'create', { projectId: 'p1', title: 'mine', assignee: 'ann' }),
+              command('s2', 'create', { projectId: 'p2', title: 'bob’s', assignee: 'bob' }),
+              command('s1', 'move', { projectId: 'p2' }),
+            ],
+          },
+          deciding,
+        );
+        const results = answer.body.results as Answer[];
+        expect(results.map((result) => result.status)).toEqual([
+          'accepted',
+          'accepted',
+          'accepted',
+        ]);
+        // s1 moved to p2 within the push: both its answers say where it is now; s2's names p2
+        // only (bob's assignee scope is not ann's to know).
+        expect(results.map((result) => [...result.scopes].sort())).toEqual([
+          [ANN, P2].sort(),
+          [P2],
+          [ANN, P2].sort(),
+        ]);
+        const answerReads = statements
+          .slice(before)
+          .filter(
+            (text) => text.includes('FROM strata_scope_memberships') && text.includes('unnest'),
+          );
+        expect(answerReads).toHaveLength(1);
+        const stored = await database.query<{ aggregate_id: string; scopes: string[] }>(
+          `SELECT aggregate_id, scopes FROM strata_scope_memberships
+           WHERE tenant = $1 ORDER BY aggregate_id`,
+          [tenant],
+        );
+        expect(stored.rows.map((row) => [row.aggregate_id, [...row.scopes].sort()])).toEqual([
+          ['s1', [ANN, P2].sort()],
+          ['s2', [BOB, P2].sort()],
+        ]);
+      });
     });
 
     describe('GET /v2/subscribe', () => {
