@@ -240,11 +240,16 @@ describe('the TodoMVC demo on its edge server', () => {
     await expect.poll(() => itemsLeft(page)).toBe('1');
     expect(await page.locator('span.todo-count').textContent()).toMatch(/^1 item left$/);
     await addTodo(page, 'Call mum');
-    await page.locator('input#toggle-all').check();
+    // A click, not check(): the box is controlled by the list, which changes once the
+    // commands are stored, and check() fails when the box has not flipped right after its click.
+    const toggleAll = page.locator('input#toggle-all');
+    await toggleAll.click();
     await expect.poll(() => shown(page)).toEqual(['Walk the cat ✓', 'Call mum ✓']);
     await expect.poll(() => itemsLeft(page)).toBe('0');
-    await page.locator('input#toggle-all').uncheck();
+    await expect.poll(() => toggleAll.isChecked()).toBe(true);
+    await toggleAll.click();
     await expect.poll(() => shown(page)).toEqual(['Walk the cat', 'Call mum']);
+    await expect.poll(() => toggleAll.isChecked()).toBe(false);
     await toggle(page, 'Call mum');
 
     // Clearing an edit removes the todo (TodoMVC).
