@@ -9,8 +9,10 @@ import {
   created,
   moved,
   projectKey,
+  reassigned,
   renamed,
   scopedTaskStore,
+  userKey,
 } from '../../test/fixtures/scopes/scoped-tasks.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
@@ -97,6 +99,43 @@ describe('streamScopedSubscription', () => {
     await done;
     expect(reads() - before).toBe(1);
     expect(hand.listening).toBe(0);
+  });
+
+  it('leaves an unreadable item out without losing the id of what it sent', async () => {
+    const tenant = `stream-${tenants++}`;
+    const db = pgliteDatabase(pglite());
+    const tasks = scopedTaskStore(db, tenant);
+    await tasks.append('t1', created('p1', 'bob'));
+    // Reassigned to ann: t1 joins her scope at position 2 with its history (s2.1), then the
+    // reassignment (s2.2), which she may not read: the history's item keeps its own id.
+    await tasks.append('t1', reassigned('ann'));
+    const writer = createBoundedSseWriter({ maxBufferedBytes: 1 << 20 });
+    const done = streamScopedSubscription(writer, {
+      database: db,
+      tenant,
+      scopes: [userKey('ann')],
+      scopeFeed: handFeed().feed,
+      after: 's1.1',
+      heartbeatMs: 60_000,
+      maxBacklogBytes: 1 << 20,
+      stillGranted: async () => true,
+      canRead: (event) => event.type !== 'TaskReassigned',
+    });
+    const seen: { kind: string; type?: string; id: string | undefined }[] = [];
+    for await (const message of readServerSentEvents(writer.body)) {
+      const parsed = ScopedSubscriptionMessageSchema.parse(JSON.parse(message.data));
+      seen.push({
+        kind: parsed.kind,
+        ...(parsed.kind === 'event' ? { type: parsed.event.type } : {}),
+        id: message.id,
+      });
+      if (parsed.kind === 'caught-up') writer.close();
+    }
+    await done;
+    expect(seen).toEqual([
+      { kind: 'event', type: 'TaskCreated', id: 's2.1' },
+      { kind: 'caught-up', id: undefined },
+    ]);
   });
 
   it('ends a reader that falls behind its scopes’ live traffic by the cap as a slow reader, resuming after its last id', async () => {

@@ -82,10 +82,11 @@ export async function streamScopedSubscription(
         ),
         pageSize,
       );
-      for (const [index, item] of page.items.entries()) {
-        const last = page.items[index + 1]?.cursor !== item.cursor;
-        const message = toScopedItem(item, options.canRead);
-        if (message !== undefined) write(message, last ? item.cursor : undefined);
+      // Only what the principal may read is sent; the last sent item of a cursor carries it.
+      const sent = page.items.flatMap((item) => toScopedItem(item, options.canRead) ?? []);
+      for (const [index, message] of sent.entries()) {
+        const last = sent[index + 1]?.cursor !== message.cursor;
+        write(message, last ? message.cursor : undefined);
         // Wait for the reader: a slow one must not make the server hold its scopes' rows.
         await writer.ready();
         if (writer.ended !== undefined) return;
