@@ -179,6 +179,8 @@ export {
   ScopedPullRequestSchema,
   type ScopedPullResponse,
   ScopedPullResponseSchema,
+  type ScopedSubscribeBody,
+  ScopedSubscribeBodySchema,
   ScopedSubscribeQuerySchema,
   type ScopedSubscriptionMessage,
   ScopedSubscriptionMessageSchema,

@@ -197,4 +197,40 @@ describe('scoped sync against the edge server', () => {
     expect(annDevice.rejected).toEqual([]);
     expect((await bobDevice.strata.load(Task, t1)).state.assignee).toBe(bob);
   });
+
+  it('follows live a scope set whose keys are too long for a URL (POST /v2/subscribe)', async () => {
+    const [ann, bob, p1] = [`ann-${unique()}`, `bob-${unique()}`, `p1-${unique()}`];
+    const long = Array.from({ length: 40 }, (_, n) => `${p1}-${n}-${'x'.repeat(400)}`);
+    grants.set(bob, new Set([p1, ...long]));
+    const scopes = [p1, ...long].map((projectId) => project({ projectId }));
+    // The real server refuses such a GET before any route sees it (it drops the connection).
+    const query = new URLSearchParams(scopes.map((scope) => ['scope', scope.key]));
+    const refused = await fetch(new URL(`v2/subscribe?${query}`, server.url)).then(
+      async (response) => {
+        await response.body?.cancel();
+        return response.status;
+      },
+      () => 'connection closed',
+    );
+    expect(refused === 'connection closed' || (typeof refused === 'number' && refused >= 400)).toBe(
+      true,
+    );
+
+    const bobDevice = await device(bob, scopes);
+    let connected = false;
+    const watching = bobDevice.sync.status.subscribe((status) => {
+      connected = status.connected;
+    });
+    try {
+      await bobDevice.sync.whenSynced();
+      await eventually(async () => expect(connected).toBe(true));
+      const annDevice = await device(ann, [assignedTo({ userId: ann })]);
+      const t1 = `t1-${unique()}`;
+      await create(annDevice, t1, p1, ann);
+      await eventually(async () => expect(await heldTasks(bobDevice)).toEqual([t1]));
+      await expectServerEvents(bobDevice, [t1]);
+    } finally {
+      watching.unsubscribe();
+    }
+  });
 });

@@ -78,3 +78,42 @@ describe('sync transport subscriptions', () => {
     );
   });
 });
+
+describe('sync transport scoped subscriptions', () => {
+  const subscribeWith = async (scopes: readonly string[]) => {
+    const requests: Request[] = [];
+    const transport = createSyncTransport({
+      url: 'http://sync.test/',
+      fetch: async (input, init) => {
+        requests.push(new Request(input, init));
+        return new Response(sseBody([], true), {
+          headers: { 'content-type': 'text/event-stream' },
+        });
+      },
+    });
+    for await (const _ of transport.subscribeScopes(scopes, 's4.4', new AbortController().signal)) {
+      // the stream ends at once
+    }
+    return requests[0] as Request;
+  };
+  const projectKey = (id: string) => `project:${JSON.stringify({ projectId: id })}`;
+
+  it('names a short scope set in the URL (GET)', async () => {
+    const request = await subscribeWith([projectKey('p1'), projectKey('p2')]);
+    expect(request.method).toBe('GET');
+    const url = new URL(request.url);
+    expect(url.pathname).toBe('/v2/subscribe');
+    expect(url.searchParams.getAll('scope')).toEqual([projectKey('p1'), projectKey('p2')]);
+    expect(url.searchParams.get('after')).toBe('s4.4');
+  });
+
+  it('sends a set of long keys in a POST body, never a URL servers refuse', async () => {
+    const scopes = Array.from({ length: 60 }, (_, n) => projectKey(`${n}-${'x'.repeat(300)}`));
+    const request = await subscribeWith(scopes);
+    expect(request.method).toBe('POST');
+    expect(new URL(request.url).pathname).toBe('/v2/subscribe');
+    expect(new URL(request.url).search).toBe('');
+    expect(request.headers.get('content-type')).toBe('application/json');
+    expect(await request.json()).toEqual({ scopes, after: 's4.4' });
+  });
+});

@@ -13,6 +13,7 @@ import {
   type ScopedPullRequest,
   type ScopedPullResponse,
   ScopedPullResponseSchema,
+  type ScopedSubscribeBody,
   type ScopedSubscriptionMessage,
   ScopedSubscriptionMessageSchema,
   SUBSCRIPTION_FEATURES_HEADER,
@@ -213,7 +214,20 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
     async *subscribeScopes(scopes, after, signal) {
       const query = new URLSearchParams(scopes.map((scope) => ['scope', scope]));
       if (after !== undefined) query.set('after', after);
-      const response = await request(`v2/subscribe?${query}`, { signal });
+      const path = `v2/subscribe?${query}`;
+      // Long keys go in the body: servers and proxies refuse long URLs (414/431, no problem).
+      const response =
+        path.length <= MAX_SUBSCRIBE_URL_LENGTH
+          ? await request(path, { signal })
+          : await request('v2/subscribe', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({
+                scopes: [...scopes],
+                ...(after === undefined ? {} : { after }),
+              } satisfies ScopedSubscribeBody),
+              signal,
+            });
       yield* streamMessages(
         response,
         signal,
@@ -223,6 +237,9 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
     },
   };
 }
+
+/** The longest `GET /v2/subscribe` path sent; longer scope sets go in a `POST` body. */
+const MAX_SUBSCRIBE_URL_LENGTH = 4096;
 
 /** The kinds of `GET /v2/subscribe` messages this client reads. */
 const SCOPED_SUBSCRIPTION_MESSAGE_KINDS: readonly string[] =

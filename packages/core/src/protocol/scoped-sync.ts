@@ -96,6 +96,20 @@ export const ScopedSubscribeQuerySchema = z.strictObject({
 });
 
 /**
+ * `POST /v2/subscribe` body: the same as the query of `GET /v2/subscribe`, for scope sets whose
+ * keys make a URL longer than servers and proxies accept (16 KB of request line and headers on
+ * Node; clients switch to POST well before that).
+ */
+export const ScopedSubscribeBodySchema = z
+  .strictObject({
+    scopes: z.array(ScopeKeySchema).min(1).max(MAX_SCOPES_PER_REQUEST),
+    after: CursorSchema.optional(),
+  })
+  .refine((body) => new Set(body.scopes).size === body.scopes.length, {
+    message: 'names a scope twice',
+  });
+
+/**
  * The JSON `data` of one `GET /v2/subscribe` message: the items of a scoped read (SSE `id` is
  * the item's cursor, shared by every scope of the subscription), then as in v1.
  */
@@ -115,5 +129,6 @@ export const ScopedSubscriptionMessageSchema = z.discriminatedUnion('kind', [
 export type ScopeRead = z.infer<typeof ScopeReadSchema>;
 export type ScopedPullRequest = z.input<typeof ScopedPullRequestSchema>;
 export type ScopedPullResponse = z.infer<typeof ScopedPullResponseSchema>;
+export type ScopedSubscribeBody = z.infer<typeof ScopedSubscribeBodySchema>;
 export type ScopedItem = z.infer<typeof ScopedItemSchema>;
 export type ScopedSubscriptionMessage = z.infer<typeof ScopedSubscriptionMessageSchema>;

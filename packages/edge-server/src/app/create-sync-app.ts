@@ -159,7 +159,7 @@ export type SyncApp = Hono<SyncEnv> & {
 /**
  * The sync server as a Hono app: it runs unchanged on Node, workerd, Bun and Deno.
  * `POST /v1/push`, `GET /v1/pull`, `GET /v1/subscribe` (SSE), `GET /v1/streams/:type/:id` (+ `/events`),
- * `POST /v2/push`, `POST /v2/commands`, scoped `POST /v2/pull` and `GET /v2/subscribe` (SSE),
+ * `POST /v2/push`, `POST /v2/commands`, scoped `POST /v2/pull` and `GET`/`POST /v2/subscribe` (SSE),
  * `GET /healthz` (liveness), `GET /readyz` (readiness); errors are `application/problem+json`.
  * Each feature's routes are a Hono sub-app of their own, mounted with `app.route` behind the
  * middleware that applies to them (probes before it; `/v1/*` behind the request guard, the

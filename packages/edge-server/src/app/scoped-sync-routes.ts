@@ -2,11 +2,12 @@ import {
   parseOrThrow,
   ScopedPullRequestSchema,
   type ScopedPullResponse,
+  ScopedSubscribeBodySchema,
   ScopedSubscribeQuerySchema,
   type StoredEvent,
   ValidationFailedError,
 } from '@strata/core';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { readScopes, type ScopeReadRequest } from '../scopes/read-scopes.ts';
 import { assertHolds, type ScopeAccess } from '../scopes/scope-rules.ts';
@@ -42,6 +43,8 @@ export interface ScopedSyncRoutesOptions {
  * - `GET /subscribe?scope=k&scope=k2&after=c` (SSE): the same from one cursor, then live; the
  *   rules are checked again at every heartbeat, and a refused one ends the stream with
  *   `closing: access-changed`. `Last-Event-ID` wins over `after`.
+ * - `POST /subscribe` (`ScopedSubscribeBodySchema`: `{ scopes, after }`): the same, for scope
+ *   sets too long for a URL.
  *
  * @example
  * app.route('/v2', scopedSyncRoutes({ database, access, canRead, limits, sse, scopeFeed, heartbeatMs }));
@@ -71,6 +74,45 @@ export function scopedSyncRoutes(options: ScopedSyncRoutesOptions): Hono<SyncEnv
     return c.json(response);
   });
 
+  /** One subscription to `keys` (as the client named them: `path` says where, for errors). */
+  const subscribe = async (
+    c: Context<SyncEnv>,
+    keys: readonly string[],
+    after: string | undefined,
+    path: (index: number) => (string | number)[],
+  ) => {
+    const principal = c.get('principal');
+    const scopes = access.resolve(keys, path);
+    await assertHolds(access, principal, scopes);
+    // A reconnecting EventSource sends the last id it saw; it wins over the query or body.
+    const from = c.req.header('last-event-id') ?? after;
+    // INVALID_CURSOR as a 400 before the stream starts: malformed, or past the tenant's end.
+    await readScopes(
+      database,
+      principal.tenant,
+      keys.map((scope) => (from === undefined ? { scope } : { scope, after: from })),
+      1,
+    );
+    return options.sse({
+      request: c.req.raw,
+      principal,
+      initialId: from,
+      closing: true, // v2 clients all know the closing message
+      run: (writer, maxBacklogBytes) =>
+        streamScopedSubscription(writer, {
+          database,
+          tenant: principal.tenant,
+          scopes: keys,
+          scopeFeed: options.scopeFeed,
+          after: from,
+          heartbeatMs: options.heartbeatMs,
+          maxBacklogBytes,
+          stillGranted: async () => (await access.refused(principal, scopes)).length === 0,
+          canRead: (event) => options.canRead(principal, event),
+        }),
+    });
+  };
+
   routes.get('/subscribe', async (c) => {
     const query = parseOrThrow(
       ScopedSubscribeQuerySchema,
@@ -83,36 +125,17 @@ export function scopedSyncRoutes(options: ScopedSyncRoutesOptions): Hono<SyncEnv
         { path: ['scope'], message: 'names a scope twice' },
       ]);
     }
-    const principal = c.get('principal');
-    const scopes = access.resolve(keys, (index) => ['scope', index]);
-    await assertHolds(access, principal, scopes);
-    // A reconnecting EventSource sends the last id it saw; it wins over the query.
-    const after = c.req.header('last-event-id') ?? query.after;
-    // INVALID_CURSOR as a 400 before the stream starts: malformed, or past the tenant's end.
-    await readScopes(
-      database,
-      principal.tenant,
-      keys.map((scope) => (after === undefined ? { scope } : { scope, after })),
-      1,
+    return subscribe(c, keys, query.after, (index) => ['scope', index]);
+  });
+
+  // The same with the scopes in the body: a set of long keys would not fit in a URL.
+  routes.post('/subscribe', pushBodyLimit(options.limits), async (c) => {
+    const body = parseOrThrow(
+      ScopedSubscribeBodySchema,
+      await readJson(c.req.raw),
+      'scoped subscribe body',
     );
-    return options.sse({
-      request: c.req.raw,
-      principal,
-      initialId: after,
-      closing: true, // v2 clients all know the closing message
-      run: (writer, maxBacklogBytes) =>
-        streamScopedSubscription(writer, {
-          database,
-          tenant: principal.tenant,
-          scopes: keys,
-          scopeFeed: options.scopeFeed,
-          after,
-          heartbeatMs: options.heartbeatMs,
-          maxBacklogBytes,
-          stillGranted: async () => (await access.refused(principal, scopes)).length === 0,
-          canRead: (event) => options.canRead(principal, event),
-        }),
-    });
+    return subscribe(c, body.scopes, body.after, (index) => ['scopes', index]);
   });
 
   return routes;
