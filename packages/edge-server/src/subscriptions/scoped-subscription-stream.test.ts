@@ -138,6 +138,29 @@ describe('streamScopedSubscription', () => {
     ]);
   });
 
+  it('stops reading for a client gone during a run of items it may not read', async () => {
+    const tenant = `stream-${tenants++}`;
+    const { db, reads } = counted(pgliteDatabase(pglite()));
+    const tasks = scopedTaskStore(db, tenant);
+    for (const id of ['t1', 't2', 't3', 't4']) await tasks.append(id, created('p1', 'ann'));
+    const writer = createBoundedSseWriter({ maxBufferedBytes: 1 << 20 });
+    writer.close(); // the client left
+    await streamScopedSubscription(writer, {
+      database: db,
+      tenant,
+      scopes: [P1],
+      scopeFeed: handFeed().feed,
+      after: undefined,
+      heartbeatMs: 60_000,
+      maxBacklogBytes: 1 << 20,
+      stillGranted: async () => true,
+      canRead: () => false,
+      pageSize: 1,
+    });
+    // One page, not all four: nothing was sent, so only the page's end could notice.
+    expect(reads()).toBe(1);
+  });
+
   it('ends a reader that falls behind its scopes’ live traffic by the cap as a slow reader, resuming after its last id', async () => {
     const tenant = `stream-${tenants++}`;
     const db = pgliteDatabase(pglite());

@@ -91,6 +91,8 @@ export async function streamScopedSubscription(
         await writer.ready();
         if (writer.ended !== undefined) return;
       }
+      // A page of nothing readable writes nothing: a client gone meanwhile shows only here.
+      if (writer.ended !== undefined) return;
       // Every scope of the read has the same next cursor once it is caught up.
       cursor = page.cursors[options.scopes[0] as string] ?? cursor;
       if (page.hasMore) continue;

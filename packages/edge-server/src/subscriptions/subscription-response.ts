@@ -86,8 +86,10 @@ export function createSseResponder(options: SubscriptionResponderOptions): SseRe
       ...(initialId === undefined ? {} : { initialId }),
       ...(closing ? { overflowMessage: closingMessage } : {}),
     });
-    // Runtimes that do not cancel the body when the client leaves still abort the request.
-    request.signal.addEventListener('abort', () => writer.close(), { once: true });
+    // Runtimes that do not cancel the body when the client leaves still abort the request; a
+    // client gone while the route still checked its rules aborted it already.
+    if (request.signal.aborted) writer.close();
+    else request.signal.addEventListener('abort', () => writer.close(), { once: true });
     // The slot is the client's connection: free once the stream has ended, even while `run`
     // still waits on something (a scope rule late to answer) before it notices.
     writer.onEnded(() => slot.release());
