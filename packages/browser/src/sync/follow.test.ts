@@ -101,7 +101,7 @@ describe('follow', () => {
     stopping.abort();
     await run();
     expect(outcome()).toBe('returned');
-    expect(stream.opened.every((opened) => opened.signal.aborted)).toBe(true);
+    expect(stream.opened).toEqual([]);
     expect(stored).toEqual([]);
   });
 

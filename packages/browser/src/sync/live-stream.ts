@@ -27,11 +27,11 @@ export interface LiveStreamOptions<M, T> {
  * await followLiveStream({ messages: (signal) => transport.subscribe(after, signal), onMessage, write, ... });
  */
 export async function followLiveStream<M, T>(options: LiveStreamOptions<M, T>): Promise<void> {
+  // Stopped between the catch-up and this stream: nothing opens (it would outlive the stop).
+  if (options.signal.aborted) return;
   const stream = new AbortController();
   options.onOpen?.(stream);
   const abort = () => stream.abort();
-  // Stopped between the catch-up and this stream: an open stream would outlive the stop.
-  if (options.signal.aborted) abort();
   options.signal.addEventListener('abort', abort);
   let idleTimer = setTimeout(abort, options.idleTimeoutMs);
   const writer = createBatchWriter<T>(options.write, options.batchLimit, abort);
