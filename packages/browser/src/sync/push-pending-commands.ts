@@ -132,9 +132,7 @@ export async function applyPushResults(
         answers.set(key, created);
         return created;
       };
-      const leaving = scoped
-        ? await leavingAggregates(context, commits, response)
-        : new Set<string>();
+      const conflicted: { commitId: string; stream: StreamRef; currentVersion: number }[] = [];
       for (const [index, result] of response.results.entries()) {
         const commit = commits[index];
         if (commit === undefined || commit.commitId !== result.commitId) continue;
@@ -145,16 +143,11 @@ export async function applyPushResults(
           if (result.scopes !== undefined) answeredScopes.push({ stream, scopes: result.scopes });
           accepted++;
         } else if (result.code === 'VERSION_CONFLICT') {
-          if (leaving.has(streamKey(stream))) {
-            // Kept only until its commands are answered: upstream brings no events of it, so
-            // the conflict can never be rebased away. The command ends visibly, not in a loop.
-            answersOf(stream).rejections.set(commit.commitId, {
-              code: 'FORBIDDEN',
-              message: UNSEEN_CONFLICT_REASON,
-            });
-          } else {
-            conflicts.push({ ...stream, currentVersion: result.currentVersion });
-          }
+          conflicted.push({
+            commitId: commit.commitId,
+            stream,
+            currentVersion: result.currentVersion,
+          });
         } else if (TRANSIENT_CODES.has(result.code)) {
           retryLater++;
         } else {
@@ -162,6 +155,26 @@ export async function applyPushResults(
             code: result.code,
             message: result.message,
           });
+        }
+      }
+
+      // Scoped: an aggregate kept only until its commands are answered (it left the held
+      // scopes) gets no events upstream, so its conflict can never be rebased away. The command
+      // ends visibly, not in a loop.
+      const leaving = scoped
+        ? await leavingOnes(
+            context,
+            conflicted.map((conflict) => conflict.stream),
+          )
+        : new Set<string>();
+      for (const { commitId, stream, currentVersion } of conflicted) {
+        if (leaving.has(streamKey(stream))) {
+          answersOf(stream).rejections.set(commitId, {
+            code: 'FORBIDDEN',
+            message: UNSEEN_CONFLICT_REASON,
+          });
+        } else {
+          conflicts.push({ ...stream, currentVersion });
         }
       }
 
@@ -239,21 +252,12 @@ export async function applyPushResults(
 export const UNSEEN_CONFLICT_REASON =
   'The aggregate is no longer in a scope this device holds and changed on the server since: the command cannot be rebased on changes this device does not receive';
 
-/**
- * The aggregates (stream keys) of a push's version conflicts that are only kept until their
- * commands are answered (scoped sync): marked `LEAVING`, no held scope holds them.
- */
-async function leavingAggregates(
+/** Which of `streams` (by stream key) are marked `LEAVING` and held by no scope. */
+async function leavingOnes(
   context: SyncContext,
-  commits: readonly CommandCommit[],
-  response: CommandPushResponse,
+  streams: readonly StreamRef[],
 ): Promise<Set<string>> {
-  const conflicted = response.results.flatMap((result, index) => {
-    const commit = commits[index];
-    if (result.status === 'accepted' || result.code !== 'VERSION_CONFLICT') return [];
-    return commit === undefined ? [] : [commit.command];
-  });
-  const memberships = await membershipsOf(context.strata.db, conflicted);
+  const memberships = await membershipsOf(context.strata.db, streams);
   return new Set(
     [...memberships]
       .filter(([, membership]) => membership.leaving && membership.scopes.length === 0)
