@@ -189,6 +189,7 @@ export {
 } from './protocol/scoped-sync.ts';
 export { readServerSentEvents, type SseMessage } from './protocol/sse-reader.ts';
 export {
+  MAX_HISTORY_LIMIT,
   StreamHistoryQuerySchema,
   type StreamHistoryResponse,
   StreamHistoryResponseSchema,

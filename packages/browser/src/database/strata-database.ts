@@ -50,6 +50,11 @@ export interface SyncStateRow {
 export type StrataDatabase = Dexie & {
   events: Table<EventRow, number>;
   snapshots: Table<Snapshot, [string, string]>;
+  /**
+   * Server snapshots an aggregate was started from (scoped sync's snapshot bootstrap): the
+   * aggregate's events before a base's version may be missing here.
+   */
+  bases: Table<Snapshot, [string, string]>;
   commands: Table<PendingCommandRow, number>;
   rejected: Table<RejectedCommandRow, number>;
   syncState: Table<SyncStateRow, string>;
@@ -78,6 +83,17 @@ const STRATA_SCHEMAS: readonly Record<string, string>[] = [
     // syncState (`scope:<key>` rows).
     events: '++position, &id, &[aggregateType+aggregateId+version], pending',
     snapshots: '&[aggregateType+aggregateId]',
+    commands: '++seq, &commandId, [aggregateType+aggregateId], *eventIds',
+    rejected: '++seq, commandId',
+    syncState: '&key',
+    scopeMembers: '&[scope+aggregateType+aggregateId], [aggregateType+aggregateId], scope',
+  },
+  {
+    // v4 (snapshot bootstrap): server snapshots an aggregate started from, kept apart from the
+    // local snapshots a rebase may discard, since no events before them are stored here.
+    events: '++position, &id, &[aggregateType+aggregateId+version], pending',
+    snapshots: '&[aggregateType+aggregateId]',
+    bases: '&[aggregateType+aggregateId]',
     commands: '++seq, &commandId, [aggregateType+aggregateId], *eventIds',
     rejected: '++seq, commandId',
     syncState: '&key',

@@ -209,8 +209,16 @@ export function createDexieEventStore(
     streamVersion: (stream) => withStorageErrors(() => streamVersion(stream)),
     saveSnapshot: (snapshot: Snapshot) =>
       withStorageErrors(async () => void (await db.snapshots.put(snapshot))),
+    // The later of the local snapshot and the base (server snapshot the aggregate started
+    // from): below a base the log may have no events to replay.
     loadSnapshot: (stream) =>
-      withStorageErrors(() => db.snapshots.get([stream.aggregateType, stream.aggregateId])),
+      withStorageErrors(async () => {
+        const key: [string, string] = [stream.aggregateType, stream.aggregateId];
+        const [local, base] = await Promise.all([db.snapshots.get(key), db.bases.get(key)]);
+        return base !== undefined && (local === undefined || local.version < base.version)
+          ? base
+          : local;
+      }),
   };
 }
 

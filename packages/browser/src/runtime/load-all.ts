@@ -1,4 +1,5 @@
 import type { AnyAggregateDefinition, LoadedAggregate, StateOf } from '@strata/core';
+import { basesOfType } from '../bases/server-bases.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { EventRow, StrataDatabase } from '../database/strata-database.ts';
 
@@ -8,7 +9,8 @@ const PAGE_SIZE = 10_000;
  * Replays every aggregate of one type to its state. Reads the events in local order straight off
  * the object store (its primary key), which IndexedDB serves about twice as fast as the
  * [type, id, version] index, and folds each aggregate as its events come. Should an aggregate's
- * events not arrive in version order, that aggregate is replayed again through the index.
+ * events not arrive in version order, that aggregate is replayed again through the index. An
+ * aggregate started from a server snapshot (its base) folds from there.
  */
 export async function loadAllAggregates<TAggregate extends AnyAggregateDefinition>(
   db: StrataDatabase,
@@ -17,21 +19,27 @@ export async function loadAllAggregates<TAggregate extends AnyAggregateDefinitio
   type State = StateOf<TAggregate>;
   const loaded = new Map<string, LoadedAggregate<State>>();
   const outOfOrder = new Set<string>();
+  let bases = new Map<string, LoadedAggregate<State>>();
+  const start = (aggregateId: string): LoadedAggregate<State> =>
+    bases.get(aggregateId) ?? { state: aggregate.initialState(), version: 0, snapshotVersion: 0 };
   const fold = (row: EventRow) => {
-    const current = loaded.get(row.aggregateId) ?? {
-      state: aggregate.initialState(),
-      version: 0,
-      snapshotVersion: 0,
-    };
+    const current = loaded.get(row.aggregateId) ?? start(row.aggregateId);
+    // Below its base an aggregate may hold some events and not others: the base has them all.
+    if (row.version <= current.snapshotVersion) return;
     if (row.version !== current.version + 1) {
       outOfOrder.add(row.aggregateId);
       return;
     }
     const state = aggregate.evolve(current.state, aggregate.events.decode(row));
-    loaded.set(row.aggregateId, { state, version: row.version, snapshotVersion: 0 });
+    loaded.set(row.aggregateId, {
+      state,
+      version: row.version,
+      snapshotVersion: current.snapshotVersion,
+    });
   };
 
   return withStorageErrors(async () => {
+    bases = await startingBases(db, aggregate);
     let after = 0;
     for (;;) {
       const rows = await db.events.where('position').above(after).limit(PAGE_SIZE).toArray();
@@ -44,12 +52,33 @@ export async function loadAllAggregates<TAggregate extends AnyAggregateDefinitio
     }
     for (const aggregateId of outOfOrder) {
       loaded.delete(aggregateId);
+      const base = bases.get(aggregateId);
+      if (base !== undefined) loaded.set(aggregateId, base);
       const rows = await db.events
         .where('[aggregateType+aggregateId+version]')
         .between([aggregate.type, aggregateId], [aggregate.type, aggregateId, []], true, true)
         .toArray();
       for (const row of rows) fold(row);
     }
+    // An aggregate with no event after its base (rows up to it are skipped) is the base.
+    for (const [aggregateId, base] of bases) {
+      if (!loaded.has(aggregateId)) loaded.set(aggregateId, base);
+    }
     return loaded;
   });
+}
+
+/** The aggregates of this type that start from a base (snapshot bootstrap), as loaded states. */
+async function startingBases<TAggregate extends AnyAggregateDefinition>(
+  db: StrataDatabase,
+  aggregate: TAggregate,
+): Promise<Map<string, LoadedAggregate<StateOf<TAggregate>>>> {
+  const schema = aggregate.snapshots?.schema;
+  const starts = new Map<string, LoadedAggregate<StateOf<TAggregate>>>();
+  if (schema === undefined) return starts;
+  for (const [aggregateId, base] of await basesOfType(db, aggregate.type)) {
+    const state = schema.parse(base.state) as StateOf<TAggregate>;
+    starts.set(aggregateId, { state, version: base.version, snapshotVersion: base.version });
+  }
+  return starts;
 }

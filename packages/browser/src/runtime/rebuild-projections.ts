@@ -1,5 +1,6 @@
 import type { InlineProjection } from '@strata/core';
-import { applyInlineProjections } from '@strata/core';
+import { applyInlineProjections, streamKey } from '@strata/core';
+import { coveredByBase, projectBase } from '../bases/server-bases.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { StrataDatabase } from '../database/strata-database.ts';
 import { toStoredEvent } from '../event-store/dexie-event-store.ts';
@@ -22,7 +23,7 @@ export interface RebuildOptions {
 /**
  * Clears the projection tables and replays the whole local log through the inline projections,
  * in local order, decoding each event through its projection's aggregate, all in one
- * transaction. Reactors do not run.
+ * transaction. An aggregate started from a server snapshot (its base) is projected from it. Reactors do not run.
  */
 export async function rebuildProjections(
   db: StrataDatabase,
@@ -34,20 +35,28 @@ export async function rebuildProjections(
   return withStorageErrors(() =>
     // One transaction: other tabs see the old tables or the rebuilt ones, never a half-built
     // state, and a crash midway leaves the old tables in place.
-    db.transaction('rw', [db.events, ...tables.map((name) => db.table(name))], async (dexie) => {
-      const total = await db.events.count();
-      await Promise.all(tables.map((name) => db.table(name).clear()));
-      const transaction: StrataTransaction = { dexie, table: (name) => db.table(name) };
-      let done = 0;
-      let after = 0;
-      for (;;) {
-        const rows = await db.events.where('position').above(after).limit(batchSize).toArray();
-        await applyInlineProjections(projections, rows.map(toStoredEvent), transaction);
-        done += rows.length;
-        after = rows[rows.length - 1]?.position ?? after;
-        options.onProgress?.({ done, total });
-        if (rows.length < batchSize) return { done, total };
-      }
-    }),
+    db.transaction(
+      'rw',
+      [db.events, db.bases, ...tables.map((name) => db.table(name))],
+      async (dexie) => {
+        const total = await db.events.count();
+        await Promise.all(tables.map((name) => db.table(name).clear()));
+        const transaction: StrataTransaction = { dexie, table: (name) => db.table(name) };
+        // Aggregates started from a server snapshot start from it; the events it covers are skipped.
+        const bases = new Map((await db.bases.toArray()).map((base) => [streamKey(base), base]));
+        for (const base of bases.values()) await projectBase(projections, base, transaction);
+        let done = 0;
+        let after = 0;
+        for (;;) {
+          const rows = await db.events.where('position').above(after).limit(batchSize).toArray();
+          const events = rows.map(toStoredEvent).filter((event) => !coveredByBase(bases, event));
+          await applyInlineProjections(projections, events, transaction);
+          done += rows.length;
+          after = rows[rows.length - 1]?.position ?? after;
+          options.onProgress?.({ done, total });
+          if (rows.length < batchSize) return { done, total };
+        }
+      },
+    ),
   );
 }

@@ -1,7 +1,8 @@
-import { type ScopedItem, type StreamRef, streamKey } from '@strata/core';
+import { type ScopedItem, type Snapshot, type StreamRef, streamKey } from '@strata/core';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { RejectedCommandRow, ScopeMemberRow } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
+import { adoptBases } from './adopt-bases.ts';
 import { LAST_SYNCED_AT_KEY, storeUpstreamEvents, type UpstreamResult } from './apply-upstream.ts';
 import { releaseAggregates, sweepLeaving } from './drop-aggregates.ts';
 import { LEAVING } from './scope-members.ts';
@@ -28,8 +29,8 @@ export interface ScopedResult extends UpstreamResult {
  * both or neither). Items name the scopes they are in; only scopes the device still holds count
  * (a scope removed while its items were on the way is ignored). `event` items are stored as
  * `applyUpstream` stores events (an event already here only adds its scopes) and add the
- * aggregate to their scopes; `left` takes it out of one; `snapshot` stores the server's
- * snapshot. An aggregate that no held scope holds after the batch is dropped (`dropAggregates`). Deciding on the state after the whole
+ * aggregate to their scopes; `left` takes it out of one; `snapshot` (a back-fill from the
+ * server's snapshot) becomes the aggregate's base (`adoptBases`). An aggregate that no held scope holds after the batch is dropped (`dropAggregates`). Deciding on the state after the whole
  * batch means an aggregate that leaves and rejoins within it stays. One with pending commands
  * stays until the server answered them (`releaseAggregates`).
  */
@@ -52,6 +53,7 @@ export async function applyScopedItems(
       );
       const membership = await trackMembership(context, batch.items);
       const events: UpstreamEvent[] = [];
+      const snapshots: Snapshot[] = [];
       const seen = new Set<string>();
       for (const item of batch.items) {
         if (item.kind === 'left') {
@@ -64,10 +66,7 @@ export async function applyScopedItems(
         membership.join(stream, scopes);
         if (item.kind === 'snapshot') {
           const { kind: _kind, cursor: _cursor, scopes: _scopes, ...snapshot } = item;
-          const stored = await db.snapshots.get([item.aggregateType, item.aggregateId]);
-          if (stored === undefined || stored.version < item.version) {
-            await db.snapshots.put(snapshot);
-          }
+          snapshots.push(snapshot);
         } else if (!seen.has(item.event.id)) {
           // A multi-scope read can carry one event twice: at its own position in one scope,
           // and in another's copy of the aggregate's history where the aggregate joined it.
@@ -75,6 +74,8 @@ export async function applyScopedItems(
           events.push(item.event);
         }
       }
+      // Before the events: they follow the snapshots, not the events the server left out.
+      await adoptBases(context, snapshots, transaction);
       const stored = await storeUpstreamEvents(context, events, transaction);
       const orphans = await membership.write();
       const rejected: RejectedCommandRow[] = [...stored.rejected];

@@ -1,4 +1,5 @@
 import { applyInlineProjections, type StreamRef, streamKey } from '@strata/core';
+import { basesOf, coveredByBase } from '../bases/server-bases.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type {
   EventRow,
@@ -123,7 +124,10 @@ export async function storeUpstreamEvents(
   );
   const plain = events.filter((event) => plainIds.has(event.id));
   await db.events.bulkAdd(plain.map(toConfirmedRow) as EventRow[]);
-  await applyInlineProjections(context.strata.projections, plain, transaction);
+  // Events a base stands for (snapshot bootstrap) are history here: their effect is in it.
+  const bases = await basesOf(db, startsFromBases(context) ? streams : []);
+  const projected = plain.filter((event) => !coveredByBase(bases, event));
+  await applyInlineProjections(context.strata.projections, projected, transaction);
 
   const rebased: StreamRef[] = [];
   const rejected: RejectedCommandRow[] = [];
@@ -157,4 +161,12 @@ function storedCommands(
     }
   }
   return [...stored];
+}
+
+/** Whether any aggregate of this sync may start from a server snapshot (a base). */
+function startsFromBases(context: SyncContext): boolean {
+  for (const aggregate of context.aggregates.values()) {
+    if (aggregate.snapshots?.bootstrap === true) return true;
+  }
+  return false;
 }

@@ -35,6 +35,7 @@ export async function dropAggregates(
       .between(...streamRange(stream), true, true)
       .delete();
     await db.snapshots.delete(ref);
+    await db.bases.delete(ref);
     await db.scopeMembers.where('[aggregateType+aggregateId]').equals(ref).delete();
     const commands = await db.commands
       .where('[aggregateType+aggregateId]')

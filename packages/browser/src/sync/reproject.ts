@@ -1,5 +1,5 @@
-import type { StreamRef } from '@strata/core';
-import { applyInlineProjections } from '@strata/core';
+import { applyInlineProjections, type StreamRef, streamKey } from '@strata/core';
+import { basesOf, coveredByBase, projectBase } from '../bases/server-bases.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { rebuildProjections } from '../runtime/rebuild-projections.ts';
 import type { SyncContext } from './sync-context.ts';
@@ -7,7 +7,7 @@ import type { SyncContext } from './sync-context.ts';
 /**
  * Brings the projections in line after rebases rewrote some aggregates' pending events, inside
  * the caller's transaction. Projections that can `forget` one aggregate are replayed for just
- * the rebased aggregates; if any projection cannot, all of them are rebuilt from the log, since
+ * the rebased aggregates (from their base, if they started from a server snapshot); if any projection cannot, all of them are rebuilt from the log, since
  * the rows a dropped event touched cannot be known otherwise.
  */
 export async function reproject(
@@ -26,10 +26,14 @@ export async function reproject(
     await rebuildProjections(db, tables, projections);
     return;
   }
+  const bases = await basesOf(db, streams);
   for (const stream of streams) {
     const events = await context.strata.store.readStream(stream);
     const forgetting = concerned(stream);
     for (const projection of forgetting) await projection.forget?.(stream, transaction);
-    await applyInlineProjections(forgetting, events, transaction);
+    const base = bases.get(streamKey(stream));
+    if (base !== undefined) await projectBase(forgetting, base, transaction);
+    const after = events.filter((event) => !coveredByBase(bases, event));
+    await applyInlineProjections(forgetting, after, transaction);
   }
 }

@@ -9,6 +9,11 @@ export interface ScopedCatchUpOptions {
   readonly apply: (batch: ScopedBatch) => Promise<unknown>;
   /** Items per page. */
   readonly pullLimit: number;
+  /**
+   * Aggregate types this device may start from server snapshots, with the fingerprints it
+   * decodes (`bootstrapTypes`): asked for while a scope back-fills, never once it is complete.
+   */
+  readonly snapshots?: Readonly<Record<string, string>>;
   /** Called after each page is stored. */
   readonly onPage?: (page: { readonly items: number; readonly done: boolean }) => Promise<void>;
   readonly signal: AbortSignal;
@@ -31,13 +36,24 @@ export async function pullScopesToEnd(
   const cursors: Record<string, string> = {};
   for (const state of scopes) if (state.cursor !== undefined) cursors[state.key] = state.cursor;
   const keys = scopes.map((state) => state.key);
+  // A scope back-fills until a page reaches the server's end; on every page until then it may
+  // come as snapshots (the server leaves out what they stand for), so the flag never changes
+  // mid-back-fill. A complete scope reads every event: the device holds its aggregates already.
+  const snapshots = options.snapshots ?? {};
+  const bootstraps = Object.keys(snapshots).length > 0;
+  const bootstrap = new Set(
+    bootstraps ? scopes.filter((state) => !state.complete).map((state) => state.key) : [],
+  );
   for (;;) {
     const page = await options.transport.pullScopes(
       {
-        scopes: keys.map((scope) =>
-          cursors[scope] === undefined ? { scope } : { scope, after: cursors[scope] },
-        ),
+        scopes: keys.map((scope) => ({
+          scope,
+          ...(cursors[scope] === undefined ? {} : { after: cursors[scope] }),
+          ...(bootstrap.has(scope) ? { bootstrap: true } : {}),
+        })),
         limit: options.pullLimit,
+        ...(bootstrap.size > 0 ? { snapshots } : {}),
       },
       options.signal,
     );

@@ -24,6 +24,8 @@ export interface ScopedUpstreamOptions {
   /** Woken when the scope set changes (`setScopes`, in any tab). */
   readonly scopesChanged: WakeSignal;
   readonly pullLimit: number;
+  /** Types that may back-fill from server snapshots (`bootstrapTypes`). */
+  readonly snapshots?: Readonly<Record<string, string>>;
   readonly idleTimeoutMs: number;
   /** How long a refused scope waits before it is asked for again. */
   readonly refusedRetryMs: number;
@@ -65,6 +67,7 @@ export function scopedUpstream(options: ScopedUpstreamOptions): ScopedUpstream {
       transport: options.transport,
       apply: options.apply,
       pullLimit: options.pullLimit,
+      ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }),
       // Catch-up progress is the held scopes'; a back-fill shows in `status.scopes`.
       ...(report ? { onPage: options.onPage } : {}),
       signal: stop,

@@ -7,6 +7,7 @@ import {
   type ScopeRef,
 } from '@strata/core';
 import { liveQuery } from 'dexie';
+import { bootstrapTypes } from '../bases/server-bases.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { RejectedCommandRow } from '../database/strata-database.ts';
 import type { Strata } from '../runtime/create-strata.ts';
@@ -17,6 +18,7 @@ import { follow } from './follow.ts';
 import { defaultLocks, type LockManagerLike } from './leader-lock.ts';
 import { lead } from './leadership.ts';
 import { watchNetwork } from './network-events.ts';
+import { loadOlderHistory } from './older-history.ts';
 import { watchPendingCommands } from './pending-commands.ts';
 import { runPushLoop } from './push-loop.ts';
 import { applyPushResults, collectCommits } from './push-pending-commands.ts';
@@ -97,6 +99,12 @@ export interface SyncClient {
    * as `FORBIDDEN`. Kept in the database. Throws a `TypeError` when sync started without scopes.
    */
   setScopes(scopes: readonly ScopeRef[]): Promise<void>;
+  /**
+   * Snapshot bootstrap: stores the history before an aggregate's base (the server snapshot it
+   * started from), read from the server, so `strata.history` covers it from version 1. Answers
+   * how many events were stored; 0 for an aggregate that did not start from a snapshot.
+   */
+  loadHistory(aggregate: AnyAggregateDefinition, aggregateId: string): Promise<number>;
   /** Scoped sync: adds one scope (see `setScopes`). */
   addScope(scope: ScopeRef): Promise<void>;
   /** Scoped sync: removes one scope, by ref or key (see `setScopes`). */
@@ -197,6 +205,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     refuse: scopeControl.refuse,
     scopesChanged,
     pullLimit,
+    snapshots: bootstrapTypes(context.aggregates.values(), strata.projections),
     idleTimeoutMs,
     refusedRetryMs: options.refusedScopeRetryMs ?? SYNC_DEFAULTS.refusedScopeRetryMs,
     live,
@@ -352,6 +361,8 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       await scopesReady.catch(() => undefined);
     },
     // After the set given at start is written: else that write would undo an earlier change.
+    loadHistory: (aggregate, aggregateId) =>
+      loadOlderHistory(db, transport, { aggregateType: aggregate.type, aggregateId }),
     setScopes: async (scopes) => (await ready()).setScopes(scopes),
     addScope: async (scope) => (await ready()).addScope(scope),
     removeScope: async (scope) => (await ready()).removeScope(scope),

@@ -16,6 +16,9 @@ import {
   type ScopedSubscribeBody,
   type ScopedSubscriptionMessage,
   ScopedSubscriptionMessageSchema,
+  type StreamHistoryResponse,
+  StreamHistoryResponseSchema,
+  type StreamRef,
   SUBSCRIPTION_FEATURES_HEADER,
   SUBSCRIPTION_MESSAGE_KINDS,
   type SubscriptionMessage,
@@ -77,6 +80,16 @@ export interface SyncTransport {
     after: string | undefined,
     signal: AbortSignal,
   ): AsyncIterable<ScopedStreamMessage>;
+  /**
+   * `GET /v1/streams/:aggregateType/:aggregateId/events`: one page of an aggregate's history
+   * from `fromVersion` (older history, on demand, of an aggregate started from a snapshot).
+   */
+  streamHistory(
+    stream: StreamRef,
+    fromVersion: number,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<StreamHistoryResponse>;
 }
 
 /**
@@ -201,6 +214,15 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
       )) {
         yield message;
       }
+    },
+    async streamHistory(stream, fromVersion, limit, signal) {
+      const type = encodeURIComponent(stream.aggregateType);
+      const id = encodeURIComponent(stream.aggregateId);
+      const query = new URLSearchParams({ fromVersion: String(fromVersion), limit: String(limit) });
+      const response = await request(`v1/streams/${type}/${id}/events?${query}`, {
+        ...(signal === undefined ? {} : { signal }),
+      });
+      return json(response, StreamHistoryResponseSchema, 'stream history');
     },
     async pullScopes(body, signal) {
       const response = await request('v2/pull', {

@@ -81,6 +81,12 @@ export interface SnapshotOptions<TState> {
   readonly policy?: SnapshotPolicy;
   /** Bump when `evolve` changes meaning without a schema change, to retire old snapshots. */
   readonly revision?: string;
+  /**
+   * Scoped sync: a device back-filling a scope may start this aggregate from the server's
+   * snapshot instead of its whole history (older events are read on demand). Needs every
+   * browser inline projection of the aggregate to have `fromState`. Off unless set.
+   */
+  readonly bootstrap?: boolean;
 }
 
 /** Configuration of `defineAggregate`. */
@@ -108,6 +114,8 @@ export interface ResolvedSnapshotOptions<TState> {
   readonly schema: z.ZodType<TState>;
   readonly policy: SnapshotPolicy;
   readonly fingerprint: string;
+  /** Devices may bootstrap from the server's snapshots (`SnapshotOptions.bootstrap`). */
+  readonly bootstrap: boolean;
 }
 
 /**
@@ -212,6 +220,7 @@ export function defineAggregate<TType extends string, TState, TEvents extends An
             config.snapshots.schema,
             config.snapshots.revision,
           ),
+          bootstrap: config.snapshots.bootstrap === true,
         };
   return build(config, createEventRegistry(config.events), snapshots, {});
 }

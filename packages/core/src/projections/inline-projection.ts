@@ -1,4 +1,8 @@
-import type { AnyAggregateDefinition, EventOf } from '../aggregates/aggregate-definition.ts';
+import type {
+  AnyAggregateDefinition,
+  EventOf,
+  StateOf,
+} from '../aggregates/aggregate-definition.ts';
 import { decodedFor, receives } from '../aggregates/aggregate-scope.ts';
 import type { StreamRef } from '../event-store/stream-ref.ts';
 import type { StoredEvent } from '../events/event.ts';
@@ -17,6 +21,17 @@ export interface InlineProjection<TTransaction> {
    * events through `apply`. Without it, a rebase rebuilds the projection tables from the log.
    */
   forget?(stream: StreamRef, transaction: TTransaction): void | Promise<void>;
+  /**
+   * Sets what this projection derives from one aggregate to what its state at `version` says,
+   * for an aggregate a device started from a server snapshot (no events before `version` to
+   * apply); its later events come through `apply`. Needed for snapshot bootstrap.
+   */
+  fromState?(
+    stream: StreamRef,
+    state: unknown,
+    version: number,
+    transaction: TTransaction,
+  ): void | Promise<void>;
 }
 
 /** Configuration of `defineInlineProjection`. */
@@ -30,6 +45,17 @@ export interface InlineProjectionConfig<TAggregate extends AnyAggregateDefinitio
    * events through `apply`. Without it, a rebase rebuilds the projection tables from the log.
    */
   forget?(stream: StreamRef, transaction: TTransaction): void | Promise<void>;
+  /**
+   * Optional: sets what this projection derives from one aggregate to what its state at
+   * `version` says (the aggregate started from a server snapshot, see
+   * `SnapshotOptions.bootstrap`); later events come through `apply`.
+   */
+  fromState?(
+    stream: StreamRef,
+    state: StateOf<TAggregate>,
+    version: number,
+    transaction: TTransaction,
+  ): void | Promise<void>;
 }
 
 /**

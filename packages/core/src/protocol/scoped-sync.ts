@@ -21,17 +21,36 @@ export const ScopeKeySchema = z
   .max(1000)
   .refine((key) => parseScopeKey(key) !== undefined, { message: 'not a scope key' });
 
-/** One scope a pull reads, after the cursor the device holds for it (absent: from the start). */
+/** A snapshot schema's fingerprint (`snapshotFingerprint`). */
+export const SnapshotFingerprintSchema = z.string().min(1).max(200);
+
+/**
+ * One scope a pull reads, after the cursor the device holds for it (absent: from the start).
+ * `bootstrap`: the device is back-filling this scope, so an aggregate of a type named in the
+ * request's `snapshots` comes as its server snapshot instead of the events before it (see
+ * `ScopeSnapshotItemSchema`). Ask for it on every page of a back-fill, and on none after it.
+ */
 export const ScopeReadSchema = z.strictObject({
   scope: ScopeKeySchema,
   after: CursorSchema.optional(),
+  bootstrap: z.boolean().optional(),
 });
+
+/** The most aggregate types one pull names in `snapshots`. */
+export const MAX_SNAPSHOT_TYPES = 100;
 
 /** `POST /v2/pull` body: the scopes with their cursors; no scope twice. */
 export const ScopedPullRequestSchema = z
   .strictObject({
     scopes: z.array(ScopeReadSchema).min(1).max(MAX_SCOPES_PER_REQUEST),
     limit: queryInteger(1, MAX_PULL_LIMIT).default(100),
+    /** Aggregate types whose snapshots the device reads, each with the fingerprint it decodes. */
+    snapshots: z
+      .record(NameSchema, SnapshotFingerprintSchema)
+      .refine((types) => Object.keys(types).length <= MAX_SNAPSHOT_TYPES, {
+        message: `names more than ${MAX_SNAPSHOT_TYPES} aggregate types`,
+      })
+      .optional(),
   })
   .refine((body) => new Set(body.scopes.map((read) => read.scope)).size === body.scopes.length, {
     message: 'names a scope twice',
@@ -55,9 +74,11 @@ export const ScopeLeftItemSchema = z.strictObject({
 });
 
 /**
- * An aggregate's server snapshot sent instead of its history (aggregates that opt in): its
- * state at `version`; the events after it follow as `event` items. Older events are read on
- * demand (`GET /v1/streams/...`).
+ * An aggregate's server snapshot sent instead of its history, in a `bootstrap` read of a pull
+ * naming the aggregate's type and this `fingerprint` in `snapshots`: its state at `version`. It
+ * comes just before the event at `version` (same cursor); the events before that are left out
+ * of the read, those after it follow as `event` items. Older events are read on demand
+ * (`GET /v1/streams/...`).
  */
 export const ScopeSnapshotItemSchema = z.strictObject({
   kind: z.literal('snapshot'),
@@ -67,7 +88,7 @@ export const ScopeSnapshotItemSchema = z.strictObject({
   aggregateId: NameSchema,
   version: VersionSchema,
   state: JsonValueSchema,
-  fingerprint: z.string().min(1).max(200),
+  fingerprint: SnapshotFingerprintSchema,
   takenAt: TimestampSchema,
 });
 

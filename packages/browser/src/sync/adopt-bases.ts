@@ -1,0 +1,79 @@
+import {
+  InternalError,
+  receives,
+  type Snapshot,
+  type StoredEvent,
+  type StreamRef,
+  streamKey,
+} from '@strata/core';
+import { projectBase } from '../bases/server-bases.ts';
+import { streamRange } from '../event-store/dexie-event-store.ts';
+import type { StrataTransaction } from '../event-store/strata-transaction.ts';
+import type { SyncContext } from './sync-context.ts';
+
+/**
+ * Adopts the server snapshots of a scoped batch as the bases of their aggregates, inside the
+ * caller's read-write transaction over all tables, BEFORE the batch's events are stored: the
+ * server left out the events before each snapshot, so the aggregate starts from it (loading,
+ * rebases and projections read the base). A snapshot is adopted only where this device has no
+ * confirmed event at or after its version: one that holds more (through another scope) already
+ * has what the snapshot stands for, and its projections must not be set back. Pending events do
+ * not count: the server's events replace them in a rebase, which loads from the base.
+ *
+ * A snapshot this app did not ask for (type or fingerprint) or whose state its schema refuses
+ * throws: the batch is not stored, since its events would follow a gap nothing fills.
+ */
+export async function adoptBases(
+  context: SyncContext,
+  snapshots: readonly Snapshot[],
+  transaction: StrataTransaction,
+): Promise<StreamRef[]> {
+  const { db, projections } = context.strata;
+  const adopted: StreamRef[] = [];
+  const latest = new Map<string, Snapshot>();
+  for (const snapshot of snapshots) {
+    const previous = latest.get(streamKey(snapshot));
+    if (previous === undefined || previous.version < snapshot.version) {
+      latest.set(streamKey(snapshot), snapshot);
+    }
+  }
+  for (const snapshot of latest.values()) {
+    checkUsable(context, snapshot);
+    const stream = { aggregateType: snapshot.aggregateType, aggregateId: snapshot.aggregateId };
+    const confirmed = await db.events
+      .where('[aggregateType+aggregateId+version]')
+      .between(...streamRange(stream, snapshot.version), true, true)
+      .filter((row) => row.pending === 0)
+      .first();
+    if (confirmed !== undefined) continue;
+    const base: Snapshot = {
+      ...stream,
+      version: snapshot.version,
+      state: snapshot.state,
+      fingerprint: snapshot.fingerprint,
+      takenAt: snapshot.takenAt,
+    };
+    await db.bases.put(base);
+    // What the projections derived from the events this device held before is replaced.
+    const probe = stream as StoredEvent;
+    for (const projection of projections) {
+      if (receives(projection, probe)) await projection.forget?.(stream, transaction);
+    }
+    await projectBase(projections, base, transaction);
+    adopted.push(stream);
+  }
+  return adopted;
+}
+
+function checkUsable(context: SyncContext, snapshot: Snapshot): void {
+  const options = context.aggregates.get(snapshot.aggregateType)?.snapshots;
+  const usable =
+    options?.bootstrap === true &&
+    options.fingerprint === snapshot.fingerprint &&
+    options.schema.safeParse(snapshot.state).success;
+  if (!usable) {
+    throw new InternalError(
+      `The server sent a snapshot of ${snapshot.aggregateType}/${snapshot.aggregateId} this app cannot start from`,
+    );
+  }
+}
