@@ -378,7 +378,8 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
     scopedSyncRoutes({
       database: options.database,
       access,
-      canRead,
+      // Only the app's own rule: without one, pulls may answer snapshots (scoped-sync-routes.ts).
+      ...(options.authorize?.canRead === undefined ? {} : { canRead }),
       limits,
       sse,
       scopeFeed,

@@ -18,14 +18,18 @@ import type { Principal } from './auth.ts';
 import type { SyncLimits } from './limits.ts';
 import { pushBodyLimit } from './push-limits.ts';
 import { readJson } from './read-json.ts';
-import { toScopedItem } from './scoped-item.ts';
+import { toScopedItems } from './scoped-item.ts';
 import type { SyncEnv } from './sync-env.ts';
 
 /** What the scoped sync routes need from the app (its options with the defaults applied). */
 export interface ScopedSyncRoutesOptions {
   readonly database: SqlDatabase;
   readonly access: ScopeAccess;
-  readonly canRead: (principal: Principal, event: StoredEvent) => boolean;
+  /**
+   * The app's `authorize.canRead`; absent when it has none (every event readable). Only then do
+   * pulls answer snapshots: a snapshot's state folds in events the rule might hide.
+   */
+  readonly canRead?: (principal: Principal, event: StoredEvent) => boolean;
   readonly limits: SyncLimits;
   /** The instance's SSE responder (its subscription slots are shared with v1). */
   readonly sse: SseResponder;
@@ -39,7 +43,8 @@ export interface ScopedSyncRoutesOptions {
  * (unknown name, bad or non-canonical parameters: 400 `VALIDATION_FAILED`) and checked against
  * its rule (refused: 403 `FORBIDDEN` with `scopes`, the refused keys) before anything is read.
  * - `POST /pull` (`ScopedPullRequestSchema`): a page of the scopes' items, each scope after its
- *   own cursor; answers `ScopedPullResponseSchema`
+ *   own cursor; answers `ScopedPullResponseSchema`. Its `bootstrap` reads answer the snapshots
+ *   the body names (`readScopes`), unless the app has a `canRead`: then they read as the others.
  * - `GET /subscribe?scope=k&scope=k2&after=c` (SSE): the same from one cursor, then live; the
  *   rules are checked again at every heartbeat, and a refused one ends the stream with
  *   `closing: access-changed`. `Last-Event-ID` wins over `after`.
@@ -50,24 +55,33 @@ export interface ScopedSyncRoutesOptions {
  * app.route('/v2', scopedSyncRoutes({ database, access, canRead, limits, sse, scopeFeed, heartbeatMs }));
  */
 export function scopedSyncRoutes(options: ScopedSyncRoutesOptions): Hono<SyncEnv> {
-  const { database, access } = options;
+  const { database, access, canRead } = options;
+  const readable = (principal: Principal) =>
+    canRead === undefined ? undefined : (event: StoredEvent) => canRead(principal, event);
   const routes = new Hono<SyncEnv>();
 
   routes.post('/pull', pushBodyLimit(options.limits), async (c) => {
     const body = parseOrThrow(ScopedPullRequestSchema, await readJson(c.req.raw), 'scoped pull');
     const principal = c.get('principal');
-    const reads: ScopeReadRequest[] = body.scopes.map(({ scope, after }) =>
-      after === undefined ? { scope } : { scope, after },
-    );
+    const reads: ScopeReadRequest[] = body.scopes.map(({ scope, after, bootstrap }) => ({
+      scope,
+      ...(after === undefined ? {} : { after }),
+      ...(bootstrap === undefined ? {} : { bootstrap }),
+    }));
     const scopes = access.resolve(
       reads.map((read) => read.scope),
       (index) => ['scopes', index, 'scope'],
     );
     await assertHolds(access, principal, scopes);
-    const page = await readScopes(database, principal.tenant, reads, body.limit);
-    const canRead = (event: StoredEvent) => options.canRead(principal, event);
+    const page = await readScopes(
+      database,
+      principal.tenant,
+      reads,
+      body.limit,
+      canRead === undefined ? body.snapshots : undefined,
+    );
     const response: ScopedPullResponse = {
-      items: page.items.flatMap((item) => toScopedItem(item, canRead) ?? []),
+      items: toScopedItems(page.items, readable(principal)),
       cursors: page.cursors,
       hasMore: page.hasMore,
     };
@@ -86,6 +100,7 @@ export function scopedSyncRoutes(options: ScopedSyncRoutesOptions): Hono<SyncEnv
     await assertHolds(access, principal, scopes);
     // A reconnecting EventSource sends the last id it saw; it wins over the query or body.
     const from = c.req.header('last-event-id') ?? after;
+    const filter = readable(principal);
     // INVALID_CURSOR as a 400 before the stream starts: malformed, or past the tenant's end.
     await readScopes(
       database,
@@ -108,7 +123,7 @@ export function scopedSyncRoutes(options: ScopedSyncRoutesOptions): Hono<SyncEnv
           heartbeatMs: options.heartbeatMs,
           maxBacklogBytes,
           stillGranted: async () => (await access.refused(principal, scopes)).length === 0,
-          canRead: (event) => options.canRead(principal, event),
+          ...(filter === undefined ? {} : { canRead: filter }),
         }),
     });
   };

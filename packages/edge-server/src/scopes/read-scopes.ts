@@ -1,6 +1,7 @@
 import { InvalidCursorError, TENANT_SCOPE_NAME } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import { type EventRow, eventColumns, toStoredEvent } from '../postgres/event-row.ts';
+import { isoTime } from '../postgres/iso-time.ts';
 import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 import type { SqlExecutor } from '../postgres/sql-database.ts';
 import {
@@ -10,10 +11,15 @@ import {
   type ScopePosition,
 } from './scope-cursor.ts';
 
-/** One scope to read, after the cursor the reader holds for it (absent: from its start). */
+/**
+ * One scope to read, after the cursor the reader holds for it (absent: from its start).
+ * `bootstrap`: the reader is back-filling it, so aggregates whose snapshots it reads come as
+ * their snapshot instead of the events before it (see `readScopes`).
+ */
 export interface ScopeReadRequest {
   readonly scope: string;
   readonly after?: string;
+  readonly bootstrap?: boolean;
 }
 
 /** One item of a scoped read, in the scopes' order; `cursor` is the place after it. */
@@ -65,14 +71,32 @@ export interface ScopeReadPage {
  *   database) is INVALID_CURSOR, as reading on would skip what comes next silently.
  * Events are decrypted as every reader's are.
  *
+ * Snapshot bootstrap: `snapshots` names aggregate types with the fingerprint the reader decodes.
+ * In a `bootstrap` read, an aggregate of such a type whose server snapshot has that fingerprint
+ * comes as the snapshot (a `snapshot` item, whose `scopes` are the bootstrap reads of its row)
+ * just before the event at the snapshot's version, with that event's cursor, and its events
+ * before that version are left out of the scan (before the scan's limit, so pages fill with
+ * rows the reader needs). This is complete: a span of an aggregate in a scope (from the row
+ * where it joined to its `left` row, or on) that reaches the snapshot's version holds the event
+ * at that version, since an aggregate that joins or rejoins brings its whole history; so each
+ * such span reads as the snapshot and the events after it. A span that ended before that
+ * version reads as its `left` row alone, which is all a reader needs of an aggregate that is
+ * gone. Left out rows count as read, as the cursors say, and the snapshot is read in the rows'
+ * statement, so it is the state of the events the page holds. Without `snapshots` (or a
+ * bootstrap read) the statement is exactly the plain one.
+ *
  * @example
  * const page = await readScopes(database, 'acme', [{ scope: 'project:{"projectId":"p1"}' }], 100);
+ * const bootstrap = await readScopes(database, 'acme', [{ scope: key, bootstrap: true }], 100, {
+ *   Task: 'task-v3',
+ * });
  */
 export async function readScopes(
   executor: SqlExecutor,
   tenant: string,
   reads: readonly ScopeReadRequest[],
   limit: number,
+  snapshots?: Readonly<Record<string, string>>,
 ): Promise<ScopeReadPage> {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new RangeError(`A scope read's limit is a whole number >= 1, not ${limit}`);
@@ -82,7 +106,7 @@ export async function readScopes(
     throw new RangeError('A scope read names a scope twice');
   }
   const afters = reads.map((read) => decodeScopeCursor(read.after));
-  const { text, params } = scopeReadStatement(tenant, reads, afters, limit);
+  const { text, params } = scopeReadStatement(tenant, reads, afters, limit, snapshots);
   const { rows } = await executor.query<ItemRow>(text, params);
 
   const horizon = Number(rows[0]?.horizon ?? 0);
@@ -105,7 +129,10 @@ export async function readScopes(
   return { items, cursors, hasMore, horizon };
 }
 
-/** A row of the statement: the horizon, then an item's place, kind, reads and event (if any). */
+/**
+ * A row of the statement: the horizon, then an item's place, kind, reads and event (if any), and
+ * in a bootstrap the snapshot that comes before its event (if any).
+ */
 type ItemRow = Partial<EventRow> & {
   horizon: string | number;
   eff: string | number | null;
@@ -114,39 +141,80 @@ type ItemRow = Partial<EventRow> & {
   reads: number[];
   item_aggregate_type: string;
   item_aggregate_id: string;
+  // All null but in a bootstrap's row at a snapshot's version.
+  snapshot_version?: number | null;
+  snapshot_state?: unknown;
+  snapshot_fingerprint?: string;
+  snapshot_taken_at?: string | Date;
 };
 
 /**
  * The statement of `readScopes`. Parameters: $1 tenant, $2 the per-scope and page limit (L+1),
- * then per scope its key and cursor (eff, pos), or for `tenant` the position after which its
- * events are new: a cursor cut inside a join at (eff, pos < eff) has not yet passed the event at
- * eff, which comes last at its position.
+ * in a bootstrap $3 the snapshots read (type -> fingerprint, as JSON), then per scope its key
+ * and cursor (eff, pos), or for `tenant` the position after which its events are new: a cursor
+ * cut inside a join at (eff, pos < eff) has not yet passed the event at eff, which comes last at
+ * its position. A bootstrap read's scan leaves out the events its snapshots replace, and the
+ * events at the snapshots' versions are joined with them; the other scans are the plain ones.
+ * The filter is a scalar subquery, so a key lookup per row the scan reads: Postgres turns a
+ * NOT EXISTS into an anti join when it can, and for the tenant scan chose one over a sequential
+ * scan of strata_snapshots (all tenants' snapshots), whatever the page's size.
  */
 function scopeReadStatement(
   tenant: string,
   reads: readonly ScopeReadRequest[],
   afters: readonly ScopePosition[],
   limit: number,
+  snapshots: Readonly<Record<string, string>> | undefined,
 ): { text: string; params: unknown[] } {
   const params: unknown[] = [tenant, limit + 1];
+  const bootstraps =
+    snapshots !== undefined && Object.keys(snapshots).length > 0
+      ? reads.flatMap((read, index) => (read.bootstrap === true ? [index] : []))
+      : [];
+  if (bootstraps.length > 0) params.push(JSON.stringify(snapshots));
   const scans = reads.map((read, index) => {
     const { eff, pos } = afters[index] ?? { eff: 0, pos: 0 };
+    const bootstrap = bootstraps.includes(index);
     if (read.scope === TENANT_SCOPE_NAME) {
       params.push(pos < eff ? eff - 1 : eff);
+      const replaced = `
+                AND coalesce((SELECT strata_events.version >= snapshot.version
+                  FROM strata_snapshots snapshot WHERE ${snapshotReadOf('strata_events')}), true)`;
       return `(SELECT ${index} AS read, tenant_position AS eff, tenant_position AS pos,
                 'event' AS kind, aggregate_type, aggregate_id
               FROM strata_events
-              WHERE tenant = $1 AND tenant_position > $${params.length}::bigint
+              WHERE tenant = $1 AND tenant_position > $${params.length}::bigint${bootstrap ? replaced : ''}
               ORDER BY tenant_position LIMIT $2)`;
     }
     params.push(read.scope, eff, pos);
     const at = params.length;
+    // A scope row names its aggregate, not its event's version: the event is looked up, only
+    // for an aggregate with a snapshot read. A `left` row stays: it ends the aggregate's span.
+    const replaced = `
+              AND (kind = 'left' OR coalesce((SELECT event.version >= snapshot.version
+                FROM strata_snapshots snapshot JOIN strata_events event
+                  ON event.tenant = $1 AND event.tenant_position = strata_scope_rows.tenant_position
+                WHERE ${snapshotReadOf('strata_scope_rows')}), true))`;
     return `(SELECT ${index} AS read, eff, tenant_position AS pos, kind, aggregate_type, aggregate_id
             FROM strata_scope_rows
             WHERE tenant = $1 AND scope = $${at - 2}
-              AND (eff, tenant_position) > ($${at - 1}::bigint, $${at}::bigint)
+              AND (eff, tenant_position) > ($${at - 1}::bigint, $${at}::bigint)${bootstrap ? replaced : ''}
             ORDER BY eff, tenant_position LIMIT $2)`;
   });
+  // The snapshot at an event's version, for an event row of a bootstrap read.
+  const snapshotColumns =
+    bootstraps.length === 0
+      ? ''
+      : `,
+      snapshot.version AS snapshot_version, snapshot.state AS snapshot_state,
+      snapshot.fingerprint AS snapshot_fingerprint, snapshot.taken_at AS snapshot_taken_at`;
+  const snapshotJoin =
+    bootstraps.length === 0
+      ? ''
+      : `
+    LEFT JOIN strata_snapshots snapshot
+      ON items.reads && ARRAY[${bootstraps.join(', ')}]::int[]
+        AND ${snapshotReadOf('items')} AND snapshot.version = event.version`;
   const text = `WITH horizon AS MATERIALIZED (
       SELECT coalesce((SELECT last FROM strata_tenant_positions WHERE tenant = $1), 0) AS last
     ), candidates AS (
@@ -162,14 +230,20 @@ function scopeReadStatement(
     )
     SELECT horizon.last AS horizon, items.eff, items.pos, items.kind, items.reads,
       items.aggregate_type AS item_aggregate_type, items.aggregate_id AS item_aggregate_id,
-      ${eventColumns('event')}
+      ${eventColumns('event')}${snapshotColumns}
     FROM horizon
     LEFT JOIN items ON true
     LEFT JOIN strata_events event
-      ON items.kind = 'event' AND event.tenant = $1 AND event.tenant_position = items.pos
+      ON items.kind = 'event' AND event.tenant = $1 AND event.tenant_position = items.pos${snapshotJoin}
     ORDER BY items.eff, items.pos, items.kind`;
   return { text, params };
 }
+
+/** `snapshot` is the one a bootstrap reads of `source`'s aggregate: its type and fingerprint in $3. */
+const snapshotReadOf = (source: string) =>
+  `snapshot.tenant = $1 AND snapshot.aggregate_type = ${source}.aggregate_type
+        AND snapshot.aggregate_id = ${source}.aggregate_id
+        AND snapshot.fingerprint = ($3::jsonb ->> snapshot.aggregate_type)`;
 
 function distinctPositions(rows: readonly ItemRow[]): ScopePosition[] {
   const positions: ScopePosition[] = [];
@@ -196,7 +270,8 @@ async function toItems(
   reads: readonly ScopeReadRequest[],
   rows: readonly ItemRow[],
 ): Promise<ScopeReadItem[]> {
-  const scopesOf = (row: ItemRow) => row.reads.map((index) => reads[index]?.scope ?? '');
+  const scopesOf = (indexes: readonly number[]) =>
+    indexes.map((index) => reads[index]?.scope ?? '');
   const events = await decryptStoredEvents(
     executor,
     rows.filter((row) => row.kind === 'event').map((row) => toStoredEvent(eventOf(row))),
@@ -205,7 +280,7 @@ async function toItems(
   return rows.flatMap((row): ScopeReadItem[] => {
     const cursor = encodeScopeCursor(positionOf(row));
     if (row.kind === 'left') {
-      return scopesOf(row).map((scope) => ({
+      return scopesOf(row.reads).map((scope) => ({
         kind: 'left',
         cursor,
         scope,
@@ -214,7 +289,20 @@ async function toItems(
       }));
     }
     const event = events[next++] as PostgresStoredEvent;
-    return [{ kind: 'event', cursor, event, scopes: scopesOf(row) }];
+    const item: ScopeReadItem = { kind: 'event', cursor, event, scopes: scopesOf(row.reads) };
+    if (row.snapshot_version === undefined || row.snapshot_version === null) return [item];
+    const snapshot: ScopeReadItem = {
+      kind: 'snapshot',
+      cursor,
+      scopes: scopesOf(row.reads.filter((index) => reads[index]?.bootstrap === true)),
+      aggregateType: event.aggregateType,
+      aggregateId: event.aggregateId,
+      version: row.snapshot_version,
+      state: row.snapshot_state,
+      fingerprint: row.snapshot_fingerprint as string,
+      takenAt: isoTime(row.snapshot_taken_at as string | Date),
+    };
+    return [snapshot, item];
   });
 }
 
