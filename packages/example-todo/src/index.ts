@@ -7,6 +7,18 @@ export {
   ItemAdded,
   ItemRemoved,
 } from './cart.ts';
+// A note edited many times, for snapshot bootstrap: its folder places it in a scope.
+export {
+  defineNote,
+  folder,
+  Note,
+  NoteCreated,
+  NoteEdited,
+  type NoteState,
+  NoteStateSchema,
+  noteScopes,
+  SNAPSHOT_EVERY,
+} from './note.ts';
 // A team's task, for scoped sync: its project and assignee place it in scopes.
 export {
   Task,

@@ -4,18 +4,10 @@
 // everything, reads the older history on demand, and keeps writing and converging from there.
 import 'fake-indexeddb/auto';
 import { type CommandPrincipal, newKsuid, type ScopeRef } from '@strata/core';
+import { defineNote, folder, Note, noteScopes, SNAPSHOT_EVERY } from '@strata/example-todo';
 import { bearerToken } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  defineNote,
-  folder,
-  Note,
-  type NoteRow,
-  noteList,
-  noteScopes,
-  noteTables,
-  SNAPSHOT_EVERY,
-} from '../../test/fixtures/notes.ts';
+import { type NoteRow, noteList, noteTables } from '../../test/fixtures/note-list.ts';
 import {
   eventually,
   startTestClient,
@@ -185,6 +177,8 @@ describe('snapshot bootstrap against the edge server', () => {
     const upstream = await serverEvents(long);
     expect(upstream).toHaveLength(16);
     await eventually(async () => expect(await versions(writer, long)).toContain(16));
+    // whenSynced may answer on the caught-up state from before the network came back.
+    await eventually(async () => expect(await versions(reader, long)).toContain(16));
     const local = await eventsOf(reader, long);
     expect(local.filter((row) => row.pending === 1)).toEqual([]);
     expect(

@@ -3,16 +3,9 @@
 // End to end against the real server: snapshot-bootstrap.pg.test.ts.
 import 'fake-indexeddb/auto';
 import { defineInlineProjection, newKsuid, type ScopedItem, type Snapshot } from '@strata/core';
+import { defineNote, folder, Note, type NoteState } from '@strata/example-todo';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  defineNote,
-  folder,
-  Note,
-  type NoteRow,
-  type NoteState,
-  noteList,
-  noteTables,
-} from '../../test/fixtures/notes.ts';
+import { type NoteRow, noteList, noteTables } from '../../test/fixtures/note-list.ts';
 import { bootstrapTypes } from '../bases/server-bases.ts';
 import { createStrata, type Strata } from '../runtime/create-strata.ts';
 import { applyScopedItems } from './apply-scoped.ts';
