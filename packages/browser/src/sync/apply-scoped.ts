@@ -5,6 +5,7 @@ import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { adoptBases } from './adopt-bases.ts';
 import { LAST_SYNCED_AT_KEY, storeUpstreamEvents, type UpstreamResult } from './apply-upstream.ts';
 import { releaseAggregates, sweepLeaving } from './drop-aggregates.ts';
+import { noteHoles } from './history-holes.ts';
 import { LEAVING } from './scope-members.ts';
 import { readScopeStates, type ScopeState, writeScopeStates } from './scope-set.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
@@ -22,6 +23,8 @@ export interface ScopedBatch {
 export interface ScopedResult extends UpstreamResult {
   /** Aggregates removed because no held scope holds them any more. */
   readonly dropped: readonly StreamRef[];
+  /** Aggregates left with a hole in their history, noted to be filled (`fillHoles`). */
+  readonly holes: readonly StreamRef[];
 }
 
 /**
@@ -76,6 +79,7 @@ export async function applyScopedItems(
       }
       // Before the events: they follow the snapshots, not the events the server left out.
       await adoptBases(context, snapshots, transaction);
+      const holes = await noteHoles(db, events);
       const stored = await storeUpstreamEvents(context, events, transaction);
       const orphans = await membership.write();
       const rejected: RejectedCommandRow[] = [...stored.rejected];
@@ -85,7 +89,7 @@ export async function applyScopedItems(
       await sweepLeaving(context, transaction);
       await writeScopeStates(db, advanced(states, batch));
       await db.syncState.put({ key: LAST_SYNCED_AT_KEY, value: context.clock().toISOString() });
-      return { ...stored, rejected, dropped: orphans };
+      return { ...stored, rejected, dropped: orphans, holes };
     }),
   );
 }

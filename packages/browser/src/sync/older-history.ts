@@ -25,16 +25,7 @@ export async function loadOlderHistory(
   const key: [string, string] = [stream.aggregateType, stream.aggregateId];
   const base = await withStorageErrors(() => db.bases.get(key));
   if (base === undefined) return 0;
-  const older: EventRow[] = [];
-  for (let from = 1; from < base.version; ) {
-    const limit = Math.min(MAX_HISTORY_LIMIT, base.version - from);
-    const page = await transport.streamHistory(stream, from, limit, signal);
-    for (const event of page.events) {
-      if (event.version < base.version) older.push(toConfirmedRow(event) as EventRow);
-    }
-    if (!page.hasMore || page.nextVersion <= from) break;
-    from = page.nextVersion;
-  }
+  const older = await historyBelow(transport, stream, base.version, signal);
   return withStorageErrors(() =>
     db.transaction('rw', [db.events, db.bases], async () => {
       if ((await db.bases.get(key)) === undefined) return 0;
@@ -48,4 +39,24 @@ export async function loadOlderHistory(
       return missing.length;
     }),
   );
+}
+
+/** The server's events of `stream` below version `upTo`, as confirmed rows, page by page. */
+export async function historyBelow(
+  transport: Pick<SyncTransport, 'streamHistory'>,
+  stream: StreamRef,
+  upTo: number,
+  signal?: AbortSignal,
+): Promise<EventRow[]> {
+  const older: EventRow[] = [];
+  for (let from = 1; from < upTo; ) {
+    const limit = Math.min(MAX_HISTORY_LIMIT, upTo - from);
+    const page = await transport.streamHistory(stream, from, limit, signal);
+    for (const event of page.events) {
+      if (event.version < upTo) older.push(toConfirmedRow(event) as EventRow);
+    }
+    if (!page.hasMore || page.nextVersion <= from) break;
+    from = page.nextVersion;
+  }
+  return older;
 }

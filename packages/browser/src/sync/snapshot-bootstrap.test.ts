@@ -9,6 +9,7 @@ import { type NoteRow, noteList, noteTables } from '../../test/fixtures/note-lis
 import { bootstrapTypes } from '../bases/server-bases.ts';
 import { createStrata, type Strata } from '../runtime/create-strata.ts';
 import { applyScopedItems } from './apply-scoped.ts';
+import { fillHoles } from './history-holes.ts';
 import { loadOlderHistory } from './older-history.ts';
 import { writeScopeStates } from './scope-set.ts';
 import { pullScopesToEnd } from './scoped-catch-up.ts';
@@ -218,6 +219,82 @@ describe('snapshot bootstrap on the device', () => {
     expect(
       await loadOlderHistory(strata.db, transport, { aggregateType: 'Note', aggregateId: 'n1' }),
     ).toBe(0);
+  });
+});
+
+describe('a hole no base covers (the snapshot changed between two pages of a back-fill)', () => {
+  /** Serves `server` as `GET /v1/streams/.../events` pages of 4, recording what was asked. */
+  const historyOf = (server: ReturnType<typeof history>, asked: [number, number][] = []) => ({
+    async streamHistory(
+      stream: { aggregateType: string; aggregateId: string },
+      fromVersion: number,
+      limit: number,
+    ) {
+      asked.push([fromVersion, limit]);
+      const page = server.filter((e) => e.version >= fromVersion).slice(0, Math.min(4, limit));
+      const next = (page.at(-1)?.version ?? fromVersion - 1) + 1;
+      const last = server.at(-1)?.version ?? 1;
+      return {
+        ...stream,
+        events: page as never,
+        version: last,
+        nextVersion: next,
+        hasMore: next <= last,
+      };
+    },
+  });
+
+  it('is noted with the batch and filled from the server: every event, the rows replayed from the first', async () => {
+    const { strata, context, apply, rows } = await device();
+    const server = history('n1', 12);
+    // Pages before left out versions 1..7 for a snapshot that then went: 8..12 come alone.
+    const result = await apply(server.slice(7).map((event) => eventItem(event)));
+    expect(result.holes).toEqual([{ aggregateType: 'Note', aggregateId: 'n1' }]);
+    const asked: [number, number][] = [];
+    expect(await fillHoles(context, historyOf(server, asked))).toBe(1);
+    expect(asked).toEqual([
+      [1, 7],
+      [5, 3],
+    ]);
+    const stored = await strata.history(Note, 'n1');
+    expect(stored.map((event) => event.id)).toEqual(server.map((event) => event.id));
+    expect(await strata.load(Note, 'n1')).toMatchObject({ state: stateAt(12), version: 12 });
+    expect(await rows()).toEqual([{ id: 'n1', ...stateAt(12) }]);
+    // Filled: nothing left to fill.
+    expect(await fillHoles(context, historyOf(server))).toBe(0);
+  });
+
+  it('a failed fill keeps the note for the next try; an aggregate dropped meanwhile is let go', async () => {
+    const { strata, context, apply } = await device();
+    const server = history('n1', 12);
+    await apply(server.slice(7).map((event) => eventItem(event)));
+    const offline = {
+      async streamHistory(): Promise<never> {
+        throw new Error('offline');
+      },
+    };
+    await expect(fillHoles(context, offline)).rejects.toThrow('offline');
+    await apply([
+      { kind: 'left', cursor: 's300.300', scope: FOLDER, aggregateType: 'Note', aggregateId: 'n1' },
+    ]);
+    expect(await fillHoles(context, historyOf(server))).toBe(0);
+    expect(await strata.db.events.count()).toBe(0);
+    expect(await fillHoles(context, historyOf(server))).toBe(0);
+  });
+
+  it('no hole for what follows a confirmed event, a base, or starts at version 1', async () => {
+    const { apply } = await device();
+    expect((await apply(history('n1', 3).map((event) => eventItem(event)))).holes).toEqual([]);
+    expect(
+      (
+        await apply(
+          history('n1', 5)
+            .slice(3)
+            .map((event) => eventItem(event)),
+        )
+      ).holes,
+    ).toEqual([]);
+    expect((await apply(fromSnapshot('n2', 10, 12))).holes).toEqual([]);
   });
 });
 

@@ -19,6 +19,8 @@ export interface UpstreamWriterHandlers {
   readonly onRejected: (rows: readonly RejectedCommandRow[]) => void;
   /** Called when a batch confirmed our events, rebased pending commands or dropped aggregates: pushing may go on. */
   readonly onUnblocked: () => void;
+  /** Fills the history holes scoped batches noted (`fillHoles`); they stay noted if it fails. */
+  readonly fillHoles?: () => Promise<unknown>;
 }
 
 /**
@@ -31,6 +33,7 @@ export function createUpstreamWriter(
   handlers: UpstreamWriterHandlers,
 ): UpstreamWriter {
   let received = 0;
+  let unfilled = false;
   const applied = (
     count: number,
     result: UpstreamResult & { readonly dropped?: readonly unknown[] },
@@ -47,7 +50,16 @@ export function createUpstreamWriter(
       applied(events.length, await applyUpstream(context, events, cursor));
     },
     async applyScoped(batch) {
-      applied(batch.items.length, await applyScopedItems(context, batch));
+      const result = await applyScopedItems(context, batch);
+      applied(batch.items.length, result);
+      const { fillHoles } = handlers;
+      if (fillHoles !== undefined && (result.holes.length > 0 || unfilled)) {
+        // Outside the batch's transaction (it reads the server); a failure waits for the next.
+        unfilled = await fillHoles().then(
+          () => false,
+          () => true,
+        );
+      }
     },
     received: () => received,
   };
