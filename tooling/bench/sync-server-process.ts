@@ -9,8 +9,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ScopesOptions } from '@strata/edge-server';
 import { type ServerDatabaseOptions, startNodeServer } from '@strata/edge-server/node';
-import { Todo, todoScopes, todosOf } from '@strata/example-todo';
+import { folder, Note, noteScopes, Todo, todoScopes, todosOf } from '@strata/example-todo';
 import { type BenchDatabaseChoice, startBenchPostgres } from './bench-database.ts';
 
 export interface SyncServerProcessOptions {
@@ -21,6 +22,13 @@ export interface SyncServerProcessOptions {
    * holds `tenant` too, so one server serves both kinds of client.
    */
   readonly scopes?: boolean;
+  /**
+   * Serve the `Note` aggregate too (example-todo), decided on the server (so it writes Note
+   * snapshots every `SNAPSHOT_EVERY` versions), with its scope `folder(folderId)` (membership
+   * `noteScopes`), which any principal may hold; everyone holds `tenant` too. With `scopes`, the
+   * two sets of scopes are served side by side.
+   */
+  readonly notes?: boolean;
   /** `postgres` needs server binaries (see cluster.ts); `auto` uses them when installed. */
   readonly database: BenchDatabaseChoice;
 }
@@ -48,6 +56,23 @@ function stop(code: number): Promise<void> {
   return stopping;
 }
 
+/** The server's `scopes` option: todos' scopes, notes' scope, both, or none. */
+function scopesOption(options: SyncServerProcessOptions): { scopes?: ScopesOptions } {
+  const todos = options.scopes === true;
+  const notes = options.notes === true;
+  if (!todos && !notes) return {};
+  const scopes: ScopesOptions = {
+    definitions: [...(todos ? [todosOf] : []), ...(notes ? [folder] : [])],
+    membership: [...(todos ? [todoScopes] : []), ...(notes ? [noteScopes] : [])],
+    rules: {
+      ...(todos ? { todosOf: (principal, { userId }) => principal.subject === userId } : {}),
+      ...(notes ? { folder: () => true } : {}),
+      tenant: () => true,
+    },
+  };
+  return { scopes };
+}
+
 async function main(options: SyncServerProcessOptions) {
   let database: ServerDatabaseOptions;
   let description: string;
@@ -66,22 +91,12 @@ async function main(options: SyncServerProcessOptions) {
     port: 0,
     hostname: '127.0.0.1',
     ...database,
-    aggregates: [Todo],
+    aggregates: options.notes === true ? [Todo, Note] : [Todo],
     // The sync benches measure the client against plain fetch of v1 pushes: both store events as
-    // pushed. What deciding on the server costs is edge-server's authority.bench.ts.
+    // pushed. What deciding on the server costs is edge-server's authority.bench.ts. Notes are
+    // decided (the default): the server writes snapshots only as it decides commands.
     authority: { Todo: 'events' },
-    ...(options.scopes === true
-      ? {
-          scopes: {
-            definitions: [todosOf],
-            membership: [todoScopes],
-            rules: {
-              todosOf: (principal, { userId }) => principal.subject === userId,
-              tenant: () => true,
-            },
-          },
-        }
-      : {}),
+    ...scopesOption(options),
     jwtSecret: options.jwtSecret,
     corsOrigins: options.corsOrigins,
     // Benchmarks push and pull as fast as they can from one principal: that is what they measure.

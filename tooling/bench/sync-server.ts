@@ -7,8 +7,9 @@
  * (tooling/postgres/cluster.ts: durable, fsync on, in a temp folder) reached through the Neon driver and
  * the same local WebSocket proxy the pg test tier uses; without Postgres server binaries it falls
  * back to PGlite (in the server's process). `database` says which, for the benchmark names. The server
- * validates events with `Todo`'s definitions and authenticates JWTs signed with `jwtSecret`
- * (HS256, claims `sub` and `tenant`): benchmarks take a fresh tenant per run to start empty.
+ * validates events with `Todo`'s definitions (with `notes: true` it also decides `Note` commands,
+ * snapshotting notes as it goes) and authenticates JWTs signed with `jwtSecret` (HS256, claims
+ * `sub` and `tenant`): benchmarks take a fresh tenant per run to start empty.
  *
  * `BENCH_SYNC_DATABASE=postgres|pglite` forces a database (default: Postgres when installed).
  */
@@ -35,6 +36,11 @@ export interface BenchSyncServerOptions {
   readonly corsOrigins?: readonly string[];
   /** Serve scoped sync too (`SyncServerProcessOptions.scopes`). Defaults to false. */
   readonly scopes?: boolean;
+  /**
+   * Serve the `Note` aggregate (decided on the server, which snapshots it) and its `folder`
+   * scope too (`SyncServerProcessOptions.notes`). Defaults to false.
+   */
+  readonly notes?: boolean;
 }
 
 function databaseChoice(): SyncServerProcessOptions['database'] {
@@ -53,6 +59,7 @@ export async function startBenchSyncServer(
     corsOrigins: options.corsOrigins ?? [],
     database: databaseChoice(),
     ...(options.scopes === true ? { scopes: true } : {}),
+    ...(options.notes === true ? { notes: true } : {}),
   };
   const child: ChildProcess = fork(ENTRY, [JSON.stringify(processOptions)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
