@@ -73,11 +73,14 @@ async function startingBases<TAggregate extends AnyAggregateDefinition>(
   db: StrataDatabase,
   aggregate: TAggregate,
 ): Promise<Map<string, LoadedAggregate<StateOf<TAggregate>>>> {
-  const schema = aggregate.snapshots?.schema;
+  const options = aggregate.snapshots;
   const starts = new Map<string, LoadedAggregate<StateOf<TAggregate>>>();
-  if (schema === undefined) return starts;
+  if (options === undefined) return starts;
   for (const [aggregateId, base] of await basesOfType(db, aggregate.type)) {
-    const state = schema.parse(base.state) as StateOf<TAggregate>;
+    // A base this app version cannot read waits for sync to retire it (history-holes.ts).
+    const parsed = options.schema.safeParse(base.state);
+    if (base.fingerprint !== options.fingerprint || !parsed.success) continue;
+    const state = parsed.data as StateOf<TAggregate>;
     starts.set(aggregateId, { state, version: base.version, snapshotVersion: base.version });
   }
   return starts;

@@ -15,10 +15,11 @@ import type { SyncContext } from './sync-context.ts';
  * Adopts the server snapshots of a scoped batch as the bases of their aggregates, inside the
  * caller's read-write transaction over all tables, BEFORE the batch's events are stored: the
  * server left out the events before each snapshot, so the aggregate starts from it (loading,
- * rebases and projections read the base). A snapshot is adopted only where this device has no
- * confirmed event at or after its version: one that holds more (through another scope) already
- * has what the snapshot stands for, and its projections must not be set back. Pending events do
- * not count: the server's events replace them in a rebase, which loads from the base.
+ * rebases and projections read the base). A snapshot is adopted only for an aggregate of which
+ * this device holds no event, confirmed or pending: one that holds some (through another scope,
+ * or its own commands) must not have its projections or pending commands set on a state that
+ * may already contain them, and the events the snapshot stands for are filled in from the
+ * server's history instead (history-holes.ts).
  *
  * A snapshot this app did not ask for (type or fingerprint) or whose state its schema refuses
  * throws: the batch is not stored, since its events would follow a gap nothing fills.
@@ -40,12 +41,11 @@ export async function adoptBases(
   for (const snapshot of latest.values()) {
     checkUsable(context, snapshot);
     const stream = { aggregateType: snapshot.aggregateType, aggregateId: snapshot.aggregateId };
-    const confirmed = await db.events
+    const held = await db.events
       .where('[aggregateType+aggregateId+version]')
-      .between(...streamRange(stream, snapshot.version), true, true)
-      .filter((row) => row.pending === 0)
+      .between(...streamRange(stream), true, true)
       .first();
-    if (confirmed !== undefined) continue;
+    if (held !== undefined) continue;
     const base: Snapshot = {
       ...stream,
       version: snapshot.version,

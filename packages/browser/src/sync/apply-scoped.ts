@@ -79,8 +79,11 @@ export async function applyScopedItems(
       }
       // Before the events: they follow the snapshots, not the events the server left out.
       await adoptBases(context, snapshots, transaction);
-      const holes = await noteHoles(db, events);
-      const stored = await storeUpstreamEvents(context, events, transaction);
+      // An aggregate these events would leave with a hole gets none of them: the fill brings
+      // its history in order (history-holes.ts).
+      const holes = new Set((await noteHoles(db, events)).map(streamKey));
+      const whole = events.filter((event) => !holes.has(streamKey(event)));
+      const stored = await storeUpstreamEvents(context, whole, transaction);
       const orphans = await membership.write();
       const rejected: RejectedCommandRow[] = [...stored.rejected];
       rejected.push(
@@ -89,7 +92,8 @@ export async function applyScopedItems(
       await sweepLeaving(context, transaction);
       await writeScopeStates(db, advanced(states, batch));
       await db.syncState.put({ key: LAST_SYNCED_AT_KEY, value: context.clock().toISOString() });
-      return { ...stored, rejected, dropped: orphans, holes };
+      const holed = [...holes].map((key) => refOf(key, events));
+      return { ...stored, rejected, dropped: orphans, holes: holed };
     }),
   );
 }
@@ -177,4 +181,12 @@ async function trackMembership(context: SyncContext, items: readonly ScopedItem[
       return orphans;
     },
   };
+}
+
+/** The stream of `key` among `events` (there is one: the key was made from it). */
+function refOf(key: string, events: readonly UpstreamEvent[]): StreamRef {
+  const { aggregateType, aggregateId } = events.find(
+    (event) => streamKey(event) === key,
+  ) as UpstreamEvent;
+  return { aggregateType, aggregateId };
 }

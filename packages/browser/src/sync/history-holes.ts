@@ -1,15 +1,23 @@
-// A back-fill from snapshots can bring an aggregate's later events without the snapshot that
-// stands for the earlier ones: the server's snapshot was replaced by one of another fingerprint,
-// or deleted, between two pages of the back-fill (each page is consistent, the pages are not
-// one read). Such an aggregate would have a hole no base covers and could not load. The hole is
-// noted with the batch that made it and filled from the server's history right after.
+// A back-fill from snapshots can bring an aggregate's later events without what stands for the
+// earlier ones: the server's snapshot was replaced by one of another fingerprint, or deleted,
+// between two pages of the back-fill; the app's request changed between two pages (an update,
+// a leader tab of another version); the device held part of the aggregate already, so it did
+// not start it from the snapshot; or an app update retired a base (its fingerprint is no longer
+// the app's). Such an aggregate would have a hole no base covers and could not load. The hole
+// is noted, the batch leaves that aggregate's events out, and the hole is filled right after
+// from the server's history, as upstream events (pending commands the server stored are
+// recognised by their command id, others rebased) then projected again from the first event.
 import { type StreamRef, streamKey } from '@strata/core';
-import { basesOf } from '../bases/server-bases.ts';
+import { basesOf, bootstrapTypes } from '../bases/server-bases.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
-import type { StrataDatabase } from '../database/strata-database.ts';
+import type { EventRow, StrataDatabase } from '../database/strata-database.ts';
 import { streamRange } from '../event-store/dexie-event-store.ts';
+import type { StrataTransaction } from '../event-store/strata-transaction.ts';
+import { storeUpstreamEvents, type UpstreamResult } from './apply-upstream.ts';
 import { historyBelow } from './older-history.ts';
+import { toConfirmedRow } from './rebase.ts';
 import { reproject } from './reproject.ts';
+import { LEAVING } from './scope-members.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 import type { SyncTransport } from './sync-transport.ts';
 
@@ -18,9 +26,10 @@ const HOLES_KEY = 'scopes:historyHoles';
 
 /**
  * Notes, inside the caller's transaction and before `events` are stored, the aggregates they
- * would leave with a hole: the first of an aggregate's new events follows neither a confirmed
- * event here nor a base at or after the version before it. One read for the batch (the events
- * just before, and the bases), none when every aggregate's first new event is its first.
+ * would leave with a hole: the first of an aggregate's events follows neither a confirmed event
+ * here nor a base at or after the version before it. One read for the batch (the events just
+ * before, and the bases), none when every aggregate's first event is its first. The caller
+ * stores none of their events: the fill brings them in order.
  */
 export async function noteHoles(
   db: StrataDatabase,
@@ -48,58 +57,121 @@ export async function noteHoles(
       return !covered && !confirmedBefore.has(streamKey(event));
     })
     .map(({ aggregateType, aggregateId }) => ({ aggregateType, aggregateId }));
-  if (holes.length > 0) {
-    const known = ((await db.syncState.get(HOLES_KEY))?.value as StreamRef[] | undefined) ?? [];
-    const all = new Map([...known, ...holes].map((ref) => [streamKey(ref), ref]));
-    await db.syncState.put({ key: HOLES_KEY, value: [...all.values()] });
-  }
+  await addHoles(db, holes);
   return holes;
 }
 
+async function addHoles(db: StrataDatabase, holes: readonly StreamRef[]): Promise<void> {
+  if (holes.length === 0) return;
+  const known = ((await db.syncState.get(HOLES_KEY))?.value as StreamRef[] | undefined) ?? [];
+  const all = new Map([...known, ...holes].map((ref) => [streamKey(ref), ref]));
+  await db.syncState.put({ key: HOLES_KEY, value: [...all.values()] });
+}
+
 /**
- * Fills the noted holes: reads each aggregate's history from the server up to its lowest event
- * here, stores the events missing, and projects the aggregate again from its first event, in
- * one transaction per aggregate. A failure (offline) keeps the note for the next batch; an
- * aggregate dropped meanwhile is let go.
+ * Retires the bases this app can no longer start from (after an update: another fingerprint,
+ * or the type no longer opts in or has a projection without `fromState`): each goes, and its
+ * aggregate is noted as a hole, so the fill brings the history the base stood for.
+ */
+export async function retireStaleBases(context: SyncContext): Promise<StreamRef[]> {
+  const { db, projections } = context.strata;
+  const usable = bootstrapTypes(context.aggregates.values(), projections);
+  return withStorageErrors(() =>
+    db.transaction('rw', [db.bases, db.syncState], async () => {
+      const stale = (await db.bases.toArray()).filter(
+        (base) => usable[base.aggregateType] !== base.fingerprint,
+      );
+      const refs = stale.map(({ aggregateType, aggregateId }) => ({ aggregateType, aggregateId }));
+      await db.bases.bulkDelete(refs.map((ref) => [ref.aggregateType, ref.aggregateId]));
+      await addHoles(db, refs);
+      return refs;
+    }),
+  );
+}
+
+/**
+ * Fills the noted holes: reads each aggregate's whole history from the server, then in one
+ * transaction per aggregate stores the events missing below its confirmed version as history,
+ * the rest as upstream events (`storeUpstreamEvents`: confirms, rebases, rejections), and
+ * projects it again (`reproject`). A failure (offline) keeps the note for the next batch; an
+ * aggregate no held scope holds any more is let go. Answers what storing did.
  */
 export async function fillHoles(
   context: SyncContext,
   transport: Pick<SyncTransport, 'streamHistory'>,
-): Promise<number> {
+): Promise<UpstreamResult> {
   const { db } = context.strata;
   const noted = await withStorageErrors(() => db.syncState.get(HOLES_KEY));
   const holes = (noted?.value as StreamRef[] | undefined) ?? [];
-  let filled = 0;
+  const result = { imported: 0, confirmed: 0, rebased: [] as StreamRef[], rejected: [] as never[] };
   for (const stream of holes) {
-    const lowest = await withStorageErrors(() =>
-      db.events
-        .where('[aggregateType+aggregateId+version]')
-        .between(...streamRange(stream), true, true)
-        .first(),
-    );
-    const older = await historyBelow(transport, stream, lowest?.version ?? 1);
+    const server = await historyBelow(transport, stream);
     await withStorageErrors(() =>
       db.transaction('rw', db.tables, async (dexie) => {
-        const stored = new Set(
-          (
-            await db.events
-              .where('[aggregateType+aggregateId+version]')
-              .between(...streamRange(stream), true, true)
-              .toArray()
-          ).map((row) => row.version),
-        );
-        if (stored.size > 0) {
-          await db.events.bulkAdd(older.filter((row) => !stored.has(row.version)));
-          await reproject(context, [stream], { dexie, table: (name) => db.table(name) });
-          filled++;
+        const transaction: StrataTransaction = { dexie, table: (name) => db.table(name) };
+        const ref: [string, string] = [stream.aggregateType, stream.aggregateId];
+        const members = await db.scopeMembers
+          .where('[aggregateType+aggregateId]')
+          .equals(ref)
+          .toArray();
+        if (members.some((row) => row.scope !== LEAVING)) {
+          const stored = await storeHistory(context, stream, server, transaction);
+          result.imported += stored.imported;
+          result.confirmed += stored.confirmed;
+          result.rebased.push(...stored.rebased);
+          result.rejected.push(...(stored.rejected as never[]));
         }
         const current = ((await db.syncState.get(HOLES_KEY))?.value as StreamRef[]) ?? [];
-        const left = current.filter((ref) => streamKey(ref) !== streamKey(stream));
+        const left = current.filter((hole) => streamKey(hole) !== streamKey(stream));
         await (left.length === 0
           ? db.syncState.delete(HOLES_KEY)
           : db.syncState.put({ key: HOLES_KEY, value: left }));
       }),
     );
   }
-  return filled;
+  return result;
+}
+
+/** Stores an aggregate's server history into the hole, inside the caller's transaction. */
+async function storeHistory(
+  context: SyncContext,
+  stream: StreamRef,
+  server: readonly UpstreamEvent[],
+  transaction: StrataTransaction,
+): Promise<UpstreamResult> {
+  const { db } = context.strata;
+  const rows = await db.events
+    .where('[aggregateType+aggregateId+version]')
+    .between(...streamRange(stream), true, true)
+    .toArray();
+  const confirmed = rows.filter((row) => row.pending === 0);
+  const tip = confirmed.reduce((max, row) => Math.max(max, row.version), 0);
+  const held = new Set(confirmed.map((row) => row.version));
+  const below = server.filter((event) => event.version <= tip && !held.has(event.version));
+  await db.events.bulkAdd(below.map((event) => toConfirmedRow(event) as EventRow));
+  const stored = await storeUpstreamEvents(
+    context,
+    server.filter((event) => event.version > tip),
+    transaction,
+  );
+  await reproject(context, [stream], transaction);
+  return stored;
+}
+
+/**
+ * The fill a sync session runs after scoped batches (`UpstreamWriterHandlers.fillHoles`): its
+ * first run also retires the bases this app version can no longer start from.
+ */
+export function createHoleFiller(
+  context: SyncContext,
+  transport: Pick<SyncTransport, 'streamHistory'>,
+): () => Promise<UpstreamResult> {
+  let retired = false;
+  return async () => {
+    if (!retired) {
+      await retireStaleBases(context);
+      retired = true;
+    }
+    return fillHoles(context, transport);
+  };
 }

@@ -2,6 +2,7 @@ import { MAX_HISTORY_LIMIT, type StreamRef } from '@strata/core';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { EventRow, StrataDatabase } from '../database/strata-database.ts';
 import { toConfirmedRow } from './rebase.ts';
+import type { UpstreamEvent } from './sync-context.ts';
 import type { SyncTransport } from './sync-transport.ts';
 
 /**
@@ -25,7 +26,9 @@ export async function loadOlderHistory(
   const key: [string, string] = [stream.aggregateType, stream.aggregateId];
   const base = await withStorageErrors(() => db.bases.get(key));
   if (base === undefined) return 0;
-  const older = await historyBelow(transport, stream, base.version, signal);
+  const older = (await historyBelow(transport, stream, base.version, signal)).map(
+    (event) => toConfirmedRow(event) as EventRow,
+  );
   return withStorageErrors(() =>
     db.transaction('rw', [db.events, db.bases], async () => {
       if ((await db.bases.get(key)) === undefined) return 0;
@@ -41,20 +44,18 @@ export async function loadOlderHistory(
   );
 }
 
-/** The server's events of `stream` below version `upTo`, as confirmed rows, page by page. */
+/** The server's events of `stream` below version `upTo` (all, by default), page by page. */
 export async function historyBelow(
   transport: Pick<SyncTransport, 'streamHistory'>,
   stream: StreamRef,
-  upTo: number,
+  upTo = Number.MAX_SAFE_INTEGER,
   signal?: AbortSignal,
-): Promise<EventRow[]> {
-  const older: EventRow[] = [];
+): Promise<UpstreamEvent[]> {
+  const older: UpstreamEvent[] = [];
   for (let from = 1; from < upTo; ) {
     const limit = Math.min(MAX_HISTORY_LIMIT, upTo - from);
     const page = await transport.streamHistory(stream, from, limit, signal);
-    for (const event of page.events) {
-      if (event.version < upTo) older.push(toConfirmedRow(event) as EventRow);
-    }
+    older.push(...page.events.filter((event) => event.version < upTo));
     if (!page.hasMore || page.nextVersion <= from) break;
     from = page.nextVersion;
   }

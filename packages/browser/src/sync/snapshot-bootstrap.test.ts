@@ -9,7 +9,7 @@ import { type NoteRow, noteList, noteTables } from '../../test/fixtures/note-lis
 import { bootstrapTypes } from '../bases/server-bases.ts';
 import { createStrata, type Strata } from '../runtime/create-strata.ts';
 import { applyScopedItems } from './apply-scoped.ts';
-import { fillHoles } from './history-holes.ts';
+import { fillHoles, retireStaleBases } from './history-holes.ts';
 import { loadOlderHistory } from './older-history.ts';
 import { writeScopeStates } from './scope-set.ts';
 import { pullScopesToEnd } from './scoped-catch-up.ts';
@@ -147,18 +147,6 @@ describe('snapshot bootstrap on the device', () => {
     expect(await rows()).toEqual([{ id: 'n1', ...stateAt(12) }]);
   });
 
-  it('a device that holds older events only adopts the snapshot: the gap below it is covered', async () => {
-    const { strata, apply, rows } = await device();
-    await apply(
-      history('n1', 3).map((event) => eventItem(event, [OTHER])),
-      [OTHER],
-    );
-    await apply(fromSnapshot('n1', 10, 12));
-    expect(await strata.db.bases.toArray()).toMatchObject([{ aggregateId: 'n1', version: 10 }]);
-    expect(await strata.load(Note, 'n1')).toMatchObject({ state: stateAt(12), version: 12 });
-    expect(await rows()).toEqual([{ id: 'n1', ...stateAt(12) }]);
-  });
-
   it('refuses a snapshot it did not ask for, or whose state its schema refuses: nothing of the batch is stored', async () => {
     for (const bad of [
       { fingerprint: 'another-schema' },
@@ -251,17 +239,100 @@ describe('a hole no base covers (the snapshot changed between two pages of a bac
     const result = await apply(server.slice(7).map((event) => eventItem(event)));
     expect(result.holes).toEqual([{ aggregateType: 'Note', aggregateId: 'n1' }]);
     const asked: [number, number][] = [];
-    expect(await fillHoles(context, historyOf(server, asked))).toBe(1);
+    await fillHoles(context, historyOf(server, asked));
     expect(asked).toEqual([
-      [1, 7],
-      [5, 3],
+      [1, 1000],
+      [5, 1000],
+      [9, 1000],
     ]);
     const stored = await strata.history(Note, 'n1');
     expect(stored.map((event) => event.id)).toEqual(server.map((event) => event.id));
     expect(await strata.load(Note, 'n1')).toMatchObject({ state: stateAt(12), version: 12 });
     expect(await rows()).toEqual([{ id: 'n1', ...stateAt(12) }]);
     // Filled: nothing left to fill.
-    expect(await fillHoles(context, historyOf(server))).toBe(0);
+    asked.length = 0;
+    await fillHoles(context, historyOf(server, asked));
+    expect(asked).toEqual([]);
+  });
+
+  it('a device that holds older events does not start from the snapshot: it fills the events it stands for', async () => {
+    const { strata, context, apply, rows } = await device();
+    const server = history('n1', 12);
+    await apply(
+      server.slice(0, 3).map((event) => eventItem(event, [OTHER])),
+      [OTHER],
+    );
+    const result = await apply(fromSnapshot('n1', 10, 12));
+    expect(await strata.db.bases.count()).toBe(0);
+    expect(result.holes).toEqual([{ aggregateType: 'Note', aggregateId: 'n1' }]);
+    expect((await strata.history(Note, 'n1')).map((event) => event.version)).toEqual([1, 2, 3]);
+    await fillHoles(context, historyOf(server));
+    expect((await strata.history(Note, 'n1')).map((event) => event.id)).toEqual(
+      server.map((event) => event.id),
+    );
+    expect(await rows()).toEqual([{ id: 'n1', ...stateAt(12) }]);
+  });
+
+  it('a pending command the server stored, whose event a snapshot stands for, is confirmed by the fill, not run again', async () => {
+    const { strata, context, apply, rows } = await device();
+    const server = history('n1', 4);
+    await apply(server.slice(0, 2).map((event) => eventItem(event)));
+    // Offline: edit decided here as version 3, pending. The server stored it (its own ids),
+    // another device wrote version 4, and the server snapshotted there.
+    await strata.execute(Note, 'n1', 'edit', { text: 'edit 2' });
+    const [command] = await strata.pendingCommands();
+    const stored = server.map((event) =>
+      event.version === 3 ? { ...event, metadata: { commandId: command?.commandId } } : event,
+    );
+    const result = await apply([snapshotItem('n1', 4), eventItem(stored[3] as never)]);
+    expect(result.holes).toHaveLength(1);
+    const filled = await fillHoles(context, historyOf(stored as never));
+    expect(filled.rejected).toEqual([]);
+    expect(await strata.pendingCommands()).toEqual([]);
+    expect((await strata.history(Note, 'n1')).map((event) => event.id)).toEqual(
+      stored.map((event) => event.id),
+    );
+    expect(await strata.load(Note, 'n1')).toMatchObject({ state: stateAt(4), version: 4 });
+    expect(await rows()).toEqual([{ id: 'n1', ...stateAt(4) }]);
+  });
+
+  it('pending events the server stored as they are keep their effect on the rows when a snapshot comes', async () => {
+    const { strata, apply, rows } = await device();
+    await apply(history('n1', 2).map((event) => eventItem(event)));
+    await strata.execute(Note, 'n1', 'edit', { text: 'C1' });
+    await strata.execute(Note, 'n1', 'edit', { text: 'C2' });
+    const [c1] = (await strata.history(Note, 'n1')).filter((event) => event.version === 3);
+    // The server stored C1 as predicted (same id) and snapshotted at 3.
+    const e3 = {
+      ...(c1 as never as ReturnType<typeof history>[number]),
+      position: 103,
+      recordedAt: TIME,
+    };
+    await apply([
+      snapshotItem('n1', 3, { state: { folderId: 'f1', text: 'C1', edits: 2 } as never }),
+      eventItem(e3),
+    ]);
+    expect(await strata.db.bases.count()).toBe(0);
+    const loaded = await strata.load(Note, 'n1');
+    expect(loaded.state).toMatchObject({ text: 'C2', edits: 3 });
+    expect(await rows()).toEqual([{ id: 'n1', ...loaded.state }]);
+  });
+
+  it('a base this app version cannot read (another fingerprint) is retired and its history filled', async () => {
+    const { strata, context, apply, rows } = await device();
+    const server = history('n1', 12);
+    await apply(fromSnapshot('n1', 10, 12));
+    // As an older app version wrote it.
+    await strata.db.bases.update(['Note', 'n1'], { fingerprint: 'an-older-schema' });
+    expect(await retireStaleBases(context)).toEqual([{ aggregateType: 'Note', aggregateId: 'n1' }]);
+    expect(await strata.db.bases.count()).toBe(0);
+    await fillHoles(context, historyOf(server));
+    expect((await strata.history(Note, 'n1')).map((event) => event.id)).toEqual(
+      server.map((event) => event.id),
+    );
+    expect(await strata.load(Note, 'n1')).toMatchObject({ state: stateAt(12), version: 12 });
+    expect(await rows()).toEqual([{ id: 'n1', ...stateAt(12) }]);
+    expect(await retireStaleBases(context)).toEqual([]);
   });
 
   it('a failed fill keeps the note for the next try; an aggregate dropped meanwhile is let go', async () => {
@@ -277,9 +348,11 @@ describe('a hole no base covers (the snapshot changed between two pages of a bac
     await apply([
       { kind: 'left', cursor: 's300.300', scope: FOLDER, aggregateType: 'Note', aggregateId: 'n1' },
     ]);
-    expect(await fillHoles(context, historyOf(server))).toBe(0);
+    const asked: [number, number][] = [];
+    expect((await fillHoles(context, historyOf(server, asked))).imported).toBe(0);
     expect(await strata.db.events.count()).toBe(0);
-    expect(await fillHoles(context, historyOf(server))).toBe(0);
+    await fillHoles(context, historyOf(server, asked));
+    expect(asked).toHaveLength(3); // the first fill read the history, the second had nothing to do
   });
 
   it('no hole for what follows a confirmed event, a base, or starts at version 1', async () => {

@@ -15,7 +15,7 @@ import type { LiveSubscribable } from '../runtime/live-state.ts';
 import { readCursor } from './apply-upstream.ts';
 import { catchUp } from './catch-up.ts';
 import { follow } from './follow.ts';
-import { fillHoles } from './history-holes.ts';
+import { createHoleFiller } from './history-holes.ts';
 import { defaultLocks, type LockManagerLike } from './leader-lock.ts';
 import { lead } from './leadership.ts';
 import { watchNetwork } from './network-events.ts';
@@ -163,7 +163,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const { apply, applyScoped, received } = createUpstreamWriter(context, {
     onRejected: reportRejected,
     onUnblocked: () => pushWake.wake(),
-    fillHoles: () => fillHoles(context, transport),
+    fillHoles: createHoleFiller(context, transport),
   });
   const scopesChanged = createWakeSignal();
   const scopeControl: ScopeControl = createScopeControl(context, {

@@ -20,7 +20,7 @@ export interface UpstreamWriterHandlers {
   /** Called when a batch confirmed our events, rebased pending commands or dropped aggregates: pushing may go on. */
   readonly onUnblocked: () => void;
   /** Fills the history holes scoped batches noted (`fillHoles`); they stay noted if it fails. */
-  readonly fillHoles?: () => Promise<unknown>;
+  readonly fillHoles?: () => Promise<UpstreamResult>;
 }
 
 /**
@@ -33,7 +33,8 @@ export function createUpstreamWriter(
   handlers: UpstreamWriterHandlers,
 ): UpstreamWriter {
   let received = 0;
-  let unfilled = false;
+  // True at first: a session's first scoped batch also fills what an earlier one left noted.
+  let unfilled = true;
   const applied = (
     count: number,
     result: UpstreamResult & { readonly dropped?: readonly unknown[] },
@@ -55,10 +56,9 @@ export function createUpstreamWriter(
       const { fillHoles } = handlers;
       if (fillHoles !== undefined && (result.holes.length > 0 || unfilled)) {
         // Outside the batch's transaction (it reads the server); a failure waits for the next.
-        unfilled = await fillHoles().then(
-          () => false,
-          () => true,
-        );
+        const filled = await fillHoles().catch(() => undefined);
+        unfilled = filled === undefined;
+        if (filled !== undefined) applied(0, filled);
       }
     },
     received: () => received,
