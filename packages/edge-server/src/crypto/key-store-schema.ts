@@ -27,3 +27,17 @@ export const KEY_STORE_MIGRATION: Migration = {
       WHERE forgotten_at IS NULL;
   `,
 };
+
+/**
+ * Tombstones by aggregate: an append that brings a snapshot checks that its aggregate was not
+ * forgotten after the snapshot's state was taken (append-to-stream.ts), one index lookup.
+ */
+export const FORGOTTEN_KEYS_MIGRATION: Migration = {
+  version: 11,
+  name: 'forgotten keys by aggregate, for snapshot saves',
+  sql: `
+    CREATE INDEX strata_encryption_keys_forgotten
+      ON strata_encryption_keys (tenant, aggregate_type, aggregate_id, forgotten_at)
+      WHERE forgotten_at IS NOT NULL;
+  `,
+};

@@ -135,4 +135,37 @@ describe('Postgres key store (PGlite)', () => {
     await forgetAggregate(database, { tenant: 's1', stream: user('s') });
     expect(await store.loadSnapshot(user('s'))).toBeUndefined();
   });
+
+  it('saves no snapshot whose state was taken before the aggregate was forgotten (it holds the shredded plaintext)', async () => {
+    const database = pgliteDatabase(pglite());
+    const store = createPostgresEventStore(database, {
+      tenant: 's2',
+      encryption: encryptAggregates(['User']),
+    });
+    await store.append(user('r'), [newEvent({ email: 'r@example.com' })], {
+      expectedVersion: NO_STREAM,
+    });
+    const { forgottenAt } = await forgetAggregate(database, { tenant: 's2', stream: user('r') });
+    const at = (offsetMs: number) =>
+      new Date(Date.parse(forgottenAt ?? '') + offsetMs).toISOString();
+    const snapshotAt = (version: number, takenAt: string) => ({
+      ...user('r'),
+      version,
+      state: { email: 'r@example.com' },
+      fingerprint: 'f',
+      takenAt,
+    });
+    // Decided on the state loaded before the forget, appended after it: no snapshot.
+    await store.append(user('r'), [newEvent({ email: 'x@example.com' })], {
+      expectedVersion: 1,
+      snapshot: snapshotAt(2, at(-1000)),
+    });
+    expect(await store.loadSnapshot(user('r'))).toBeUndefined();
+    // Taken after the forget (from the forgotten markers): saved.
+    await store.append(user('r'), [newEvent({ email: 'y@example.com' })], {
+      expectedVersion: 2,
+      snapshot: snapshotAt(3, at(1000)),
+    });
+    expect(await store.loadSnapshot(user('r'))).toMatchObject({ version: 3 });
+  });
 });

@@ -1,6 +1,6 @@
 import { COMMAND_LOG_MIGRATION } from '../authority/command-log.ts';
 import { CONSUMER_GROUPS_MIGRATION } from '../consumer-groups/consumer-group-schema.ts';
-import { KEY_STORE_MIGRATION } from '../crypto/key-store-schema.ts';
+import { FORGOTTEN_KEYS_MIGRATION, KEY_STORE_MIGRATION } from '../crypto/key-store-schema.ts';
 import { OUTBOX_MIGRATION } from '../outbox/outbox-schema.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { TENANT_POSITIONS_MIGRATION } from '../postgres/tenant-positions-schema.ts';
@@ -62,6 +62,7 @@ export const MIGRATIONS: readonly Migration[] = [
   COMMAND_LOG_MIGRATION,
   SCOPES_MIGRATION,
   SCOPE_INDEX_MIGRATION,
+  FORGOTTEN_KEYS_MIGRATION,
 ];
 
 /** The channel appends notify, so every instance's reader wakes at once. */

@@ -1,4 +1,4 @@
-import type { AppendOptions, AppendResult, NewEvent, StreamRef } from '@strata/core';
+import type { AppendOptions, AppendResult, NewEvent, Snapshot, StreamRef } from '@strata/core';
 import { encryptNewEvents } from '../crypto/encrypt-new-events.ts';
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import type { AppendHook } from './append-hook.ts';
@@ -65,7 +65,10 @@ async function appendWithin(
   const version = plan.firstVersion + events.length - 1;
   // A snapshot taken for another version (the caller appended with ANY and another writer got
   // in first) would claim a state that misses that writer's events.
-  if (options.snapshot?.version === version) {
+  if (
+    options.snapshot?.version === version &&
+    !(settings.encryption !== undefined && (await forgottenSince(tx, tenant, options.snapshot)))
+  ) {
     await saveSnapshotRow(tx, tenant, options.snapshot);
   }
   // Hooks and the caller get the data as the caller gave it, as every read gives it back; no
@@ -78,4 +81,24 @@ async function appendWithin(
     await hook(appended, { tenant, transaction: tx, stored });
   await options.beforeCommit?.(appended, tx);
   return { events: appended, version, alreadyStored: false };
+}
+
+/**
+ * Whether the snapshot's aggregate was forgotten (crypto-shredding) after its state was taken:
+ * the state was folded from plaintext the forget has shredded since, and a snapshot would keep
+ * it (and hand it to devices that bootstrap from snapshots).
+ */
+async function forgottenSince(
+  tx: SqlExecutor,
+  tenant: string,
+  snapshot: Snapshot,
+): Promise<boolean> {
+  const { rows } = await tx.query(
+    `SELECT 1 FROM strata_encryption_keys
+     WHERE tenant = $1 AND aggregate_type = $2 AND aggregate_id = $3
+       AND forgotten_at >= $4::timestamptz
+     LIMIT 1`,
+    [tenant, snapshot.aggregateType, snapshot.aggregateId, snapshot.takenAt],
+  );
+  return rows.length > 0;
 }
