@@ -1,11 +1,4 @@
-import {
-  InternalError,
-  receives,
-  type Snapshot,
-  type StoredEvent,
-  type StreamRef,
-  streamKey,
-} from '@strata/core';
+import { InternalError, type Snapshot, type StreamRef, streamKey } from '@strata/core';
 import { projectBase } from '../bases/server-bases.ts';
 import { streamRange } from '../event-store/dexie-event-store.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
@@ -54,11 +47,6 @@ export async function adoptBases(
       takenAt: snapshot.takenAt,
     };
     await db.bases.put(base);
-    // What the projections derived from the events this device held before is replaced.
-    const probe = stream as StoredEvent;
-    for (const projection of projections) {
-      if (receives(projection, probe)) await projection.forget?.(stream, transaction);
-    }
     await projectBase(projections, base, transaction);
     adopted.push(stream);
   }

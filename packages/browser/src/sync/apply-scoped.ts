@@ -33,9 +33,11 @@ export interface ScopedResult extends UpstreamResult {
  * (a scope removed while its items were on the way is ignored). `event` items are stored as
  * `applyUpstream` stores events (an event already here only adds its scopes) and add the
  * aggregate to their scopes; `left` takes it out of one; `snapshot` (a back-fill from the
- * server's snapshot) becomes the aggregate's base (`adoptBases`). An aggregate that no held scope holds after the batch is dropped (`dropAggregates`). Deciding on the state after the whole
- * batch means an aggregate that leaves and rejoins within it stays. One with pending commands
- * stays until the server answered them (`releaseAggregates`).
+ * server's snapshot) becomes the aggregate's base (`adoptBases`). An aggregate the events would
+ * leave with a hole gets none of them (`noteHoles`: the sync fills it right after). An aggregate
+ * that no held scope holds after the batch is dropped (`dropAggregates`). Deciding on the state
+ * after the whole batch means an aggregate that leaves and rejoins within it stays. One with
+ * pending commands stays until the server answered them (`releaseAggregates`).
  */
 export async function applyScopedItems(
   context: SyncContext,
@@ -81,8 +83,9 @@ export async function applyScopedItems(
       await adoptBases(context, snapshots, transaction);
       // An aggregate these events would leave with a hole gets none of them: the fill brings
       // its history in order (history-holes.ts).
-      const holes = new Set((await noteHoles(db, events)).map(streamKey));
-      const whole = events.filter((event) => !holes.has(streamKey(event)));
+      const holes = await noteHoles(db, events);
+      const holed = new Set(holes.map(streamKey));
+      const whole = events.filter((event) => !holed.has(streamKey(event)));
       const stored = await storeUpstreamEvents(context, whole, transaction);
       const orphans = await membership.write();
       const rejected: RejectedCommandRow[] = [...stored.rejected];
@@ -92,8 +95,7 @@ export async function applyScopedItems(
       await sweepLeaving(context, transaction);
       await writeScopeStates(db, advanced(states, batch));
       await db.syncState.put({ key: LAST_SYNCED_AT_KEY, value: context.clock().toISOString() });
-      const holed = [...holes].map((key) => refOf(key, events));
-      return { ...stored, rejected, dropped: orphans, holes: holed };
+      return { ...stored, rejected, dropped: orphans, holes };
     }),
   );
 }
@@ -181,12 +183,4 @@ async function trackMembership(context: SyncContext, items: readonly ScopedItem[
       return orphans;
     },
   };
-}
-
-/** The stream of `key` among `events` (there is one: the key was made from it). */
-function refOf(key: string, events: readonly UpstreamEvent[]): StreamRef {
-  const { aggregateType, aggregateId } = events.find(
-    (event) => streamKey(event) === key,
-  ) as UpstreamEvent;
-  return { aggregateType, aggregateId };
 }
