@@ -58,9 +58,7 @@ export async function projectBase(
   base: Snapshot,
   transaction: StrataTransaction,
 ): Promise<void> {
-  const probe = { aggregateType: base.aggregateType } as StoredEvent;
-  for (const projection of projections) {
-    if (!receives(projection, probe)) continue;
+  for (const projection of concerning(projections, base.aggregateType)) {
     const options = projection.aggregate?.snapshots;
     const parsed = options?.schema.safeParse(base.state);
     // A base this app version cannot read waits for sync to retire it (history-holes.ts).
@@ -86,11 +84,22 @@ export function bootstrapTypes(
   for (const aggregate of aggregates) {
     const snapshots = aggregate.snapshots;
     if (snapshots === undefined || !snapshots.bootstrap) continue;
-    const probe = { aggregateType: aggregate.type } as StoredEvent;
-    const concerned = projections.filter((projection) => receives(projection, probe));
-    if (concerned.every((projection) => projection.fromState !== undefined)) {
+    if (
+      concerning(projections, aggregate.type).every(
+        (projection) => projection.fromState !== undefined,
+      )
+    ) {
       types[aggregate.type] = snapshots.fingerprint;
     }
   }
   return types;
+}
+
+/** The projections that receive events of `aggregateType`. */
+function concerning<T extends { readonly aggregate?: AnyAggregateDefinition }>(
+  projections: readonly T[],
+  aggregateType: string,
+): T[] {
+  const probe = { aggregateType } as StoredEvent;
+  return projections.filter((projection) => receives(projection, probe));
 }

@@ -7,7 +7,7 @@
 // is noted, the batch leaves that aggregate's events out, and the hole is filled right after
 // from the server's history, as upstream events (pending commands the server stored are
 // recognised by their command id, others rebased) then projected again from the first event.
-import { type StreamRef, streamKey } from '@strata/core';
+import { canonicalJson, type StreamRef, streamKey } from '@strata/core';
 import { basesOf, bootstrapTypes } from '../bases/server-bases.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { EventRow, StrataDatabase } from '../database/strata-database.ts';
@@ -23,6 +23,8 @@ import type { SyncTransport } from './sync-transport.ts';
 
 /** The syncState row listing aggregates with a hole to fill. */
 const HOLES_KEY = 'scopes:historyHoles';
+/** The syncState row naming the bootstrap types and fingerprints the bases were last checked for. */
+const BASES_CHECKED_KEY = 'scopes:basesCheckedFor';
 
 /**
  * Notes, inside the caller's transaction and before `events` are stored, the aggregates they
@@ -78,12 +80,17 @@ export async function retireStaleBases(context: SyncContext): Promise<StreamRef[
   const usable = bootstrapTypes(context.aggregates.values(), projections);
   return withStorageErrors(() =>
     db.transaction('rw', [db.bases, db.syncState], async () => {
+      // Adopted bases always have the app's fingerprints (adopt-bases.ts): the scan is due only
+      // when the usable set changed since the last one, not on every start.
+      const checked = canonicalJson(usable);
+      if ((await db.syncState.get(BASES_CHECKED_KEY))?.value === checked) return [];
       const stale = (await db.bases.toArray()).filter(
         (base) => usable[base.aggregateType] !== base.fingerprint,
       );
       const refs = stale.map(({ aggregateType, aggregateId }) => ({ aggregateType, aggregateId }));
       await db.bases.bulkDelete(refs.map((ref) => [ref.aggregateType, ref.aggregateId]));
       await addHoles(db, refs);
+      await db.syncState.put({ key: BASES_CHECKED_KEY, value: checked });
       return refs;
     }),
   );
