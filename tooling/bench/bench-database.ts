@@ -5,7 +5,7 @@
  * binaries are installed. `envVar` (e.g. `BENCH_OUTBOX_DATABASE=postgres|pglite`) forces one.
  */
 import { PGlite } from '@electric-sql/pglite';
-import { Pool } from '@neondatabase/serverless';
+import { Client, Pool } from '@neondatabase/serverless';
 import {
   neonDatabase,
   pgliteDatabase,
@@ -14,7 +14,10 @@ import {
 } from '@strata/edge-server';
 import { configureNeonForNode } from '@strata/edge-server/node';
 import { findPostgresBin, startCluster } from '../postgres/cluster.ts';
-import { startWsProxy } from '../postgres/ws-proxy.ts';
+import { startCountingWsProxy } from './counting-ws-proxy.ts';
+import { describeSettings, noteEnvironment, type PostgresSettings } from './environment.ts';
+
+export type { PostgresSettings } from './environment.ts';
 
 export interface BenchDatabase {
   readonly db: SqlDatabase;
@@ -28,10 +31,43 @@ export type BenchDatabaseChoice = 'postgres' | 'pglite' | 'auto';
 
 /** A throwaway Postgres cluster behind the local WebSocket proxy, for the Neon driver. */
 export interface BenchPostgres {
+  /** The cluster's TCP URL (what `pg` and peers such as Emmett connect to). */
   readonly databaseUrl: string;
+  /** The WebSocket proxy's `host:port`, for `useNeonWsProxy` in another process. */
+  readonly wsProxy: string;
   /** e.g. `Postgres 15 via the Neon driver`. */
   readonly description: string;
+  /** What the server says it runs: `server_version` and the durability settings, as `pg_settings` has them. */
+  readonly settings: PostgresSettings;
+  /** SQL statements sent through the WebSocket proxy so far (counting-ws-proxy.ts). */
+  statements(): number;
   close(): Promise<void>;
+}
+
+const SETTINGS = [
+  'server_version',
+  'fsync',
+  'synchronous_commit',
+  'full_page_writes',
+  'wal_sync_method',
+] as const;
+
+/** Asks the server (through the Neon driver) for its version and durability settings. */
+async function readSettings(databaseUrl: string): Promise<PostgresSettings> {
+  const client = new Client(databaseUrl);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string; setting: string }>(
+      'SELECT name, setting FROM pg_settings WHERE name = ANY($1)',
+      [SETTINGS],
+    );
+    const byName = new Map(rows.map((row) => [row.name, row.setting]));
+    return Object.fromEntries(
+      SETTINGS.map((name) => [name, byName.get(name) ?? '?']),
+    ) as unknown as PostgresSettings;
+  } finally {
+    await client.end();
+  }
 }
 
 /**
@@ -40,6 +76,7 @@ export interface BenchPostgres {
  */
 export async function startBenchPostgres(
   choice: BenchDatabaseChoice,
+  options: { readonly durable?: boolean } = {},
 ): Promise<BenchPostgres | undefined> {
   if (choice === 'pglite') return undefined;
   const bin = await findPostgresBin().catch((error: unknown) => {
@@ -48,14 +85,24 @@ export async function startBenchPostgres(
   });
   if (bin === undefined) return undefined;
   process.env.PG_BIN = bin;
-  // Durable, as production: commit cost and lock waits are part of what a bench measures.
-  const cluster = await startCluster({ durable: true });
-  const proxy = await startWsProxy({ host: '127.0.0.1', port: cluster.port });
+  // Durable, as production: commit cost and lock waits are part of what a bench measures. Not
+  // durable only when asked, for an extra figure labelled as such.
+  const cluster = await startCluster({ durable: options.durable ?? true });
+  const proxy = await startCountingWsProxy({ host: '127.0.0.1', port: cluster.port });
   configureNeonForNode();
   useNeonWsProxy(`127.0.0.1:${proxy.port}`);
+  const settings = await readSettings(cluster.databaseUrl).catch(async (error: unknown) => {
+    await proxy.close();
+    await cluster.stop();
+    throw error;
+  });
+  noteEnvironment('Postgres', describeSettings(settings));
   return {
     databaseUrl: cluster.databaseUrl,
+    wsProxy: `127.0.0.1:${proxy.port}`,
     description: `Postgres ${/postgresql\/([^/]+)\/bin/.exec(bin)?.[1] ?? ''} via the Neon driver`,
+    settings,
+    statements: () => proxy.statements(),
     async close() {
       await proxy.close();
       await cluster.stop();

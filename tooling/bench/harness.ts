@@ -25,16 +25,27 @@ export interface Workload<TContext = unknown> {
 
 /**
  * A goal the harness checks and reports, with how far off a miss is. A plain string is only
- * printed. Throughput: `minRatio` (subject/baseline throughput at least) or `maxMedianMs`
- * (subject median run at most). Latency: `maxP50Ms` or `maxP50Ratio` (subject p50 at most this
- * many times the baseline's).
+ * printed. Throughput: `minRatio` (subject/baseline throughput at least; `against` names the
+ * label of an extra baseline to compare with instead of the first) or `maxMedianMs` (subject
+ * median run at most). Latency: `maxP50Ms`, `maxP99Ms` or `maxP50Ratio` (subject p50 at most
+ * this many times the baseline's).
  */
 export type Goal =
   | string
-  | { readonly minRatio: number }
+  | { readonly minRatio: number; readonly against?: string }
   | { readonly maxMedianMs: number }
   | { readonly maxP50Ms: number }
+  | { readonly maxP99Ms: number }
   | { readonly maxP50Ratio: number };
+
+/** One goal or several (each checked and reported on its own). */
+export type Goals = Goal | readonly Goal[];
+
+/**
+ * Lines a benchmark adds to its result after its timed runs (e.g. what it counted on the way:
+ * SQL statements per append). Printed under the figures and kept in the markdown report.
+ */
+export type Notes = () => readonly string[] | Promise<readonly string[]>;
 
 /** A subject measured against a baseline; `units` per run give throughput (e.g. events). */
 export interface Benchmark {
@@ -46,8 +57,15 @@ export interface Benchmark {
   readonly baseline: Workload<any>;
   // biome-ignore lint/suspicious/noExplicitAny: each workload has its own context type
   readonly subject: Workload<any>;
-  /** The goal, printed beside the result; structured goals are checked. */
-  readonly goal?: Goal;
+  /**
+   * More baselines, measured in the same alternation as the first (e.g. a peer library beside the
+   * database's floor), each reported with the subject's throughput ratio to it.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: each workload has its own context type
+  readonly extraBaselines?: readonly Workload<any>[];
+  /** The goal(s), printed beside the result; structured goals are checked. */
+  readonly goal?: Goals;
+  readonly notes?: Notes;
   /** Timed runs per side for this benchmark (heavy ones need fewer); `BENCH_RUNS` overrides. */
   readonly runs?: number;
   /**
@@ -57,13 +75,27 @@ export interface Benchmark {
   readonly warmupRuns?: number;
 }
 
+/**
+ * What an operation may return instead of being timed: its own samples, e.g. the delay from an
+ * append to its delivery at each of many subscribers (one operation, one sample per subscriber).
+ */
+export interface OwnSamples {
+  readonly samplesMs: readonly number[];
+}
+
 /** One side of a latency benchmark: `operation` is timed on its own, `operations` times per run. */
 export interface LatencyWorkload<TContext = unknown> {
   readonly label: string;
   /** Once per run, untimed. */
   readonly setup?: () => TContext | Promise<TContext>;
-  /** One timed operation; `index` counts from 0 within the run. */
-  readonly operation: (context: TContext, index: number) => unknown | Promise<unknown>;
+  /**
+   * One timed operation; `index` counts from 0 within the run. When it returns `OwnSamples`,
+   * those are its samples instead of its duration.
+   */
+  readonly operation: (
+    context: TContext,
+    index: number,
+  ) => unknown | OwnSamples | Promise<unknown | OwnSamples>;
   /** Once per run, untimed. */
   readonly teardown?: (context: TContext) => unknown | Promise<unknown>;
 }
@@ -80,7 +112,8 @@ export interface LatencyBenchmark {
   readonly baseline: LatencyWorkload<any>;
   // biome-ignore lint/suspicious/noExplicitAny: each workload has its own context type
   readonly subject: LatencyWorkload<any>;
-  readonly goal?: Goal;
+  readonly goal?: Goals;
+  readonly notes?: Notes;
   /** Timed runs per side (one untimed warm-up run precedes them); `BENCH_RUNS` overrides. */
   readonly runs?: number;
 }
@@ -99,24 +132,26 @@ export function defineLatencyBenchmark(
   return { ...benchmark, kind: 'latency' };
 }
 
+/** One side of a throughput result: every timed run's duration and their median. */
+export interface ThroughputSide {
+  readonly label: string;
+  readonly medianMs: number;
+  readonly samplesMs: number[];
+}
+
 export interface BenchmarkResult {
   readonly kind?: 'throughput';
   readonly name: string;
   readonly unit: string;
   readonly units: number;
-  readonly baseline: {
-    readonly label: string;
-    readonly medianMs: number;
-    readonly samplesMs: number[];
-  };
-  readonly subject: {
-    readonly label: string;
-    readonly medianMs: number;
-    readonly samplesMs: number[];
-  };
+  readonly baseline: ThroughputSide;
+  readonly subject: ThroughputSide;
   /** Subject throughput divided by baseline throughput (1 = as fast as the baseline). */
   readonly ratio: number;
-  readonly goal: Goal | undefined;
+  /** The extra baselines, each with the subject's throughput ratio to it. */
+  readonly extraBaselines?: readonly (ThroughputSide & { readonly ratio: number })[];
+  readonly goal: Goals | undefined;
+  readonly notes?: readonly string[];
   /** Wall time of the whole benchmark, set-ups and warm-ups included (set by runAnyBenchmark). */
   readonly wallMs?: number;
 }
@@ -130,6 +165,8 @@ export interface LatencySide {
   readonly meanMs: number;
   /** Every timed operation of every timed run, in the order they ran. */
   readonly samplesMs: number[];
+  /** Each timed run's own p50 and p99 (the spread over runs). */
+  readonly runs?: readonly LatencyRun[];
 }
 
 export interface LatencyResult {
@@ -142,7 +179,8 @@ export interface LatencyResult {
   readonly subject: LatencySide;
   /** Subject p50 divided by baseline p50 (1 = as fast as the baseline; lower is better). */
   readonly p50Ratio: number;
-  readonly goal: Goal | undefined;
+  readonly goal: Goals | undefined;
+  readonly notes?: readonly string[];
   /** Wall time of the whole benchmark, set-ups and warm-ups included (set by runAnyBenchmark). */
   readonly wallMs?: number;
 }
@@ -186,26 +224,39 @@ export async function runBenchmark(
   benchmark: Benchmark,
   runs = DEFAULT_RUNS,
 ): Promise<BenchmarkResult> {
+  const extras = benchmark.extraBaselines ?? [];
+  const sides = [benchmark.baseline, ...extras, benchmark.subject];
   for (let i = 0; i < (benchmark.warmupRuns ?? 1); i++) {
-    await timeOnce(benchmark.baseline);
-    await timeOnce(benchmark.subject);
+    for (const side of sides) await timeOnce(side);
   }
-  const baselineMs: number[] = [];
-  const subjectMs: number[] = [];
+  const samples = sides.map((): number[] => []);
   for (let i = 0; i < runs; i++) {
-    baselineMs.push(await timeOnce(benchmark.baseline));
-    subjectMs.push(await timeOnce(benchmark.subject));
+    for (const [index, side] of sides.entries()) samples[index]?.push(await timeOnce(side));
   }
-  const baselineMedian = median(baselineMs);
-  const subjectMedian = median(subjectMs);
+  const result = (index: number): ThroughputSide => {
+    const samplesMs = samples[index] ?? [];
+    return { label: sides[index]?.label ?? '', medianMs: median(samplesMs), samplesMs };
+  };
+  const baseline = result(0);
+  const subject = result(sides.length - 1);
+  const notes = await benchmark.notes?.();
   return {
     name: benchmark.name,
     unit: benchmark.unit,
     units: benchmark.units,
-    baseline: { label: benchmark.baseline.label, medianMs: baselineMedian, samplesMs: baselineMs },
-    subject: { label: benchmark.subject.label, medianMs: subjectMedian, samplesMs: subjectMs },
-    ratio: baselineMedian / subjectMedian,
+    baseline,
+    subject,
+    ratio: baseline.medianMs / subject.medianMs,
+    ...(extras.length === 0
+      ? {}
+      : {
+          extraBaselines: extras.map((_, index) => {
+            const side = result(index + 1);
+            return { ...side, ratio: side.medianMs / subject.medianMs };
+          }),
+        }),
     goal: benchmark.goal,
+    ...(notes === undefined ? {} : { notes }),
   };
 }
 
@@ -214,20 +265,27 @@ async function timeOperations(workload: LatencyWorkload, operations: number): Pr
   const samples: number[] = [];
   for (let i = 0; i < operations; i++) {
     const start = performance.now();
-    await workload.operation(context, i);
-    samples.push(performance.now() - start);
+    const outcome = await workload.operation(context, i);
+    const elapsed = performance.now() - start;
+    if (isOwnSamples(outcome)) samples.push(...outcome.samplesMs);
+    else samples.push(elapsed);
   }
   await workload.teardown?.(context);
   return samples;
 }
+
+const isOwnSamples = (value: unknown): value is OwnSamples =>
+  typeof value === 'object' &&
+  value !== null &&
+  Array.isArray((value as Partial<OwnSamples>).samplesMs);
 
 function latencySide(label: string, samplesMs: number[]): LatencySide {
   return {
     label,
     p50Ms: percentile(samplesMs, 50),
     p99Ms: percentile(samplesMs, 99),
-    minMs: Math.min(...samplesMs),
-    maxMs: Math.max(...samplesMs),
+    minMs: samplesMs.reduce((min, value) => Math.min(min, value), Number.POSITIVE_INFINITY),
+    maxMs: samplesMs.reduce((max, value) => Math.max(max, value), Number.NEGATIVE_INFINITY),
     meanMs: samplesMs.reduce((sum, value) => sum + value, 0) / samplesMs.length,
     samplesMs,
   };
@@ -242,12 +300,25 @@ export async function runLatencyBenchmark(
   await timeOperations(benchmark.subject, benchmark.operations);
   const baselineMs: number[] = [];
   const subjectMs: number[] = [];
+  const baselineRuns: number[][] = [];
+  const subjectRuns: number[][] = [];
   for (let i = 0; i < runs; i++) {
-    baselineMs.push(...(await timeOperations(benchmark.baseline, benchmark.operations)));
-    subjectMs.push(...(await timeOperations(benchmark.subject, benchmark.operations)));
+    const baselineRun = await timeOperations(benchmark.baseline, benchmark.operations);
+    const subjectRun = await timeOperations(benchmark.subject, benchmark.operations);
+    baselineRuns.push(baselineRun);
+    subjectRuns.push(subjectRun);
+    baselineMs.push(...baselineRun);
+    subjectMs.push(...subjectRun);
   }
-  const baseline = latencySide(benchmark.baseline.label, baselineMs);
-  const subject = latencySide(benchmark.subject.label, subjectMs);
+  const baseline = {
+    ...latencySide(benchmark.baseline.label, baselineMs),
+    runs: baselineRuns.map(runSummary),
+  };
+  const subject = {
+    ...latencySide(benchmark.subject.label, subjectMs),
+    runs: subjectRuns.map(runSummary),
+  };
+  const notes = await benchmark.notes?.();
   return {
     kind: 'latency',
     name: benchmark.name,
@@ -258,8 +329,20 @@ export async function runLatencyBenchmark(
     subject,
     p50Ratio: subject.p50Ms / baseline.p50Ms,
     goal: benchmark.goal,
+    ...(notes === undefined ? {} : { notes }),
   };
 }
+
+/** One timed run's p50 and p99, for the spread over runs. */
+export interface LatencyRun {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+const runSummary = (samplesMs: readonly number[]): LatencyRun => ({
+  p50Ms: percentile(samplesMs, 50),
+  p99Ms: percentile(samplesMs, 99),
+});
 
 /**
  * Runs either kind. Runs per side: `runsOverride` (the runner passes `BENCH_RUNS` when set),
@@ -289,24 +372,47 @@ const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(1
 /** The goal in words. */
 export function describeGoal(goal: Goal): string {
   if (typeof goal === 'string') return goal;
-  if ('minRatio' in goal) return `subject/baseline throughput >= ${goal.minRatio.toFixed(2)}x`;
+  if ('minRatio' in goal) {
+    return `subject/${goal.against ?? 'baseline'} throughput >= ${goal.minRatio.toFixed(2)}x`;
+  }
   if ('maxMedianMs' in goal) return `subject median <= ${ms(goal.maxMedianMs)}`;
   if ('maxP50Ms' in goal) return `subject p50 <= ${ms(goal.maxP50Ms)}`;
+  if ('maxP99Ms' in goal) return `subject p99 <= ${ms(goal.maxP99Ms)}`;
   return `subject p50 <= ${goal.maxP50Ratio}x baseline p50`;
 }
 
+/** A result's goals as a list (none, one or several). */
+export function goalsOf(result: { readonly goal: Goals | undefined }): readonly Goal[] {
+  const { goal } = result;
+  if (goal === undefined) return [];
+  return typeof goal === 'string' || !Array.isArray(goal) ? [goal as Goal] : goal;
+}
+
+/** The side a throughput goal compares with: the first baseline, or the extra one it names. */
+function comparedSide(
+  result: BenchmarkResult,
+  against: string | undefined,
+): (ThroughputSide & { readonly ratio: number }) | undefined {
+  if (against === undefined || against === result.baseline.label) {
+    return { ...result.baseline, ratio: result.ratio };
+  }
+  return result.extraBaselines?.find((side) => side.label === against);
+}
+
 /**
- * Checks a structured goal: `undefined` when met (or not checkable), else a note saying by how
- * much it was missed.
+ * Checks one structured goal of a result: `undefined` when met (or not checkable), else a note
+ * saying by how much it was missed.
  */
-export function goalMiss(result: AnyBenchmarkResult): string | undefined {
-  const goal = result.goal;
-  if (goal === undefined || typeof goal === 'string') return undefined;
+export function checkGoal(result: AnyBenchmarkResult, goal: Goal): string | undefined {
+  if (typeof goal === 'string') return undefined;
   const pct = (value: number) => `${(value * 100).toFixed(0)}%`;
   if (result.kind === 'latency') {
-    const p50 = result.subject.p50Ms;
+    const { p50Ms: p50, p99Ms: p99 } = result.subject;
     if ('maxP50Ms' in goal && p50 > goal.maxP50Ms) {
       return `p50 ${ms(p50)} is ${ms(p50 - goal.maxP50Ms)} (${pct(p50 / goal.maxP50Ms - 1)}) over the ${ms(goal.maxP50Ms)} goal`;
+    }
+    if ('maxP99Ms' in goal && p99 > goal.maxP99Ms) {
+      return `p99 ${ms(p99)} is ${ms(p99 - goal.maxP99Ms)} (${pct(p99 / goal.maxP99Ms - 1)}) over the ${ms(goal.maxP99Ms)} goal`;
     }
     if ('maxP50Ratio' in goal && result.p50Ratio > goal.maxP50Ratio) {
       const allowed = goal.maxP50Ratio * result.baseline.p50Ms;
@@ -314,9 +420,12 @@ export function goalMiss(result: AnyBenchmarkResult): string | undefined {
     }
     return undefined;
   }
-  if ('minRatio' in goal && result.ratio < goal.minRatio) {
-    const allowedMs = result.baseline.medianMs / goal.minRatio;
-    return `ratio ${result.ratio.toFixed(2)}x is ${(goal.minRatio - result.ratio).toFixed(2)} short of ${goal.minRatio.toFixed(2)}x: the subject needs ${pct(result.subject.medianMs / allowedMs - 1)} more speed (median ${ms(result.subject.medianMs)}, allowed ${ms(allowedMs)})`;
+  if ('minRatio' in goal) {
+    const side = comparedSide(result, goal.against);
+    if (side === undefined) return `no baseline labelled "${goal.against}" to compare with`;
+    if (side.ratio >= goal.minRatio) return undefined;
+    const allowedMs = side.medianMs / goal.minRatio;
+    return `ratio to ${side.label} ${side.ratio.toFixed(2)}x is ${(goal.minRatio - side.ratio).toFixed(2)} short of ${goal.minRatio.toFixed(2)}x: the subject needs ${pct(result.subject.medianMs / allowedMs - 1)} more speed (median ${ms(result.subject.medianMs)}, allowed ${ms(allowedMs)})`;
   }
   if ('maxMedianMs' in goal && result.subject.medianMs > goal.maxMedianMs) {
     const over = result.subject.medianMs - goal.maxMedianMs;
@@ -325,26 +434,43 @@ export function goalMiss(result: AnyBenchmarkResult): string | undefined {
   return undefined;
 }
 
-function goalLines(result: AnyBenchmarkResult): string[] {
-  if (result.goal === undefined) return [];
-  const miss = goalMiss(result);
-  const checked = typeof result.goal !== 'string';
-  return [
-    `  goal: ${describeGoal(result.goal)}${checked ? (miss === undefined ? '   met' : '   MISSED') : ''}`,
-    ...(miss === undefined ? [] : [`  note: goal missed: ${miss}`]),
-  ];
+/**
+ * Checks a result's structured goals: `undefined` when all are met (or none is checkable), else
+ * the misses, each saying by how much (joined with `; `).
+ */
+export function goalMiss(result: AnyBenchmarkResult): string | undefined {
+  const misses = goalsOf(result).flatMap((goal) => checkGoal(result, goal) ?? []);
+  return misses.length === 0 ? undefined : misses.join('; ');
 }
+
+function goalLines(result: AnyBenchmarkResult): string[] {
+  return goalsOf(result).flatMap((goal) => {
+    const miss = checkGoal(result, goal);
+    const checked = typeof goal !== 'string';
+    return [
+      `  goal: ${describeGoal(goal)}${checked ? (miss === undefined ? '   met' : '   MISSED') : ''}`,
+      ...(miss === undefined ? [] : [`  note: goal missed: ${miss}`]),
+    ];
+  });
+}
+
+const noteLines = (result: AnyBenchmarkResult) =>
+  (result.notes ?? []).map((note) => `  note: ${note}`);
 
 /** A readable block for one throughput result. */
 export function formatResult(result: BenchmarkResult): string {
-  const line = (side: BenchmarkResult['baseline']) =>
+  const line = (side: ThroughputSide) =>
     `  ${side.label.padEnd(52)} median ${side.medianMs.toFixed(1).padStart(8)} ms  ${perSecond(result.units, side.medianMs).padStart(12)} ${result.unit}/s`;
+  const extras = result.extraBaselines ?? [];
   return [
     `${result.name} (${result.units.toLocaleString('en-US')} ${result.unit} per run, ${result.subject.samplesMs.length} runs${wall(result)})`,
     line(result.baseline),
+    ...extras.map(line),
     line(result.subject),
     `  ratio subject/baseline throughput: ${result.ratio.toFixed(2)}x`,
+    ...extras.map((side) => `  ratio subject/${side.label} throughput: ${side.ratio.toFixed(2)}x`),
     ...goalLines(result),
+    ...noteLines(result),
   ].join('\n');
 }
 
@@ -359,6 +485,7 @@ export function formatLatencyResult(result: LatencyResult): string {
     line(result.subject),
     `  ratio subject/baseline latency: p50 ${result.p50Ratio.toFixed(2)}x, p99 ${(result.subject.p99Ms / result.baseline.p99Ms).toFixed(2)}x (lower is better)`,
     ...goalLines(result),
+    ...noteLines(result),
   ].join('\n');
 }
 

@@ -8,17 +8,31 @@
  * see chromium.ts). `BENCH_RUNS` sets the timed runs per side for every benchmark; without it each
  * benchmark's own `runs`, else 7.
  *
+ * `pnpm bench --markdown` also writes docs/benchmarks.md (`--markdown=<path>` elsewhere): the
+ * machine (machine.ts, environment.ts) and a table of every figure, its baseline, the ratio, the
+ * spread over runs and the goals (report.ts). A run with a filter, a failure or a skipped file
+ * says it is partial at the top.
+ *
  * Per-file set-up beyond each benchmark's own `setup`/`teardown`: a Node bench file may also
  * export `teardown()`, called once after its benchmarks (even failed ones), e.g. to stop a server
  * it started at import; a browser bench file may have a sibling `x.browser.bench.setup.ts` run
  * in Node before its page opens (see browser-setup.ts and chromium.ts).
  */
-import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CHROMIUM_PATH } from '../chromium.ts';
 import { findChromium, runBrowserBenchFile } from './chromium.ts';
-import { type AnyBenchmark, DEFAULT_RUNS, formatAnyResult, runAnyBenchmark } from './harness.ts';
+import { environmentNotes, noteEnvironment } from './environment.ts';
+import {
+  type AnyBenchmark,
+  type AnyBenchmarkResult,
+  DEFAULT_RUNS,
+  formatAnyResult,
+  runAnyBenchmark,
+} from './harness.ts';
+import { collectMachine } from './machine.ts';
+import { type FileReport, markdownReport } from './report.ts';
 
 /** What a Node bench file exports. */
 interface NodeBenchModule {
@@ -28,7 +42,17 @@ interface NodeBenchModule {
 }
 
 const root = join(import.meta.dirname, '..', '..');
-const filter = process.argv[2] ?? '';
+const args = process.argv.slice(2);
+const markdownArg = args.find((arg) => arg === '--markdown' || arg.startsWith('--markdown='));
+const markdownPath =
+  markdownArg === undefined
+    ? undefined
+    : markdownArg === '--markdown'
+      ? join(root, 'docs', 'benchmarks.md')
+      : resolve(markdownArg.slice('--markdown='.length));
+const unknownFlag = args.find((arg) => arg.startsWith('--') && arg !== markdownArg);
+if (unknownFlag !== undefined) throw new RangeError(`unknown option ${unknownFlag}`);
+const filter = args.find((arg) => !arg.startsWith('--')) ?? '';
 const runsOverride =
   process.env.BENCH_RUNS === undefined ? undefined : Number(process.env.BENCH_RUNS);
 if (runsOverride !== undefined && !(Number.isInteger(runsOverride) && runsOverride > 0)) {
@@ -49,15 +73,26 @@ const files = ['packages', 'demo']
   .filter((file) => relative(root, file).includes(filter))
   .sort();
 
-const print = (result: Parameters<typeof formatAnyResult>[0]) => {
+/** The file being run, as the report will show it. */
+let current: {
+  file: string;
+  wallMs: number;
+  environment?: string;
+  results: AnyBenchmarkResult[];
+  failures: { name: string; message: string }[];
+  skipped?: string;
+};
+const reports: FileReport[] = [];
+
+const print = (result: AnyBenchmarkResult) => {
+  current.results.push(result);
   console.log(formatAnyResult(result));
   console.log();
 };
 const fail = (name: string, error: unknown) => {
-  console.error(
-    `${name}\n  FAILED:`,
-    error instanceof Error ? (error.stack ?? error.message) : error,
-  );
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  current.failures.push({ name, message });
+  console.error(`${name}\n  FAILED:`, message);
   console.log();
   process.exitCode = 1;
 };
@@ -66,30 +101,31 @@ console.log(
   `node ${process.version}; ${runsOverride === undefined ? `timed runs per side as each benchmark sets (default ${DEFAULT_RUNS})` : `${runsOverride} timed runs per side (BENCH_RUNS)`}, after untimed warm-up runs (default 1)\n`,
 );
 const started = performance.now();
-for (const file of files) {
-  const name = relative(root, file);
-  console.log(`# ${name}`);
+async function runFile(file: string, name: string): Promise<void> {
   if (file.endsWith('.browser.bench.ts')) {
     const chromiumPath = findChromium();
     if (chromiumPath === undefined) {
-      console.log(
-        `  SKIPPED: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)\n`,
-      );
-      continue;
+      current.skipped = `no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
+      console.log(`  SKIPPED: ${current.skipped}\n`);
+      return;
     }
     await runBrowserBenchFile(file, chromiumPath, runsOverride, {
-      onReady: (environment) => console.log(`  in ${environment}\n`),
+      onReady: (environment) => {
+        current.environment = environment;
+        noteEnvironment('Chromium (as the pages report it)', environment);
+        console.log(`  in ${environment}\n`);
+      },
       onResult: print,
       onError: fail,
     }).catch((error: unknown) => fail(name, error));
-    continue;
+    return;
   }
   let module: NodeBenchModule;
   try {
     module = (await import(pathToFileURL(file).href)) as NodeBenchModule;
   } catch (error) {
     fail(name, error);
-    continue;
+    return;
   }
   try {
     for (const benchmark of module.default) {
@@ -103,4 +139,33 @@ for (const file of files) {
     );
   }
 }
-console.log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+for (const file of files) {
+  const name = relative(root, file);
+  console.log(`# ${name}`);
+  const fileStarted = performance.now();
+  current = { file: name, wallMs: 0, results: [], failures: [] };
+  await runFile(file, name);
+  current.wallMs = performance.now() - fileStarted;
+  reports.push(current);
+}
+const totalMs = performance.now() - started;
+console.log(`done in ${(totalMs / 1000).toFixed(0)} s`);
+
+if (markdownPath !== undefined) {
+  const machine = await collectMachine(root, environmentNotes());
+  const markdown = markdownReport({
+    machine,
+    command: `pnpm bench ${args.join(' ')}`.trim(),
+    filter,
+    runs:
+      runsOverride === undefined
+        ? `timed runs per side as each benchmark sets (default ${DEFAULT_RUNS})`
+        : `${runsOverride} timed runs per side (BENCH_RUNS)`,
+    totalMs,
+    files: reports,
+  });
+  mkdirSync(dirname(markdownPath), { recursive: true });
+  writeFileSync(markdownPath, markdown);
+  console.log(`wrote ${relative(process.cwd(), markdownPath) || markdownPath}`);
+}

@@ -9,10 +9,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ScopesOptions } from '@strata/edge-server';
+import type { ScopesOptions, SyncLimits } from '@strata/edge-server';
 import { type ServerDatabaseOptions, startNodeServer } from '@strata/edge-server/node';
 import { folder, Note, noteScopes, Todo, todoScopes, todosOf } from '@strata/example-todo';
-import { type BenchDatabaseChoice, startBenchPostgres } from './bench-database.ts';
+import {
+  type BenchDatabaseChoice,
+  type BenchPostgres,
+  type PostgresSettings,
+  startBenchPostgres,
+} from './bench-database.ts';
 
 export interface SyncServerProcessOptions {
   readonly jwtSecret: string;
@@ -31,11 +36,36 @@ export interface SyncServerProcessOptions {
   readonly notes?: boolean;
   /** `postgres` needs server binaries (see cluster.ts); `auto` uses them when installed. */
   readonly database: BenchDatabaseChoice;
+  /** Postgres with fsync and synchronous commits (the default) or without (an extra figure). */
+  readonly durable?: boolean;
+  /** Limits over the server's defaults, e.g. more subscriptions for a fan-out bench. */
+  readonly limits?: Partial<SyncLimits>;
+}
+
+/** The server's Postgres, for a bench that also reaches it directly (peers, floors, checks). */
+export interface SyncServerPostgres {
+  /** TCP URL of the cluster. */
+  readonly databaseUrl: string;
+  /** `host:port` of the WebSocket proxy the server's Neon driver uses (`useNeonWsProxy`). */
+  readonly wsProxy: string;
+  readonly settings: PostgresSettings;
 }
 
 export type SyncServerProcessMessage =
-  | { readonly type: 'ready'; readonly url: string; readonly database: string }
-  | { readonly type: 'failed'; readonly message: string };
+  | {
+      readonly type: 'ready';
+      readonly url: string;
+      readonly database: string;
+      readonly postgres?: SyncServerPostgres;
+    }
+  | { readonly type: 'failed'; readonly message: string }
+  /** The answer to `{ type: 'statements', id }`: statements through the proxy so far. */
+  | { readonly type: 'statements'; readonly id: number; readonly count: number };
+
+/** What the parent may send. */
+export type SyncServerProcessRequest =
+  | { readonly type: 'stop' }
+  | { readonly type: 'statements'; readonly id: number };
 
 const send = (message: SyncServerProcessMessage) =>
   new Promise<void>((resolve) => process.send?.(message, () => resolve()));
@@ -76,7 +106,8 @@ function scopesOption(options: SyncServerProcessOptions): { scopes?: ScopesOptio
 async function main(options: SyncServerProcessOptions) {
   let database: ServerDatabaseOptions;
   let description: string;
-  const postgres = await startBenchPostgres(options.database);
+  const postgres = await startBenchPostgres(options.database, { durable: options.durable ?? true });
+  benchPostgres = postgres;
   if (postgres !== undefined) {
     cleanups.push(() => postgres.close());
     database = { databaseUrl: postgres.databaseUrl };
@@ -101,6 +132,7 @@ async function main(options: SyncServerProcessOptions) {
     corsOrigins: options.corsOrigins,
     // Benchmarks push and pull as fast as they can from one principal: that is what they measure.
     rateLimits: false,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     handleSignals: false,
     shutdownGraceMs: 0,
     // Reads cut short by the shutdown are no news.
@@ -111,11 +143,29 @@ async function main(options: SyncServerProcessOptions) {
     warn: () => undefined,
   });
   cleanups.push(() => server.close());
-  await send({ type: 'ready', url: server.url, database: description });
+  await send({
+    type: 'ready',
+    url: server.url,
+    database: description,
+    ...(postgres === undefined
+      ? {}
+      : {
+          postgres: {
+            databaseUrl: postgres.databaseUrl,
+            wsProxy: postgres.wsProxy,
+            settings: postgres.settings,
+          },
+        }),
+  });
 }
 
-process.on('message', (message) => {
-  if ((message as { type?: string }).type === 'stop') void stop(0);
+let benchPostgres: BenchPostgres | undefined;
+
+process.on('message', (message: SyncServerProcessRequest) => {
+  if (message.type === 'stop') void stop(0);
+  if (message.type === 'statements') {
+    void send({ type: 'statements', id: message.id, count: benchPostgres?.statements() ?? 0 });
+  }
 });
 // The parent went away without saying stop: do not leave a Postgres cluster behind.
 process.on('disconnect', () => void stop(0));

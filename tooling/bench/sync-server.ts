@@ -16,7 +16,15 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { SyncServerProcessMessage, SyncServerProcessOptions } from './sync-server-process.ts';
+import { describeSettings, noteEnvironment } from './environment.ts';
+import type {
+  SyncServerPostgres,
+  SyncServerProcessMessage,
+  SyncServerProcessOptions,
+  SyncServerProcessRequest,
+} from './sync-server-process.ts';
+
+export type { SyncServerPostgres } from './sync-server-process.ts';
 
 const ENTRY = join(import.meta.dirname, 'sync-server-process.ts');
 
@@ -27,6 +35,13 @@ export interface BenchSyncServer {
   readonly database: string;
   /** The HS256 secret the server verifies bearer tokens with. */
   readonly jwtSecret: string;
+  /** The server's Postgres cluster, when it runs on one (not PGlite). */
+  readonly postgres: SyncServerPostgres | undefined;
+  /**
+   * SQL statements the server has sent to Postgres so far (counted at its WebSocket proxy, see
+   * counting-ws-proxy.ts); 0 on PGlite.
+   */
+  statements(): Promise<number>;
   /** Stops the server and removes its database; idempotent. */
   stop(): Promise<void>;
 }
@@ -41,6 +56,13 @@ export interface BenchSyncServerOptions {
    * scope too (`SyncServerProcessOptions.notes`). Defaults to false.
    */
   readonly notes?: boolean;
+  /**
+   * A durable cluster (fsync, synchronous_commit, full_page_writes on), as production runs.
+   * Defaults to true; false is for an extra figure that says it is one.
+   */
+  readonly durable?: boolean;
+  /** Limits over the server's defaults (`SyncServerProcessOptions.limits`). */
+  readonly limits?: SyncServerProcessOptions['limits'];
 }
 
 function databaseChoice(): SyncServerProcessOptions['database'] {
@@ -60,6 +82,8 @@ export async function startBenchSyncServer(
     database: databaseChoice(),
     ...(options.scopes === true ? { scopes: true } : {}),
     ...(options.notes === true ? { notes: true } : {}),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.durable === false ? { durable: false } : {}),
   };
   const child: ChildProcess = fork(ENTRY, [JSON.stringify(processOptions)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -69,7 +93,9 @@ export async function startBenchSyncServer(
     (resolve, reject) => {
       child.once('message', (message: SyncServerProcessMessage) => {
         if (message.type === 'ready') resolve(message);
-        else reject(new Error(`The bench sync server failed to start: ${message.message}`));
+        else if (message.type === 'failed') {
+          reject(new Error(`The bench sync server failed to start: ${message.message}`));
+        }
       });
       child.once('exit', (code) =>
         reject(new Error(`The bench sync server exited with ${code} before it was ready`)),
@@ -81,14 +107,39 @@ export async function startBenchSyncServer(
     await exited;
     throw error;
   });
+  if (ready.postgres !== undefined) {
+    noteEnvironment('Postgres', describeSettings(ready.postgres.settings));
+  }
   let stopping: Promise<void> | undefined;
+  let requests = 0;
+  const answers = new Map<number, (count: number) => void>();
+  child.on('message', (message: SyncServerProcessMessage) => {
+    if (message.type === 'statements') answers.get(message.id)?.(message.count);
+  });
+  const request = (message: SyncServerProcessRequest) => child.send(message);
   return {
     url: ready.url,
     database: ready.database,
     jwtSecret: processOptions.jwtSecret,
+    postgres: ready.postgres,
+    statements() {
+      const id = requests++;
+      return new Promise<number>((resolve, reject) => {
+        answers.set(id, (count) => {
+          answers.delete(id);
+          resolve(count);
+        });
+        try {
+          request({ type: 'statements', id });
+        } catch (error) {
+          answers.delete(id);
+          reject(error);
+        }
+      });
+    },
     stop() {
       stopping ??= (async () => {
-        if (child.exitCode === null && child.connected) child.send({ type: 'stop' });
+        if (child.exitCode === null && child.connected) request({ type: 'stop' });
         const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
         await exited;
         clearTimeout(timer);
