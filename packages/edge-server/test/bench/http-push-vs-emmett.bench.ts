@@ -39,7 +39,7 @@ import {
   type EmmettEvent,
   openEmmettPeer,
 } from '@strata/tooling/bench/emmett';
-import { type Benchmark, defineBenchmark, type Goal } from '@strata/tooling/bench/harness';
+import { type Benchmark, defineBenchmark, type Goal, median } from '@strata/tooling/bench/harness';
 import { startBenchSyncServer } from '@strata/tooling/bench/sync-server';
 import { useNeonWsProxy } from '../../src/index.ts';
 import { bearerToken } from './http-bench-client.ts';
@@ -67,6 +67,23 @@ useNeonWsProxy(postgres.wsProxy);
 const pool = new Pool({ connectionString: postgres.databaseUrl, max: CLIENTS + 1 });
 pool.on('error', () => undefined);
 const emmett = await openEmmettPeer(postgres.databaseUrl);
+
+/**
+ * What one commit costs on this cluster and disk, for the reader of the figures: the median of
+ * 50 one-row autocommit INSERTs, one after the other, through the Neon driver (each waits for
+ * its WAL flush when fsync and synchronous_commit are on).
+ */
+async function commitProbe(): Promise<string> {
+  await pool.query('CREATE TABLE IF NOT EXISTS bench_commit_probe (at timestamptz NOT NULL)');
+  const samples: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const started = performance.now();
+    await pool.query('INSERT INTO bench_commit_probe (at) VALUES (now())');
+    samples.push(performance.now() - started);
+  }
+  return `one-row autocommit INSERT, one at a time (the cost of one commit here): median ${median(samples).toFixed(2)} ms over 50`;
+}
+const commitCost = await commitProbe();
 
 /** Called by the runner after the benchmarks. */
 export async function teardown(): Promise<void> {
@@ -369,16 +386,17 @@ const SHAPES: readonly Shape[] = [
   },
 ];
 
-export default SHAPES.map((shape) =>
+export default SHAPES.map((shape, index) =>
   defineBenchmark({
     name: `${shape.name}: ${CLIENTS} concurrent clients${TENANTS === 'shared' ? ' of one tenant' : ', a tenant each'}, ${shape.what}, ${shape.pushesPerClient} pushes each (${server.database}, ${DURABLE ? 'durable' : 'EXTRA: fsync off'})`,
     unit: 'events',
     units: eventsOf(shape),
-    runs: 3,
+    runs: 5,
     warmupRuns: shape.warmupRuns,
     baseline: emmettSide(shape),
     extraBaselines: [floorSide(shape)],
     subject: strataSide(shape),
     goal: shape.goal,
+    ...(index === 0 ? { notes: () => [commitCost] } : {}),
   }),
 );
