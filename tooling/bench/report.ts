@@ -196,7 +196,7 @@ export function markdownReport(report: Report): string {
   const lines = [
     '# Benchmarks',
     '',
-    `Written by \`${report.command}\` (tooling/bench/run.ts) in ${formatMs(report.totalMs)}; ${report.runs}. Each benchmark alternates its sides run by run, in one process, on one database; a ratio compares figures of the same run. Throughput figures are medians over the timed runs; latency figures are percentiles over every sample of every timed run. The spread is the slowest and fastest run (throughput) or the range of each run's own p50 and p99 (latency).`,
+    `Written by \`${report.command}\` (tooling/bench/run.ts) in ${formatMs(report.totalMs)}; ${report.runs}. Each benchmark alternates its sides (subject, baseline, extra baselines) run by run within this one bench run, on the same database; a ratio compares figures measured side by side. Throughput figures are medians over the timed runs; latency figures are percentiles over every sample of every timed run. The spread is the slowest and fastest run (throughput) or the range of each run's own p50 and p99 (latency).`,
     '',
     ...(partial
       ? [
