@@ -3,8 +3,11 @@ import {
   type AppendResult,
   decodePositionCursor,
   type EventStore,
+  type ExpectedVersion,
   encodePositionCursor,
+  matchesExpectedVersion,
   type NewEvent,
+  NO_STREAM,
   planAppend,
   type ReadAllOptions,
   type ReadAllResult,
@@ -14,6 +17,7 @@ import {
   type StreamRef,
   VersionConflictError,
 } from '@strata/core';
+import type { DBCoreIndex, DBCoreKeyRange, DBCoreTransaction, Transaction } from 'dexie';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { EventRow, StrataDatabase } from '../database/strata-database.ts';
 import type { StrataTransaction } from './strata-transaction.ts';
@@ -76,74 +80,155 @@ export function createDexieEventStore(
       .where('[aggregateType+aggregateId+version]')
       .between(...streamRange(stream), true, true)
       .last();
+  const eventsCore = db.core.table('events');
+  const snapshotsCore = db.core.table('snapshots');
+  const streamIndex = eventsCore.schema.indexes.find(
+    (index) => index.name === '[aggregateType+aggregateId+version]',
+  ) as DBCoreIndex;
   const streamVersion = async (stream: StreamRef) => (await streamTip(stream))?.version ?? 0;
+
+  /** Rows as a local append stores them: pending, at versions from `firstVersion`. */
+  const rowsOf = (stream: StreamRef, events: readonly NewEvent[], firstVersion: number) => {
+    const recordedAt = clock().toISOString();
+    return events.map(
+      (event, index): Omit<EventRow, 'position'> => ({
+        id: event.id,
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        aggregateType: stream.aggregateType,
+        aggregateId: stream.aggregateId,
+        version: firstVersion + index,
+        occurredAt: event.occurredAt,
+        data: event.data,
+        metadata: event.metadata,
+        recordedAt,
+        pending: 1,
+      }),
+    );
+  };
+  const transactionOf = (dexie: Transaction): StrataTransaction => ({
+    dexie,
+    table: (name) => db.table(name),
+  });
+
+  /**
+   * The append a command makes (an exact expected version), in one round trip to IndexedDB: the
+   * tip read, the adds and the snapshot go out together, and the unique indexes stand in for the
+   * reads that would find the events' ids or the next version already stored. An add one of them
+   * refuses sends the append to `plannedAppend`, which tells a retry from a conflict.
+   */
+  function fastAppend(
+    stream: StreamRef,
+    events: readonly NewEvent[],
+    appendOptions: AppendOptions<StrataTransaction>,
+    firstVersion: number,
+  ): Promise<AppendResult> {
+    return db.transaction('rw', appendScope(), async (dexie) => {
+      const trans = dexie.idbtrans as unknown as DBCoreTransaction;
+      const rows = rowsOf(stream, events, firstVersion);
+      // Requests run in the order they were made: the tip is read before the adds land. Dexie's
+      // core (not its tables) keeps this order and still tells live queries what changed.
+      const [lower, upper] = streamRange(stream);
+      const tip = eventsCore.query({
+        trans,
+        values: true,
+        limit: 1,
+        direction: 'prev',
+        query: {
+          index: streamIndex,
+          range: { type: RANGE, lower, upper, lowerOpen: false, upperOpen: false },
+        },
+      });
+      const added = eventsCore.mutate({ type: 'add', trans, values: rows });
+      const snapshot =
+        appendOptions.snapshot === undefined
+          ? undefined
+          : snapshotsCore.mutate({ type: 'put', trans, values: [appendOptions.snapshot] });
+      const [{ result }, { numFailures, results }] = await Promise.all([tip, added, snapshot]);
+      if (numFailures > 0) throw REPLAN;
+      const last = result[0] as EventRow | undefined;
+      const { expectedVersion, expectedLastEventId } = appendOptions;
+      // Same version, other events: a sync rebase replaced what the caller decided on.
+      if (
+        !matchesExpectedVersion(expectedVersion, last?.version ?? 0) ||
+        (expectedLastEventId !== undefined && last?.id !== expectedLastEventId)
+      ) {
+        throw new VersionConflictError(stream, expectedVersion, last?.version ?? 0);
+      }
+      const stored = rows.map((row, index) =>
+        toStoredEvent({ ...row, position: results?.[index] as number }),
+      );
+      await appendOptions.beforeCommit?.(stored, transactionOf(dexie));
+      commitNow(dexie);
+      return { events: stored, version: firstVersion + events.length - 1, alreadyStored: false };
+    });
+  }
+
+  /** Any append: reads the tip and the events' ids first, then plans (`planAppend`). */
+  function plannedAppend(
+    stream: StreamRef,
+    events: readonly NewEvent[],
+    appendOptions: AppendOptions<StrataTransaction>,
+  ): Promise<AppendResult> {
+    return db.transaction('rw', appendScope(), async (dexie) => {
+      // Both reads go out at once: IndexedDB serves them in one round of the event loop.
+      const [tip, found] = await Promise.all([
+        streamTip(stream),
+        db.events
+          .where('id')
+          .anyOf(events.map((event) => event.id))
+          .toArray(),
+      ]);
+      const currentVersion = tip?.version ?? 0;
+      const byId = new Map(found.map((row) => [row.id, row]));
+      const plan = planAppend({
+        stream,
+        events,
+        expectedVersion: appendOptions.expectedVersion,
+        currentVersion,
+        findStored: (id) => byId.get(id),
+      });
+      if (plan.kind === 'already-stored') {
+        const stored = plan.events.map((row) => toStoredEvent(row as EventRow));
+        return { events: stored, version: currentVersion, alreadyStored: true };
+      }
+
+      // Same version, other events: a sync rebase replaced what the caller decided on.
+      const { expectedLastEventId } = appendOptions;
+      if (expectedLastEventId !== undefined && tip?.id !== expectedLastEventId) {
+        throw new VersionConflictError(stream, appendOptions.expectedVersion, currentVersion);
+      }
+      const rows = rowsOf(stream, events, plan.firstVersion);
+      const positions = await db.events.bulkAdd(rows as EventRow[], { allKeys: true });
+      const stored = rows.map((row, index) =>
+        toStoredEvent({ ...row, position: positions[index] as number }),
+      );
+      if (appendOptions.snapshot !== undefined) await db.snapshots.put(appendOptions.snapshot);
+      await appendOptions.beforeCommit?.(stored, transactionOf(dexie));
+      return {
+        events: stored,
+        version: plan.firstVersion + events.length - 1,
+        alreadyStored: false,
+      };
+    });
+  }
 
   async function append(
     stream: StreamRef,
     events: readonly NewEvent[],
     appendOptions: AppendOptions<StrataTransaction>,
   ): Promise<AppendResult> {
-    return withStorageErrors(() =>
-      db.transaction('rw', appendScope(), async (dexie) => {
-        // Both reads go out at once: IndexedDB serves them in one round of the event loop.
-        const [tip, found] = await Promise.all([
-          streamTip(stream),
-          db.events
-            .where('id')
-            .anyOf(events.map((event) => event.id))
-            .toArray(),
-        ]);
-        const currentVersion = tip?.version ?? 0;
-        const byId = new Map(found.map((row) => [row.id, row]));
-        const plan = planAppend({
-          stream,
-          events,
-          expectedVersion: appendOptions.expectedVersion,
-          currentVersion,
-          findStored: (id) => byId.get(id),
-        });
-        if (plan.kind === 'already-stored') {
-          const stored = plan.events.map((row) => toStoredEvent(row as EventRow));
-          return { events: stored, version: currentVersion, alreadyStored: true };
-        }
-
-        // Same version, other events: a sync rebase replaced what the caller decided on.
-        const { expectedLastEventId } = appendOptions;
-        if (expectedLastEventId !== undefined && tip?.id !== expectedLastEventId) {
-          throw new VersionConflictError(stream, appendOptions.expectedVersion, currentVersion);
-        }
-        const recordedAt = clock().toISOString();
-        const rows = events.map(
-          (event, index): Omit<EventRow, 'position'> => ({
-            id: event.id,
-            type: event.type,
-            schemaVersion: event.schemaVersion,
-            aggregateType: stream.aggregateType,
-            aggregateId: stream.aggregateId,
-            version: plan.firstVersion + index,
-            occurredAt: event.occurredAt,
-            data: event.data,
-            metadata: event.metadata,
-            recordedAt,
-            pending: 1,
-          }),
+    const firstVersion = knownFirstVersion(appendOptions.expectedVersion);
+    if (firstVersion !== undefined && events.length > 0) {
+      try {
+        return await withStorageErrors(() =>
+          fastAppend(stream, events, appendOptions, firstVersion),
         );
-        const positions = await db.events.bulkAdd(rows as EventRow[], { allKeys: true });
-        const stored = rows.map((row, index) =>
-          toStoredEvent({ ...row, position: positions[index] as number }),
-        );
-        if (appendOptions.snapshot !== undefined) await db.snapshots.put(appendOptions.snapshot);
-        await appendOptions.beforeCommit?.(stored, {
-          dexie,
-          table: (name) => db.table(name),
-        });
-        return {
-          events: stored,
-          version: plan.firstVersion + events.length - 1,
-          alreadyStored: false,
-        };
-      }),
-    );
+      } catch (error) {
+        if (error !== REPLAN) throw error;
+      }
+    }
+    return withStorageErrors(() => plannedAppend(stream, events, appendOptions));
   }
 
   async function readStream(stream: StreamRef, readOptions: ReadStreamOptions = {}) {
@@ -220,6 +305,28 @@ export function createDexieEventStore(
           : local;
       }),
   };
+}
+
+/** Thrown inside a fast append an index refused: its transaction aborts, and nothing was stored. */
+const REPLAN = Symbol('replan');
+/** `DBCoreRangeType.Range`, a const enum that isolated modules cannot import. */
+const RANGE = 2 as DBCoreKeyRange['type'];
+
+/** The version a command's append starts at, when its expected version says it. */
+function knownFirstVersion(expected: ExpectedVersion): number | undefined {
+  if (expected === NO_STREAM) return 1;
+  return typeof expected === 'number' && Number.isInteger(expected) && expected >= 1
+    ? expected + 1
+    : undefined;
+}
+
+/**
+ * Asks IndexedDB to commit once the requests made so far are done, instead of after a turn of
+ * the event loop finds none pending: one round trip less per append.
+ */
+function commitNow(dexie: Transaction): void {
+  const idb = dexie.idbtrans as IDBTransaction & { commit?: () => void };
+  idb.commit?.();
 }
 
 /** The event as the contract defines it, without the row's sync bookkeeping. */
