@@ -185,6 +185,11 @@ describe('createStrata', () => {
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     expect(await strata.db.events.count()).toBe(1);
     expect((await strata.load(Todo, 't1')).state.title).toBe('x');
+    // Neither the pending command nor the projection row of the refused command was kept.
+    expect((await strata.pendingCommands()).map((row) => row.command)).toEqual(['add']);
+    expect((await rows(strata)).map((row) => row.title)).toEqual(['x']);
+    // The aggregate still takes commands at the next version.
+    expect((await strata.execute(Todo, 't1', 'rename', { title: 'z' })).version).toBe(2);
   });
 
   it('rebuilds projections from the log with progress', async () => {

@@ -223,11 +223,14 @@ async function recordPendingCommand(
     eventIds: command.events.map((event) => event.id),
     executedAt: (clock?.() ?? new Date()).toISOString(),
   };
-  const pendingCommands = transaction.table<PendingCommandRow, number>('commands');
-  if ((await pendingCommands.where('commandId').equals(row.commandId).count()) > 0) {
+  // The unique commandId index refuses a reused id: no read before the add (issue 16). Dexie
+  // keeps the transaction alive after a refused add; the throw below aborts it.
+  try {
+    await transaction.table<PendingCommandRow, number>('commands').add(row);
+  } catch (error) {
+    if ((error as { name?: unknown } | null)?.name !== 'ConstraintError') throw error;
     throw new ValidationFailedError(`Command ${row.commandId} was already executed`, [
       { path: ['metadata', 'commandId'], message: 'must be unique per command' },
     ]);
   }
-  await pendingCommands.add(row);
 }
