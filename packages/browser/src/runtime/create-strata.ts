@@ -15,7 +15,7 @@ import {
   streamKey,
   ValidationFailedError,
 } from '@strata/core';
-import { liveQuery } from 'dexie';
+import { liveQuery, type ObservabilitySet } from 'dexie';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import {
   openStrataDatabase,
@@ -27,6 +27,7 @@ import { createDexieEventStore, type DexieEventStore } from '../event-store/dexi
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import {
   type AggregateState,
+  createLocalCommits,
   type LiveSubscribable,
   liveAggregateState,
   type RecentStates,
@@ -124,6 +125,7 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
   // The last few states this tab computed, so its own live queries need not load them again.
   // Keyed by event id: an aborted transaction leaves an entry no stream tip will ever match.
   const recentStates: RecentStates = new Map();
+  const localCommits = createLocalCommits();
   const rememberState = ({ events, state, version }: ExecutedCommand) => {
     const last = events[events.length - 1];
     if (last === undefined) return;
@@ -144,9 +146,13 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     stateCacheSize: 256,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.onError === undefined ? {} : { onError: options.onError }),
-    recordCommand: (command, transaction) => {
+    recordCommand: async (command, transaction) => {
       rememberState(command);
-      return recordPendingCommand(command, transaction, options.clock);
+      await recordPendingCommand(command, transaction, options.clock);
+      // This tab's live states get the command's state when it commits (execute, below), so
+      // they need not read back what this transaction wrote.
+      const { mutatedParts } = transaction.dexie.idbtrans as { mutatedParts?: ObservabilitySet };
+      if (mutatedParts !== undefined) localCommits.markOwn(mutatedParts);
     },
   });
 
@@ -172,10 +178,23 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     tables,
     clock: options.clock ?? (() => new Date()),
     principal: options.principal,
-    execute: ((aggregate, aggregateId, ...rest) =>
-      oneAtATime(streamKey({ aggregateType: aggregate.type, aggregateId }), () =>
-        handler.execute(aggregate, aggregateId, ...rest),
-      )) as CommandHandler['execute'],
+    execute: ((aggregate, aggregateId, ...rest) => {
+      const key = streamKey({ aggregateType: aggregate.type, aggregateId });
+      return oneAtATime(key, async () => {
+        const result = await handler.execute(aggregate, aggregateId, ...rest);
+        // Committed: this tab's live states get the new state now, not after reading it back.
+        const last = result.events.at(-1);
+        if (last !== undefined) {
+          localCommits.publish(key, {
+            state: result.state,
+            version: result.version,
+            lastEventId: last.id,
+            lastPosition: last.position,
+          });
+        }
+        return result;
+      });
+    }) as CommandHandler['execute'],
     load: handler.load,
     whenIdle: handler.whenIdle,
     async history(aggregate, aggregateId, historyOptions = {}) {
@@ -188,7 +207,7 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     loadAll: (aggregate) => loadAllAggregates(db, aggregate),
     live: (query) => liveQuery(query),
     liveState: (aggregate, aggregateId) =>
-      liveAggregateState(db, aggregate, aggregateId, handler.load, recentStates),
+      liveAggregateState(db, aggregate, aggregateId, handler.load, recentStates, localCommits),
     pendingCommands: () => withStorageErrors(() => db.commands.orderBy('seq').toArray()),
     rebuildProjections: (rebuildOptions) =>
       rebuildProjections(db, tables, projections, rebuildOptions),
