@@ -1,4 +1,4 @@
-import { type NewEvent, NO_STREAM, newKsuid, type Snapshot } from '@strata/core';
+import { ANY, type NewEvent, NO_STREAM, newKsuid, type Snapshot } from '@strata/core';
 import { liveQuery } from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStrataDatabase } from '../database/strata-database.ts';
@@ -182,5 +182,67 @@ describe('a command append (exact expected version) in one round trip', () => {
     await store.append(stream, [note(2)], { expectedVersion: 1 });
     await expect.poll(() => seen.at(-1)).toBe(2);
     subscription.unsubscribe();
+  });
+
+  describe('alsoAdd (the pending command row)', () => {
+    const row = (commandId: string) => ({
+      commandId,
+      aggregateType: 'Note',
+      aggregateId: 'n1',
+      command: 'note',
+      input: {},
+      metadata: {},
+      eventIds: [],
+      executedAt: new Date().toISOString(),
+    });
+    const refused = () => new Error('refused');
+
+    for (const [path, expected] of [
+      ['one round trip', NO_STREAM],
+      ['planned', ANY],
+    ] as const) {
+      it(`${path}: lands with the events; a refused row stores nothing`, async () => {
+        const store = await freshStore();
+        let rowsSeen = -1;
+        await store.append(stream, [note(1)], {
+          expectedVersion: expected,
+          alsoAdd: { table: 'commands', row: row('c1'), refused },
+          beforeCommit: async (_events, transaction) => {
+            rowsSeen = await transaction.table('commands').count();
+          },
+        });
+        expect(rowsSeen).toBe(1);
+        const again = store.append(stream, [note(2)], {
+          expectedVersion: expected === ANY ? ANY : 1,
+          snapshot: snapshotAt(2),
+          alsoAdd: { table: 'commands', row: row('c1'), refused },
+        });
+        await expect(again).rejects.toThrow('refused');
+        expect(await everything(store)).toEqual({ events: 1, snapshots: 0, notes: 0 });
+        expect(await store.db.commands.count()).toBe(1);
+      });
+    }
+
+    it('is not added when the events were already stored', async () => {
+      const store = await freshStore();
+      const events = [note(1)];
+      await store.append(stream, events, { expectedVersion: NO_STREAM });
+      const again = await store.append(stream, events, {
+        expectedVersion: NO_STREAM,
+        alsoAdd: { table: 'commands', row: row('c2'), refused },
+      });
+      expect(again.alreadyStored).toBe(true);
+      expect(await store.db.commands.count()).toBe(0);
+    });
+
+    it('a version conflict wins over a refused row (the caller reloads first)', async () => {
+      const { store } = await storeWith(2);
+      await store.db.commands.add(row('c3'));
+      const stale = store.append(stream, [note(2)], {
+        expectedVersion: 1,
+        alsoAdd: { table: 'commands', row: row('c3'), refused },
+      });
+      await expect(stale).rejects.toMatchObject({ code: 'VERSION_CONFLICT' });
+    });
   });
 });

@@ -25,6 +25,11 @@ import type { StrataTransaction } from './strata-transaction.ts';
 /** The Dexie event store: the core contract plus what sync needs. */
 export interface DexieEventStore extends EventStore<StrataTransaction> {
   readonly db: StrataDatabase;
+  append(
+    stream: StreamRef,
+    events: readonly NewEvent[],
+    options: DexieAppendOptions,
+  ): Promise<AppendResult>;
   /**
    * Stores events that are already committed upstream (the server's), in one transaction,
    * skipping ids already stored. Returns how many were new.
@@ -34,6 +39,24 @@ export interface DexieEventStore extends EventStore<StrataTransaction> {
   ): Promise<number>;
   /** The version of a stream's last event, 0 when it has none. */
   streamVersion(stream: StreamRef): Promise<number>;
+}
+
+/** Options of a Dexie append: the contract's, plus a row it adds with its events. */
+export interface DexieAppendOptions extends AppendOptions<StrataTransaction> {
+  /**
+   * A row added in the append's transaction, sent with the events (the runtime's pending
+   * command): whenever `beforeCommit` runs, it was added. A refused add (a unique index) fails
+   * the append with `refused`'s error and stores nothing. Not added when the events were
+   * already stored.
+   */
+  readonly alsoAdd?: AlsoAdd;
+}
+
+/** A row an append adds with its events (`DexieAppendOptions.alsoAdd`). */
+export interface AlsoAdd {
+  readonly table: string;
+  readonly row: object;
+  readonly refused: (cause: unknown) => unknown;
 }
 
 /** Options of `createDexieEventStore`. */
@@ -120,7 +143,7 @@ export function createDexieEventStore(
   function fastAppend(
     stream: StreamRef,
     events: readonly NewEvent[],
-    appendOptions: AppendOptions<StrataTransaction>,
+    appendOptions: DexieAppendOptions,
     firstVersion: number,
   ): Promise<AppendResult> {
     return db.transaction('rw', appendScope(), async (dexie) => {
@@ -144,7 +167,17 @@ export function createDexieEventStore(
         appendOptions.snapshot === undefined
           ? undefined
           : snapshotsCore.mutate({ type: 'put', trans, values: [appendOptions.snapshot] });
-      const [{ result }, { numFailures, results }] = await Promise.all([tip, added, snapshot]);
+      const { alsoAdd } = appendOptions;
+      const also =
+        alsoAdd === undefined
+          ? undefined
+          : db.core.table(alsoAdd.table).mutate({ type: 'add', trans, values: [alsoAdd.row] });
+      const [{ result }, { numFailures, results }, , alsoAdded] = await Promise.all([
+        tip,
+        added,
+        snapshot,
+        also,
+      ]);
       if (numFailures > 0) throw REPLAN;
       const last = result[0] as EventRow | undefined;
       const { expectedVersion, expectedLastEventId } = appendOptions;
@@ -154,6 +187,9 @@ export function createDexieEventStore(
         (expectedLastEventId !== undefined && last?.id !== expectedLastEventId)
       ) {
         throw new VersionConflictError(stream, expectedVersion, last?.version ?? 0);
+      }
+      if (alsoAdd !== undefined && alsoAdded !== undefined && alsoAdded.numFailures > 0) {
+        throw alsoAdd.refused(alsoAdded.failures[0]);
       }
       const stored = rows.map((row, index) =>
         toStoredEvent({ ...row, position: results?.[index] as number }),
@@ -168,7 +204,7 @@ export function createDexieEventStore(
   function plannedAppend(
     stream: StreamRef,
     events: readonly NewEvent[],
-    appendOptions: AppendOptions<StrataTransaction>,
+    appendOptions: DexieAppendOptions,
   ): Promise<AppendResult> {
     return db.transaction('rw', appendScope(), async (dexie) => {
       // Both reads go out at once: IndexedDB serves them in one round of the event loop.
@@ -204,6 +240,17 @@ export function createDexieEventStore(
         toStoredEvent({ ...row, position: positions[index] as number }),
       );
       if (appendOptions.snapshot !== undefined) await db.snapshots.put(appendOptions.snapshot);
+      const { alsoAdd } = appendOptions;
+      if (alsoAdd !== undefined) {
+        const trans = dexie.idbtrans as unknown as DBCoreTransaction;
+        const also = db.core.table(alsoAdd.table);
+        const { numFailures, failures } = await also.mutate({
+          type: 'add',
+          trans,
+          values: [alsoAdd.row],
+        });
+        if (numFailures > 0) throw alsoAdd.refused(failures[0]);
+      }
       await appendOptions.beforeCommit?.(stored, transactionOf(dexie));
       return {
         events: stored,
@@ -216,7 +263,7 @@ export function createDexieEventStore(
   async function append(
     stream: StreamRef,
     events: readonly NewEvent[],
-    appendOptions: AppendOptions<StrataTransaction>,
+    appendOptions: DexieAppendOptions,
   ): Promise<AppendResult> {
     const firstVersion = knownFirstVersion(appendOptions.expectedVersion);
     if (firstVersion !== undefined && events.length > 0) {

@@ -2,10 +2,13 @@ import {
   type AnyAggregateDefinition,
   type AsyncReactor,
   type CommandHandler,
+  type CommandMetadata,
   type CommandPrincipal,
   createCommandHandler,
   type EventOf,
   type ExecutedCommand,
+  type ExecuteOptions,
+  type ExecuteResult,
   type InlineProjection,
   type LoadedAggregate,
   newKsuid,
@@ -133,8 +136,30 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     if (recentStates.size > 256) recentStates.delete(recentStates.keys().next().value as string);
   };
 
+  // The command each stream is executing in this tab (one at a time, see `oneAtATime`), with
+  // its full metadata: the handler's appends carry its pending command row, sent to IndexedDB
+  // with the events instead of after them (issue 16).
+  const executing = new Map<string, Omit<PendingCommandRow, 'eventIds' | 'executedAt'>>();
+  const clock = options.clock ?? (() => new Date());
+  const commandStore: DexieEventStore = {
+    ...store,
+    append: (stream, events, appendOptions) => {
+      const command = executing.get(streamKey(stream));
+      if (command === undefined) return store.append(stream, events, appendOptions);
+      const row: PendingCommandRow = {
+        ...command,
+        eventIds: events.map((event) => event.id),
+        executedAt: clock().toISOString(),
+      };
+      return store.append(stream, events, {
+        ...appendOptions,
+        alsoAdd: { table: 'commands', row, refused: (cause) => commandRefused(row, cause) },
+      });
+    },
+  };
+
   const handler = createCommandHandler<StrataTransaction>({
-    store,
+    store: commandStore,
     projections,
     syncReactors: options.syncReactors ?? [],
     asyncReactors: options.asyncReactors ?? [],
@@ -148,7 +173,10 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     ...(options.onError === undefined ? {} : { onError: options.onError }),
     recordCommand: async (command, transaction) => {
       rememberState(command);
-      await recordPendingCommand(command, transaction, options.clock);
+      // Added with the events when execute below sent it; by hand otherwise.
+      if (executing.get(streamKey(command))?.commandId !== command.metadata.commandId) {
+        await recordPendingCommand(command, transaction, options.clock);
+      }
       // This tab's live states get the command's state when it commits (execute, below), so
       // they need not read back what this transaction wrote.
       const { mutatedParts } = transaction.dexie.idbtrans as { mutatedParts?: ObservabilitySet };
@@ -178,10 +206,36 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     tables,
     clock: options.clock ?? (() => new Date()),
     principal: options.principal,
-    execute: ((aggregate, aggregateId, ...rest) => {
+    execute: ((aggregate, aggregateId, command, input, executeOptions: ExecuteOptions = {}) => {
       const key = streamKey({ aggregateType: aggregate.type, aggregateId });
+      // The metadata the handler would make (its own defaults), made here to go in the row.
+      const given = executeOptions.metadata ?? {};
+      const commandId = given.commandId ?? newKsuid();
+      const metadata: CommandMetadata = {
+        clientId,
+        ...given,
+        commandId,
+        correlationId: given.correlationId ?? commandId,
+        causationId: given.causationId ?? commandId,
+      };
       return oneAtATime(key, async () => {
-        const result = await handler.execute(aggregate, aggregateId, ...rest);
+        executing.set(key, {
+          commandId,
+          aggregateType: aggregate.type,
+          aggregateId,
+          command,
+          input,
+          metadata,
+        });
+        let result: ExecuteResult<AnyAggregateDefinition>;
+        try {
+          result = await handler.execute(aggregate, aggregateId, command as never, input as never, {
+            ...executeOptions,
+            metadata,
+          });
+        } finally {
+          executing.delete(key);
+        }
         // Committed: this tab's live states get the new state now, not after reading it back.
         const last = result.events.at(-1);
         if (last !== undefined) {
@@ -247,9 +301,14 @@ async function recordPendingCommand(
   try {
     await transaction.table<PendingCommandRow, number>('commands').add(row);
   } catch (error) {
-    if ((error as { name?: unknown } | null)?.name !== 'ConstraintError') throw error;
-    throw new ValidationFailedError(`Command ${row.commandId} was already executed`, [
-      { path: ['metadata', 'commandId'], message: 'must be unique per command' },
-    ]);
+    throw commandRefused(row, error);
   }
+}
+
+/** A refused pending command row: a reused commandId is VALIDATION_FAILED, else the cause. */
+function commandRefused(row: PendingCommandRow, cause: unknown): unknown {
+  if ((cause as { name?: unknown } | null)?.name !== 'ConstraintError') return cause;
+  return new ValidationFailedError(`Command ${row.commandId} was already executed`, [
+    { path: ['metadata', 'commandId'], message: 'must be unique per command' },
+  ]);
 }
