@@ -1,4 +1,5 @@
 import { Todo } from '@strata/example-todo';
+import { Dexie } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { todoList } from '../../test/fixtures/todo-list.ts';
@@ -39,6 +40,56 @@ describe('openStrataDatabase', () => {
     expect(await v2.db.table('counters').get('todos')).toEqual({ name: 'todos', value: 2 });
     expect((await v2.load(Todo, 't2')).state.status).toBe('completed');
     v2.close();
+  });
+
+  it('upgrades a database of the v4 schema: the events lose the pending index, nothing else', async () => {
+    const indexedDB = new IDBFactory();
+    // The v4 schema as it shipped, with an app table at app version 1.
+    const old = new Dexie('v4', { indexedDB, IDBKeyRange });
+    old.version(4001).stores({
+      events: '++position, &id, &[aggregateType+aggregateId+version], pending',
+      snapshots: '&[aggregateType+aggregateId]',
+      bases: '&[aggregateType+aggregateId]',
+      commands: '++seq, &commandId, [aggregateType+aggregateId], *eventIds',
+      rejected: '++seq, commandId',
+      syncState: '&key',
+      scopeMembers: '&[scope+aggregateType+aggregateId], [aggregateType+aggregateId], scope',
+      todos: 'id',
+    });
+    await old.open();
+    const v4 = await createStrata({
+      name: 'v4-seed',
+      indexedDB,
+      IDBKeyRange,
+      tables: { todos: 'id' },
+      projections: [todoList],
+    });
+    await v4.execute(Todo, 't1', 'add', { title: 'Kept' });
+    await old.table('events').bulkAdd(await v4.db.events.toArray());
+    await old.table('commands').bulkAdd(await v4.db.commands.toArray());
+    await old.table('todos').bulkAdd(await v4.db.table('todos').toArray());
+    v4.close();
+    old.close();
+
+    const upgraded = await createStrata({
+      name: 'v4',
+      indexedDB,
+      IDBKeyRange,
+      tables: { todos: 'id' },
+      projections: [todoList],
+    });
+    const idb = upgraded.db.backendDB();
+    expect([...idb.transaction('events').objectStore('events').indexNames].sort()).toEqual([
+      '[aggregateType+aggregateId+version]',
+      'id',
+    ]);
+    expect((await upgraded.load(Todo, 't1')).state.title).toBe('Kept');
+    expect(await upgraded.pendingCommands()).toHaveLength(1);
+    expect(await upgraded.db.table('todos').toArray()).toEqual([
+      { id: 't1', title: 'Kept', status: 'active' },
+    ]);
+    expect((await upgraded.execute(Todo, 't1', 'complete', {})).version).toBe(2);
+    upgraded.close();
   });
 
   it('refuses app tables that would shadow strata tables, and bad versions', async () => {

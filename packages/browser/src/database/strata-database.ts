@@ -99,6 +99,17 @@ const STRATA_SCHEMAS: readonly Record<string, string>[] = [
     syncState: '&key',
     scopeMembers: '&[scope+aggregateType+aggregateId], [aggregateType+aggregateId], scope',
   },
+  {
+    // v5 (issue 16): the events' `pending` index goes. Nothing queries by it (pending events are
+    // found through the pending commands' event ids), and every event write paid for it.
+    events: '++position, &id, &[aggregateType+aggregateId+version]',
+    snapshots: '&[aggregateType+aggregateId]',
+    bases: '&[aggregateType+aggregateId]',
+    commands: '++seq, &commandId, [aggregateType+aggregateId], *eventIds',
+    rejected: '++seq, commandId',
+    syncState: '&key',
+    scopeMembers: '&[scope+aggregateType+aggregateId], [aggregateType+aggregateId], scope',
+  },
 ];
 
 /** Room left for app schema versions under each strata schema version. */

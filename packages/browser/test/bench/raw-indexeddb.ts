@@ -1,7 +1,7 @@
 /**
  * Raw IndexedDB, no Dexie: the baselines of the browser benchmarks. `openRawEventsDatabase`
  * creates an `events` object store with the same key and indexes as strata's events table
- * (`++position, &id, &[aggregateType+aggregateId+version], pending`).
+ * (`++position, &id, &[aggregateType+aggregateId+version]`).
  */
 
 /** A request's result, as a promise. */
@@ -40,7 +40,6 @@ export function openRawEventsDatabase(name: string): Promise<IDBDatabase> {
       ['aggregateType', 'aggregateId', 'version'],
       { unique: true },
     );
-    events.createIndex('pending', 'pending');
   };
   return request(opening);
 }
