@@ -7,11 +7,11 @@
 // appends each commit in its own transaction of 7 sequential queries, and through the Neon
 // driver on Node that is ~13 ms per commit (~75 one-event commands/s), so 10k events take
 // ~135 s per side and run. BENCH_SYNC_PUSH_EVENTS=10000 (a multiple of 100) runs the full size,
-// and also adds the push benchmark to sync.browser.bench.ts.
+// (sync.browser.bench.ts runs 10k by default).
 import 'fake-indexeddb/auto';
 import { startBenchSyncServer } from '@strata/tooling/bench/sync-server';
 import { bearerToken, seedServer } from './sync-bench.ts';
-import { catchUpBenchmark, once, pushBenchmark } from './sync-benchmarks.ts';
+import { catchUpBenchmark, clientPushBenchmark, once, pushBenchmark } from './sync-benchmarks.ts';
 
 const PUSH_EVENTS = Number(process.env.BENCH_SYNC_PUSH_EVENTS ?? 1_000);
 const CATCH_UP_TODOS = 1_000;
@@ -39,6 +39,7 @@ const seeded = once(async () => {
 });
 
 export default [
+  clientPushBenchmark('Node, fake-indexeddb', { events: PUSH_EVENTS, runs: 2 }),
   pushBenchmark(target, { events: PUSH_EVENTS, runs: 2 }),
   catchUpBenchmark(target, {
     events: CATCH_UP_TODOS * CATCH_UP_EVENTS_PER_TODO,
