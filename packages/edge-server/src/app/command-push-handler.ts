@@ -16,14 +16,15 @@ import {
 } from '@strata/core';
 import type { Authority } from '../authority/authority.ts';
 import type { CommandAuthority } from '../authority/command-authority.ts';
+import type { CommitAppend } from '../postgres/append-commits.ts';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { Principal } from './auth.ts';
 import {
-  appendEventsCommit,
-  blockedByEarlierRejection,
   type EventsCommitOptions,
   invalidCommitMessage,
+  prepareEventsCommit,
 } from './push-handler.ts';
+import { blockedByEarlierRejection, createPushLedger } from './push-ledger.ts';
 import { toWireEvent } from './wire-event.ts';
 
 type CommandResult = CommandPushResponse['results'][number];
@@ -54,6 +55,8 @@ export interface CommandPushContext {
  * command on the same aggregate: each is decided on the server's state), `verify` and `events`
  * store the client's events (a refused commit rejects the later ones on its aggregate, which
  * were decided on top of it, as in v1). A re-pushed command is answered with what it stored.
+ * Consecutive `events` commits are stored together (`store.appendCommits`, push-ledger.ts);
+ * a `decide` or `verify` commit first lets them settle, since it decides on the stored state.
  * Errors that are not about a commit (`UNAVAILABLE`, non-strata errors) are thrown.
  *
  * @example
@@ -65,60 +68,61 @@ export async function applyCommandPush(
   context: CommandPushContext,
 ): Promise<CommandPushResponse> {
   const { store } = context;
-  const versionOf = context.versionOf ?? ((stream: StreamRef) => store.streamVersion(stream));
-  const blocked = new Map<string, number>();
-  const results: CommandResult[] = [];
-  /** The accepted answers' places in `results`, with their aggregates. */
-  const accepted: { readonly index: number; readonly stream: StreamRef }[] = [];
+  const ledger = createPushLedger({
+    store,
+    versionOf: context.versionOf ?? ((stream: StreamRef) => store.streamVersion(stream)),
+    accepted: (commitId, stored): AcceptedResult => ({
+      commitId,
+      status: 'accepted',
+      events: stored.map(toWireEvent),
+    }),
+  });
+  const blocks = (stream: StreamRef | undefined) =>
+    context.authorityOf(stream?.aggregateType ?? '') !== 'decide';
   for (const raw of push.commits) {
     const parsed = CommandCommitSchema.safeParse(raw);
-    const stream = parsed.success ? parsed.data.command : namedStream(raw);
-    const key = stream === undefined ? undefined : streamKey(stream);
-    const reject = (rejection: CommandResult & { status: 'rejected' }) => {
-      if (key !== undefined && context.authorityOf(stream?.aggregateType ?? '') !== 'decide') {
-        blocked.set(key, rejection.currentVersion);
-      }
-      results.push(rejection);
-    };
     if (!parsed.success) {
+      const stream = namedStream(raw);
       const issues = toValidationIssues(parsed.error);
-      reject({
-        commitId: raw.commitId,
-        status: 'rejected',
-        code: 'VALIDATION_FAILED',
-        message: invalidCommitMessage(issues),
-        currentVersion: stream === undefined ? 0 : await versionOf(stream),
+      const error = new ValidationFailedError(invalidCommitMessage(issues), issues, {
+        cause: parsed.error,
+      });
+      await ledger.reject(raw.commitId, stream, error, {
+        blocks: blocks(stream),
+        afterRejection: 'keep',
       });
       continue;
     }
     const commit = parsed.data;
-    const blockedAt = key === undefined ? undefined : blocked.get(key);
+    const stream = commit.command;
+    const blockedAt = ledger.rejectedAt(stream);
     if (blockedAt !== undefined) {
-      results.push(blockedByEarlierRejection(commit.commitId, blockedAt));
+      ledger.answer(blockedByEarlierRejection(commit.commitId, blockedAt), stream);
       continue;
     }
     try {
-      const stored = await decideCommit(commit, push.clientId, context);
-      accepted.push({ index: results.length, stream: commit.command });
-      results.push({
-        commitId: commit.commitId,
-        status: 'accepted',
-        events: stored.map(toWireEvent),
-      });
+      const authority = context.authorityOf(stream.aggregateType);
+      if (authority === 'events') {
+        ledger.queue(commit.commitId, await prepareCommit(commit, push.clientId, context, ledger));
+        continue;
+      }
+      await ledger.settle();
+      const stored = await decideCommit(authority, commit, push.clientId, context);
+      ledger.answer(
+        { commitId: commit.commitId, status: 'accepted', events: stored.map(toWireEvent) },
+        stream,
+      );
     } catch (error) {
       // A lost database is the server's problem, not the commit's: the client must retry it.
       if (!isStrataError(error) || isStrataError(error, 'UNAVAILABLE')) throw error;
-      reject({
-        commitId: commit.commitId,
-        status: 'rejected',
-        code: error.code,
-        message: error.message,
-        currentVersion: isStrataError(error, 'VERSION_CONFLICT')
-          ? error.actualVersion
-          : await versionOf(commit.command),
-      });
+      await ledger.reject(commit.commitId, stream, error, { blocks: blocks(stream) });
     }
   }
+  const entries = await ledger.finish();
+  const results = entries.map(({ answer }) => answer as CommandResult);
+  const accepted = entries.flatMap(({ answer, stream }, index) =>
+    answer.status === 'accepted' && stream !== undefined ? [{ index, stream }] : [],
+  );
   if (context.scopesOf !== undefined && accepted.length > 0) {
     // Read once the push's commits are stored: an aggregate's answers all name its scopes
     // after the push (a device goes by its last answer anyway).
@@ -131,8 +135,31 @@ export async function applyCommandPush(
   return { protocol: COMMAND_PROTOCOL_VERSION, results };
 }
 
-/** One commit, by its aggregate's authority; returns the stored events or throws the refusal. */
-async function decideCommit(
+/** An `events` commit checked and made ready to be stored with the push's others. */
+function prepareCommit(
+  commit: CommandCommit,
+  clientId: string,
+  context: CommandPushContext,
+  ledger: ReturnType<typeof createPushLedger>,
+): Promise<CommitAppend> {
+  const { events } = commit;
+  if (events.length === 0) {
+    throw new ValidationFailedError(
+      'Invalid commit: events: a commit of this aggregate carries its events',
+      [{ path: ['events'], message: 'at least one event' }],
+    );
+  }
+  return prepareEventsCommit(context.store, events as readonly EventEnvelope[], {
+    ...context.events,
+    principal: context.principal,
+    clientId,
+    settle: (held) => (ledger.holds(held) ? ledger.settle() : undefined),
+  });
+}
+
+/** A `decide` or `verify` commit; returns the stored events or throws the refusal. */
+function decideCommit(
+  authority: 'decide' | 'verify',
   commit: CommandCommit,
   clientId: string,
   context: CommandPushContext,
@@ -147,24 +174,9 @@ async function decideCommit(
     input: command.input,
     metadata: appKeys(events[0]?.metadata),
   };
-  switch (context.authorityOf(command.aggregateType)) {
-    case 'decide':
-      return context.authority.decide(writer, serverCommand);
-    case 'verify':
-      return context.authority.verify(writer, serverCommand, events as readonly EventEnvelope[]);
-    case 'events':
-      if (events.length === 0) {
-        throw new ValidationFailedError(
-          'Invalid commit: events: a commit of this aggregate carries its events',
-          [{ path: ['events'], message: 'at least one event' }],
-        );
-      }
-      return appendEventsCommit(context.store, events as readonly EventEnvelope[], {
-        ...context.events,
-        principal: context.principal,
-        clientId,
-      });
-  }
+  return authority === 'decide'
+    ? context.authority.decide(writer, serverCommand)
+    : context.authority.verify(writer, serverCommand, events as readonly EventEnvelope[]);
 }
 
 /** The client's metadata without the keys the server sets itself. */

@@ -123,4 +123,84 @@ describe('applyPush', () => {
     ]);
     expect(results[1]).toMatchObject({ code: 'VALIDATION_FAILED', currentVersion: 0 });
   });
+
+  it('answers a push of mixed commits as if they were stored one after the other', async () => {
+    const store = storeWith();
+    const { results } = await applyPush(
+      store,
+      push(
+        { commitId: 'c1', events: [todoEvent('t1', 1)] },
+        { commitId: 'c2', events: [{ ...todoEvent('t2', 1), version: 'one' }] }, // invalid
+        { commitId: 'c3', events: [todoEvent('t2', 1)] }, // blocked by c2
+        { commitId: 'c4', events: [todoEvent('t1', 2)] },
+        { commitId: 'c5', events: [todoEvent('t3', 2)] }, // t3 has no version 1
+        { commitId: 'c6', events: [todoEvent('t3', 1)] }, // blocked by c5
+        { commitId: 'c7', events: [todoEvent('t1', 3)] },
+      ),
+    );
+    expect(
+      results.map((result) => [result.commitId, result.status, 'code' in result && result.code]),
+    ).toEqual([
+      ['c1', 'accepted', false],
+      ['c2', 'rejected', 'VALIDATION_FAILED'],
+      ['c3', 'rejected', 'VERSION_CONFLICT'],
+      ['c4', 'accepted', false],
+      ['c5', 'rejected', 'VERSION_CONFLICT'],
+      ['c6', 'rejected', 'VERSION_CONFLICT'],
+      ['c7', 'accepted', false],
+    ]);
+    expect(results[2]).toMatchObject({ message: expect.stringContaining('earlier commit') });
+    expect(results[4]).toMatchObject({ currentVersion: 0 });
+    const stream = (aggregateId: string) => ({ aggregateType: 'Todo', aggregateId });
+    expect((await store.readStream(stream('t1'))).map((event) => event.version)).toEqual([1, 2, 3]);
+    expect(await store.readStream(stream('t2'))).toEqual([]);
+    expect(await store.readStream(stream('t3'))).toEqual([]);
+  });
+
+  it('answers an invalid commit after a refused one of its aggregate at the version that one reported', async () => {
+    const store = storeWith();
+    await applyPush(store, push({ commitId: 'c0', events: [todoEvent('t1', 1)] }));
+    const { results } = await applyPush(
+      store,
+      push(
+        { commitId: 'c1', events: [todoEvent('t1', 1)] }, // t1 is at 1: conflict
+        { commitId: 'c2', events: [{ ...todoEvent('t1', 2), type: '' }] },
+      ),
+    );
+    expect(results).toEqual([
+      expect.objectContaining({ status: 'rejected', code: 'VERSION_CONFLICT', currentVersion: 1 }),
+      expect.objectContaining({ status: 'rejected', code: 'VALIDATION_FAILED', currentVersion: 1 }),
+    ]);
+  });
+
+  it('folds each commit onto the earlier commits of the same push (foldThroughEvolve)', async () => {
+    const Added = defineEvent('Added', z.object({}));
+    const AtMostTwo = defineAggregate({
+      type: 'Pair',
+      events: [Added],
+      initialState: () => 0,
+      evolve: (count: number) => {
+        if (count >= 2) throw new RangeError('a pair holds two');
+        return count + 1;
+      },
+    });
+    const store = storeWith();
+    const added = (version: number) => ({
+      ...todoEvent('p1', version, 'Added', {}),
+      aggregateType: 'Pair',
+      schemaVersion: 1,
+    });
+    const { results } = await applyPush(
+      store,
+      push(
+        { commitId: 'c1', events: [added(1)] },
+        { commitId: 'c2', events: [added(2)] },
+        { commitId: 'c3', events: [added(3)] },
+      ),
+      { aggregates: new Map([['Pair', AtMostTwo]]), foldThroughEvolve: true },
+    );
+    expect(results.map((result) => result.status)).toEqual(['accepted', 'accepted', 'rejected']);
+    expect(results[2]).toMatchObject({ code: 'VALIDATION_FAILED', currentVersion: 2 });
+    expect(await store.streamVersion({ aggregateType: 'Pair', aggregateId: 'p1' })).toBe(2);
+  });
 });

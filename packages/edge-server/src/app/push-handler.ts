@@ -15,20 +15,18 @@ import {
   type PushEnvelope,
   type PushRequest,
   type PushResponse,
-  type StoredEvent,
   type StreamRef,
-  streamKey,
   toValidationIssues,
   UnknownEventTypeError,
   ValidationFailedError,
   type ValidationIssue,
 } from '@strata/core';
 import { stampedMetadata } from '../authority/stamped-metadata.ts';
+import type { CommitAppend } from '../postgres/append-commits.ts';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { Principal } from './auth.ts';
+import { blockedByEarlierRejection, createPushLedger } from './push-ledger.ts';
 import { wirePosition } from './wire-event.ts';
-
-type CommitResult = PushResponse['results'][number];
 
 /** How a push is checked before its commits are stored. */
 export interface PushOptions {
@@ -57,6 +55,8 @@ export interface PushOptions {
  * aggregate is at v - 1, so a commit appends with that exact expected version; re-pushing stored
  * events is answered with their positions. A rejected commit rejects the later commits of the
  * same push on the same aggregate (they were decided on top of it); other aggregates proceed.
+ * The accepted commits are stored together (`store.appendCommits`, push-ledger.ts): a few round
+ * trips whatever the number of commits, with the rules of one commit after the other.
  *
  * Each commit is validated on its own (`CommitSchema`): a malformed one is answered `rejected`
  * with `VALIDATION_FAILED`, so one bad commit never fails the whole push and blocks the client's
@@ -73,24 +73,20 @@ export async function applyPush(
   options: PushOptions = {},
 ): Promise<PushResponse> {
   const { canWrite = () => true } = options;
-  const versionOf = options.versionOf ?? ((stream: StreamRef) => store.streamVersion(stream));
-  const rejectedVersion = new Map<string, number>();
+  const ledger = createPushLedger({
+    store,
+    versionOf: options.versionOf ?? ((stream: StreamRef) => store.streamVersion(stream)),
+    accepted: (commitId, stored) => ({
+      commitId,
+      status: 'accepted' as const,
+      positions: stored.map(wirePosition),
+    }),
+  });
   const seenEventIds = new Set<string>();
-  const results: CommitResult[] = [];
   for (const raw of push.commits) {
     const parsed = parseCommit(raw, seenEventIds);
     if (!parsed.ok) {
-      const stream = parsed.stream;
-      const blockedAt = stream === undefined ? undefined : rejectedVersion.get(streamKey(stream));
-      const currentVersion = blockedAt ?? (stream === undefined ? 0 : await versionOf(stream));
-      if (stream !== undefined) rejectedVersion.set(streamKey(stream), currentVersion);
-      results.push({
-        commitId: raw.commitId,
-        status: 'rejected',
-        code: 'VALIDATION_FAILED',
-        message: parsed.error.message,
-        currentVersion,
-      });
+      await ledger.reject(raw.commitId, parsed.stream, parsed.error, { afterRejection: 'keep' });
       continue;
     }
     const commit = parsed.commit;
@@ -99,77 +95,55 @@ export async function applyPush(
       aggregateType: first.aggregateType,
       aggregateId: first.aggregateId,
     };
-    const key = streamKey(stream);
-    const blockedAt = rejectedVersion.get(key);
+    const blockedAt = ledger.rejectedAt(stream);
     if (blockedAt !== undefined) {
-      results.push(blockedByEarlierRejection(commit.commitId, blockedAt));
+      ledger.answer(blockedByEarlierRejection(commit.commitId, blockedAt), stream);
       continue;
     }
     try {
       if (options.requiresCommand?.(stream.aggregateType) === true) {
         throw new CommandRequiredError(stream.aggregateType);
       }
-      const stored = await appendEventsCommit(store, commit.events, {
+      const append = await prepareEventsCommit(store, commit.events, {
         ...options,
         canWrite,
         clientId: push.clientId,
+        settle: (held) => (ledger.holds(held) ? ledger.settle() : undefined),
       });
-      results.push({
-        commitId: commit.commitId,
-        status: 'accepted',
-        positions: stored.map(wirePosition),
-      });
+      ledger.queue(commit.commitId, append);
     } catch (error) {
       // A lost database is the server's problem, not the commit's: the client must retry it.
       if (!isStrataError(error) || isStrataError(error, 'UNAVAILABLE')) throw error;
-      const currentVersion = isStrataError(error, 'VERSION_CONFLICT')
-        ? error.actualVersion
-        : await versionOf(stream);
-      rejectedVersion.set(key, currentVersion);
-      results.push({
-        commitId: commit.commitId,
-        status: 'rejected',
-        code: error.code,
-        message: error.message,
-        currentVersion,
-      });
+      await ledger.reject(commit.commitId, stream, error);
     }
   }
-  return { results };
+  const entries = await ledger.finish();
+  return { results: entries.map(({ answer }) => answer) as PushResponse['results'] };
 }
 
-/**
- * The answer to a commit of an aggregate on which an earlier commit of the same push was
- * rejected: it was decided on top of that one (both protocols, where versions are the client's).
- */
-export function blockedByEarlierRejection(commitId: string, currentVersion: number) {
-  return {
-    commitId,
-    status: 'rejected',
-    code: 'VERSION_CONFLICT',
-    message: 'An earlier commit of this push on the same aggregate was rejected',
-    currentVersion,
-  } as const;
-}
-
-/** What `appendEventsCommit` checks and stamps. */
+/** What `prepareEventsCommit` checks and stamps. */
 export interface EventsCommitOptions extends Omit<PushOptions, 'requiresCommand'> {
   readonly canWrite: (stream: StreamRef) => boolean | Promise<boolean>;
   /** The device's id from the push envelope. */
   readonly clientId: string;
+  /**
+   * Stores the push's queued commits of this aggregate before `evolve` folds onto its history
+   * (`foldThroughEvolve`): the fold must see the push's earlier commits.
+   */
+  readonly settle?: (stream: StreamRef) => Promise<void> | undefined;
 }
 
 /**
- * Stores a commit's events as they were pushed (authority `events`, and protocol v1): the write
- * rule, the event schemas (and `evolve` when asked), then an append at exactly the version after
- * the one the client decided on, with the writer's identity stamped into the metadata. Throws
- * the typed error of a refusal; returns the stored events (or those already stored: a re-push).
+ * Checks a commit's events as they were pushed (authority `events`, and protocol v1): the write
+ * rule, the event schemas (and `evolve` when asked), and makes the append that stores them at
+ * exactly the version after the one the client decided on, with the writer's identity stamped
+ * into the metadata. Throws the typed error of a refusal.
  */
-export async function appendEventsCommit(
+export async function prepareEventsCommit(
   store: PostgresEventStore,
   events: readonly EventEnvelope[],
   options: EventsCommitOptions,
-): Promise<readonly StoredEvent[]> {
+): Promise<CommitAppend> {
   const first = events[0] as EventEnvelope;
   const stream: StreamRef = { aggregateType: first.aggregateType, aggregateId: first.aggregateId };
   if (!(await options.canWrite(stream))) {
@@ -181,11 +155,12 @@ export async function appendEventsCommit(
   validateCommit(events, aggregates);
   const aggregate = aggregates?.get(stream.aggregateType);
   if (options.foldThroughEvolve === true && aggregate !== undefined) {
+    await options.settle?.(stream);
     await foldOntoHistory(store, aggregate, events);
   }
-  const result = await store.append(
+  return {
     stream,
-    events.map(({ id, type, schemaVersion, occurredAt, data, metadata }) => ({
+    events: events.map(({ id, type, schemaVersion, occurredAt, data, metadata }) => ({
       id,
       type,
       schemaVersion,
@@ -196,9 +171,8 @@ export async function appendEventsCommit(
           ? { ...metadata, clientId: options.clientId }
           : stampedMetadata(metadata, { principal: options.principal, clientId: options.clientId }),
     })),
-    { expectedVersion: first.version === 1 ? NO_STREAM : first.version - 1 },
-  );
-  return result.events;
+    expectedVersion: first.version === 1 ? NO_STREAM : first.version - 1,
+  };
 }
 
 type ParsedCommit =

@@ -3,7 +3,8 @@
  * items 1, 3 and 6): a real Postgres 15 of this file's own (so it can be crashed and started
  * again) through the Neon driver, and the real CLI server as a child process.
  *
- * A: `pg_ctl stop -m immediate` during a push of 200 commits (1,000 events).
+ * A: `pg_ctl stop -m immediate` during a push of 200 commits (1,000 events), held inside its
+ *    write by a lock of the test's own (`stallPushAtInsert`): one transaction stores a push.
  * B: `pg_terminate_backend` of every server backend during such a push.
  * Each time: the process keeps running, `/healthz` stays 200, the push answers 503 problem+json
  * with Retry-After (or 200 when it got through first), readiness follows the database, a re-push
@@ -136,17 +137,56 @@ async function waitForReadiness(status: number): Promise<Response> {
   }
 }
 
-/** Waits until the push has stored at least `count` events of `tenant`, so it is mid-way. */
-async function waitForStoredEvents(pool: Pool, tenant: string, count: number): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const { rows } = await pool
-      .query('SELECT count(*)::int AS n FROM strata_events WHERE tenant = $1', [tenant])
-      .catch(() => ({ rows: [{ n: 0 }] }));
-    if (Number(rows[0]?.n) >= count) return;
-    await sleep(10);
+/** A push held in the middle of its write, and the backend that holds it there. */
+interface StalledPush {
+  /** The test's backend that holds the tenant's counter (not to be terminated). */
+  readonly holder: number;
+  /** Lets the push go on (or notices the holder's connection is gone). */
+  release(): Promise<void>;
+}
+
+/**
+ * Holds the tenant's position counter in a transaction of the test's own, starts `start` (the
+ * push) and resolves once a server backend waits for that row: the push's transaction is inside
+ * its INSERT (BEGIN and its reads done, nothing committed), the middle of the write, whatever the
+ * speed of the server. Then the test breaks the database and releases the row.
+ */
+async function stallPushAtInsert(tenant: string, start: () => void): Promise<StalledPush> {
+  const holderPool = testPool();
+  const client = await holderPool.connect();
+  client.on('error', () => undefined); // test A stops the cluster under it
+  await client.query('BEGIN');
+  await client.query(
+    `INSERT INTO strata_tenant_positions AS counter (tenant, last) VALUES ($1, 0)
+     ON CONFLICT (tenant) DO UPDATE SET last = counter.last`,
+    [tenant],
+  );
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const holder = Number(rows[0]?.pid);
+  start();
+  const watcher = testPool();
+  try {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const { rows: waiting } = await watcher.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE wait_event_type = 'Lock' AND query LIKE '%strata_tenant_positions%'`,
+      );
+      if (Number(waiting[0]?.n) > 0) break;
+      if (Date.now() > deadline) throw new Error('the push never reached its INSERT in 20 s');
+      await sleep(10);
+    }
+  } finally {
+    await watcher.end();
   }
-  throw new Error(`the push stored fewer than ${count} events in 20 s`);
+  return {
+    holder,
+    release: async () => {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      await holderPool.end().catch(() => undefined);
+    },
+  };
 }
 
 /**
@@ -238,13 +278,15 @@ describe('the Node server when Postgres drops its connections mid-push', () => {
     const tenant = 'tenant-crash';
     const unsubscribe = await busyServer(tenant);
     const body = largePush('crash');
-    const answer = push(tenant, body);
-    const pool = testPool();
-    await waitForStoredEvents(pool, tenant, 100);
-    await pool.end();
+    let answer: Promise<Response> | undefined;
+    const stalled = await stallPushAtInsert(tenant, () => {
+      answer = push(tenant, body);
+    });
     await cluster.stopImmediately();
+    await stalled.release();
 
-    const acknowledged = await expectOutageAnswer(await answer, body);
+    const acknowledged = await expectOutageAnswer(await (answer as Promise<Response>), body);
+    expect(acknowledged).toEqual([]); // it was stopped mid-write
     expect(await stillRunning()).toBe(true);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     const down = await fetch(`${server.url}/readyz`);
@@ -270,30 +312,27 @@ describe('the Node server when Postgres drops its connections mid-push', () => {
     const tenant = 'tenant-terminate';
     const unsubscribe = await busyServer(tenant);
     const body = largePush('terminate');
-    const answer = push(tenant, body);
-    let settled = false;
-    void answer.finally(() => {
-      settled = true;
+    let answer: Promise<Response> | undefined;
+    const stalled = await stallPushAtInsert(tenant, () => {
+      answer = push(tenant, body);
     });
     const pool = testPool();
     let terminated = 0;
     try {
-      await waitForStoredEvents(pool, tenant, 100);
-      // Terminate a few times while the push runs: the next commit's connection is new.
-      for (let round = 0; round < 3 && !settled; round++) {
-        const { rows } = await pool.query<{ n: number }>(
-          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
-           WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-        );
-        terminated += Number(rows[0]?.n);
-        await sleep(50);
-      }
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+         WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> $1`,
+        [stalled.holder],
+      );
+      terminated = Number(rows[0]?.n);
     } finally {
       await pool.end();
+      await stalled.release();
     }
     expect(terminated).toBeGreaterThan(0);
 
-    const acknowledged = await expectOutageAnswer(await answer, body);
+    const acknowledged = await expectOutageAnswer(await (answer as Promise<Response>), body);
+    expect(acknowledged).toEqual([]); // its connection was cut mid-write
     expect(await stillRunning()).toBe(true);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     // The database itself is up: readiness is green again as soon as a new connection is made.

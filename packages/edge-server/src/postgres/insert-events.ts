@@ -10,13 +10,22 @@ export interface SqlStatement {
   readonly params: readonly unknown[];
 }
 
+/** One event to insert: its aggregate and the version it takes there. */
+export interface EventToInsert {
+  readonly stream: StreamRef;
+  readonly event: NewEvent;
+  readonly version: number;
+}
+
 const EVENT_COLUMNS = eventColumns();
 
 /**
- * The one statement of an append: numbers the events with the tenant's counter, inserts them
- * from `firstVersion` on, and notifies the instances. Parameters: $1 tenant, $2 aggregate type,
- * $3 aggregate id, $4 how many positions of the tenant's counter this append takes, seven per
- * event (id, type, schema version, version, data, metadata, occurred at), and the channel last.
+ * The one statement of an append, for events of any number of aggregates: numbers them with
+ * the tenant's counter in the given order, inserts them, and notifies the instances.
+ * Parameters: $1 tenant, then one array per column ($2 ids, $3 aggregate types, $4 aggregate
+ * ids, $5 types, $6 schema versions, $7 versions, $8 data, $9 metadata, $10 occurred at), and
+ * the channel last. Arrays keep the text and the parameter count the same whatever the number
+ * of events (no 65,535-parameter ceiling; one plan for every push).
  *
  * The tenant's counter is bumped in the same statement and its row stays locked until COMMIT:
  * this tenant's appends commit in tenant-position order, and a rollback gives its numbers back,
@@ -24,56 +33,82 @@ const EVENT_COLUMNS = eventColumns();
  * (tenant-positions-schema.ts). The notification is delivered at commit, to every instance
  * listening: their readers wake at once. Both ride along with the INSERT to save round trips.
  */
-export function insertEventsStatement(
-  tenant: string,
-  stream: StreamRef,
-  events: readonly NewEvent[],
-  firstVersion: number,
-): SqlStatement {
-  const params: unknown[] = [tenant, stream.aggregateType, stream.aggregateId, events.length];
-  const values = events.map((event, index) => {
-    const at = params.length;
-    params.push(
-      event.id,
-      event.type,
-      event.schemaVersion,
-      firstVersion + index,
-      JSON.stringify(event.data),
-      JSON.stringify(event.metadata),
-      event.occurredAt,
-    );
-    return `(${index + 1}, $${at + 1}::text, $${at + 2}::text, $${at + 3}::integer, $${at + 4}::integer, $${at + 5}::jsonb, $${at + 6}::jsonb, $${at + 7}::timestamptz)`;
-  });
-  params.push(EVENTS_CHANNEL);
+export function insertRowsStatement(tenant: string, rows: readonly EventToInsert[]): SqlStatement {
+  const column = <T>(pick: (row: EventToInsert) => T) => rows.map(pick);
+  const params = [
+    tenant,
+    column(({ event }) => event.id),
+    column(({ stream }) => stream.aggregateType),
+    column(({ stream }) => stream.aggregateId),
+    column(({ event }) => event.type),
+    column(({ event }) => event.schemaVersion),
+    column(({ version }) => version),
+    column(({ event }) => JSON.stringify(event.data)),
+    column(({ event }) => JSON.stringify(event.metadata)),
+    column(({ event }) => event.occurredAt),
+    EVENTS_CHANNEL,
+  ];
   const text = `WITH numbered AS (
-         INSERT INTO strata_tenant_positions AS counter (tenant, last) VALUES ($1, $4::bigint)
+         INSERT INTO strata_tenant_positions AS counter (tenant, last)
+         VALUES ($1, cardinality($2::text[]))
          ON CONFLICT (tenant) DO UPDATE SET last = counter.last + excluded.last
          RETURNING counter.last
        ), inserted AS (
          INSERT INTO strata_events
            (tenant, aggregate_type, aggregate_id, tenant_position, id, type, schema_version,
             version, data, metadata, occurred_at)
-         SELECT $1, $2, $3, numbered.last - $4::bigint + v.ordinal, v.id, v.type,
-           v.schema_version, v.version, v.data, v.metadata, v.occurred_at
+         SELECT $1, v.aggregate_type, v.aggregate_id,
+           numbered.last - cardinality($2::text[]) + v.ordinal, v.id, v.type, v.schema_version,
+           v.version, v.data::jsonb, v.metadata::jsonb, v.occurred_at::timestamptz
          FROM numbered,
-           (VALUES ${values.join(', ')})
-             AS v (ordinal, id, type, schema_version, version, data, metadata, occurred_at)
+           unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::integer[],
+                  $8::text[], $9::text[], $10::text[]) WITH ORDINALITY
+             AS v (id, aggregate_type, aggregate_id, type, schema_version, version, data,
+                   metadata, occurred_at, ordinal)
          ORDER BY v.ordinal
          RETURNING ${EVENT_COLUMNS}
-       ), notified AS (SELECT pg_notify($${params.length}, $1))
+       ), notified AS (SELECT pg_notify($11, $1))
        SELECT inserted.* FROM inserted, notified`;
   return { text, params };
 }
 
-/** Stores the events as `insertEventsStatement` says; resolves them as stored, in version order. */
-export async function insertEvents(
+/** `insertRowsStatement` for one stream's events, at versions from `firstVersion` on. */
+export function insertEventsStatement(
+  tenant: string,
+  stream: StreamRef,
+  events: readonly NewEvent[],
+  firstVersion: number,
+): SqlStatement {
+  return insertRowsStatement(
+    tenant,
+    events.map((event, index) => ({ stream, event, version: firstVersion + index })),
+  );
+}
+
+/** Stores the rows as `insertRowsStatement` says; resolves them as stored, in the given order. */
+export async function insertRows(
+  tx: SqlExecutor,
+  tenant: string,
+  rows: readonly EventToInsert[],
+): Promise<PostgresStoredEvent[]> {
+  const { text, params } = insertRowsStatement(tenant, rows);
+  const { rows: inserted } = await tx.query<EventRow>(text, params);
+  // RETURNING promises no order: the ids put the rows back in the order given.
+  const byId = new Map(inserted.map((row) => [row.id, toStoredEvent(row)]));
+  return rows.map(({ event }) => byId.get(event.id) as PostgresStoredEvent);
+}
+
+/** Stores one stream's events from `firstVersion` on; resolves them as stored, in version order. */
+export function insertEvents(
   tx: SqlExecutor,
   tenant: string,
   stream: StreamRef,
   events: readonly NewEvent[],
   firstVersion: number,
 ): Promise<PostgresStoredEvent[]> {
-  const { text, params } = insertEventsStatement(tenant, stream, events, firstVersion);
-  const { rows } = await tx.query<EventRow>(text, params);
-  return rows.map(toStoredEvent).sort((a, b) => a.version - b.version);
+  return insertRows(
+    tx,
+    tenant,
+    events.map((event, index) => ({ stream, event, version: firstVersion + index })),
+  );
 }

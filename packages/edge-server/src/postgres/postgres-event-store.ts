@@ -1,6 +1,7 @@
 import type { EventStore, ReadAllOptions, ReadAllResult, StreamRef } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
+import { appendCommits, type CommitAppend, type CommitOutcome } from './append-commits.ts';
 import type { AppendHook } from './append-hook.ts';
 import { appendToStream } from './append-to-stream.ts';
 import { type EventRow, eventColumns, toStoredEvent } from './event-row.ts';
@@ -53,6 +54,11 @@ export interface PostgresEventStore extends EventStore<SqlExecutor> {
    * it (so a deployed client resumes exactly where it was). `INVALID_CURSOR` for anything else.
    */
   tenantPositionOf(cursor?: string): Promise<number>;
+  /**
+   * Appends many commits at exact expected versions, each atomically, as if one after the other,
+   * in one transaction of a few round trips (append-commits.ts); one outcome per commit, in order.
+   */
+  appendCommits(commits: readonly CommitAppend[]): Promise<CommitOutcome[]>;
   /** The version of a stream's last event, 0 when it has none. */
   streamVersion(stream: StreamRef): Promise<number>;
   /** What a stream is without its events; undefined when it has none. */
@@ -92,6 +98,7 @@ export function createPostgresEventStore(
     streamMetadata: (stream) => readStreamMetadata(db, tenant, stream),
     append: (stream, events, appendOptions) =>
       appendToStream(db, appendSettings, stream, events, appendOptions),
+    appendCommits: (commits) => appendCommits(db, appendSettings, commits),
     readStream: (stream, readOptions) => readStreamEvents(db, tenant, stream, readOptions),
     readAll: (readOptions) => readTenantPage(db, tenant, readOptions),
     countAfter: (cursor) => countAfterTenantCursor(db, tenant, cursor),
