@@ -8,7 +8,8 @@ import type {
   StrataDatabase,
 } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import { dropConfirmedCommands } from './pending-commands.ts';
+import { rowsWhere } from './keyed-reads.ts';
+import { dropConfirmedCommands, eventsById } from './pending-commands.ts';
 import { rebaseAggregate, toConfirmedRow } from './rebase.ts';
 import { reproject } from './reproject.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
@@ -72,16 +73,13 @@ export async function storeUpstreamEvents(
   transaction: StrataTransaction,
 ): Promise<UpstreamResult> {
   const { db } = context.strata;
-  const known = new Map(
-    (
-      await db.events
-        .where('id')
-        .anyOf(events.map((event) => event.id))
-        .toArray()
-    ).map((row) => [row.id, row]),
+  const known = await eventsById(
+    db,
+    events.map((event) => event.id),
   );
   const confirmed: string[] = [];
-  const confirmations: { key: number; changes: Partial<EventRow> }[] = [];
+  // The rows as read, confirmed: written back whole (no second read, as `bulkUpdate` makes).
+  const confirmations: EventRow[] = [];
   const fresh = new Map<string, UpstreamEvent[]>();
   for (const event of events) {
     const local = known.get(event.id);
@@ -91,23 +89,21 @@ export async function storeUpstreamEvents(
       if (list === undefined) fresh.set(key, [event]);
       else list.push(event);
     } else if (local.pending === 1) {
-      confirmations.push({
-        key: local.position,
-        changes: { pending: 0, serverPosition: event.position },
-      });
+      confirmations.push({ ...local, pending: 0, serverPosition: event.position });
       confirmed.push(event.id);
     }
   }
-  await db.events.bulkUpdate(confirmations);
+  await db.events.bulkPut(confirmations);
   await dropConfirmedCommands(db, confirmed);
 
   // Every pending event belongs to a pending command, so those tell which aggregates
   // have pending events without scanning the log.
   const streams = [...fresh.values()].map(([first]) => first as UpstreamEvent);
-  const pendingThere = await db.commands
-    .where('[aggregateType+aggregateId]')
-    .anyOf(streams.map((s) => [s.aggregateType, s.aggregateId]))
-    .toArray();
+  const pendingThere = await rowsWhere(
+    db.commands,
+    '[aggregateType+aggregateId]',
+    streams.map((s) => [s.aggregateType, s.aggregateId]),
+  );
   const withPending = new Set(pendingThere.map(streamKey));
   // The server decided one of our commands (its own events, under `decide`): it stopped
   // pending, and the rebase below puts the server's events in place of the prediction

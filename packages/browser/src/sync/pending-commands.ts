@@ -1,15 +1,27 @@
 import { liveQuery } from 'dexie';
 import type { EventRow, PendingCommandRow, StrataDatabase } from '../database/strata-database.ts';
+import { rowsWhere } from './keyed-reads.ts';
 
-/** The events of these pending commands by id: one read for all of them, not one per command. */
+/**
+ * The events of these pending commands by id, read together (`rowsWhere`: the requests go out at
+ * once, not one after another).
+ */
 export async function eventsOfCommands(
   db: StrataDatabase,
   commands: readonly PendingCommandRow[],
 ): Promise<Map<string, EventRow>> {
-  const events = await db.events
-    .where('id')
-    .anyOf(commands.flatMap((command) => command.eventIds))
-    .toArray();
+  return eventsById(
+    db,
+    commands.flatMap((command) => command.eventIds),
+  );
+}
+
+/** The stored events with these ids, by id (`rowsWhere`). */
+export async function eventsById(
+  db: StrataDatabase,
+  ids: readonly string[],
+): Promise<Map<string, EventRow>> {
+  const events = await rowsWhere(db.events, 'id', ids);
   return new Map(events.map((event) => [event.id, event]));
 }
 
@@ -23,7 +35,7 @@ export async function dropConfirmedCommands(
   confirmedIds: readonly string[],
 ): Promise<void> {
   if (confirmedIds.length === 0) return;
-  const commands = await db.commands.where('eventIds').anyOf(confirmedIds).distinct().toArray();
+  const commands = await rowsWhere(db.commands, 'eventIds', confirmedIds);
   const events = await eventsOfCommands(db, commands);
   const done = commands.filter((command) =>
     command.eventIds.every((id) => events.get(id)?.pending !== 1),

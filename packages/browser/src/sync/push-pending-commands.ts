@@ -15,6 +15,7 @@ import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { type AnsweredScopes, applyAnsweredScopes } from './answered-scopes.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
 import { sweepLeaving } from './drop-aggregates.ts';
+import { rowsWhere } from './keyed-reads.ts';
 import { eventsOfCommands } from './pending-commands.ts';
 import { type Rejection, rebaseAggregate } from './rebase.ts';
 import { reproject } from './reproject.ts';
@@ -180,13 +181,11 @@ export async function applyPushResults(
 
       const acceptedIds = [...answers.values()].flatMap((a) => a.accepted.map((r) => r.commitId));
       const stillPending = new Map(
-        (await db.commands.where('commandId').anyOf(acceptedIds).toArray()).map((row) => [
-          row.commandId,
-          row,
-        ]),
+        (await rowsWhere(db.commands, 'commandId', acceptedIds)).map((row) => [row.commandId, row]),
       );
       const predicted = await eventsOfCommands(db, [...stillPending.values()]);
-      const confirmations: { key: number; changes: Partial<EventRow> }[] = [];
+      // The rows as read, confirmed: written back whole (no second read, as `bulkUpdate` makes).
+      const confirmations: EventRow[] = [];
       const done: number[] = [];
       const rebases: { answers: AggregateAnswers; upstream: UpstreamEvent[] }[] = [];
       for (const answer of answers.values()) {
@@ -199,10 +198,7 @@ export async function applyPushResults(
           for (const { events } of mine) {
             for (const event of events) {
               const row = predicted.get(event.id) as EventRow;
-              confirmations.push({
-                key: row.position,
-                changes: { pending: 0, serverPosition: event.position },
-              });
+              confirmations.push({ ...row, pending: 0, serverPosition: event.position });
             }
           }
           if (answer.rejections.size > 0) rebases.push({ answers: answer, upstream: [] });
@@ -211,7 +207,7 @@ export async function applyPushResults(
         }
       }
       // Confirmed first: a rebase of the same aggregate builds on the confirmed version.
-      await db.events.bulkUpdate(confirmations);
+      await db.events.bulkPut(confirmations);
       await db.commands.bulkDelete(done);
 
       const rejected: RejectedCommandRow[] = [];

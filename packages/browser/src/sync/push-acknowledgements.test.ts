@@ -1,0 +1,269 @@
+// A push's acknowledgements in bulk (issue 16): one transaction per answer, the rows read
+// together and written back together, and nothing half-acknowledged when that transaction fails.
+import { type CommandPushResponse, newKsuid, type StoredEvent } from '@strata/core';
+import { Todo } from '@strata/example-todo';
+// Dexie's liveQuery only observes the global IndexedDB.
+import 'fake-indexeddb/auto';
+import { liveQuery } from 'dexie';
+import { describe, expect, it, vi } from 'vitest';
+import { freshTodoStrata } from '../../test/fixtures/open-todo-strata.ts';
+import { storedAsPredicted } from '../../test/fixtures/server-events.ts';
+import type { Strata } from '../runtime/create-strata.ts';
+import { rowsWhere } from './keyed-reads.ts';
+import { applyPushResults, collectCommits } from './push-pending-commands.ts';
+import { syncContext } from './sync-context.ts';
+
+const open = freshTodoStrata('push-acks');
+
+async function setUp() {
+  const strata = await open();
+  const context = syncContext(strata, [Todo], () => newKsuid());
+  return { strata, context };
+}
+
+const only = (events: readonly StoredEvent[]) => events[0] as StoredEvent;
+const answer = (...results: CommandPushResponse['results']): CommandPushResponse => ({
+  protocol: 2,
+  results,
+});
+
+/** `count` todos added, one command each: their events by todo id order. */
+async function addTodos(strata: Strata, count: number): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for (let i = 0; i < count; i++) {
+    events.push(only((await strata.execute(Todo, `t${i}`, 'add', { title: `Todo ${i}` })).events));
+  }
+  return events;
+}
+
+/** The events' sync state, by id: [pending, serverPosition]. */
+async function states(strata: Strata) {
+  const rows = await strata.db.events.toArray();
+  return new Map(rows.map((row) => [row.id, [row.pending, row.serverPosition]]));
+}
+
+describe('push acknowledgements in bulk', () => {
+  it('confirms a whole batch with one write of the events and one of the commands, no update per event', async () => {
+    const { strata, context } = await setUp();
+    const events = await addTodos(strata, 120);
+    const commits = await collectCommits(context, 500, 200);
+    expect(commits).toHaveLength(120);
+    const { db } = strata;
+    const update = vi.spyOn(db.events, 'update');
+    const bulkUpdate = vi.spyOn(db.events, 'bulkUpdate');
+    const bulkPut = vi.spyOn(db.events, 'bulkPut');
+    const bulkDelete = vi.spyOn(db.commands, 'bulkDelete');
+
+    const outcome = await applyPushResults(
+      context,
+      commits,
+      answer(
+        ...commits.map((commit, i) => ({
+          commitId: commit.commitId,
+          status: 'accepted' as const,
+          events: [storedAsPredicted(events[i] as StoredEvent, 1000 + i)],
+        })),
+      ),
+    );
+
+    expect(outcome).toEqual({ accepted: 120, conflicts: [], rejected: [], retryLater: 0 });
+    expect(update).not.toHaveBeenCalled();
+    expect(bulkUpdate).not.toHaveBeenCalled();
+    expect(bulkPut).toHaveBeenCalledTimes(1);
+    expect(bulkDelete).toHaveBeenCalledTimes(1);
+    const after = await states(strata);
+    expect(events.map((event) => after.get(event.id))).toEqual(events.map((_, i) => [0, 1000 + i]));
+    expect(await db.commands.count()).toBe(0);
+  });
+
+  it('an answer that covers only part of the batch confirms that part; the rest stays pending, untouched', async () => {
+    const { strata, context } = await setUp();
+    const events = await addTodos(strata, 5);
+    const commits = await collectCommits(context, 500, 200);
+    const before = await strata.db.events.toArray();
+
+    // Answers for the first two only (a server cut short); a third answer with a stranger's id.
+    await applyPushResults(
+      context,
+      commits,
+      answer(
+        ...commits.slice(0, 2).map((commit, i) => ({
+          commitId: commit.commitId,
+          status: 'accepted' as const,
+          events: [storedAsPredicted(events[i] as StoredEvent, 10 + i)],
+        })),
+        {
+          commitId: newKsuid(),
+          status: 'accepted',
+          events: [storedAsPredicted(events[2] as StoredEvent, 12)],
+        },
+      ),
+    );
+
+    const after = await states(strata);
+    expect(after.get(events[0]?.id as string)).toEqual([0, 10]);
+    expect(after.get(events[1]?.id as string)).toEqual([0, 11]);
+    const untouched = (await strata.db.events.toArray()).slice(2);
+    expect(untouched).toEqual(before.slice(2));
+    expect((await strata.pendingCommands()).map((row) => row.commandId)).toEqual(
+      commits.slice(2).map((commit) => commit.commitId),
+    );
+    // The next push starts where the answer stopped.
+    expect((await collectCommits(context, 500, 200)).map((commit) => commit.commitId)).toEqual(
+      commits.slice(2).map((commit) => commit.commitId),
+    );
+  });
+
+  it('a commit rejected among accepted ones is rejected alone; its neighbours are confirmed', async () => {
+    const { strata, context } = await setUp();
+    const events = await addTodos(strata, 3);
+    const commits = await collectCommits(context, 500, 200);
+    const [first, second, third] = commits.map((commit) => commit.commitId) as [
+      string,
+      string,
+      string,
+    ];
+
+    const outcome = await applyPushResults(
+      context,
+      commits,
+      answer(
+        {
+          commitId: first,
+          status: 'accepted',
+          events: [storedAsPredicted(events[0] as StoredEvent, 1)],
+        },
+        {
+          commitId: second,
+          status: 'rejected',
+          code: 'DOMAIN_RULE_VIOLATED',
+          message: 'No more todos today',
+          currentVersion: 0,
+        },
+        {
+          commitId: third,
+          status: 'accepted',
+          events: [storedAsPredicted(events[2] as StoredEvent, 2)],
+        },
+      ),
+    );
+
+    expect(outcome.accepted).toBe(2);
+    expect(outcome.rejected.map((row) => [row.commandId, row.code])).toEqual([
+      [second, 'DOMAIN_RULE_VIOLATED'],
+    ]);
+    const after = await states(strata);
+    expect(after.get(events[0]?.id as string)).toEqual([0, 1]);
+    expect(after.has(events[1]?.id as string)).toBe(false);
+    expect(after.get(events[2]?.id as string)).toEqual([0, 2]);
+    expect(await strata.pendingCommands()).toEqual([]);
+    expect((await strata.db.rejected.toArray()).map((row) => row.commandId)).toEqual([second]);
+  });
+
+  it('a lost answer: the same batch pushed again and answered twice confirms once, then changes nothing', async () => {
+    const { strata, context } = await setUp();
+    const events = await addTodos(strata, 4);
+    // The first push's answer never arrived: nothing was applied, the batch is collected again.
+    const lost = await collectCommits(context, 500, 200);
+    const again = await collectCommits(context, 500, 200);
+    expect(again).toEqual(lost);
+    const response = answer(
+      ...again.map((commit, i) => ({
+        commitId: commit.commitId,
+        status: 'accepted' as const,
+        events: [storedAsPredicted(events[i] as StoredEvent, 20 + i)],
+      })),
+    );
+
+    expect((await applyPushResults(context, again, response)).accepted).toBe(4);
+    const confirmed = await strata.db.events.toArray();
+    expect(confirmed.map((row) => [row.pending, row.serverPosition])).toEqual([
+      [0, 20],
+      [0, 21],
+      [0, 22],
+      [0, 23],
+    ]);
+    // The same answer once more (a retried request answered twice): idempotent.
+    const outcome = await applyPushResults(context, again, response);
+    expect(outcome).toEqual({ accepted: 4, conflicts: [], rejected: [], retryLater: 0 });
+    expect(await strata.db.events.toArray()).toEqual(confirmed);
+    expect(await strata.pendingCommands()).toEqual([]);
+  });
+
+  it('a failure inside the transaction leaves every row pending: nothing half-acknowledged', async () => {
+    const { strata, context } = await setUp();
+    const events = await addTodos(strata, 60);
+    const commits = await collectCommits(context, 500, 200);
+    const response = answer(
+      ...commits.map((commit, i) => ({
+        commitId: commit.commitId,
+        status: 'accepted' as const,
+        events: [storedAsPredicted(events[i] as StoredEvent, 100 + i)],
+      })),
+    );
+    const eventsBefore = await strata.db.events.toArray();
+    const commandsBefore = await strata.db.commands.toArray();
+    // The last write of the transaction fails: the confirmations and deletes before it are undone.
+    const put = vi
+      .spyOn(strata.db.syncState, 'put')
+      .mockRejectedValueOnce(new Error('disk full') as never);
+
+    await expect(applyPushResults(context, commits, response)).rejects.toThrow();
+    expect(await strata.db.events.toArray()).toEqual(eventsBefore);
+    expect(await strata.db.commands.toArray()).toEqual(commandsBefore);
+
+    // The next attempt applies the whole answer.
+    put.mockRestore();
+    expect((await applyPushResults(context, commits, response)).accepted).toBe(60);
+    expect((await strata.db.events.toArray()).every((row) => row.pending === 0)).toBe(true);
+    expect(await strata.db.commands.count()).toBe(0);
+  });
+
+  it('live queries see the acknowledgement, large batches and small', async () => {
+    const { strata, context } = await setUp();
+    // 60 (over Dexie's 50-row precise tracking) and then 3.
+    const events = await addTodos(strata, 63);
+    const seen: number[] = [];
+    const subscription = liveQuery(() =>
+      strata.db.events.filter((row) => row.pending === 1).count(),
+    ).subscribe((count) => seen.push(count));
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+    await settle();
+    for (const size of [60, 3]) {
+      const commits = await collectCommits(context, 500, size);
+      const offset = 63 - (seen.at(-1) as number);
+      await applyPushResults(
+        context,
+        commits,
+        answer(
+          ...commits.map((commit, i) => ({
+            commitId: commit.commitId,
+            status: 'accepted' as const,
+            events: [storedAsPredicted(events[offset + i] as StoredEvent, 1 + offset + i)],
+          })),
+        ),
+      );
+      await settle();
+    }
+    subscription.unsubscribe();
+    expect(seen).toEqual([63, 3, 0]);
+  });
+});
+
+describe('rowsWhere', () => {
+  it('reads rows by index inside a transaction and outside, each row once (multi-entry too)', async () => {
+    const { strata } = await setUp();
+    const events = await addTodos(strata, 3);
+    const { db } = strata;
+    const ids = [events[2]?.id, events[0]?.id, 'missing'] as string[];
+    const inside = await db.transaction('r', db.events, db.commands, async () => ({
+      events: await rowsWhere(db.events, 'id', ids),
+      // Two ids of one command would find it twice through the multi-entry index.
+      commands: await rowsWhere(db.commands, 'eventIds', [ids[0] as string, ids[0] as string]),
+    }));
+    expect(inside.events.map((row) => row.id)).toEqual([ids[0], ids[1]]);
+    expect(inside.commands.map((row) => row.eventIds)).toEqual([[ids[0]]]);
+    const outside = await rowsWhere(db.events, 'id', ids);
+    expect(outside.map((row) => row.id).sort()).toEqual([ids[0], ids[1]].sort());
+  });
+});
