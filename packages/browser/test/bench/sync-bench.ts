@@ -6,7 +6,14 @@
  * No Node built-ins: this runs in pages too.
  */
 
-import { type Commit, newKsuid, type PushResponse } from '@strata/core';
+import {
+  COMMAND_PROTOCOL_VERSION,
+  type CommandCommit,
+  type CommandPushResponse,
+  type Commit,
+  newKsuid,
+  type PushResponse,
+} from '@strata/core';
 import type { EventRow, PendingCommandRow } from '../../src/database/strata-database.ts';
 import type { Strata } from '../../src/runtime/create-strata.ts';
 import { SYNC_DEFAULTS } from '../../src/sync/start-sync.ts';
@@ -222,6 +229,52 @@ export async function pushWithFetch(
     });
     await checkOk(response, 'push');
     const { results } = (await response.json()) as PushResponse;
+    const refused = results.filter((result) => result.status !== 'accepted');
+    check(refused.length === 0, `push refused ${JSON.stringify(refused.slice(0, 3))}`);
+  }
+  return batches.length;
+}
+
+/** A batch as the client's commits (`POST /v2/push`): the command as issued and its event. */
+export function commandCommitsOf(batch: readonly TodoCommand[]): CommandCommit[] {
+  return batch.map(({ command, input, metadata, event }) => ({
+    commitId: metadata.commandId as string,
+    command: {
+      aggregateType: event.aggregateType,
+      aggregateId: event.aggregateId,
+      name: command,
+      input,
+      issuedAt: event.occurredAt,
+    },
+    events: [event],
+  })) as CommandCommit[];
+}
+
+/**
+ * The push baseline in the client's protocol: each batch `POST`ed to `/v2/push` as commands with
+ * their events (`commandCommitsOf`), with plain `fetch` (`fetchImpl`, the global one unless
+ * given), one after the other, every commit checked accepted. Returns the number of pushes.
+ */
+export async function commandPushWithFetch(
+  url: string,
+  token: string,
+  clientId: string,
+  batches: readonly (readonly TodoCommand[])[],
+  fetchImpl: typeof fetch = fetch,
+): Promise<number> {
+  const endpoint = new URL('v2/push', url);
+  for (const batch of batches) {
+    const response = await fetchImpl(endpoint, {
+      method: 'POST',
+      headers: headers(token, true),
+      body: JSON.stringify({
+        protocol: COMMAND_PROTOCOL_VERSION,
+        clientId,
+        commits: commandCommitsOf(batch),
+      }),
+    });
+    await checkOk(response, 'push');
+    const { results } = (await response.json()) as CommandPushResponse;
     const refused = results.filter((result) => result.status !== 'accepted');
     check(refused.length === 0, `push refused ${JSON.stringify(refused.slice(0, 3))}`);
   }

@@ -13,6 +13,7 @@ import {
   bearerToken,
   CLIENT_MAX_COMMITS_PER_PUSH,
   check,
+  commandPushWithFetch,
   countingFetch,
   freshTenant,
   PULL_LIMIT,
@@ -104,6 +105,22 @@ export function pushBenchmark(
         check(pushes === expectedPushes, `baseline made ${pushes} pushes`);
       },
     },
+    // The client's own protocol, same server work as the subject: the gap to it is the client's.
+    extraBaselines: [
+      {
+        label: `plain fetch: POST /v2/push x${expectedPushes} (${CLIENT_MAX_COMMITS_PER_PUSH} commands each)`,
+        setup: async (): Promise<PushBaseline> => {
+          const clientId = `bench-${freshTenant('client')}`;
+          const commands = todoCommands(todos, perTodo, clientId);
+          const token = await bearerToken(target.jwtSecret, freshTenant('push-v2-baseline'));
+          return { token, clientId, batches: pushBatches(commands) };
+        },
+        run: async ({ token, clientId, batches }: PushBaseline) => {
+          const pushes = await commandPushWithFetch(target.url, token, clientId, batches);
+          check(pushes === expectedPushes, `baseline made ${pushes} pushes`);
+        },
+      },
+    ],
     subject: startSyncPush(target, { todos, perTodo, events: options.events, expectedPushes }),
   };
 }
@@ -188,31 +205,7 @@ export function clientPushBenchmark(
       },
       run: async ({ clientId, batches }: { clientId: string; batches: TodoCommand[][] }) => {
         const server = inMemoryPushServer();
-        for (const batch of batches) {
-          const response = await server.fetch('memory:/v2/push', {
-            method: 'POST',
-            body: JSON.stringify({
-              protocol: 2,
-              clientId,
-              commits: batch.map(({ command, input, metadata, event }) => ({
-                commitId: metadata.commandId,
-                command: {
-                  aggregateType: event.aggregateType,
-                  aggregateId: event.aggregateId,
-                  name: command,
-                  input,
-                  issuedAt: event.occurredAt,
-                },
-                events: [event],
-              })),
-            }),
-          });
-          const { results } = (await response.json()) as { results: { status: string }[] };
-          check(
-            results.every((result) => result.status === 'accepted'),
-            'in-memory push refused',
-          );
-        }
+        await commandPushWithFetch('memory:/', 'memory', clientId, batches, server.fetch);
         check(server.pushes() === expectedPushes, `baseline made ${server.pushes()} pushes`);
       },
     },
