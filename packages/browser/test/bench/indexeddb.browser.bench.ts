@@ -127,6 +127,82 @@ const replayAll = defineBenchmark({
   },
 });
 
+// --- 2b. startup on a database that holds history ---------------------------------------------
+
+/** A database holding `count` events over todos of 100 events each, and one todo's id. */
+function startupSeed(count: number) {
+  return once(async () => {
+    if (count === EVENTS) {
+      const { strata } = await replaySeed();
+      return { name: strata.db.name, id: (await history()).aggregateIds[0] as string };
+    }
+    const strata = await createStrata({ name: freshName(`strata-startup-${count}`) });
+    const { events, aggregateIds } = generateTodoHistory(count / 100, 100);
+    check((await strata.store.importEvents(events)) === count, 'startup seed');
+    const name = strata.db.name;
+    strata.close();
+    return { name, id: aggregateIds[0] as string };
+  });
+}
+
+/** The raw read of a stream's last event: where an aggregate stands. */
+async function rawTip(db: IDBDatabase, id: string) {
+  const cursor = await request(
+    db
+      .transaction('events')
+      .objectStore('events')
+      .index('[aggregateType+aggregateId+version]')
+      .openCursor(IDBKeyRange.bound(['Todo', id], ['Todo', id, []]), 'prev'),
+  );
+  return cursor?.value as StoredEvent | undefined;
+}
+
+/** The first state `liveState` delivers. */
+function firstState(strata: Strata, id: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const subscription = strata.liveState(Todo, id).subscribe({
+      next: ({ version }) => {
+        if (done) return;
+        done = true;
+        queueMicrotask(() => subscription.unsubscribe());
+        resolve(version);
+      },
+      error: reject,
+    });
+  });
+}
+
+function startup(count: number) {
+  const seed = startupSeed(count);
+  return defineLatencyBenchmark({
+    name: `browser startup with ${count.toLocaleString('en-US')} stored events: open to the first liveState answer (Chromium)`,
+    unit: 'startups',
+    operations: 20,
+    runs: 5,
+    // Startup reads one aggregate, never the history: it should not grow with it.
+    goal: 'flat in stored events: the 100k figure within 1.5x of the 1k one',
+    baseline: {
+      label: 'raw IndexedDB: open the database, read one stream tip, close',
+      setup: seed,
+      operation: async ({ name, id }: { name: string; id: string }) => {
+        const db = await openExisting(name);
+        check((await rawTip(db, id))?.version === 100, 'raw tip');
+        db.close();
+      },
+    },
+    subject: {
+      label: 'createStrata({ name }) + liveState(Todo, id) first answer, close',
+      setup: seed,
+      operation: async ({ name, id }: { name: string; id: string }) => {
+        const strata = await createStrata({ name });
+        check((await firstState(strata, id)) === 100, 'first state');
+        strata.close();
+      },
+    },
+  });
+}
+
 // --- 3. load one long-lived aggregate ----------------------------------------------------------
 
 /**
@@ -188,6 +264,60 @@ function loadOne(imported: number, expectedSnapshot: number) {
   });
 }
 
+// --- 3b. load time vs history length ------------------------------------------------------------
+
+const HISTORY_LENGTHS = [100, 1_000, 10_000] as const;
+
+/** One database holding todos with 100, 1,000 and 10,000 events (imported: no snapshot). */
+const historyLengthSeed = once(async () => {
+  const strata = await createStrata({ name: freshName('strata-history-length') });
+  const ids = new Map<number, string>();
+  for (const length of HISTORY_LENGTHS) {
+    const id = newKsuid();
+    check(
+      (await strata.store.importEvents(generateOneTodo(id, length))) === length,
+      'history seed',
+    );
+    ids.set(length, id);
+  }
+  return { strata, ids, raw: await openExisting(strata.db.name) };
+});
+function loadHistory(length: number) {
+  type Seed = Awaited<ReturnType<typeof historyLengthSeed>>;
+  const idOf = (seed: Seed) => seed.ids.get(length) as string;
+  return defineLatencyBenchmark({
+    name: `load time vs history length: one todo with ${length.toLocaleString('en-US')} events, no snapshot (Chromium)`,
+    unit: 'loads',
+    operations: length >= 10_000 ? 10 : 30,
+    runs: 5,
+    // Reading is the floor; decoding, upcasting and evolving on top should stay within 2x.
+    goal: { maxP50Ratio: 2 },
+    baseline: {
+      label: "raw IndexedDB: getAll of the stream's events on the version index",
+      setup: historyLengthSeed,
+      operation: async (seed: Seed) => {
+        const id = idOf(seed);
+        const rows = await request(
+          seed.raw
+            .transaction('events')
+            .objectStore('events')
+            .index('[aggregateType+aggregateId+version]')
+            .getAll(IDBKeyRange.bound(['Todo', id], ['Todo', id, []])),
+        );
+        check(rows.length === length, `read ${rows.length}`);
+      },
+    },
+    subject: {
+      label: 'strata.load(Todo, id) (read, decode, upcast, evolve)',
+      setup: historyLengthSeed,
+      operation: async (seed: Seed) => {
+        const loaded = await seed.strata.load(Todo, idOf(seed));
+        check(loaded.version === length, `loaded version ${loaded.version}`);
+      },
+    },
+  });
+}
+
 // --- 4. command latency ------------------------------------------------------------------------
 
 const COMMANDS = 200;
@@ -226,33 +356,98 @@ async function liveTodo(): Promise<LiveTodo> {
   return { strata, id, unsubscribe: () => subscription.unsubscribe(), seen };
 }
 
+/** The baseline of both command figures: one raw put, as strata stores a local event. */
+const onePut = {
+  label: 'raw IndexedDB: one put in its own transaction',
+  setup: async () => {
+    const name = freshName('raw-latency');
+    // Rows as strata stores a local event: no position yet (the store assigns it), pending.
+    const rows = generateOneTodo(newKsuid(), COMMANDS).map(({ position: _position, ...row }) => ({
+      ...row,
+      pending: 1,
+    }));
+    return { name, rows, db: await openRawEventsDatabase(name) };
+  },
+  operation: async ({ db, rows }: { db: IDBDatabase; rows: object[] }, index: number) => {
+    const transaction = db.transaction('events', 'readwrite');
+    transaction.objectStore('events').put(rows[index] as object);
+    await committed(transaction);
+  },
+  teardown: async ({ db, name }: { db: IDBDatabase; name: string }) => {
+    db.close();
+    await deleteDatabase(name);
+  },
+};
+
+/**
+ * What any store must do for a command and still check before it commits, in raw IndexedDB on
+ * strata's own tables: read the stream's tip, add the event and the pending command in one
+ * batch, wait for the answers (the version and stale-decision checks need the tip), commit.
+ * It shows how much of the command figure is IndexedDB's and how much is strata's.
+ */
+const commandFloor = defineLatencyBenchmark({
+  name: 'command floor: raw IndexedDB tip read + event add + command add, checked, commit() (Chromium)',
+  unit: 'commands',
+  operations: COMMANDS,
+  runs: 5,
+  baseline: onePut,
+  subject: {
+    label: 'raw IndexedDB on a strata database: one batch, await the answers, commit()',
+    setup: async () => {
+      const strata = await createStrata({ name: freshName('strata-floor') });
+      const id = newKsuid();
+      const rows = generateOneTodo(id, COMMANDS).map(({ position: _position, ...row }) => ({
+        ...row,
+        pending: 1,
+      }));
+      return { strata, id, rows };
+    },
+    operation: async (
+      { strata, id, rows }: { strata: Strata; id: string; rows: StoredEvent[] },
+      index: number,
+    ) => {
+      const scope = strata.db.tables
+        .map((table) => table.name)
+        .filter((name) => name !== 'syncState' && name !== 'rejected');
+      const transaction = strata.db.backendDB().transaction(scope, 'readwrite');
+      const done = committed(transaction);
+      const events = transaction.objectStore('events');
+      const row = rows[index] as StoredEvent;
+      const [tip] = await Promise.all([
+        request(
+          events
+            .index('[aggregateType+aggregateId+version]')
+            .openCursor(IDBKeyRange.bound(['Todo', id], ['Todo', id, []]), 'prev'),
+        ),
+        request(events.add(row)),
+        request(
+          transaction.objectStore('commands').add({
+            commandId: newKsuid(),
+            aggregateType: 'Todo',
+            aggregateId: id,
+            command: 'rename',
+            input: { title: `Title ${index}` },
+            metadata: row.metadata,
+            eventIds: [row.id],
+            executedAt: row.recordedAt,
+          }),
+        ),
+      ]);
+      check((tip?.value.version ?? 0) === index, 'floor tip');
+      transaction.commit();
+      await done;
+    },
+    teardown: async ({ strata }: { strata: Strata }) => closeAndDelete(strata),
+  },
+});
+
 const commandLatency = defineLatencyBenchmark({
   name: 'command latency: execute -> persisted -> liveState delivers the new version (Chromium)',
   unit: 'commands',
   operations: COMMANDS,
   runs: 5,
   goal: { maxP50Ratio: 2 },
-  baseline: {
-    label: 'raw IndexedDB: one put in its own transaction',
-    setup: async () => {
-      const name = freshName('raw-latency');
-      // Rows as strata stores a local event: no position yet (the store assigns it), pending.
-      const rows = generateOneTodo(newKsuid(), COMMANDS).map(({ position: _position, ...row }) => ({
-        ...row,
-        pending: 1,
-      }));
-      return { name, rows, db: await openRawEventsDatabase(name) };
-    },
-    operation: async ({ db, rows }: { db: IDBDatabase; rows: object[] }, index: number) => {
-      const transaction = db.transaction('events', 'readwrite');
-      transaction.objectStore('events').put(rows[index] as object);
-      await committed(transaction);
-    },
-    teardown: async ({ db, name }: { db: IDBDatabase; name: string }) => {
-      db.close();
-      await deleteDatabase(name);
-    },
-  },
+  baseline: onePut,
   subject: {
     label: 'strata.execute(rename) + liveState(Todo, id) fires',
     setup: liveTodo,
@@ -274,7 +469,11 @@ const commandLatency = defineLatencyBenchmark({
 export default [
   bulkImport,
   replayAll,
+  startup(1_000),
+  startup(EVENTS),
   loadOne(9_900, 9_901),
   loadOne(9_899, 10_000),
+  ...HISTORY_LENGTHS.map(loadHistory),
   commandLatency,
+  commandFloor,
 ];
