@@ -8,7 +8,7 @@ import type {
   StrataDatabase,
 } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
-import { rowsWhere } from './keyed-reads.ts';
+import { rowsWhere } from './keyed-rows.ts';
 import { dropConfirmedCommands, eventsById } from './pending-commands.ts';
 import { rebaseAggregate, toConfirmedRow } from './rebase.ts';
 import { reproject } from './reproject.ts';

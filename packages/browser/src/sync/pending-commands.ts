@@ -1,6 +1,6 @@
 import { liveQuery } from 'dexie';
 import type { EventRow, PendingCommandRow, StrataDatabase } from '../database/strata-database.ts';
-import { rowsWhere } from './keyed-reads.ts';
+import { deleteRows, rowsWhere } from './keyed-rows.ts';
 
 /**
  * The events of these pending commands by id, read together (`rowsWhere`: the requests go out at
@@ -40,7 +40,10 @@ export async function dropConfirmedCommands(
   const done = commands.filter((command) =>
     command.eventIds.every((id) => events.get(id)?.pending !== 1),
   );
-  await db.commands.bulkDelete(done.map((command) => command.seq as number));
+  await deleteRows(
+    db.commands,
+    done.map((command) => command.seq as number),
+  );
 }
 
 /**

@@ -7,10 +7,10 @@ import 'fake-indexeddb/auto';
 import { liveQuery } from 'dexie';
 import { describe, expect, it, vi } from 'vitest';
 import { freshTodoStrata } from '../../test/fixtures/open-todo-strata.ts';
-import { storedAsPredicted } from '../../test/fixtures/server-events.ts';
+import { storedAsPredicted, storedByServer } from '../../test/fixtures/server-events.ts';
 import type { Strata } from '../runtime/create-strata.ts';
-import { rowsWhere } from './keyed-reads.ts';
-import { applyPushResults, collectCommits } from './push-pending-commands.ts';
+import { deleteRows, rowsWhere } from './keyed-rows.ts';
+import { applyPushResults, collectCommits, followingCommits } from './push-pending-commands.ts';
 import { syncContext } from './sync-context.ts';
 
 const open = freshTodoStrata('push-acks');
@@ -43,7 +43,7 @@ async function states(strata: Strata) {
 }
 
 describe('push acknowledgements in bulk', () => {
-  it('confirms a whole batch with one write of the events and one of the commands, no update per event', async () => {
+  it('confirms a whole batch with one write of the events and one range delete of the commands, no update per event', async () => {
     const { strata, context } = await setUp();
     const events = await addTodos(strata, 120);
     const commits = await collectCommits(context, 500, 200);
@@ -53,6 +53,7 @@ describe('push acknowledgements in bulk', () => {
     const bulkUpdate = vi.spyOn(db.events, 'bulkUpdate');
     const bulkPut = vi.spyOn(db.events, 'bulkPut');
     const bulkDelete = vi.spyOn(db.commands, 'bulkDelete');
+    const deleteOne = vi.spyOn(db.commands, 'delete');
 
     const outcome = await applyPushResults(
       context,
@@ -70,7 +71,9 @@ describe('push acknowledgements in bulk', () => {
     expect(update).not.toHaveBeenCalled();
     expect(bulkUpdate).not.toHaveBeenCalled();
     expect(bulkPut).toHaveBeenCalledTimes(1);
-    expect(bulkDelete).toHaveBeenCalledTimes(1);
+    // The commands were one run of seqs: one range delete through Dexie's core.
+    expect(bulkDelete).not.toHaveBeenCalled();
+    expect(deleteOne).not.toHaveBeenCalled();
     const after = await states(strata);
     expect(events.map((event) => after.get(event.id))).toEqual(events.map((_, i) => [0, 1000 + i]));
     expect(await db.commands.count()).toBe(0);
@@ -250,6 +253,65 @@ describe('push acknowledgements in bulk', () => {
   });
 });
 
+describe('followingCommits', () => {
+  it('collects the batch after an answer that accepted every commit as predicted, and none otherwise', async () => {
+    const { strata, context } = await setUp();
+    const events = await addTodos(strata, 5);
+    const first = await collectCommits(context, 500, 2);
+    const asPredicted = answer(
+      ...first.map((commit, i) => ({
+        commitId: commit.commitId,
+        status: 'accepted' as const,
+        events: [storedAsPredicted(events[i] as StoredEvent, 1 + i)],
+      })),
+    );
+    const following = await followingCommits(context, first, asPredicted, 500, 2);
+    const all = await collectCommits(context, 500, 200);
+    expect(following).toEqual(all.slice(2, 4));
+    // And after that one, the last; nothing after the last.
+    const last = await followingCommits(
+      context,
+      following as never,
+      answer(
+        ...(following ?? []).map((commit, i) => ({
+          commitId: commit.commitId,
+          status: 'accepted' as const,
+          events: [storedAsPredicted(events[2 + i] as StoredEvent, 3 + i)],
+        })),
+      ),
+      500,
+      2,
+    );
+    expect(last).toEqual(all.slice(4));
+
+    const [one, two] = asPredicted.results as [
+      CommandPushResponse['results'][number],
+      CommandPushResponse['results'][number],
+    ];
+    const refused = {
+      commitId: two.commitId,
+      status: 'rejected',
+      code: 'DOMAIN_RULE_VIOLATED',
+      message: 'no',
+      currentVersion: 0,
+    } as const;
+    const decided = {
+      ...two,
+      events: [storedByServer(events[1] as StoredEvent, 2)],
+    } as CommandPushResponse['results'][number];
+    const conflict = { ...refused, code: 'VERSION_CONFLICT', currentVersion: 3 } as const;
+    for (const partial of [
+      answer(one),
+      answer(one, refused),
+      answer(one, decided),
+      answer(one, conflict),
+      answer(two, one),
+    ]) {
+      expect(await followingCommits(context, first, partial, 500, 2)).toBeUndefined();
+    }
+  });
+});
+
 describe('rowsWhere', () => {
   it('reads rows by index inside a transaction and outside, each row once (multi-entry too)', async () => {
     const { strata } = await setUp();
@@ -261,9 +323,42 @@ describe('rowsWhere', () => {
       // Two ids of one command would find it twice through the multi-entry index.
       commands: await rowsWhere(db.commands, 'eventIds', [ids[0] as string, ids[0] as string]),
     }));
-    expect(inside.events.map((row) => row.id)).toEqual([ids[0], ids[1]]);
+    const sorted = (rows: { id: string }[]) => rows.map((row) => row.id).sort();
+    expect(sorted(inside.events)).toEqual([ids[0], ids[1]].sort());
     expect(inside.commands.map((row) => row.eventIds)).toEqual([[ids[0]]]);
-    const outside = await rowsWhere(db.events, 'id', ids);
-    expect(outside.map((row) => row.id).sort()).toEqual([ids[0], ids[1]].sort());
+    expect(sorted(await rowsWhere(db.events, 'id', ids))).toEqual([ids[0], ids[1]].sort());
+  });
+
+  it('keys far apart (more rows between them than the range read takes) are read one by one', async () => {
+    const { strata } = await setUp();
+    const events = await addTodos(strata, 90);
+    const { db } = strata;
+    // Ids are in the id index's order: the lowest, the highest and one between them.
+    const all = events.map((event) => event.id).sort();
+    const ids = [all[0], all[89], all[45]] as string[];
+    const query = vi.spyOn(db.events.core, 'query');
+    const rows = await db.transaction('r', db.events, () => rowsWhere(db.events, 'id', ids));
+    expect(rows.map((row) => row.id).sort()).toEqual([...ids].sort());
+    // The range read (cut at its limit), then one per key.
+    expect(query).toHaveBeenCalledTimes(4);
+    query.mockClear();
+    const near = [all[3], all[5]] as string[];
+    const close = await db.transaction('r', db.events, () => rowsWhere(db.events, 'id', near));
+    expect(close.map((row) => row.id).sort()).toEqual([...near].sort());
+    expect(query).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('deleteRows', () => {
+  it('deletes exactly the keys given, a run of consecutive keys in one request', async () => {
+    const { strata } = await setUp();
+    await addTodos(strata, 6);
+    const { db } = strata;
+    const seqs = (await db.commands.toArray()).map((row) => row.seq as number);
+    const mutate = vi.spyOn(db.commands.core, 'mutate');
+    const gone = [seqs[0], seqs[1], seqs[2], seqs[4]] as number[];
+    await db.transaction('rw', db.commands, () => deleteRows(db.commands, gone));
+    expect(mutate).toHaveBeenCalledTimes(2);
+    expect((await db.commands.toArray()).map((row) => row.seq)).toEqual([seqs[3], seqs[5]]);
   });
 });
