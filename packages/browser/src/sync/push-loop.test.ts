@@ -190,6 +190,83 @@ describe('runPushLoop', () => {
     await stop(running);
   });
 
+  it('with collectFollowing, sends the next batch before storing an answer, in order', async () => {
+    const { options, pending, pushed, stop } = setUp(['a', 'b', 'c', 'd', 'e']);
+    const steps: string[] = [];
+    const running = runPushLoop({
+      ...options,
+      maxCommitsPerPush: 2,
+      push: async (commits) => {
+        steps.push(`push ${commits.map((c) => c.commitId).join('')}`);
+        return options.push(commits);
+      },
+      collectFollowing: async (commits, _response, _maxEvents, maxCommits) =>
+        pending.filter((c) => !commits.includes(c)).slice(0, maxCommits),
+      applyResults: async (commits, response) => {
+        steps.push(`store ${commits.map((c) => c.commitId).join('')}`);
+        return options.applyResults(commits, response);
+      },
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pushed()).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+    expect(steps).toEqual(['push ab', 'push cd', 'store ab', 'push e', 'store cd', 'store e']);
+    expect(pending).toEqual([]);
+    expect(options.onIdle).toHaveBeenCalledTimes(1);
+    await stop(running);
+  });
+
+  it('when storing an answer fails, drops the answer of the batch sent ahead and pushes both again', async () => {
+    const { options, pending, pushed, stop } = setUp(['a', 'b', 'c', 'd']);
+    let failOnce = true;
+    const running = runPushLoop({
+      ...options,
+      maxCommitsPerPush: 2,
+      collectFollowing: async (commits, _response, _maxEvents, maxCommits) =>
+        pending.filter((c) => !commits.includes(c)).slice(0, maxCommits),
+      applyResults: async (commits, response) => {
+        if (failOnce) {
+          failOnce = false;
+          throw new InternalError('disk full');
+        }
+        return options.applyResults(commits, response);
+      },
+    });
+    await vi.advanceTimersByTimeAsync(1000);
+    // ab's answer was not stored, so cd's (sent ahead) is dropped: after the backoff both go again.
+    expect(pushed()).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    expect(options.applyResults).toHaveBeenCalledTimes(2);
+    expect(options.connection.fail).toHaveBeenCalledTimes(1);
+    expect(pending).toEqual([]);
+    await stop(running);
+  });
+
+  it('sends nothing ahead when collectFollowing says the answer must be stored first', async () => {
+    const { options, pushed, stop } = setUp(['a', 'b', 'c']);
+    const steps: string[] = [];
+    const running = runPushLoop({
+      ...options,
+      maxCommitsPerPush: 2,
+      push: async (commits) => {
+        steps.push(`push ${commits.map((c) => c.commitId).join('')}`);
+        return options.push(commits);
+      },
+      collectFollowing: async () => undefined,
+      applyResults: async (commits, response) => {
+        steps.push(`store ${commits.map((c) => c.commitId).join('')}`);
+        return options.applyResults(commits, response);
+      },
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pushed()).toEqual([['a', 'b'], ['c']]);
+    expect(steps).toEqual(['push ab', 'store ab', 'push c', 'store c']);
+    await stop(running);
+  });
+
   it('ends on stop, without sharing the failure the stop caused', async () => {
     const stopping = new AbortController();
     const { options } = setUp(['a'], {

@@ -24,6 +24,16 @@ export interface PushLoopOptions {
   readonly collect: (maxEvents: number, maxCommits: number) => Promise<CommandCommit[]>;
   /** Sends one push request. */
   readonly push: (commits: CommandCommit[]) => Promise<CommandPushResponse>;
+  /**
+   * The batch after `commits`, to push while their answer is stored, when the answer allows it
+   * (see `followingCommits`); undefined (or left out) stores the answer first.
+   */
+  readonly collectFollowing?: (
+    commits: readonly CommandCommit[],
+    response: CommandPushResponse,
+    maxEvents: number,
+    maxCommits: number,
+  ) => Promise<CommandCommit[] | undefined>;
   /** Stores the server's answers (see `applyPushResults`). */
   readonly applyResults: (
     commits: readonly CommandCommit[],
@@ -47,11 +57,25 @@ export interface PushLoopOptions {
   readonly signal: AbortSignal;
 }
 
+/** A push sent ahead, and its answer once settled (never a rejected promise: it may be dropped). */
+interface PushAhead {
+  readonly commits: CommandCommit[];
+  readonly answer: Promise<
+    | { readonly ok: true; readonly response: CommandPushResponse | 'halve' }
+    | { readonly ok: false; readonly error: unknown }
+  >;
+}
+
 /**
  * Pushes the pending commands in order until `signal` aborts: collect a batch, push it, store
  * the answers. A batch the server refuses as too large or malformed is halved until the one
  * commit it cannot take is found and rejected; conflicts wait for upstream (a rebase wakes the
  * loop); failures are shared and retried after a backoff (at least the server's `Retry-After`).
+ *
+ * With `collectFollowing`, an answer that lets the next batch go before it is stored (every
+ * commit accepted as predicted) sends that batch first, then stores the answer while the server
+ * works (issue 16). When storing fails, the batch sent ahead has its answer dropped: both go again
+ * (the server answers a repeated commit as it did the first time).
  *
  * @example
  * await runPushLoop({ collect, push, applyResults, maxEventsPerPush: 500, ... });
@@ -59,21 +83,47 @@ export interface PushLoopOptions {
 export async function runPushLoop(options: PushLoopOptions): Promise<void> {
   const { connection, signal, wake } = options;
   let batchLimit = options.maxCommitsPerPush;
+  let ahead: PushAhead | undefined;
   for (let failures = 0; !signal.aborted; ) {
     try {
-      const commits = await options.collect(options.maxEventsPerPush, batchLimit);
-      if (commits.length === 0) {
-        options.onIdle();
-        await wake.sleep(IDLE_RECHECK_MS);
-        continue;
+      let commits: CommandCommit[];
+      let response: CommandPushResponse | 'halve';
+      if (ahead === undefined) {
+        commits = await options.collect(options.maxEventsPerPush, batchLimit);
+        if (commits.length === 0) {
+          options.onIdle();
+          await wake.sleep(IDLE_RECHECK_MS);
+          continue;
+        }
+        response = await pushOrRefuse(options.push, commits);
+      } else {
+        commits = ahead.commits;
+        const answer = await ahead.answer;
+        ahead = undefined;
+        if (!answer.ok) throw answer.error;
+        response = answer.response;
       }
-      const response = await pushOrRefuse(options.push, commits);
       if (response === 'halve') {
         // Find the commit the server cannot take by halving the batch.
         batchLimit = Math.max(1, Math.floor(commits.length / 2));
         continue;
       }
       batchLimit = options.maxCommitsPerPush;
+      const following = await options.collectFollowing?.(
+        commits,
+        response,
+        options.maxEventsPerPush,
+        batchLimit,
+      );
+      if (following !== undefined && following.length > 0 && !signal.aborted) {
+        ahead = {
+          commits: following,
+          answer: pushOrRefuse(options.push, following).then(
+            (sent) => ({ ok: true, response: sent }) as const,
+            (error: unknown) => ({ ok: false, error }) as const,
+          ),
+        };
+      }
       const outcome = await options.applyResults(commits, response);
       options.onRejected(outcome.rejected);
       await connection.share({ lastError: undefined });
@@ -86,6 +136,9 @@ export async function runPushLoop(options: PushLoopOptions): Promise<void> {
         failures = 0;
       }
     } catch (error) {
+      // Its batch follows commits that are not stored: its answer goes, the batch goes again.
+      if (ahead !== undefined) await ahead.answer;
+      ahead = undefined;
       if (signal.aborted) return;
       await connection.fail(error);
       await wake.sleep(retryDelay(error, failures++, options.backoff, options.random));

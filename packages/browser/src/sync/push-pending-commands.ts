@@ -15,7 +15,7 @@ import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { type AnsweredScopes, applyAnsweredScopes } from './answered-scopes.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
 import { sweepLeaving } from './drop-aggregates.ts';
-import { rowsWhere } from './keyed-reads.ts';
+import { deleteRows, rowsWhere } from './keyed-rows.ts';
 import { eventsOfCommands } from './pending-commands.ts';
 import { type Rejection, rebaseAggregate } from './rebase.ts';
 import { reproject } from './reproject.ts';
@@ -35,14 +35,18 @@ export async function collectCommits(
   context: SyncContext,
   maxEvents: number,
   maxCommits: number,
+  { after }: { readonly after?: readonly CommandCommit[] } = {},
 ): Promise<CommandCommit[]> {
   const { db } = context.strata;
+  const afterSeq = after?.length === 0 ? undefined : after?.map(seqOf).at(-1);
   return withStorageErrors(() =>
     db.transaction('r', [db.commands, db.events], async () => {
       const commits: CommandCommit[] = [];
       let events = 0;
-      const rows: PendingCommandRow[] = await db.commands
-        .orderBy('seq')
+      const rows: PendingCommandRow[] = await (afterSeq === undefined
+        ? db.commands.orderBy('seq')
+        : db.commands.where('seq').above(afterSeq)
+      )
         .limit(maxCommits)
         .toArray();
       const byId = await eventsOfCommands(db, rows);
@@ -53,7 +57,7 @@ export async function collectCommits(
         if (pending.length === 0) continue;
         if (commits.length > 0 && events + pending.length > maxEvents) break;
         pending.sort((a, b) => a.version - b.version);
-        commits.push({
+        const commit: CommandCommit = {
           commitId: row.commandId,
           command: {
             aggregateType: row.aggregateType,
@@ -65,11 +69,70 @@ export async function collectCommits(
           },
           // Stored data and metadata are the JSON the command produced.
           events: pending.map(envelopeOf) as CommandCommit['events'],
-        });
+        };
+        seqs.set(commit, row.seq as number);
+        commits.push(commit);
         events += pending.length;
       }
       return commits;
     }),
+  );
+}
+
+/** The pending command row each collected commit came from, by its `seq`. */
+const seqs = new WeakMap<CommandCommit, number>();
+
+function seqOf(commit: CommandCommit): number {
+  const seq = seqs.get(commit);
+  if (seq === undefined) throw new TypeError('Only commits from collectCommits follow one another');
+  return seq;
+}
+
+/**
+ * The batch to push while `commits`' answer is stored (issue 16: the server's time and the
+ * client's bookkeeping overlap), or undefined when the answer must be stored first. Only an
+ * answer that accepted every commit exactly as predicted (the same event ids and versions)
+ * qualifies: storing it changes no later commit. Anything else (a rejection, a conflict, a
+ * retry, events the server decided, an answer that stops short) may rebase the commits after
+ * it, so they are collected only once it is stored.
+ *
+ * @example
+ * const following = await followingCommits(context, commits, response, 500, 200);
+ */
+export async function followingCommits(
+  context: SyncContext,
+  commits: readonly CommandCommit[],
+  response: CommandPushResponse,
+  maxEvents: number,
+  maxCommits: number,
+): Promise<CommandCommit[] | undefined> {
+  if (!acceptedAsPredicted(commits, response)) return undefined;
+  return collectCommits(context, maxEvents, maxCommits, { after: commits });
+}
+
+/** True when `response` accepted each of `commits`, in order, with exactly its predicted events. */
+export function acceptedAsPredicted(
+  commits: readonly CommandCommit[],
+  response: CommandPushResponse,
+): boolean {
+  return (
+    commits.length > 0 &&
+    response.results.length === commits.length &&
+    commits.every((commit, index) => {
+      const result = response.results[index];
+      if (result?.status !== 'accepted' || result.commitId !== commit.commitId) return false;
+      if (!seqs.has(commit) || result.events.length !== commit.events.length) return false;
+      return result.events.every((event, at) => {
+        const predicted = commit.events[at];
+        return (
+          predicted !== undefined &&
+          event.id === predicted.id &&
+          event.version === predicted.version &&
+          event.aggregateType === predicted.aggregateType &&
+          event.aggregateId === predicted.aggregateId
+        );
+      });
+    })
   );
 }
 
@@ -208,7 +271,7 @@ export async function applyPushResults(
       }
       // Confirmed first: a rebase of the same aggregate builds on the confirmed version.
       await db.events.bulkPut(confirmations);
-      await db.commands.bulkDelete(done);
+      await deleteRows(db.commands, done);
 
       const rejected: RejectedCommandRow[] = [];
       for (const { answers: answer, upstream } of rebases) {

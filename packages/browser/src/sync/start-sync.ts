@@ -22,7 +22,7 @@ import { watchNetwork } from './network-events.ts';
 import { loadOlderHistory } from './older-history.ts';
 import { watchPendingCommands } from './pending-commands.ts';
 import { runPushLoop } from './push-loop.ts';
-import { applyPushResults, collectCommits } from './push-pending-commands.ts';
+import { applyPushResults, collectCommits, followingCommits } from './push-pending-commands.ts';
 import { createScopeControl, type ScopeControl, watchScopeSet } from './scope-control.ts';
 import { allScopesRead, readScopeStates } from './scope-set.ts';
 import { scopedUpstream } from './scoped-upstream.ts';
@@ -278,6 +278,8 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const pushLoop = () =>
     runPushLoop({
       collect: (maxEvents, maxCommits) => collectCommits(context, maxEvents, maxCommits),
+      collectFollowing: (commits, response, maxEvents, maxCommits) =>
+        followingCommits(context, commits, response, maxEvents, maxCommits),
       push: (commits) =>
         transport.push(
           { protocol: COMMAND_PROTOCOL_VERSION, clientId: strata.clientId, commits },
