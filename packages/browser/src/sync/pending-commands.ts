@@ -36,9 +36,14 @@ export async function dropConfirmedCommands(
 ): Promise<void> {
   if (confirmedIds.length === 0) return;
   const commands = await rowsWhere(db.commands, 'eventIds', confirmedIds);
-  const events = await eventsOfCommands(db, commands);
+  // Only the other events of these commands are read: the confirmed ones just stopped pending.
+  const confirmed = new Set(confirmedIds);
+  const others = await eventsById(
+    db,
+    commands.flatMap((command) => command.eventIds.filter((id) => !confirmed.has(id))),
+  );
   const done = commands.filter((command) =>
-    command.eventIds.every((id) => events.get(id)?.pending !== 1),
+    command.eventIds.every((id) => confirmed.has(id) || others.get(id)?.pending !== 1),
   );
   await deleteRows(
     db.commands,
