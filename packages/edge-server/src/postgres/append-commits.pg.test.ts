@@ -6,11 +6,14 @@
 import { ForbiddenError, type NewEvent, NO_STREAM, newKsuid, type StreamRef } from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { neonSuiteDatabase, type SuiteDatabase } from '../../test/suites/suite-databases.ts';
-import { migrate } from '../migrations/migrations.ts';
+import { EVENTS_CHANNEL, migrate } from '../migrations/migrations.ts';
 import type { CommitAppend } from './append-commits.ts';
 import type { AppendHook } from './append-hook.ts';
+import { neonDatabase } from './neon-database.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
 import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let suite: SuiteDatabase;
 let database: SqlDatabase;
@@ -84,8 +87,8 @@ describe('appendCommits (Postgres through the Neon driver)', () => {
       );
       const outcomes = await store.appendCommits(commits);
       expect(outcomes.every((outcome) => outcome.kind === 'appended')).toBe(true);
-      // The versions, then the INSERT (with the counter and the notification).
-      expect(counter).toEqual({ statements: 2, transactions: 1 });
+      // The versions and the INSERT (with the counter) inside; the notification after COMMIT.
+      expect(counter).toEqual({ statements: 3, transactions: 1 });
       const rows = await stored(tenant);
       expect(rows).toHaveLength(count * 2);
       // Dense tenant positions, in commit order.
@@ -115,7 +118,7 @@ describe('appendCommits (Postgres through the Neon driver)', () => {
       error: { code: 'VERSION_CONFLICT', actualVersion: 1 },
     });
     // A refusal looks the ids up once (a retry would be told from a conflict), still constant.
-    expect(counter).toEqual({ statements: 3, transactions: 1 });
+    expect(counter).toEqual({ statements: 4, transactions: 1 });
     const rows = await stored(tenant);
     expect(rows.map((row) => [row.aggregate_id, row.version])).toEqual([
       ['busy', 1],
@@ -160,9 +163,14 @@ describe('appendCommits (Postgres through the Neon driver)', () => {
 
   it('lets concurrent batches on one aggregate race: one wins each version, nothing is lost', async () => {
     const tenant = 'race';
-    const store = createPostgresEventStore(database, { tenant });
+    // A store on a database object of its own per writer: six server instances, which share no
+    // queue (tenant-append-queue.ts) and meet only in Postgres.
+    const instance = (): SqlDatabase => ({
+      query: (text, params) => database.query(text, params),
+      transaction: (work) => database.transaction(work),
+    });
     const writers = Array.from({ length: 6 }, (_, w) =>
-      store.appendCommits([
+      createPostgresEventStore(instance(), { tenant }).appendCommits([
         commit(todo(`own-${w}`), NO_STREAM, event(`own ${w}`)),
         commit(todo('shared'), NO_STREAM, event(`shared ${w}`)),
       ]),
@@ -240,5 +248,93 @@ describe('appendCommits (Postgres through the Neon driver)', () => {
       [tenant],
     );
     expect(rows).toEqual([]); // the counter's bump was rolled back too
+  });
+
+  it('notifies the instances after COMMIT, without turning durable commits off for later ones', async () => {
+    const { createTestDatabase } = await import('@strata/tooling/postgres/neon');
+    const own = await createTestDatabase();
+    const migrating = own.createPool({ max: 4 });
+    await migrate(neonDatabase(migrating));
+    await migrating.end();
+    const pool = own.createPool({ max: 1 });
+    const listener = own.createPool({ max: 1 });
+    try {
+      const db = neonDatabase(pool);
+      // The tier's cluster may run without durable commits; this session asks for them.
+      await db.query('SET synchronous_commit = on');
+      const client = await listener.connect();
+      const heard: string[] = [];
+      client.on('notification', (message) => heard.push(String(message.payload)));
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      const store = createPostgresEventStore(db, { tenant: 'told' });
+      await store.appendCommits([commit(todo('n1'), NO_STREAM, event('n1'))]);
+      await store.append(todo('n1'), [event('n2')], { expectedVersion: 1 });
+      // A re-push stores nothing and tells nobody.
+      const again = await store.appendCommits([commit(todo('n1'), NO_STREAM, event('n1'))]);
+      expect(again[0]?.kind).toBe('refused');
+      for (let wait = 0; heard.length < 2 && wait < 100; wait++) await sleep(20);
+      expect(heard).toEqual(['told', 'told']);
+      // The one pooled connection made the notification: its session is durable still.
+      const { rows } = await db.query<{ value: string }>(
+        `SELECT current_setting('synchronous_commit') AS value`,
+      );
+      client.release();
+      expect(rows[0]?.value).toBe('on');
+    } finally {
+      await listener.end();
+      await pool.end();
+      await own.drop();
+    }
+  });
+
+  it('lets concurrent pushes of one tenant share transactions, each answered on its own', async () => {
+    const tenant = 'group-commit';
+    const { counter, wrapped } = counting(database);
+    const store = createPostgresEventStore(wrapped, { tenant });
+    const original = [commit(todo('retried'), NO_STREAM, event('retried'))];
+    const pushes = [
+      ...Array.from({ length: 7 }, (_, p) => [commit(todo(`p${p}`), NO_STREAM, event(`p${p}`))]),
+      original,
+      original.map((c) => ({ ...c })), // a retry racing its original: never refused
+      [commit(todo('p0'), NO_STREAM, event('late p0'))], // p0 exists by then: a conflict
+    ];
+    const outcomes = await Promise.all(pushes.map((commits) => store.appendCommits(commits)));
+    expect(outcomes.slice(0, 7).map(([o]) => o?.kind)).toEqual(Array(7).fill('appended'));
+    expect(outcomes[7]?.[0]).toMatchObject({ kind: 'appended', alreadyStored: false });
+    expect(outcomes[8]?.[0]).toMatchObject({ kind: 'appended', alreadyStored: true });
+    expect(outcomes[9]?.[0]).toMatchObject({
+      kind: 'refused',
+      error: { code: 'VERSION_CONFLICT' },
+    });
+    // The first push alone, the rest together, the retry after its original.
+    expect(counter.transactions).toBe(3);
+    const rows = await stored(tenant);
+    expect(rows).toHaveLength(8);
+    expect(rows.map((row) => row.tenant_position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("runs each push's own hooks in a shared transaction; one push's refusal spares the others", async () => {
+    const tenant = 'group-hooks';
+    const seen: Record<string, string[]> = { strict: [], lenient: [] };
+    const hook =
+      (name: 'strict' | 'lenient'): AppendHook =>
+      (events) => {
+        seen[name]?.push(...events.map((e) => e.aggregateId));
+        if (name === 'strict' && events.some((e) => e.aggregateId === 'forbidden')) {
+          throw new ForbiddenError('not this one');
+        }
+      };
+    const strict = createPostgresEventStore(database, { tenant, appendHooks: [hook('strict')] });
+    const lenient = createPostgresEventStore(database, { tenant, appendHooks: [hook('lenient')] });
+    const [first, refused, spared] = await Promise.all([
+      lenient.appendCommits([commit(todo('opener'), NO_STREAM, event('opener'))]),
+      strict.appendCommits([commit(todo('forbidden'), NO_STREAM, event('x'))]),
+      lenient.appendCommits([commit(todo('spared'), NO_STREAM, event('y'))]),
+    ]);
+    expect(first?.[0]?.kind).toBe('appended');
+    expect(refused?.[0]).toMatchObject({ kind: 'refused', error: { code: 'FORBIDDEN' } });
+    expect(spared?.[0]?.kind).toBe('appended');
+    expect(seen.lenient).not.toContain('forbidden'); // never shown another push's events
+    expect((await stored(tenant)).map((row) => row.aggregate_id)).toEqual(['opener', 'spared']);
   });
 });

@@ -9,7 +9,8 @@ import { encryptNewEvents } from '../crypto/encrypt-new-events.ts';
 import { withAppendRetries } from './append-retries.ts';
 import { type AppendSettings, appendToStream } from './append-to-stream.ts';
 import { type EventToInsert, insertRows } from './insert-events.ts';
-import { type CommitAppend, type CommitPlan, planCommitAppends } from './plan-commit-appends.ts';
+import { notifyAppended } from './notify-appended.ts';
+import { type CommitAppend, type CommitPlan, planCommitGroups } from './plan-commit-appends.ts';
 import { locksStream } from './plan-stream-append.ts';
 import type { PostgresStoredEvent } from './postgres-stored-event.ts';
 import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
@@ -28,13 +29,20 @@ export type CommitOutcome =
   | { readonly kind: 'refused'; readonly error: StrataError }
   | { readonly kind: 'blocked' };
 
+/** One append's commits and the settings of its store (hooks, encryption) in a shared batch. */
+export interface CommitGroup {
+  readonly settings: AppendSettings;
+  readonly commits: readonly CommitAppend[];
+}
+
 /**
  * Appends many commits, each atomically and with the rules of one append after the other
  * (`planCommitAppends`), in one transaction of a constant number of round trips: BEGIN, the
  * versions of all their aggregates in one statement, (the stored ids, only when a version does
- * not fit or a writer raced), one INSERT of every accepted event across aggregates, COMMIT.
- * Encryption and the append hooks run inside it, the hooks once for all the events. A refused
- * commit writes nothing and never takes its neighbours down.
+ * not fit or a writer raced), one INSERT of every accepted event across aggregates, COMMIT;
+ * then the notification (`notifyAppended`). Encryption and the append hooks run inside it, the
+ * hooks once for all the events. A refused commit writes nothing and never takes its
+ * neighbours down.
  *
  * When a hook or the encryption refuses (a typed error other than `UNAVAILABLE`), nothing of the
  * transaction stays and the commits are appended again one by one (`appendToStream`), so the
@@ -49,19 +57,52 @@ export async function appendCommits(
   settings: AppendSettings,
   commits: readonly CommitAppend[],
 ): Promise<CommitOutcome[]> {
-  if (commits.length === 0) return [];
+  const [outcomes] = await appendCommitGroups(db, [{ settings, commits }]);
+  return outcomes as CommitOutcome[];
+}
+
+/**
+ * `appendCommits` for the appends of several pushes of one tenant at once (tenant-append-queue.ts:
+ * pushes that arrive while the tenant's last transaction runs share the next one, and its WAL
+ * flush). As if they ran one after the other in the given order: versions chain across groups, a
+ * refusal blocks later commits of its own group only, each group's hooks see its own events. A
+ * refusal inside (hook, encryption) sends each group on its own again.
+ */
+export async function appendCommitGroups(
+  db: SqlDatabase,
+  groups: readonly CommitGroup[],
+): Promise<CommitOutcome[][]> {
+  const [first] = groups;
+  if (first === undefined) return [];
+  if (groups.some(({ settings }) => settings.tenant !== first.settings.tenant)) {
+    throw new RangeError('One batch appends for one tenant');
+  }
+  const commits = groups.flatMap((group) => group.commits);
+  if (commits.length === 0) return groups.map(() => []);
   if (commits.some((commit) => locksStream(commit.expectedVersion))) {
-    return appendOneByOne(db, settings, commits);
+    const outcomes: CommitOutcome[][] = [];
+    for (const group of groups)
+      outcomes.push(await appendOneByOne(db, group.settings, group.commits));
+    return outcomes;
   }
   try {
-    return await withAppendRetries((raced) =>
-      db.transaction((tx) => appendWithin(tx, settings, commits, raced)),
+    const outcomes = await withAppendRetries((raced) =>
+      db.transaction((tx) => appendWithin(tx, groups, raced)),
     );
+    if (outcomes.flat().some((outcome) => outcome.kind === 'appended' && !outcome.alreadyStored)) {
+      await notifyAppended(db, first.settings.tenant);
+    }
+    return outcomes;
   } catch (error) {
     if (!(error instanceof CommitRefusedInside)) throw error;
-    return commits.length === 1
-      ? [{ kind: 'refused', error: error.refusal }]
-      : appendOneByOne(db, settings, commits);
+    if (groups.length > 1) {
+      const outcomes: CommitOutcome[][] = [];
+      for (const group of groups) outcomes.push(...(await appendCommitGroups(db, [group])));
+      return outcomes;
+    }
+    return first.commits.length === 1
+      ? [[{ kind: 'refused', error: error.refusal }]]
+      : [await appendOneByOne(db, first.settings, first.commits)];
   }
 }
 
@@ -74,35 +115,38 @@ class CommitRefusedInside extends Error {
 
 async function appendWithin(
   tx: SqlExecutor,
-  settings: AppendSettings,
-  commits: readonly CommitAppend[],
+  groups: readonly CommitGroup[],
   raced: boolean,
-): Promise<CommitOutcome[]> {
-  const { tenant } = settings;
-  const versions = await streamVersions(tx, tenant, commits);
+): Promise<CommitOutcome[][]> {
+  const { tenant } = (groups[0] as CommitGroup).settings;
+  const lists = groups.map((group) => group.commits);
+  const versions = await streamVersions(tx, tenant, lists.flat());
   const versionOf = (stream: StreamRef) => versions.get(streamKey(stream)) ?? 0;
   const none = (): PostgresStoredEvent | undefined => undefined;
-  let plans: CommitPlan<PostgresStoredEvent>[] = planCommitAppends(commits, versionOf, none);
+  let plans = planCommitGroups(lists, versionOf, none);
   // Stored ids matter only for a retry or a conflict (a refusal without them) or after a race;
   // otherwise a reused id is caught by the unique index, and the lookup is saved.
-  if (raced || plans.some((plan) => plan.kind === 'refused')) {
-    const ids = commits.flatMap((commit) => commit.events.map((event) => event.id));
+  if (raced || plans.flat().some((plan) => plan.kind === 'refused')) {
+    const ids = lists.flat().flatMap((commit) => commit.events.map((event) => event.id));
     const stored = await findStoredByIds(tx, tenant, ids);
-    plans = planCommitAppends(commits, versionOf, (id) => stored.get(id));
+    plans = planCommitGroups(lists, versionOf, (id) => stored.get(id));
   }
 
   const rows: EventToInsert[] = [];
   const given: NewEvent[] = [];
-  for (const [index, plan] of plans.entries()) {
-    if (plan.kind !== 'append') continue;
-    const { stream, events } = commits[index] as CommitAppend;
-    const toStore = await refusalsMarked(() =>
-      encryptNewEvents(tx, { tenant, stream, events, encryption: settings.encryption }),
-    );
-    toStore.forEach((event, offset) => {
-      rows.push({ stream, event, version: plan.firstVersion + offset });
-      given.push(events[offset] as NewEvent);
-    });
+  for (const [g, group] of groups.entries()) {
+    for (const [index, plan] of (plans[g] as CommitPlan[]).entries()) {
+      if (plan.kind !== 'append') continue;
+      const { stream, events } = group.commits[index] as CommitAppend;
+      const encryption = group.settings.encryption;
+      const toStore = await refusalsMarked(() =>
+        encryptNewEvents(tx, { tenant, stream, events, encryption }),
+      );
+      toStore.forEach((event, offset) => {
+        rows.push({ stream, event, version: plan.firstVersion + offset });
+        given.push(events[offset] as NewEvent);
+      });
+    }
   }
   const stored = rows.length === 0 ? [] : await insertRows(tx, tenant, rows);
   // Hooks and the caller get the data as the caller gave it, as every read gives it back.
@@ -110,30 +154,40 @@ async function appendWithin(
     ...event,
     data: given[index]?.data ?? event.data,
   }));
-  if (appended.length > 0) {
-    for (const hook of settings.appendHooks) {
-      await refusalsMarked(() => hook(appended, { tenant, transaction: tx, stored }));
-    }
-  }
 
   let next = 0;
-  return plans.map((plan, index): CommitOutcome => {
-    switch (plan.kind) {
-      case 'append': {
-        const count = (commits[index] as CommitAppend).events.length;
-        next += count;
-        return {
-          kind: 'appended',
-          events: appended.slice(next - count, next),
-          alreadyStored: false,
-        };
+  const outcomes: CommitOutcome[][] = [];
+  for (const [g, group] of groups.entries()) {
+    const from = next;
+    const answers = (plans[g] as CommitPlan<PostgresStoredEvent>[]).map(
+      (plan, index): CommitOutcome => {
+        switch (plan.kind) {
+          case 'append': {
+            const count = (group.commits[index] as CommitAppend).events.length;
+            next += count;
+            return {
+              kind: 'appended',
+              events: appended.slice(next - count, next),
+              alreadyStored: false,
+            };
+          }
+          case 'already-stored':
+            return { kind: 'appended', events: plan.events, alreadyStored: true };
+          default:
+            return plan;
+        }
+      },
+    );
+    if (next > from) {
+      const events = appended.slice(from, next);
+      const context = { tenant, transaction: tx, stored: stored.slice(from, next) };
+      for (const hook of group.settings.appendHooks) {
+        await refusalsMarked(() => hook(events, context));
       }
-      case 'already-stored':
-        return { kind: 'appended', events: plan.events, alreadyStored: true };
-      default:
-        return plan;
     }
-  });
+    outcomes.push(answers);
+  }
+  return outcomes;
 }
 
 /** Runs `work`, marking a typed refusal (not a lost database) as one a commit got inside. */

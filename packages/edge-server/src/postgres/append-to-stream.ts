@@ -4,6 +4,7 @@ import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import type { AppendHook } from './append-hook.ts';
 import { withAppendRetries } from './append-retries.ts';
 import { insertEvents } from './insert-events.ts';
+import { notifyAppended } from './notify-appended.ts';
 import { planStreamAppend } from './plan-stream-append.ts';
 import { saveSnapshotRow } from './snapshot-rows.ts';
 import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
@@ -19,19 +20,21 @@ export interface AppendSettings {
  * One append, in a transaction of its own: planned (`planStreamAppend`), encrypted, inserted
  * (`insertEvents`), its snapshot saved, the append hooks and `beforeCommit` run, then committed.
  * Tried again when a concurrent writer won a race (`withAppendRetries`). Four round trips on
- * the happy path of an exact expected version: BEGIN, version, INSERT (with the notification),
- * COMMIT.
+ * the happy path of an exact expected version: BEGIN, version, INSERT, COMMIT; then the
+ * notification (`notifyAppended`).
  */
-export function appendToStream(
+export async function appendToStream(
   db: SqlDatabase,
   settings: AppendSettings,
   stream: StreamRef,
   events: readonly NewEvent[],
   options: AppendOptions<SqlExecutor>,
 ): Promise<AppendResult> {
-  return withAppendRetries((raced) =>
+  const result = await withAppendRetries((raced) =>
     db.transaction((tx) => appendWithin(tx, settings, stream, events, options, raced)),
   );
+  if (!result.alreadyStored) await notifyAppended(db, settings.tenant);
+  return result;
 }
 
 async function appendWithin(

@@ -1,5 +1,4 @@
 import type { NewEvent, StreamRef } from '@strata/core';
-import { EVENTS_CHANNEL } from '../migrations/migrations.ts';
 import { type EventRow, eventColumns, toStoredEvent } from './event-row.ts';
 import type { PostgresStoredEvent } from './postgres-stored-event.ts';
 import type { SqlExecutor } from './sql-database.ts';
@@ -21,17 +20,16 @@ const EVENT_COLUMNS = eventColumns();
 
 /**
  * The one statement of an append, for events of any number of aggregates: numbers them with
- * the tenant's counter in the given order, inserts them, and notifies the instances.
+ * the tenant's counter in the given order and inserts them (the instances are told after
+ * COMMIT: notify-appended.ts).
  * Parameters: $1 tenant, then one array per column ($2 ids, $3 aggregate types, $4 aggregate
- * ids, $5 types, $6 schema versions, $7 versions, $8 data, $9 metadata, $10 occurred at), and
- * the channel last. Arrays keep the text and the parameter count the same whatever the number
+ * ids, $5 types, $6 schema versions, $7 versions, $8 data, $9 metadata, $10 occurred at). Arrays keep the text and the parameter count the same whatever the number
  * of events (no 65,535-parameter ceiling; one plan for every push).
  *
  * The tenant's counter is bumped in the same statement and its row stays locked until COMMIT:
  * this tenant's appends commit in tenant-position order, and a rollback gives its numbers back,
  * so tenant positions are dense and a tenant reader never skips a late commit
- * (tenant-positions-schema.ts). The notification is delivered at commit, to every instance
- * listening: their readers wake at once. Both ride along with the INSERT to save round trips.
+ * (tenant-positions-schema.ts). It rides along with the INSERT to save a round trip.
  */
 export function insertRowsStatement(tenant: string, rows: readonly EventToInsert[]): SqlStatement {
   const column = <T>(pick: (row: EventToInsert) => T) => rows.map(pick);
@@ -46,7 +44,6 @@ export function insertRowsStatement(tenant: string, rows: readonly EventToInsert
     column(({ event }) => JSON.stringify(event.data)),
     column(({ event }) => JSON.stringify(event.metadata)),
     column(({ event }) => event.occurredAt),
-    EVENTS_CHANNEL,
   ];
   const text = `WITH numbered AS (
          INSERT INTO strata_tenant_positions AS counter (tenant, last)
@@ -67,8 +64,8 @@ export function insertRowsStatement(tenant: string, rows: readonly EventToInsert
                    metadata, occurred_at, ordinal)
          ORDER BY v.ordinal
          RETURNING ${EVENT_COLUMNS}
-       ), notified AS (SELECT pg_notify($11, $1))
-       SELECT inserted.* FROM inserted, notified`;
+       )
+       SELECT * FROM inserted`;
   return { text, params };
 }
 

@@ -1,6 +1,6 @@
 import { type NewEvent, NO_STREAM, type StoredEvent, type StreamRef } from '@strata/core';
 import { describe, expect, it } from 'vitest';
-import { type CommitAppend, planCommitAppends } from './plan-commit-appends.ts';
+import { type CommitAppend, planCommitAppends, planCommitGroups } from './plan-commit-appends.ts';
 
 const note = (id: string): StreamRef => ({ aggregateType: 'Note', aggregateId: id });
 const event = (id: string): NewEvent => ({
@@ -119,5 +119,25 @@ describe('planCommitAppends', () => {
         none,
       ),
     ).toThrow(TypeError);
+  });
+});
+
+describe('planCommitGroups', () => {
+  it('chains versions across groups; a refusal blocks its own group only', () => {
+    const plans = planCommitGroups(
+      [
+        [commit(note('a'), 4, 'e1'), commit(note('a'), 5, 'e2')], // a is at 3: refused, blocked
+        [commit(note('a'), 3, 'e3'), commit(note('a'), 4, 'e4')], // another push: fits
+        [commit(note('a'), 3, 'e5')], // decided before the second group stored: conflict
+      ],
+      () => 3,
+      none,
+    );
+    expect(plans.map((group) => group.map((plan) => plan.kind))).toEqual([
+      ['refused', 'blocked'],
+      ['append', 'append'],
+      ['refused'],
+    ]);
+    expect(plans[2]?.[0]).toMatchObject({ error: { actualVersion: 5 } });
   });
 });

@@ -44,34 +44,49 @@ export function planCommitAppends<TStored extends StoredEvent>(
   versionOf: (stream: StreamRef) => number,
   findStored: (id: string) => TStored | undefined,
 ): CommitPlan<TStored>[] {
+  return planCommitGroups([commits], versionOf, findStored)[0] as CommitPlan<TStored>[];
+}
+
+/**
+ * `planCommitAppends` for several appends (pushes) stored in one transaction, as if they ran one
+ * after the other in the given order: versions chain across them, a refusal blocks later
+ * commits of its own group only.
+ */
+export function planCommitGroups<TStored extends StoredEvent>(
+  groups: readonly (readonly CommitAppend[])[],
+  versionOf: (stream: StreamRef) => number,
+  findStored: (id: string) => TStored | undefined,
+): CommitPlan<TStored>[][] {
   const versions = new Map<string, number>();
-  const refused = new Set<string>();
   const planned = new Set<string>();
-  return commits.map((commit): CommitPlan<TStored> => {
-    const key = streamKey(commit.stream);
-    if (refused.has(key)) return { kind: 'blocked' };
-    try {
-      const again = commit.events.find((event) => planned.has(event.id));
-      if (again !== undefined) {
-        throw new DuplicateEventIdError(again.id, `Event id ${again.id} appears in two commits`);
+  return groups.map((commits) => {
+    const refused = new Set<string>();
+    return commits.map((commit): CommitPlan<TStored> => {
+      const key = streamKey(commit.stream);
+      if (refused.has(key)) return { kind: 'blocked' };
+      try {
+        const again = commit.events.find((event) => planned.has(event.id));
+        if (again !== undefined) {
+          throw new DuplicateEventIdError(again.id, `Event id ${again.id} appears in two commits`);
+        }
+        const plan = planAppend({
+          stream: commit.stream,
+          events: commit.events,
+          expectedVersion: commit.expectedVersion,
+          currentVersion: versions.get(key) ?? versionOf(commit.stream),
+          findStored,
+        });
+        if (plan.kind === 'already-stored') {
+          return { kind: 'already-stored', events: plan.events as readonly TStored[] };
+        }
+        versions.set(key, plan.firstVersion + commit.events.length - 1);
+        for (const event of commit.events) planned.add(event.id);
+        return plan;
+      } catch (error) {
+        if (!isStrataError(error)) throw error;
+        refused.add(key);
+        return { kind: 'refused', error };
       }
-      const plan = planAppend({
-        stream: commit.stream,
-        events: commit.events,
-        expectedVersion: commit.expectedVersion,
-        currentVersion: versions.get(key) ?? versionOf(commit.stream),
-        findStored,
-      });
-      if (plan.kind === 'already-stored') {
-        return { kind: 'already-stored', events: plan.events as readonly TStored[] };
-      }
-      versions.set(key, plan.firstVersion + commit.events.length - 1);
-      for (const event of commit.events) planned.add(event.id);
-      return plan;
-    } catch (error) {
-      if (!isStrataError(error)) throw error;
-      refused.add(key);
-      return { kind: 'refused', error };
-    }
+    });
   });
 }

@@ -1,7 +1,7 @@
 import type { EventStore, ReadAllOptions, ReadAllResult, StreamRef } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
-import { appendCommits, type CommitAppend, type CommitOutcome } from './append-commits.ts';
+import type { CommitAppend, CommitOutcome } from './append-commits.ts';
 import type { AppendHook } from './append-hook.ts';
 import { appendToStream } from './append-to-stream.ts';
 import { type EventRow, eventColumns, toStoredEvent } from './event-row.ts';
@@ -15,6 +15,7 @@ import {
   readStreamMetadata,
   streamVersion,
 } from './stream-reads.ts';
+import { appendCommitsQueued } from './tenant-append-queue.ts';
 import { encodeTenantCursor } from './tenant-cursor.ts';
 import { tenantPositionOf } from './tenant-position-of.ts';
 import { countAfterTenantCursor, lastTenantPosition, readTenantPage } from './tenant-reads.ts';
@@ -56,7 +57,8 @@ export interface PostgresEventStore extends EventStore<SqlExecutor> {
   tenantPositionOf(cursor?: string): Promise<number>;
   /**
    * Appends many commits at exact expected versions, each atomically, as if one after the other,
-   * in one transaction of a few round trips (append-commits.ts); one outcome per commit, in order.
+   * in one transaction of a few round trips (append-commits.ts), shared with the tenant's other
+   * pushes that arrive meanwhile (tenant-append-queue.ts); one outcome per commit, in order.
    */
   appendCommits(commits: readonly CommitAppend[]): Promise<CommitOutcome[]>;
   /** The version of a stream's last event, 0 when it has none. */
@@ -98,7 +100,7 @@ export function createPostgresEventStore(
     streamMetadata: (stream) => readStreamMetadata(db, tenant, stream),
     append: (stream, events, appendOptions) =>
       appendToStream(db, appendSettings, stream, events, appendOptions),
-    appendCommits: (commits) => appendCommits(db, appendSettings, commits),
+    appendCommits: (commits) => appendCommitsQueued(db, appendSettings, commits),
     readStream: (stream, readOptions) => readStreamEvents(db, tenant, stream, readOptions),
     readAll: (readOptions) => readTenantPage(db, tenant, readOptions),
     countAfter: (cursor) => countAfterTenantCursor(db, tenant, cursor),
