@@ -69,7 +69,7 @@ async function drain(
       const batch = takeBatch(queue.waiting);
       try {
         const outcomes = await appendCommitGroups(db, batch);
-        batch.forEach((waiting, index) => waiting.resolve(outcomes[index] ?? []));
+        for (const [index, waiting] of batch.entries()) waiting.resolve(outcomes[index] ?? []);
       } catch (error) {
         for (const waiting of batch) waiting.reject(error);
       }
