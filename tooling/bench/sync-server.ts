@@ -85,8 +85,14 @@ export async function startBenchSyncServer(
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.durable === false ? { durable: false } : {}),
   };
+  // BENCH_SERVER_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (where
+  // a push's time goes, for the notes of issue 16).
+  const profileDir = process.env.BENCH_SERVER_CPU_PROF;
   const child: ChildProcess = fork(ENTRY, [JSON.stringify(processOptions)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    ...(profileDir === undefined
+      ? {}
+      : { execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${profileDir}`] }),
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<Extract<SyncServerProcessMessage, { type: 'ready' }>>(

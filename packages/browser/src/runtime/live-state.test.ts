@@ -98,6 +98,7 @@ describe('liveState and this tab’s commits', () => {
       state: { title: 'elsewhere' },
       version: 9,
       lastEventId: 'e9',
+      lastPosition: 9,
     });
     expect(seen.map(({ version }) => version)).toEqual([2, 3]);
     subscription.unsubscribe();

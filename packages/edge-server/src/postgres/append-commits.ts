@@ -1,14 +1,15 @@
 import {
   isStrataError,
   type NewEvent,
+  NO_STREAM,
   type StrataError,
   type StreamRef,
   streamKey,
 } from '@strata/core';
 import { encryptNewEvents } from '../crypto/encrypt-new-events.ts';
-import { withAppendRetries } from './append-retries.ts';
+import { isEventUniqueViolation, withAppendRetries } from './append-retries.ts';
 import { type AppendSettings, appendToStream } from './append-to-stream.ts';
-import { type EventToInsert, insertRows } from './insert-events.ts';
+import { type EventToInsert, insertRows, type StreamAt } from './insert-events.ts';
 import { notifyAppended } from './notify-appended.ts';
 import { type CommitAppend, type CommitPlan, planCommitGroups } from './plan-commit-appends.ts';
 import { locksStream } from './plan-stream-append.ts';
@@ -86,11 +87,11 @@ export async function appendCommitGroups(
     return outcomes;
   }
   try {
-    const outcomes = await withAppendRetries((raced) =>
-      db.transaction((tx) => appendWithin(tx, groups, raced)),
-    );
+    const outcomes =
+      (await appendAtOnce(db, groups)) ??
+      (await withAppendRetries((raced) => db.transaction((tx) => appendWithin(tx, groups, raced))));
     if (outcomes.flat().some((outcome) => outcome.kind === 'appended' && !outcome.alreadyStored)) {
-      await notifyAppended(db, first.settings.tenant);
+      notifyAppended(db, first.settings.tenant);
     }
     return outcomes;
   } catch (error) {
@@ -104,6 +105,59 @@ export async function appendCommitGroups(
       ? [[{ kind: 'refused', error: error.refusal }]]
       : [await appendOneByOne(db, first.settings, first.commits)];
   }
+}
+
+/**
+ * The common case in one statement and one round trip, without a transaction of its own: no
+ * hooks or encryption to run, every commit chained on the one before it on its aggregate, and
+ * every aggregate standing where its first commit expects. The statement checks the versions
+ * and inserts in one go (`insertRowsStatement` with `fit`); when a version does not fit it
+ * stores nothing, and when a writer got in between the unique indexes refuse it: undefined then,
+ * and the transaction of `appendWithin` decides commit by commit.
+ */
+async function appendAtOnce(
+  db: SqlDatabase,
+  groups: readonly CommitGroup[],
+): Promise<CommitOutcome[][] | undefined> {
+  const plain = groups.every(
+    ({ settings }) => settings.appendHooks.length === 0 && settings.encryption === undefined,
+  );
+  if (!plain) return undefined;
+  const next = new Map<string, number>();
+  const fit: StreamAt[] = [];
+  const rows: EventToInsert[] = [];
+  const ids = new Set<string>();
+  for (const { stream, events, expectedVersion } of groups.flatMap((group) => group.commits)) {
+    const key = streamKey(stream);
+    const expected = expectedVersion === NO_STREAM ? 0 : expectedVersion;
+    if (typeof expected !== 'number' || events.length === 0) return undefined;
+    const chained = next.get(key);
+    if (chained === undefined) fit.push({ stream, version: expected });
+    else if (chained !== expected) return undefined;
+    for (const [offset, event] of events.entries()) {
+      if (ids.has(event.id)) return undefined;
+      ids.add(event.id);
+      rows.push({ stream, event, version: expected + 1 + offset });
+    }
+    next.set(key, expected + events.length);
+  }
+  let stored: PostgresStoredEvent[];
+  try {
+    stored = await insertRows(db, (groups[0] as CommitGroup).settings.tenant, rows, fit);
+  } catch (error) {
+    if (isEventUniqueViolation(error)) return undefined;
+    throw error;
+  }
+  if (stored.length === 0) return undefined;
+  let from = 0;
+  return groups.map(({ commits }) =>
+    commits.map(({ events }): CommitOutcome => {
+      from += events.length;
+      const own = stored.slice(from - events.length, from);
+      // Given data, as every read gives it back (no encryption here: it is the same).
+      return { kind: 'appended', events: own, alreadyStored: false };
+    }),
+  );
 }
 
 /** A typed refusal from a hook or the encryption: which commit it is about is unknown. */

@@ -33,7 +33,7 @@ export async function appendToStream(
   const result = await withAppendRetries((raced) =>
     db.transaction((tx) => appendWithin(tx, settings, stream, events, options, raced)),
   );
-  if (!result.alreadyStored) await notifyAppended(db, settings.tenant);
+  if (!result.alreadyStored) notifyAppended(db, settings.tenant);
   return result;
 }
 

@@ -9,6 +9,12 @@ export interface SqlStatement {
   readonly params: readonly unknown[];
 }
 
+/** An aggregate and a version of it. */
+export interface StreamAt {
+  readonly stream: StreamRef;
+  readonly version: number;
+}
+
 /** One event to insert: its aggregate and the version it takes there. */
 export interface EventToInsert {
   readonly stream: StreamRef;
@@ -30,10 +36,19 @@ const EVENT_COLUMNS = eventColumns();
  * this tenant's appends commit in tenant-position order, and a rollback gives its numbers back,
  * so tenant positions are dense and a tenant reader never skips a late commit
  * (tenant-positions-schema.ts). It rides along with the INSERT to save a round trip.
+ *
+ * With `fit` ($11 types, $12 ids, $13 versions), the statement stores nothing unless every
+ * listed aggregate stands at its listed version (a set-based version check in the same
+ * statement: the one-statement append of append-commits.ts). A writer that got in between is
+ * caught by the unique indexes.
  */
-export function insertRowsStatement(tenant: string, rows: readonly EventToInsert[]): SqlStatement {
+export function insertRowsStatement(
+  tenant: string,
+  rows: readonly EventToInsert[],
+  fit?: readonly StreamAt[],
+): SqlStatement {
   const column = <T>(pick: (row: EventToInsert) => T) => rows.map(pick);
-  const params = [
+  const params: unknown[] = [
     tenant,
     column(({ event }) => event.id),
     column(({ stream }) => stream.aggregateType),
@@ -45,9 +60,23 @@ export function insertRowsStatement(tenant: string, rows: readonly EventToInsert
     column(({ event }) => JSON.stringify(event.metadata)),
     column(({ event }) => event.occurredAt),
   ];
-  const text = `WITH numbered AS (
+  let misfit = '';
+  if (fit !== undefined) {
+    params.push(
+      fit.map(({ stream }) => stream.aggregateType),
+      fit.map(({ stream }) => stream.aggregateId),
+      fit.map(({ version }) => version),
+    );
+    misfit = `misfit AS (
+         SELECT 1 FROM unnest($11::text[], $12::text[], $13::integer[]) AS f (type, id, version)
+         WHERE f.version <> coalesce((SELECT max(e.version) FROM strata_events e
+           WHERE e.tenant = $1 AND e.aggregate_type = f.type AND e.aggregate_id = f.id), 0)
+         LIMIT 1
+       ), `;
+  }
+  const text = `WITH ${misfit}numbered AS (
          INSERT INTO strata_tenant_positions AS counter (tenant, last)
-         VALUES ($1, cardinality($2::text[]))
+         SELECT $1, cardinality($2::text[])${fit === undefined ? '' : ' WHERE NOT EXISTS (SELECT 1 FROM misfit)'}
          ON CONFLICT (tenant) DO UPDATE SET last = counter.last + excluded.last
          RETURNING counter.last
        ), inserted AS (
@@ -83,13 +112,19 @@ export function insertEventsStatement(
 }
 
 /** Stores the rows as `insertRowsStatement` says; resolves them as stored, in the given order. */
+/**
+ * Stores the rows as `insertRowsStatement` says; resolves them as stored, in the given order
+ * (none when `fit` did not hold).
+ */
 export async function insertRows(
   tx: SqlExecutor,
   tenant: string,
   rows: readonly EventToInsert[],
+  fit?: readonly StreamAt[],
 ): Promise<PostgresStoredEvent[]> {
-  const { text, params } = insertRowsStatement(tenant, rows);
+  const { text, params } = insertRowsStatement(tenant, rows, fit);
   const { rows: inserted } = await tx.query<EventRow>(text, params);
+  if (inserted.length === 0) return [];
   // RETURNING promises no order: the ids put the rows back in the order given.
   const byId = new Map(inserted.map((row) => [row.id, toStoredEvent(row)]));
   return rows.map(({ event }) => byId.get(event.id) as PostgresStoredEvent);

@@ -77,7 +77,7 @@ describe('planCommitAppends', () => {
           version: 1,
           position: '1',
           recordedAt: '2026-01-01T00:00:00.000Z',
-        } as StoredEvent,
+        } as unknown as StoredEvent,
       ],
     ]);
     const plans = planCommitAppends(
@@ -100,7 +100,7 @@ describe('planCommitAppends', () => {
   });
 
   it('refuses an event id stored on another aggregate', () => {
-    const elsewhere = { ...event('e1'), ...note('z'), version: 3 } as StoredEvent;
+    const elsewhere = { ...event('e1'), ...note('z'), version: 3 } as unknown as StoredEvent;
     const plans = planCommitAppends(
       [commit(note('a'), NO_STREAM, 'e1')],
       () => 0,
