@@ -14,7 +14,7 @@ export interface SyncBrowserBenchParams {
   /** The tenant holding the catch-up history, and how many events it has. */
   readonly catchUpToken: string;
   readonly catchUpEvents: number;
-  /** Pending events of the push benchmark; 0 leaves it out (BENCH_SYNC_PUSH_EVENTS). */
+  /** Pending events of the push benchmark (BENCH_SYNC_PUSH_EVENTS); 0 or unset: the 10k. */
   readonly pushEvents: number;
 }
 
