@@ -1,6 +1,6 @@
 import { isStrataError, type UnauthorizedError } from '@strata/core';
 import { sign } from 'hono/jwt';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { jwtAuthentication } from './auth.ts';
 
 const SECRET = 'auth-test-secret';
@@ -93,5 +93,87 @@ describe('jwtAuthentication: hostile tokens (issue 12, item 13)', () => {
       (thrown: unknown) => thrown,
     );
     expect(isStrataError(error, 'UNAUTHORIZED')).toBe(true);
+  });
+});
+
+describe('jwtAuthentication: verified tokens are kept (issue 16)', () => {
+  const subtleVerify = () => vi.spyOn(crypto.subtle, 'verify');
+
+  it('verifies a token once, then answers from what it kept', async () => {
+    const spy = subtleVerify();
+    try {
+      const auth = jwtAuthentication({ secret: SECRET, now: () => NOW_MS });
+      const token = await sign({ sub: 'ann', tenant: 'acme', exp: now + 60 }, SECRET);
+      for (let i = 0; i < 5; i++) {
+        expect(await auth(withToken(token))).toMatchObject({ tenant: 'acme', subject: 'ann' });
+      }
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('still checks the times of a kept token on every request, and drops it once expired', async () => {
+    let clock = NOW_MS;
+    const auth = jwtAuthentication({ secret: SECRET, clockToleranceSeconds: 0, now: () => clock });
+    const token = await sign({ sub: 'ann', tenant: 'acme', exp: now + 60 }, SECRET);
+    expect(await auth(withToken(token))).toMatchObject({ tenant: 'acme' });
+    clock = NOW_MS + 61_000;
+    expect((await refusal(token, auth)).message).toMatch(/expired/);
+    clock = NOW_MS;
+    const spy = subtleVerify();
+    try {
+      // Dropped when it was refused: verified again, not served from the cache.
+      expect(await auth(withToken(token))).toMatchObject({ tenant: 'acme' });
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('a kept token does not vouch for a tampered copy, and forged tokens are never kept', async () => {
+    const auth = jwtAuthentication({ secret: SECRET, now: () => NOW_MS });
+    const token = await sign({ sub: 'ann', tenant: 'acme', exp: now + 60 }, SECRET);
+    await auth(withToken(token));
+    const [header, , signature] = token.split('.');
+    const claims = base64url(JSON.stringify({ sub: 'ann', tenant: 'evil', exp: now + 60 }));
+    expect((await refusal(`${header}.${claims}.${signature}`, auth)).message).toMatch(/signature/);
+    const forged = await sign({ sub: 'ann', tenant: 'acme', exp: now + 60 }, 'guessed');
+    expect((await refusal(forged, auth)).message).toMatch(/signature/);
+    expect((await refusal(forged, auth)).message).toMatch(/signature/);
+  });
+
+  it('keeps at most verifiedTokenCacheSize tokens (0 verifies every request)', async () => {
+    const spy = subtleVerify();
+    try {
+      const none = jwtAuthentication({
+        secret: SECRET,
+        now: () => NOW_MS,
+        verifiedTokenCacheSize: 0,
+      });
+      const token = await sign({ sub: 'ann', tenant: 'acme', exp: now + 60 }, SECRET);
+      await none(withToken(token));
+      await none(withToken(token));
+      expect(spy).toHaveBeenCalledTimes(2);
+      spy.mockClear();
+      const two = jwtAuthentication({
+        secret: SECRET,
+        now: () => NOW_MS,
+        verifiedTokenCacheSize: 2,
+      });
+      const tokens = await Promise.all(
+        ['a', 'b', 'c'].map((sub) => sign({ sub, tenant: 'acme', exp: now + 60 }, SECRET)),
+      );
+      for (const t of tokens) await two(withToken(t as string));
+      expect(spy).toHaveBeenCalledTimes(3);
+      // 'a' was the least recently used: it went when 'c' came; 'b' and 'c' are kept.
+      await two(withToken(tokens[2] as string));
+      await two(withToken(tokens[1] as string));
+      expect(spy).toHaveBeenCalledTimes(3);
+      await two(withToken(tokens[0] as string));
+      expect(spy).toHaveBeenCalledTimes(4);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

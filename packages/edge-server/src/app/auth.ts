@@ -1,6 +1,7 @@
 import { UnauthorizedError } from '@strata/core';
 import { verify } from 'hono/jwt';
 import { checkTokenTimes, DEFAULT_TOKEN_TIME_POLICY } from './token-times.ts';
+import { verifiedTokens } from './verified-tokens.ts';
 
 /** Who is calling: every read and write is scoped to `tenant`. */
 export interface Principal {
@@ -33,6 +34,11 @@ export interface JwtAuthenticationOptions {
   readonly clockToleranceSeconds?: number;
   /** The clock, in milliseconds since the epoch (tests). Defaults to `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Verified tokens kept so the same token is not verified again on its next request (its times
+   * are still checked every time). Defaults to 1024; 0 verifies every request.
+   */
+  readonly verifiedTokenCacheSize?: number;
 }
 
 /**
@@ -52,26 +58,33 @@ export function jwtAuthentication(options: JwtAuthenticationOptions): Authentica
       options.clockToleranceSeconds ?? DEFAULT_TOKEN_TIME_POLICY.clockToleranceSeconds,
   };
   const now = options.now ?? Date.now;
+  const verified = verifiedTokens(options.verifiedTokenCacheSize ?? 1024);
   return async (request) => {
     const header = request.headers.get('authorization') ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     if (token === undefined) throw new UnauthorizedError('A bearer token is required');
-    let payload: Record<string, unknown>;
-    try {
-      // hono checks the times without tolerance; they are checked below, after the signature.
-      payload = await verify(token, options.secret, {
-        alg: options.algorithm ?? 'HS256',
-        exp: false,
-        nbf: false,
-        iat: false,
-      });
-    } catch (error) {
-      throw new UnauthorizedError('The bearer token is not valid (signature or format)', {
-        cause: error,
-      });
+    let payload = verified.get(token);
+    if (payload === undefined) {
+      try {
+        // hono checks the times without tolerance; they are checked below, after the signature.
+        payload = await verify(token, options.secret, {
+          alg: options.algorithm ?? 'HS256',
+          exp: false,
+          nbf: false,
+          iat: false,
+        });
+      } catch (error) {
+        throw new UnauthorizedError('The bearer token is not valid (signature or format)', {
+          cause: error,
+        });
+      }
+      verified.set(token, payload);
     }
     const refused = checkTokenTimes(payload, now() / 1000, policy);
-    if (refused !== undefined) throw new UnauthorizedError(refused);
+    if (refused !== undefined) {
+      verified.delete(token);
+      throw new UnauthorizedError(refused);
+    }
     const tenant = payload[tenantClaim];
     const subject = payload.sub;
     if (typeof tenant !== 'string' || tenant === '' || typeof subject !== 'string') {
