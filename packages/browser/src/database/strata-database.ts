@@ -4,9 +4,17 @@ import { toStorageError } from './storage-errors.ts';
 
 /** A stored event row: the event plus where it stands in sync. */
 export interface EventRow extends StoredEvent {
-  /** 1 while the event is only local (IndexedDB cannot index booleans). */
+  /**
+   * 1 for an event appended here, 0 for one the server sent. An event appended here is pending
+   * while a pending command row lists it: the server's acknowledgement deletes the command row
+   * and leaves this row as it is (issue 16), so a `pending: 1` row no command lists is confirmed
+   * (`pendingIdsAmong` in sync/pending-commands.ts tells them apart).
+   */
   readonly pending: 0 | 1;
-  /** The server's position, once the server has the event. */
+  /**
+   * The server's position, on events the server sent; not on this device's own events the
+   * server acknowledged (their rows are not rewritten).
+   */
   readonly serverPosition?: number;
 }
 

@@ -9,7 +9,7 @@ import type {
 } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { rowsWhere } from './keyed-rows.ts';
-import { dropConfirmedCommands, eventsById } from './pending-commands.ts';
+import { confirmServerCopies, eventsById, type ServerCopy } from './pending-commands.ts';
 import { rebaseAggregate, toConfirmedRow } from './rebase.ts';
 import { reproject } from './reproject.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
@@ -39,8 +39,8 @@ export interface UpstreamResult {
 /**
  * Applies a batch of the server's events and advances the cursor, all in ONE transaction: a
  * crash leaves either the old cursor and none of the batch, or both. Each event is one of:
- * already stored (skipped: deliveries repeat); one of our pending events (confirmed, with its
- * server position); or new. New events of an aggregate with pending events mean someone else
+ * already stored (skipped: deliveries repeat); one of our pending events (confirmed:
+ * `confirmServerCopies`); or new. New events of an aggregate with pending events mean someone else
  * wrote first, or the server decided one of our commands (its `metadata.commandId`): that
  * command stops pending and the aggregate is rebased. Others are stored and projected.
  */
@@ -77,9 +77,7 @@ export async function storeUpstreamEvents(
     db,
     events.map((event) => event.id),
   );
-  const confirmed: string[] = [];
-  // The rows as read, confirmed: written back whole (no second read, as `bulkUpdate` makes).
-  const confirmations: EventRow[] = [];
+  const copies: ServerCopy[] = [];
   const fresh = new Map<string, UpstreamEvent[]>();
   for (const event of events) {
     const local = known.get(event.id);
@@ -88,13 +86,11 @@ export async function storeUpstreamEvents(
       const list = fresh.get(key);
       if (list === undefined) fresh.set(key, [event]);
       else list.push(event);
-    } else if (local.pending === 1) {
-      confirmations.push({ ...local, pending: 0, serverPosition: event.position });
-      confirmed.push(event.id);
+    } else {
+      copies.push({ row: local, position: event.position });
     }
   }
-  await db.events.bulkPut(confirmations);
-  await dropConfirmedCommands(db, confirmed);
+  const confirmed = await confirmServerCopies(db, copies);
 
   // Every pending event belongs to a pending command, so those tell which aggregates
   // have pending events without scanning the log.
@@ -110,6 +106,9 @@ export async function storeUpstreamEvents(
   // instead of running the command again on top of its own result.
   const stored = storedCommands(fresh.values(), pendingThere);
   await db.commands.bulkDelete(stored.map((command) => command.seq as number));
+  // Their predictions are no command's any more, yet not what the server stored: the rebase
+  // drops them.
+  const superseded = new Set(stored.flatMap((command) => command.eventIds));
 
   // In batch order, for the projections; events already stored are not new, even when
   // their aggregate has new ones in the same batch.
@@ -131,13 +130,13 @@ export async function storeUpstreamEvents(
     if (!withPending.has(key)) continue;
     const first = list[0] as UpstreamEvent;
     const stream = { aggregateType: first.aggregateType, aggregateId: first.aggregateId };
-    const outcome = await rebaseAggregate(context, stream, list);
+    const outcome = await rebaseAggregate(context, stream, list, { superseded });
     rebased.push(stream);
     rejected.push(...outcome.rejected);
   }
   await reproject(context, rebased, transaction);
   const imported = [...fresh.values()].reduce((sum, list) => sum + list.length, 0);
-  return { imported, confirmed: confirmed.length, rebased, rejected };
+  return { imported, confirmed, rebased, rejected };
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type TestClient,
   type TestServer,
 } from '../../test/fixtures/sync-harness.ts';
+import { syncedRows } from '../../test/fixtures/synced-rows.ts';
 
 let server: TestServer;
 let device: TestClient | undefined;
@@ -49,12 +50,12 @@ describe('a push whose middle commit the server refuses', () => {
     // The server holds the other two, and only them.
     const stored = await server.events();
     expect(stored.map((event) => event.aggregateId).sort()).toEqual([before, after].sort());
-    // Locally the other two are confirmed with server positions; the refused one is gone.
-    const rows = await device.strata.db.events.toArray();
-    expect(rows.map((row) => [row.aggregateId, typeof row.serverPosition]).sort()).toEqual(
+    // Locally the other two are confirmed (no pending command lists them); the refused one is gone.
+    const rows = await syncedRows(device.strata.db);
+    expect(rows.map((row) => [row.aggregateId, row.pending]).sort()).toEqual(
       [
-        [before, 'number'],
-        [after, 'number'],
+        [before, 0],
+        [after, 0],
       ].sort(),
     );
     expect((await device.todoRows()).has(bad)).toBe(false);

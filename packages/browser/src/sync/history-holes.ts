@@ -15,6 +15,7 @@ import { streamRange } from '../event-store/dexie-event-store.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { storeUpstreamEvents, type UpstreamResult } from './apply-upstream.ts';
 import { historyBelow } from './older-history.ts';
+import { pendingIdsAmong } from './pending-commands.ts';
 import { toConfirmedRow } from './rebase.ts';
 import { reproject } from './reproject.ts';
 import { LEAVING } from './scope-members.ts';
@@ -48,8 +49,9 @@ export async function noteHoles(
     .where('[aggregateType+aggregateId+version]')
     .anyOf(later.map((event) => [event.aggregateType, event.aggregateId, event.version - 1]))
     .toArray();
+  const pendingBefore = await pendingIdsAmong(db, before);
   const confirmedBefore = new Set(
-    before.filter((row) => row.pending === 0).map((row) => streamKey(row)),
+    before.filter((row) => !pendingBefore.has(row.id)).map((row) => streamKey(row)),
   );
   const bases = await basesOf(db, later);
   const holes = later
@@ -151,7 +153,8 @@ async function storeHistory(
     .where('[aggregateType+aggregateId+version]')
     .between(...streamRange(stream), true, true)
     .toArray();
-  const confirmed = rows.filter((row) => row.pending === 0);
+  const pending = await pendingIdsAmong(db, rows);
+  const confirmed = rows.filter((row) => !pending.has(row.id));
   const tip = confirmed.reduce((max, row) => Math.max(max, row.version), 0);
   const held = new Set(confirmed.map((row) => row.version));
   const below = server.filter((event) => event.version <= tip && !held.has(event.version));

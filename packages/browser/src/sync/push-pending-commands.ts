@@ -160,7 +160,8 @@ interface AggregateAnswers {
 /**
  * Applies the server's per-commit answers in one transaction. An accepted command stops
  * pending. Where the server stored exactly the predicted events (same ids and versions: the
- * `verify` and `events` authorities), they are confirmed in place with their positions.
+ * `verify` and `events` authorities), they are confirmed in place: the command row goes, which
+ * confirms them, and the event rows are not rewritten (`pendingIdsAmong`, issue 16).
  * Otherwise (the server decided its own events, or none) the aggregate is rebased with the
  * server's events as upstream: the prediction goes and later pending commands re-run on top;
  * stored events that do not follow the local confirmed version are left for upstream to bring
@@ -247,10 +248,12 @@ export async function applyPushResults(
         (await rowsWhere(db.commands, 'commandId', acceptedIds)).map((row) => [row.commandId, row]),
       );
       const predicted = await eventsOfCommands(db, [...stillPending.values()]);
-      // The rows as read, confirmed: written back whole (no second read, as `bulkUpdate` makes).
-      const confirmations: EventRow[] = [];
       const done: number[] = [];
-      const rebases: { answers: AggregateAnswers; upstream: UpstreamEvent[] }[] = [];
+      const rebases: {
+        answers: AggregateAnswers;
+        upstream: UpstreamEvent[];
+        superseded: Set<string>;
+      }[] = [];
       for (const answer of answers.values()) {
         const mine = answer.accepted.flatMap(({ commitId, events }) => {
           const command = stillPending.get(commitId);
@@ -258,26 +261,30 @@ export async function applyPushResults(
         });
         done.push(...mine.map(({ command }) => command.seq as number));
         if (mine.every(({ command, events }) => isPrediction(command, events, predicted))) {
-          for (const { events } of mine) {
-            for (const event of events) {
-              const row = predicted.get(event.id) as EventRow;
-              confirmations.push({ ...row, pending: 0, serverPosition: event.position });
-            }
+          // Deleting the command rows below confirms their events (`pendingIdsAmong`): the
+          // rows are not rewritten (issue 16: that was most of the time an answer took).
+          if (answer.rejections.size > 0) {
+            rebases.push({ answers: answer, upstream: [], superseded: new Set() });
           }
-          if (answer.rejections.size > 0) rebases.push({ answers: answer, upstream: [] });
         } else {
-          rebases.push({ answers: answer, upstream: mine.flatMap(({ events }) => events) });
+          rebases.push({
+            answers: answer,
+            upstream: mine.flatMap(({ events }) => events),
+            // The predictions go: the server's events take their place.
+            superseded: new Set(mine.flatMap(({ command }) => command.eventIds)),
+          });
         }
       }
-      // Confirmed first: a rebase of the same aggregate builds on the confirmed version.
-      await db.events.bulkPut(confirmations);
+      // The accepted commands go first: a rebase of the same aggregate builds on the confirmed
+      // version, and re-runs only the commands still pending.
       await deleteRows(db.commands, done);
 
       const rejected: RejectedCommandRow[] = [];
-      for (const { answers: answer, upstream } of rebases) {
+      for (const { answers: answer, upstream, superseded } of rebases) {
         const outcome = await rebaseAggregate(context, answer.stream, upstream, {
           rejections: answer.rejections,
           contiguousOnly: true,
+          superseded,
         });
         rejected.push(...outcome.rejected);
         if (outcome.leftOut > 0) {

@@ -12,6 +12,7 @@ import type {
   RejectedCommandRow,
 } from '../database/strata-database.ts';
 import { streamRange } from '../event-store/dexie-event-store.ts';
+import { pendingIdsAmong } from './pending-commands.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 
 /** Why the server (or a rebase) refused a command. */
@@ -42,6 +43,11 @@ export interface RebaseOptions {
    * the rest are counted in `leftOut`, for upstream to bring in order.
    */
   readonly contiguousOnly?: boolean;
+  /**
+   * Ids of predictions whose command the server stored with events of its own (the command row
+   * is gone, its events were not kept): dropped with the pending events.
+   */
+  readonly superseded?: ReadonlySet<string>;
 }
 
 /**
@@ -56,15 +62,17 @@ export async function rebaseAggregate(
   context: SyncContext,
   stream: StreamRef,
   upstream: readonly UpstreamEvent[],
-  { rejections = new Map(), contiguousOnly = false }: RebaseOptions = {},
+  { rejections = new Map(), contiguousOnly = false, superseded = new Set() }: RebaseOptions = {},
 ): Promise<RebaseOutcome> {
   const { db, store } = context.strata;
   const rows = await db.events
     .where('[aggregateType+aggregateId+version]')
     .between(...streamRange(stream), true, true)
     .toArray();
-  const confirmedVersion = rows.reduce((v, row) => (row.pending === 0 ? row.version : v), 0);
-  await db.events.bulkDelete(rows.filter((row) => row.pending === 1).map((row) => row.position));
+  const pendingIds = await pendingIdsAmong(db, rows);
+  const dropped = (row: EventRow) => pendingIds.has(row.id) || superseded.has(row.id);
+  const confirmedVersion = rows.reduce((v, row) => (dropped(row) ? v : row.version), 0);
+  await db.events.bulkDelete(rows.filter(dropped).map((row) => row.position));
   const snapshot = await db.snapshots.get([stream.aggregateType, stream.aggregateId]);
   if (snapshot !== undefined && snapshot.version > confirmedVersion) {
     await db.snapshots.delete([stream.aggregateType, stream.aggregateId]);

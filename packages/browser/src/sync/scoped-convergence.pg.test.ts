@@ -19,6 +19,7 @@ import {
   type TestClient,
   type TestServer,
 } from '../../test/fixtures/sync-harness.ts';
+import { syncedRows } from '../../test/fixtures/synced-rows.ts';
 import { taskList, taskTables } from '../../test/fixtures/task-list.ts';
 
 const secret = 'a-test-secret-of-enough-length';
@@ -185,7 +186,7 @@ async function expectConverged(devices: readonly Device[], taskIds: ReadonlySet<
         .map(([id]) => id),
     );
     const { name, strata } = holder.client;
-    const local = await strata.db.events.toArray();
+    const local = await syncedRows(strata.db);
     expect(await strata.pendingCommands(), name).toEqual([]);
     expect(
       local.filter((row) => row.pending === 1),

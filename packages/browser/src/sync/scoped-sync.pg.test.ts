@@ -15,6 +15,7 @@ import {
   type TestClient,
   type TestServer,
 } from '../../test/fixtures/sync-harness.ts';
+import { syncedRows } from '../../test/fixtures/synced-rows.ts';
 import { type TaskRow, taskList, taskTables } from '../../test/fixtures/task-list.ts';
 
 const secret = 'a-test-secret-of-enough-length';
@@ -78,7 +79,7 @@ async function taskRows(client: TestClient): Promise<string[]> {
 /** The device holds exactly the server's events of `ids` (ids and versions), none pending. */
 async function expectServerEvents(client: TestClient, ids: readonly string[]) {
   const upstream = (await server.events()).filter((e) => ids.includes(e.aggregateId));
-  const local = await client.strata.db.events.toArray();
+  const local = await syncedRows(client.strata.db);
   expect(
     local.filter((row) => row.pending === 1),
     client.name,

@@ -13,6 +13,7 @@ import { assignedTo, project, Task, taskScopes } from '@strata/example-todo';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeScopedServer } from '../../test/fixtures/fake-scoped-server.ts';
 import { eventually } from '../../test/fixtures/sync-harness.ts';
+import { syncedRows } from '../../test/fixtures/synced-rows.ts';
 import { type TaskRow, taskList, taskTables } from '../../test/fixtures/task-list.ts';
 import type { RejectedCommandRow } from '../database/strata-database.ts';
 import { createStrata, type Strata } from '../runtime/create-strata.ts';
@@ -103,11 +104,7 @@ async function device(
     },
     /** The device's events of `ids` equal the server's (ids and versions), none pending. */
     async expectServerEvents(ids: readonly string[]) {
-      const local = (await strata.db.events.toArray()).map((row) => [
-        row.id,
-        row.version,
-        row.pending,
-      ]);
+      const local = (await syncedRows(strata.db)).map((row) => [row.id, row.version, row.pending]);
       const upstream = server.events
         .filter((event) => ids.includes(event.aggregateId))
         .map((event) => [event.id, event.version, 0]);

@@ -15,6 +15,7 @@ import {
   type TestClient,
   type TestServer,
 } from '../../test/fixtures/sync-harness.ts';
+import { syncedRows } from '../../test/fixtures/synced-rows.ts';
 
 const secret = 'a-test-secret-of-enough-length';
 const as = (userId: string): CommandPrincipal => ({ userId, tenant: TEST_TENANT, claims: {} });
@@ -43,7 +44,7 @@ const serverCart = async (cartId: string) =>
 /** The device's cart rows: exactly the server's events (ids, versions, data), none pending. */
 async function expectServerLog(client: TestClient, cartId: string) {
   const upstream = await serverCart(cartId);
-  const local = (await client.strata.db.events.toArray()).filter((r) => r.aggregateId === cartId);
+  const local = (await syncedRows(client.strata.db)).filter((r) => r.aggregateId === cartId);
   const summary = (e: { version: number; id: string; data: unknown }) => [e.version, e.id, e.data];
   expect(
     local.filter((row) => row.pending === 1),

@@ -20,6 +20,7 @@ import {
   type TestClient,
   type TestServer,
 } from '../../test/fixtures/sync-harness.ts';
+import { syncedRows } from '../../test/fixtures/synced-rows.ts';
 
 const secret = 'a-test-secret-of-enough-length';
 const DEVICES = 3;
@@ -134,7 +135,7 @@ async function expectConverged(devices: readonly Device[], noteIds: ReadonlySet<
       .map(([id]) => id)
       .sort();
     expect(await strata.pendingCommands(), name).toEqual([]);
-    const local = await strata.db.events.toArray();
+    const local = await syncedRows(strata.db);
     const bases = new Map(
       (await strata.db.bases.toArray()).map((base) => [base.aggregateId, base]),
     );

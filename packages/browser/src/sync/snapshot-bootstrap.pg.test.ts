@@ -16,6 +16,7 @@ import {
   type TestClient,
   type TestServer,
 } from '../../test/fixtures/sync-harness.ts';
+import { syncedRows } from '../../test/fixtures/synced-rows.ts';
 
 const secret = 'a-test-secret-of-enough-length';
 /** The harness reads the server's whole log as this user. */
@@ -179,7 +180,7 @@ describe('snapshot bootstrap against the edge server', () => {
     await eventually(async () => expect(await versions(writer, long)).toContain(16));
     // whenSynced may answer on the caught-up state from before the network came back.
     await eventually(async () => expect(await versions(reader, long)).toContain(16));
-    const local = await eventsOf(reader, long);
+    const local = (await syncedRows(reader.strata.db)).filter((row) => row.aggregateId === long);
     expect(local.filter((row) => row.pending === 1)).toEqual([]);
     expect(
       local.map((row) => [row.id, row.version]).sort((a, b) => Number(a[1]) - Number(b[1])),

@@ -18,6 +18,7 @@ import {
   type TestClient,
   type TestServer,
 } from '../../test/fixtures/sync-harness.ts';
+import { syncedRows } from '../../test/fixtures/synced-rows.ts';
 import type { CatchUpProgress } from './sync-status.ts';
 
 let server: TestServer;
@@ -53,8 +54,9 @@ describe('sync between clients through the edge server', () => {
     alice.network.setOnline(true);
     alice.sync.syncNow();
     await eventually(() => expectConverged(server, [alice, bob], new Set(ids)));
-    const confirmed = await alice.strata.db.events.toArray();
-    expect(confirmed.every((row) => typeof row.serverPosition === 'number')).toBe(true);
+    // Confirmed: no pending command lists them (acknowledged rows are not rewritten, issue 16).
+    const confirmed = await syncedRows(alice.strata.db);
+    expect(confirmed.every((row) => row.pending === 0)).toBe(true);
     expect((await bob.todoRows()).get(ids[0] as string)).toMatchObject({ status: 'completed' });
   });
 

@@ -287,8 +287,16 @@ interface LocalMember {
   readonly aggregateType: string;
   readonly aggregateId: string;
 }
-const localEvents = async (device: Device) =>
-  (await call(device, 'readStore', 'events')) as LocalEvent[];
+/**
+ * Its events, `pending` 1 only while a pending command lists the event: an acknowledgement
+ * deletes the command row and leaves the event row as it is (issue 16).
+ */
+const localEvents = async (device: Device) => {
+  const rows = (await call(device, 'readStore', 'events')) as LocalEvent[];
+  const commands = (await call(device, 'readStore', 'commands')) as { eventIds: string[] }[];
+  const listed = new Set(commands.flatMap((command) => command.eventIds));
+  return rows.map((row) => ({ ...row, pending: row.pending === 1 && listed.has(row.id) ? 1 : 0 }));
+};
 const localTasks = async (device: Device) =>
   ((await call(device, 'readStore', 'tasks')) as TaskRow[]).sort((a, b) =>
     a.id.localeCompare(b.id),

@@ -339,8 +339,16 @@ interface LocalBase {
   readonly state: unknown;
   readonly fingerprint: string;
 }
-const localEvents = async (device: Device) =>
-  (await call(device, 'readStore', 'events')) as LocalEvent[];
+/**
+ * Its events, `pending` 1 only while a pending command lists the event: an acknowledgement
+ * deletes the command row and leaves the event row as it is (issue 16).
+ */
+const localEvents = async (device: Device) => {
+  const rows = (await call(device, 'readStore', 'events')) as LocalEvent[];
+  const commands = (await call(device, 'readStore', 'commands')) as { eventIds: string[] }[];
+  const listed = new Set(commands.flatMap((command) => command.eventIds));
+  return rows.map((row) => ({ ...row, pending: row.pending === 1 && listed.has(row.id) ? 1 : 0 }));
+};
 const localBases = async (device: Device) =>
   (await call(device, 'readStore', 'bases')) as LocalBase[];
 const localNotes = async (device: Device) =>

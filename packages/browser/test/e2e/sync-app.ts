@@ -3,6 +3,7 @@ import type { RejectedCommandRow } from '../../src/database/strata-database.ts';
 import { createStrata } from '../../src/runtime/create-strata.ts';
 import { startSync } from '../../src/sync/start-sync.ts';
 import type { SyncStatus } from '../../src/sync/sync-status.ts';
+import { syncedRows } from '../fixtures/synced-rows.ts';
 import { type TodoRow, todoList, todoTables } from '../fixtures/todo-list.ts';
 import { type CommandOutcome, commandOutcome, requiredParam, startError } from './page-api.ts';
 
@@ -98,7 +99,7 @@ async function start(): Promise<StrataSyncApi> {
       return Object.fromEntries([...loaded].map(([id, { state }]) => [id, state]));
     },
     async events() {
-      const rows = await strata.db.events.toArray();
+      const rows = await syncedRows(strata.db);
       return rows.map((row) => ({
         id: row.id,
         aggregateId: row.aggregateId,
