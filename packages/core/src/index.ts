@@ -226,6 +226,7 @@ export { parseScopeKey, type ScopeKeyParts, scopeKey } from './scopes/scope-key.
 export { type ScopeMembership, scopeMembership, scopesAfter } from './scopes/scope-membership.ts';
 
 // Snapshots: when to take them; a snapshot is saved with the events it follows.
+export { dueSnapshot } from './snapshots/due-snapshot.ts';
 export type { Snapshot } from './snapshots/snapshot.ts';
 export { everyNVersions, type SnapshotPolicy } from './snapshots/snapshot-policy.ts';
 

@@ -18,7 +18,7 @@ import { newKsuid } from '../ids/ksuid.ts';
 import type { InlineProjection } from '../projections/inline-projection.ts';
 import type { AsyncReactor } from '../reactors/async-reactor.ts';
 import type { SyncReactor } from '../reactors/sync-reactor.ts';
-import type { Snapshot } from '../snapshots/snapshot.ts';
+import { dueSnapshot } from '../snapshots/due-snapshot.ts';
 import { type BackoffOptions, backoffDelay } from '../timing/backoff.ts';
 import { type LoadedAggregate, loadAggregate } from './load-aggregate.ts';
 import { prepareCommand } from './prepare-command.ts';
@@ -330,28 +330,5 @@ function toNewEvent(event: EventEnvelope): NewEvent {
     occurredAt: event.occurredAt,
     data: event.data,
     metadata: event.metadata,
-  };
-}
-
-/** The snapshot the aggregate's policy asks for after this append, written in the same transaction. */
-function dueSnapshot(
-  aggregate: AnyAggregateDefinition,
-  stream: StreamRef,
-  loaded: LoadedAggregate<unknown>,
-  appended: number,
-  state: unknown,
-  now: Date,
-): Snapshot | undefined {
-  const snapshots = aggregate.snapshots;
-  const version = loaded.version + appended;
-  if (snapshots?.policy({ version, snapshotVersion: loaded.snapshotVersion, appended }) !== true) {
-    return undefined;
-  }
-  return {
-    ...stream,
-    version,
-    state,
-    fingerprint: snapshots.fingerprint,
-    takenAt: now.toISOString(),
   };
 }

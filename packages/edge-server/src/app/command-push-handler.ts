@@ -16,6 +16,8 @@ import {
 } from '@strata/core';
 import type { Authority } from '../authority/authority.ts';
 import type { CommandAuthority } from '../authority/command-authority.ts';
+import type { DecidedCommand } from '../authority/decide-batch.ts';
+import type { ServerCommand } from '../authority/server-command.ts';
 import type { CommitAppend } from '../postgres/append-commits.ts';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { Principal } from './auth.ts';
@@ -79,8 +81,35 @@ export async function applyCommandPush(
   });
   const blocks = (stream: StreamRef | undefined) =>
     context.authorityOf(stream?.aggregateType ?? '') !== 'decide';
+  // Consecutive `decide` commits are decided together (authority.decideMany), once the commits
+  // before them are stored; any other commit first lets them be answered, to keep the order.
+  let decideRun: CommandCommit[] = [];
+  const decideTogether = async () => {
+    if (decideRun.length === 0) return;
+    const run = decideRun;
+    decideRun = [];
+    await ledger.settle();
+    const writer = { principal: context.principal, clientId: push.clientId };
+    const answers = await context.authority.decideMany(writer, run.map(serverCommandOf));
+    for (const [index, commit] of run.entries()) {
+      const answer = answers[index] as DecidedCommand;
+      if (answer.ok) {
+        ledger.answer(
+          { commitId: commit.commitId, status: 'accepted', events: answer.events.map(toWireEvent) },
+          commit.command,
+        );
+      } else {
+        await ledger.reject(commit.commitId, commit.command, answer.error, { blocks: false });
+      }
+    }
+  };
   for (const raw of push.commits) {
     const parsed = CommandCommitSchema.safeParse(raw);
+    if (parsed.success && context.authorityOf(parsed.data.command.aggregateType) === 'decide') {
+      decideRun.push(parsed.data);
+      continue;
+    }
+    await decideTogether();
     if (!parsed.success) {
       const stream = namedStream(raw);
       const issues = toValidationIssues(parsed.error);
@@ -107,7 +136,7 @@ export async function applyCommandPush(
         continue;
       }
       await ledger.settle();
-      const stored = await decideCommit(authority, commit, push.clientId, context);
+      const stored = await verifyCommit(commit, push.clientId, context);
       ledger.answer(
         { commitId: commit.commitId, status: 'accepted', events: stored.map(toWireEvent) },
         stream,
@@ -118,6 +147,7 @@ export async function applyCommandPush(
       await ledger.reject(commit.commitId, stream, error, { blocks: blocks(stream) });
     }
   }
+  await decideTogether();
   const entries = await ledger.finish();
   const results = entries.map(({ answer }) => answer as CommandResult);
   const accepted = entries.flatMap(({ answer, stream }, index) =>
@@ -157,16 +187,21 @@ function prepareCommit(
   });
 }
 
-/** A `decide` or `verify` commit; returns the stored events or throws the refusal. */
-function decideCommit(
-  authority: 'decide' | 'verify',
+/** A `verify` commit; returns the stored events or throws the refusal. */
+function verifyCommit(
   commit: CommandCommit,
   clientId: string,
   context: CommandPushContext,
 ): Promise<readonly StoredEvent[]> {
-  const { command, events } = commit;
   const writer = { principal: context.principal, clientId };
-  const serverCommand = {
+  const serverCommand = serverCommandOf(commit);
+  return context.authority.verify(writer, serverCommand, commit.events as readonly EventEnvelope[]);
+}
+
+/** The command of a commit, as the authority decides it. */
+function serverCommandOf(commit: CommandCommit): ServerCommand {
+  const { command, events } = commit;
+  return {
     commandId: commit.commitId,
     aggregateType: command.aggregateType,
     aggregateId: command.aggregateId,
@@ -174,9 +209,6 @@ function decideCommit(
     input: command.input,
     metadata: appKeys(events[0]?.metadata),
   };
-  return authority === 'decide'
-    ? context.authority.decide(writer, serverCommand)
-    : context.authority.verify(writer, serverCommand, events as readonly EventEnvelope[]);
 }
 
 /** The client's metadata without the keys the server sets itself. */

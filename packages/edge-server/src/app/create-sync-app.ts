@@ -246,6 +246,12 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
     forgetStates: (tenant) => decider.forgetStates(tenant),
     decide: (writer, command) =>
       writing.during(command.commandId, writer.principal, () => decider.decide(writer, command)),
+    decideMany: (writer, commands) =>
+      writing.duringAll(
+        commands.map((command) => command.commandId),
+        writer.principal,
+        () => decider.decideMany(writer, commands),
+      ),
     verify: (writer, command, predicted) =>
       writing.during(command.commandId, writer.principal, () =>
         decider.verify(writer, command, predicted),

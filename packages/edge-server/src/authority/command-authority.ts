@@ -7,7 +7,6 @@ import {
   type CommandHandler,
   createCommandHandler,
   type EventEnvelope,
-  type EventMetadata,
   ForbiddenError,
   isStrataError,
   NO_STREAM,
@@ -29,20 +28,13 @@ import {
   type LoggedCommand,
   logCommand,
 } from './command-log.ts';
+import { type DecidedCommand, decideBatch } from './decide-batch.ts';
 import { samePrediction } from './same-prediction.ts';
+import type { ServerCommand } from './server-command.ts';
 import { commandPrincipal, stampedMetadata, type WriterIdentity } from './stamped-metadata.ts';
 import { withTypedRefusals } from './typed-refusals.ts';
 
-/** A command to decide on the server: from a device's push, a thin client or server code. */
-export interface ServerCommand extends StreamRef {
-  /** The command's id: deciding the same id again answers with what it stored the first time. */
-  readonly commandId: string;
-  readonly name: string;
-  /** Unparsed: the command's schema parses it. */
-  readonly input: unknown;
-  /** App metadata keys to keep (correlation ids); identity keys are stamped over them. */
-  readonly metadata?: EventMetadata;
-}
+export type { ServerCommand };
 
 /** Options of `createCommandAuthority`. */
 export interface CommandAuthorityOptions {
@@ -74,6 +66,12 @@ export interface CommandAuthority {
    * (none when it decides nothing). Returns the stored events.
    */
   decide(writer: WriterIdentity, command: ServerCommand): Promise<readonly PostgresStoredEvent[]>;
+  /**
+   * Authority `decide` for several commands of one writer, in order, as `decide` one after the
+   * other would (decide-batch.ts: a few round trips for all of them on the happy path); one
+   * answer per command. A lost database is thrown.
+   */
+  decideMany(writer: WriterIdentity, commands: readonly ServerCommand[]): Promise<DecidedCommand[]>;
   /**
    * Authority `verify`: decides the command again on the version the client decided on, at the
    * client's time, and stores the client's events only when they are the same.
@@ -329,10 +327,29 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
     }
   }
 
+  const decideOnce = (writer: WriterIdentity, command: ServerCommand) =>
+    once(writer, command, (aggregate) => decide(writer, command, aggregate));
+
   return {
     forgetStates: (tenant) => void handlers.delete(tenant),
-    decide: (writer, command) =>
-      once(writer, command, (aggregate) => decide(writer, command, aggregate)),
+    decide: decideOnce,
+    decideMany: (writer, commands) =>
+      decideBatch(
+        {
+          database: options.database,
+          store: options.storeFor(writer.principal),
+          authorized: (command) => authorized(writer.principal, command),
+          load: (aggregate, aggregateId) =>
+            handlerFor(writer.principal).load(aggregate, aggregateId),
+          decideOne: (command) => decideOnce(writer, command),
+          metadataOf: (command) => metadataOf(writer, command),
+          clock,
+          newId,
+          keepsState: (stream) => options.cachesState?.(stream) !== false,
+        },
+        writer,
+        commands,
+      ),
     verify: (writer, command, predicted) =>
       once(writer, command, (aggregate) => verify(writer, command, predicted, aggregate)),
   };

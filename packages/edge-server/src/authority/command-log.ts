@@ -45,63 +45,94 @@ export class CommandAlreadyLoggedError extends Error {
   }
 }
 
+type LoggedRow = {
+  command_id: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  first_version: number;
+  event_count: number;
+  user_id: string;
+  command_digest: string;
+};
+
+const loggedOf = (row: LoggedRow): LoggedCommand => ({
+  aggregateType: row.aggregate_type,
+  aggregateId: row.aggregate_id,
+  firstVersion: Number(row.first_version),
+  count: Number(row.event_count),
+  userId: row.user_id,
+  digest: row.command_digest,
+});
+
 /** The logged command of this id in the tenant, if any. */
 export async function findLoggedCommand(
   db: SqlExecutor,
   tenant: string,
   commandId: string,
 ): Promise<LoggedCommand | undefined> {
-  const { rows } = await db.query<{
-    aggregate_type: string;
-    aggregate_id: string;
-    first_version: number;
-    event_count: number;
-    user_id: string;
-    command_digest: string;
-  }>(
-    `SELECT aggregate_type, aggregate_id, first_version, event_count, user_id, command_digest
-       FROM strata_commands WHERE tenant = $1 AND command_id = $2`,
-    [tenant, commandId],
+  return (await findLoggedCommands(db, tenant, [commandId])).get(commandId);
+}
+
+/** The logged commands among these ids in the tenant, by id: one statement for all. */
+export async function findLoggedCommands(
+  db: SqlExecutor,
+  tenant: string,
+  commandIds: readonly string[],
+): Promise<Map<string, LoggedCommand>> {
+  if (commandIds.length === 0) return new Map();
+  const { rows } = await db.query<LoggedRow>(
+    `SELECT command_id, aggregate_type, aggregate_id, first_version, event_count, user_id, command_digest
+       FROM strata_commands WHERE tenant = $1 AND command_id = ANY($2::text[])`,
+    [tenant, commandIds],
   );
-  const row = rows[0];
-  return row === undefined
-    ? undefined
-    : {
-        aggregateType: row.aggregate_type,
-        aggregateId: row.aggregate_id,
-        firstVersion: Number(row.first_version),
-        count: Number(row.event_count),
-        userId: row.user_id,
-        digest: row.command_digest,
-      };
+  return new Map(rows.map((row) => [row.command_id, loggedOf(row)]));
 }
 
 /**
  * Logs a command. Throws `CommandAlreadyLoggedError` when the id is taken (the insert waits for
  * a concurrent transaction that logs it, then sees its row), so that transaction rolls back.
  */
-export async function logCommand(
+export function logCommand(
   db: SqlExecutor,
   tenant: string,
   commandId: string,
   logged: LoggedCommand,
 ): Promise<void> {
-  const { rows } = await db.query(
+  return logCommands(db, tenant, new Map([[commandId, logged]]));
+}
+
+/**
+ * Logs commands in one statement (a push's decisions stored together). Throws
+ * `CommandAlreadyLoggedError`, naming one of them, when any id is taken: its transaction must
+ * roll back, so that nothing of the others stays either.
+ */
+export async function logCommands(
+  db: SqlExecutor,
+  tenant: string,
+  commands: ReadonlyMap<string, LoggedCommand>,
+): Promise<void> {
+  if (commands.size === 0) return;
+  const ids = [...commands.keys()];
+  const logged = [...commands.values()];
+  const { rows } = await db.query<{ command_id: string }>(
     `INSERT INTO strata_commands
        (tenant, command_id, aggregate_type, aggregate_id, first_version, event_count, user_id, command_digest)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[])
      ON CONFLICT (tenant, command_id) DO NOTHING
-     RETURNING 1 AS logged`,
+     RETURNING command_id`,
     [
       tenant,
-      commandId,
-      logged.aggregateType,
-      logged.aggregateId,
-      logged.firstVersion,
-      logged.count,
-      logged.userId,
-      logged.digest,
+      ids,
+      logged.map((entry) => entry.aggregateType),
+      logged.map((entry) => entry.aggregateId),
+      logged.map((entry) => entry.firstVersion),
+      logged.map((entry) => entry.count),
+      logged.map((entry) => entry.userId),
+      logged.map((entry) => entry.digest),
     ],
   );
-  if (rows.length === 0) throw new CommandAlreadyLoggedError(commandId);
+  if (rows.length < ids.length) {
+    const inserted = new Set(rows.map((row) => row.command_id));
+    throw new CommandAlreadyLoggedError(ids.find((id) => !inserted.has(id)) as string);
+  }
 }

@@ -59,8 +59,13 @@ export interface PostgresEventStore extends EventStore<SqlExecutor> {
    * Appends many commits at exact expected versions, each atomically, as if one after the other,
    * in one transaction of a few round trips (append-commits.ts), shared with the tenant's other
    * pushes that arrive meanwhile (tenant-append-queue.ts); one outcome per commit, in order.
+   * `alsoInside` runs in the transaction after the store's append hooks, with these commits'
+   * events only (the authority logs the commands it decided there).
    */
-  appendCommits(commits: readonly CommitAppend[]): Promise<CommitOutcome[]>;
+  appendCommits(
+    commits: readonly CommitAppend[],
+    options?: { readonly alsoInside?: AppendHook },
+  ): Promise<CommitOutcome[]>;
   /** The version of a stream's last event, 0 when it has none. */
   streamVersion(stream: StreamRef): Promise<number>;
   /** What a stream is without its events; undefined when it has none. */
@@ -100,7 +105,17 @@ export function createPostgresEventStore(
     streamMetadata: (stream) => readStreamMetadata(db, tenant, stream),
     append: (stream, events, appendOptions) =>
       appendToStream(db, appendSettings, stream, events, appendOptions),
-    appendCommits: (commits) => appendCommitsQueued(db, appendSettings, commits),
+    appendCommits: (commits, commitOptions) =>
+      appendCommitsQueued(
+        db,
+        commitOptions?.alsoInside === undefined
+          ? appendSettings
+          : {
+              ...appendSettings,
+              appendHooks: [...appendSettings.appendHooks, commitOptions.alsoInside],
+            },
+        commits,
+      ),
     readStream: (stream, readOptions) => readStreamEvents(db, tenant, stream, readOptions),
     readAll: (readOptions) => readTenantPage(db, tenant, readOptions),
     countAfter: (cursor) => countAfterTenantCursor(db, tenant, cursor),

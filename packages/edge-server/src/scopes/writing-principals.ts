@@ -9,6 +9,12 @@ import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 export interface WritingPrincipals {
   /** Runs `work` with `principal` registered as the writer of command `commandId`. */
   during<T>(commandId: string, principal: Principal, work: () => Promise<T>): Promise<T>;
+  /** `during` for several commands at once (a push's commands decided together). */
+  duringAll<T>(
+    commandIds: readonly string[],
+    principal: Principal,
+    work: () => Promise<T>,
+  ): Promise<T>;
   /**
    * Who writes `events`: the registered principal of their command whose subject stamped them
    * (`userId`); undefined when none is registered.
@@ -25,18 +31,25 @@ export function createWritingPrincipals(): WritingPrincipals {
   // Several requests may carry one command id at once (a re-push while the first still runs,
   // or a replay by someone else): each keeps its own entry.
   const byCommand = new Map<string, Principal[]>();
-  return {
-    async during(commandId, principal, work) {
+  const duringAll: WritingPrincipals['duringAll'] = async (commandIds, principal, work) => {
+    const registered = commandIds.map((commandId) => {
       const entries = byCommand.get(commandId) ?? [];
       entries.push(principal);
       byCommand.set(commandId, entries);
-      try {
-        return await work();
-      } finally {
+      return [commandId, entries] as const;
+    });
+    try {
+      return await work();
+    } finally {
+      for (const [commandId, entries] of registered) {
         entries.splice(entries.indexOf(principal), 1);
         if (entries.length === 0) byCommand.delete(commandId);
       }
-    },
+    }
+  };
+  return {
+    during: (commandId, principal, work) => duringAll([commandId], principal, work),
+    duringAll,
     writerOf(events) {
       const metadata = events[0]?.metadata;
       const commandId = metadata?.commandId;

@@ -1,0 +1,312 @@
+/**
+ * Authority `decide` for a push's run of commands (decide-batch.ts) on real Postgres through the
+ * Neon driver, over HTTP: a constant number of statements whatever the number of commands, the
+ * rules of one command after the other, and what the database holds afterwards when commands
+ * chain, are refused, repeat, race another writer, are refused by a hook, or lose the database.
+ */
+import {
+  ForbiddenError,
+  newKsuid,
+  type StrataError,
+  type StreamRef,
+  UnavailableError,
+} from '@strata/core';
+import { CART_LIMIT, Cart, Todo } from '@strata/example-todo';
+import { bearerToken } from '@strata/tooling/sync/sync-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { neonSuiteDatabase, type SuiteDatabase } from '../../test/suites/suite-databases.ts';
+import { jwtAuthentication } from '../app/auth.ts';
+import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
+import { migrate } from '../migrations/migrations.ts';
+import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: raw JSON answers, asserted field by field
+type Answer = Record<string, any>;
+
+const SECRET = 'decide-batch-secret';
+let suite: SuiteDatabase;
+let database: SqlDatabase;
+let app: SyncApp;
+
+/** What the wrapped database does to a statement before it runs (counting, faults, races). */
+let beforeStatement: (text: string, params: readonly unknown[] | undefined) => Promise<void> =
+  async () => undefined;
+/** What it does after a statement ran, before the caller sees the answer. */
+let afterStatement: (text: string, params: readonly unknown[] | undefined) => Promise<void> =
+  async () => undefined;
+const counter = { statements: 0, transactions: 0 };
+
+function instrumented(db: SqlDatabase): SqlDatabase {
+  const wrap = (executor: SqlExecutor): SqlExecutor => ({
+    query: async (text, params) => {
+      // The notification goes out on its own, after the answer (notify-appended.ts).
+      if (!text.includes('pg_notify')) counter.statements++;
+      await beforeStatement(text, params);
+      const result = await executor.query(text, params);
+      await afterStatement(text, params);
+      return result;
+    },
+  });
+  return {
+    ...wrap(db),
+    transaction: (work) => {
+      counter.transactions++;
+      return db.transaction((tx) => work(wrap(tx)));
+    },
+  };
+}
+
+beforeAll(async () => {
+  suite = await neonSuiteDatabase();
+  database = suite.database;
+  await migrate(database);
+  app = createSyncApp({
+    database: instrumented(database),
+    authenticate: jwtAuthentication({ secret: SECRET }),
+    aggregates: [Todo, Cart],
+    appendHooks: [
+      // An app rule inside the append: a cart named `vetoed-*` is never stored.
+      (events) => {
+        const vetoed = events.find((event) => event.aggregateId.startsWith('vetoed-'));
+        if (vetoed !== undefined) throw new ForbiddenError(`${vetoed.aggregateId} is vetoed`);
+      },
+    ],
+    onError: () => undefined,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await suite?.close();
+});
+
+let tenants = 0;
+async function client() {
+  const tenant = `decide-batch-${tenants++}`;
+  const token = await bearerToken(SECRET, tenant, 'ann');
+  return {
+    tenant,
+    async push(commits: readonly unknown[], expected = 200) {
+      const response = await app.request('/v2/push', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ protocol: 2, clientId: 'device-1', commits }),
+      });
+      const body = (await response.json()) as Answer;
+      expect(response.status, JSON.stringify(body)).toBe(expected);
+      return body.results as Answer[];
+    },
+  };
+}
+
+const commit = (aggregateType: string, aggregateId: string, name: string, input: unknown) => ({
+  commitId: newKsuid(),
+  command: { aggregateType, aggregateId, name, input, issuedAt: '2026-12-03T09:00:00.000Z' },
+  events: [],
+});
+const cart = (id: string, name: string, input: unknown = {}) => commit('Cart', id, name, input);
+
+async function rows(tenant: string, stream?: StreamRef) {
+  const { rows: found } = await database.query<{
+    aggregate_id: string;
+    version: number;
+    type: string;
+    id: string;
+    data: Record<string, unknown>;
+    metadata: Record<string, unknown>;
+  }>(
+    `SELECT aggregate_id, version, type, id, data, metadata FROM strata_events
+      WHERE tenant = $1 AND ($2::text IS NULL OR aggregate_id = $2) ORDER BY tenant_position`,
+    [tenant, stream?.aggregateId ?? null],
+  );
+  return found.map((row) => ({ ...row, version: Number(row.version) }));
+}
+
+async function logged(tenant: string) {
+  const { rows: found } = await database.query<{ command_id: string; event_count: number }>(
+    'SELECT command_id, event_count FROM strata_commands WHERE tenant = $1 ORDER BY command_id',
+    [tenant],
+  );
+  return new Map(found.map((row) => [row.command_id, Number(row.event_count)]));
+}
+
+/** Statements and transactions of one push. */
+async function counted(work: () => Promise<unknown>) {
+  counter.statements = 0;
+  counter.transactions = 0;
+  await work();
+  return { ...counter };
+}
+
+describe('authority decide, a push at a time (Postgres through the Neon driver)', () => {
+  it('stores the commands of a push in a constant number of statements, 5 or 60 of them', async () => {
+    const small = await client();
+    const large = await client();
+    const few = await counted(() =>
+      small.push(Array.from({ length: 5 }, (_, i) => cart(`cart-${i}`, 'open'))),
+    );
+    const many = await counted(() =>
+      large.push(Array.from({ length: 60 }, (_, i) => cart(`cart-${i}`, 'open'))),
+    );
+    // One lookup of the command ids, one load per new cart (at once), and one transaction.
+    expect(many.transactions).toBe(1);
+    expect(few.transactions).toBe(1);
+    expect(many.statements - 60).toBe(few.statements - 5);
+    expect(await rows(large.tenant)).toHaveLength(60);
+    expect((await logged(large.tenant)).size).toBe(60);
+  });
+
+  it('chains commands on one aggregate; a refusal decides nothing and the next one sees the state without it', async () => {
+    const ann = await client();
+    const pushed = [
+      cart('c', 'open'),
+      ...Array.from({ length: CART_LIMIT + 1 }, (_, i) => cart('c', 'addItem', { sku: `s-${i}` })),
+      cart('c', 'removeItem', { sku: 's-0' }),
+      cart('c', 'addItem', { sku: 'fits-now' }),
+      cart('other', 'open'),
+    ];
+    const results = await ann.push(pushed);
+    expect(results.map((result) => result.code ?? result.status)).toEqual([
+      'accepted',
+      ...Array.from({ length: CART_LIMIT }, () => 'accepted'),
+      'DOMAIN_RULE_VIOLATED',
+      'accepted',
+      'accepted',
+      'accepted',
+    ]);
+    const stored = await rows(ann.tenant, { aggregateType: 'Cart', aggregateId: 'c' });
+    expect(stored.map((row) => row.version)).toEqual(
+      Array.from({ length: CART_LIMIT + 3 }, (_, i) => i + 1),
+    );
+    expect(stored.slice(-2).map((row) => row.type)).toEqual(['ItemRemoved', 'ItemAdded']);
+    // Answers name exactly what was stored, in the push's order, with the server's metadata.
+    const answered = results.flatMap((result) => result.events ?? []).map((event) => event.id);
+    expect(answered).toEqual((await rows(ann.tenant)).map((row) => row.id));
+    const log = await logged(ann.tenant);
+    expect(log.size).toBe(pushed.length - 1);
+    expect(log.has(pushed[CART_LIMIT + 1]?.commitId as string)).toBe(false);
+    expect(stored[0]?.metadata).toMatchObject({ userId: 'ann', tenant: ann.tenant });
+  });
+
+  it('a re-pushed push is answered from the log and stores nothing twice, even two at once', async () => {
+    const ann = await client();
+    const pushed = [cart('r', 'open'), cart('r', 'addItem', { sku: 'a' }), cart('r2', 'open')];
+    const first = await ann.push(pushed);
+    const [again, alsoAgain] = await Promise.all([ann.push(pushed), ann.push(pushed)]);
+    expect(again).toEqual(first);
+    expect(alsoAgain).toEqual(first);
+    expect(await rows(ann.tenant)).toHaveLength(3);
+
+    const racing = await client();
+    const fresh = [cart('q', 'open'), cart('q', 'addItem', { sku: 'b' }), cart('q2', 'open')];
+    const [one, other] = await Promise.all([racing.push(fresh), racing.push(fresh)]);
+    expect(one).toEqual(other);
+    expect(one.map((result) => result.status)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(await rows(racing.tenant)).toHaveLength(3);
+    expect((await logged(racing.tenant)).size).toBe(3);
+  });
+
+  it('a writer that stores between the batch’s load and its write: that command is decided again on the new state', async () => {
+    const ann = await client();
+    await ann.push([cart('raced', 'open')]);
+    // Another server instance on the same database (its own append queue and state cache).
+    const instance = createSyncApp({
+      database,
+      authenticate: jwtAuthentication({ secret: SECRET }),
+      aggregates: [Todo, Cart],
+      onError: () => undefined,
+    });
+    const token = await bearerToken(SECRET, ann.tenant, 'ann');
+    let raced = false;
+    afterStatement = async (text, params) => {
+      // Right after the batch loaded the cart, the other instance adds an item to it.
+      if (!raced && text.includes('FROM strata_events') && params?.includes('raced')) {
+        raced = true;
+        const response = await instance.request('/v2/push', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            protocol: 2,
+            clientId: 'device-2',
+            commits: [cart('raced', 'addItem', { sku: 'racer' })],
+          }),
+        });
+        expect(response.status).toBe(200);
+      }
+    };
+    try {
+      const results = await ann.push([
+        cart('raced', 'addItem', { sku: 'mine' }),
+        cart('calm', 'open'),
+      ]);
+      expect(raced).toBe(true);
+      expect(results.map((result) => result.status)).toEqual(['accepted', 'accepted']);
+      expect(results[0]?.events.map((event: Answer) => event.version)).toEqual([3]);
+    } finally {
+      afterStatement = async () => undefined;
+      await instance.close();
+    }
+    const stored = await rows(ann.tenant, { aggregateType: 'Cart', aggregateId: 'raced' });
+    expect(stored.map((row) => [row.version, row.data.sku ?? null])).toEqual([
+      [1, null],
+      [2, 'racer'],
+      [3, 'mine'],
+    ]);
+    expect((await logged(ann.tenant)).size).toBe(4);
+  });
+
+  it('a hook refusing one aggregate rejects that command only; the log holds only what was stored', async () => {
+    const ann = await client();
+    const pushed = [cart('fine-1', 'open'), cart('vetoed-1', 'open'), cart('fine-2', 'open')];
+    const results = await ann.push(pushed);
+    expect(results.map((result) => result.code ?? result.status)).toEqual([
+      'accepted',
+      'FORBIDDEN',
+      'accepted',
+    ]);
+    expect((await rows(ann.tenant)).map((row) => row.aggregate_id)).toEqual(['fine-1', 'fine-2']);
+    expect([...(await logged(ann.tenant)).keys()].sort()).toEqual(
+      [pushed[0]?.commitId, pushed[2]?.commitId].sort(),
+    );
+  });
+
+  it('the database lost during the batch’s write: 503, and nothing of the push is stored or logged', async () => {
+    const ann = await client();
+    beforeStatement = async (text) => {
+      if (text.includes('INSERT INTO strata_events')) {
+        throw new UnavailableError('The database connection was lost') as StrataError;
+      }
+    };
+    try {
+      await ann.push([cart('lost-1', 'open'), cart('lost-2', 'open')], 503);
+    } finally {
+      beforeStatement = async () => undefined;
+    }
+    expect(await rows(ann.tenant)).toEqual([]);
+    expect((await logged(ann.tenant)).size).toBe(0);
+    // The device tries again: everything is stored once.
+    const results = await ann.push([cart('lost-1', 'open'), cart('lost-2', 'open')]);
+    expect(results.map((result) => result.status)).toEqual(['accepted', 'accepted']);
+    expect(await rows(ann.tenant)).toHaveLength(2);
+  });
+
+  it('saves the snapshot a policy asks for inside the batch, with the state of its version', async () => {
+    const ann = await client();
+    const pushed = [
+      commit('Todo', 't', 'add', { title: 'first' }),
+      ...Array.from({ length: 100 }, (_, i) => commit('Todo', 't', 'rename', { title: `n${i}` })),
+    ];
+    const results = await ann.push(pushed);
+    expect(results.every((result) => result.status === 'accepted')).toBe(true);
+    const { rows: snapshots } = await database.query<{ version: number; state: Answer }>(
+      `SELECT version, state FROM strata_snapshots WHERE tenant = $1 AND aggregate_id = 't'`,
+      [ann.tenant],
+    );
+    // everyNVersions(100): taken at version 100, after the 99th rename.
+    expect(snapshots.map((row) => Number(row.version))).toEqual([100]);
+    expect(snapshots[0]?.state).toMatchObject({ title: 'n98' });
+    expect((await rows(ann.tenant)).map((row) => row.version)).toEqual(
+      Array.from({ length: 101 }, (_, i) => i + 1),
+    );
+  });
+});
