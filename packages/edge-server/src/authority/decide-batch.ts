@@ -32,6 +32,7 @@ import {
   type LoggedCommand,
   logCommands,
 } from './command-log.ts';
+import { type AggregateToLoad, loadAggregates } from './load-aggregates.ts';
 import type { ServerCommand } from './server-command.ts';
 import { commandPrincipal, type WriterIdentity } from './stamped-metadata.ts';
 
@@ -104,16 +105,13 @@ export async function decideBatch(
     const command = commands[index] as ServerCommand;
     return aggregate !== undefined && !logged.has(command.commandId) ? aggregate : undefined;
   };
-  const loads = new Map<string, Promise<LoadedAggregate<unknown>>>();
-  commands.forEach((command, index) => {
-    const aggregate = fast(index);
-    const key = streamKey(command);
-    if (aggregate !== undefined && !loads.has(key)) {
-      const loading = parts.load(aggregate, command.aggregateId);
-      loading.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-      loads.set(key, loading);
-    }
-  });
+  const loads = await preload(
+    parts.store,
+    commands.flatMap((command, index) => {
+      const aggregate = fast(index);
+      return aggregate === undefined ? [] : [{ aggregate, aggregateId: command.aggregateId }];
+    }),
+  );
   // States after the batch's decisions so far; a stream written by decideOne is loaded again.
   const states = new Map<string, LoadedAggregate<unknown>>();
   let batch: Decided[] = [];
@@ -144,7 +142,8 @@ export async function decideBatch(
       aggregate === undefined
         ? undefined
         : (states.get(key) ??
-          (await loadable(loads.get(key) ?? parts.load(aggregate, command.aggregateId))));
+          loads.get(key) ??
+          (await loadable(parts.load(aggregate, command.aggregateId))));
     const decision =
       aggregate === undefined || loaded === undefined
         ? undefined
@@ -298,12 +297,22 @@ async function storeDecided(
 }
 
 /**
+ * The aggregates loaded together (load-aggregates.ts); none when one of them cannot be loaded
+ * for a reason of its own (each is then loaded on its own, and answered by decideOne if it
+ * cannot be). A lost database is thrown.
+ */
+async function preload(
+  store: PostgresEventStore,
+  wanted: readonly AggregateToLoad[],
+): Promise<Map<string, LoadedAggregate<unknown>>> {
+  return (await loadable(loadAggregates(store, wanted))) ?? new Map();
+}
+
+/**
  * A loaded aggregate, or undefined when it cannot be loaded for a reason of its own (decideOne
  * answers the command with it); a lost database is thrown.
  */
-async function loadable(
-  loading: Promise<LoadedAggregate<unknown>>,
-): Promise<LoadedAggregate<unknown> | undefined> {
+async function loadable<T>(loading: Promise<T>): Promise<T | undefined> {
   try {
     return await loading;
   } catch (error) {

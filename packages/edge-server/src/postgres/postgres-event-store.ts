@@ -1,4 +1,4 @@
-import type { EventStore, ReadAllOptions, ReadAllResult, StreamRef } from '@strata/core';
+import type { EventStore, ReadAllOptions, ReadAllResult, Snapshot, StreamRef } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import type { CommitAppend, CommitOutcome } from './append-commits.ts';
@@ -7,12 +7,14 @@ import { appendToStream } from './append-to-stream.ts';
 import { type EventRow, eventColumns, toStoredEvent } from './event-row.ts';
 import { decodeGlobalCursor, encodeGlobalCursor, START_CURSOR } from './global-cursor.ts';
 import type { PostgresStoredEvent } from './postgres-stored-event.ts';
-import { loadSnapshotRow, saveSnapshotRow } from './snapshot-rows.ts';
+import { loadSnapshotRow, loadSnapshotRows, saveSnapshotRow } from './snapshot-rows.ts';
 import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
 import {
   type PostgresStreamMetadata,
   readStreamEvents,
   readStreamMetadata,
+  readStreamsEvents,
+  type StreamRead,
   streamVersion,
 } from './stream-reads.ts';
 import { appendCommitsQueued } from './tenant-append-queue.ts';
@@ -66,6 +68,10 @@ export interface PostgresEventStore extends EventStore<SqlExecutor> {
     commits: readonly CommitAppend[],
     options?: { readonly alsoInside?: AppendHook },
   ): Promise<CommitOutcome[]>;
+  /** Several streams' snapshots in one statement, by stream key. */
+  loadSnapshots(streams: readonly StreamRef[]): Promise<Map<string, Snapshot>>;
+  /** Several streams' events in one statement, each from its version, at most `limit` each. */
+  readStreams(reads: readonly StreamRead[], limit: number): Promise<PostgresStoredEvent[][]>;
   /** The version of a stream's last event, 0 when it has none. */
   streamVersion(stream: StreamRef): Promise<number>;
   /** What a stream is without its events; undefined when it has none. */
@@ -117,6 +123,8 @@ export function createPostgresEventStore(
         commits,
       ),
     readStream: (stream, readOptions) => readStreamEvents(db, tenant, stream, readOptions),
+    readStreams: (reads, limit) => readStreamsEvents(db, tenant, reads, limit),
+    loadSnapshots: (streams) => loadSnapshotRows(db, tenant, streams),
     readAll: (readOptions) => readTenantPage(db, tenant, readOptions),
     countAfter: (cursor) => countAfterTenantCursor(db, tenant, cursor),
     tail: async () => encodeTenantCursor(await lastTenantPosition(db, tenant)),

@@ -99,3 +99,45 @@ export async function readStreamMetadata(
     snapshotVersion: row.snapshot_version ?? undefined,
   };
 }
+
+/** One stream's read of `readStreamsEvents`: its events from `fromVersion`. */
+export interface StreamRead extends StreamRef {
+  readonly fromVersion: number;
+}
+
+/**
+ * Several streams' events in one statement: for each read, its events from `fromVersion`, at
+ * most `limit` of them, decrypted; one list per read, in the order of the reads.
+ */
+export async function readStreamsEvents(
+  executor: SqlExecutor,
+  tenant: string,
+  reads: readonly StreamRead[],
+  limit: number,
+): Promise<PostgresStoredEvent[][]> {
+  if (reads.length === 0) return [];
+  const { rows } = await executor.query<EventRow & { read: string | number }>(
+    `SELECT wanted.read, found.* FROM unnest($2::text[], $3::text[], $4::int[])
+         WITH ORDINALITY AS wanted(aggregate_type, aggregate_id, from_version, read)
+       CROSS JOIN LATERAL (
+         SELECT ${EVENT_COLUMNS} FROM strata_events
+          WHERE tenant = $1 AND aggregate_type = wanted.aggregate_type
+            AND aggregate_id = wanted.aggregate_id AND version >= wanted.from_version
+          ORDER BY version LIMIT $5
+       ) AS found
+      ORDER BY wanted.read, found.version`,
+    [
+      tenant,
+      reads.map((read) => read.aggregateType),
+      reads.map((read) => read.aggregateId),
+      reads.map((read) => read.fromVersion),
+      limit,
+    ],
+  );
+  const events = await decryptStoredEvents(executor, rows.map(toStoredEvent));
+  const byRead: PostgresStoredEvent[][] = reads.map(() => []);
+  rows.forEach((row, index) => {
+    byRead[Number(row.read) - 1]?.push(events[index] as PostgresStoredEvent);
+  });
+  return byRead;
+}
