@@ -29,6 +29,7 @@ import {
   logCommand,
 } from './command-log.ts';
 import { type DecidedCommand, decideBatch } from './decide-batch.ts';
+import { increasingClock } from './increasing-clock.ts';
 import { samePrediction } from './same-prediction.ts';
 import type { ServerCommand } from './server-command.ts';
 import { commandPrincipal, stampedMetadata, type WriterIdentity } from './stamped-metadata.ts';
@@ -97,7 +98,9 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
   const aggregates = new Map(
     [...options.aggregates].map(([type, aggregate]) => [type, withTypedRefusals(aggregate)]),
   );
-  const clock = options.clock ?? (() => new Date());
+  // Strictly increasing: a push's commands are decided within a millisecond, and their events
+  // keep their order by time (increasing-clock.ts).
+  const clock = increasingClock(options.clock ?? (() => new Date()));
   const newId = options.newId ?? (() => newKsuid());
   const handlers = new Map<string, CommandHandler>();
   const tenantCacheSize = options.tenantCacheSize ?? 100;
@@ -112,7 +115,7 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
         stateCacheSize: options.stateCacheSize ?? 1000,
         // Another device's write between load and append: load again and decide again.
         conflictRetries: 5,
-        ...(options.clock === undefined ? {} : { clock: options.clock }),
+        clock,
         ...(options.newId === undefined ? {} : { newId: options.newId }),
         ...(options.cachesState === undefined ? {} : { cachesState: options.cachesState }),
         recordCommand: async (executed, transaction) =>

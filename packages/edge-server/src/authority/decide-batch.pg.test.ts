@@ -113,12 +113,17 @@ async function rows(tenant: string, stream?: StreamRef) {
     id: string;
     data: Record<string, unknown>;
     metadata: Record<string, unknown>;
+    occurred_at: string | Date;
   }>(
-    `SELECT aggregate_id, version, type, id, data, metadata FROM strata_events
+    `SELECT aggregate_id, version, type, id, data, metadata, occurred_at FROM strata_events
       WHERE tenant = $1 AND ($2::text IS NULL OR aggregate_id = $2) ORDER BY tenant_position`,
     [tenant, stream?.aggregateId ?? null],
   );
-  return found.map((row) => ({ ...row, version: Number(row.version) }));
+  return found.map((row) => ({
+    ...row,
+    version: Number(row.version),
+    occurredAt: new Date(row.occurred_at).getTime(),
+  }));
 }
 
 async function logged(tenant: string) {
@@ -185,6 +190,9 @@ describe('authority decide, a push at a time (Postgres through the Neon driver)'
     expect(log.size).toBe(pushed.length - 1);
     expect(log.has(pushed[CART_LIMIT + 1]?.commitId as string)).toBe(false);
     expect(stored[0]?.metadata).toMatchObject({ userId: 'ann', tenant: ann.tenant });
+    // Decided within a few milliseconds, yet in order by time (apps sort by occurredAt).
+    const times = (await rows(ann.tenant)).map((row) => row.occurredAt);
+    expect(times.every((time, i) => i === 0 || time > (times[i - 1] as number))).toBe(true);
   });
 
   it('a re-pushed push is answered from the log and stores nothing twice, even two at once', async () => {
