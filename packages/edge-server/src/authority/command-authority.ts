@@ -12,7 +12,6 @@ import {
   NO_STREAM,
   newKsuid,
   PredictionMismatchError,
-  prepareCommand,
   type StreamRef,
   UnknownCommandError,
   VersionConflictError,
@@ -29,6 +28,7 @@ import {
   logCommand,
 } from './command-log.ts';
 import { type DecidedCommand, decideBatch } from './decide-batch.ts';
+import { decideOnServer } from './decide-on-server.ts';
 import { increasingClock } from './increasing-clock.ts';
 import { samePrediction } from './same-prediction.ts';
 import type { ServerCommand } from './server-command.ts';
@@ -228,20 +228,10 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
       throw new VersionConflictError(command, decidedOn, loaded.version);
     }
     const now = await verifiedTime(principal, command, first, loaded.version);
-    const metadata = metadataOf(writer, command);
-    const decision = prepareCommand(aggregate, command.name, command.input).decide({
-      aggregateId: command.aggregateId,
-      state: loaded.state,
-      version: loaded.version,
+    const decision = decideOnServer(aggregate, command, loaded, writer, {
+      metadata: metadataOf(writer, command),
       now,
-      metadata: {
-        ...metadata,
-        commandId: command.commandId,
-        correlationId: metadata.correlationId ?? command.commandId,
-        causationId: metadata.causationId ?? command.commandId,
-      },
       newId,
-      principal: commandPrincipal(principal),
     });
     // The client's event ids are kept; ids `decide` mints for entities are the server's, so a
     // command that puts one in its data never verifies (use `decide` for those).

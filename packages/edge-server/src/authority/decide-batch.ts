@@ -14,7 +14,6 @@ import {
   type LoadedAggregate,
   type NewEvent,
   NO_STREAM,
-  prepareCommand,
   type Snapshot,
   type StrataError,
   type StreamRef,
@@ -32,9 +31,10 @@ import {
   type LoggedCommand,
   logCommands,
 } from './command-log.ts';
+import { decideOnServer } from './decide-on-server.ts';
 import { type AggregateToLoad, loadAggregates } from './load-aggregates.ts';
 import type { ServerCommand } from './server-command.ts';
-import { commandPrincipal, type WriterIdentity } from './stamped-metadata.ts';
+import type { WriterIdentity } from './stamped-metadata.ts';
 
 /** What became of one command of a batch: its stored events, or the refusal to answer with. */
 export type DecidedCommand =
@@ -193,22 +193,12 @@ function decideInMemory(
 ):
   | { events: NewEvent[]; state: LoadedAggregate<unknown>; snapshot: Snapshot | undefined }
   | undefined {
-  const metadata = parts.metadataOf(command);
   const now = parts.clock();
   try {
-    const decision = prepareCommand(aggregate, command.name, command.input).decide({
-      aggregateId: command.aggregateId,
-      state: loaded.state,
-      version: loaded.version,
+    const decision = decideOnServer(aggregate, command, loaded, writer, {
+      metadata: parts.metadataOf(command),
       now,
-      metadata: {
-        ...metadata,
-        commandId: command.commandId,
-        correlationId: metadata.correlationId ?? command.commandId,
-        causationId: metadata.causationId ?? command.commandId,
-      },
       newId: parts.newId,
-      principal: commandPrincipal(writer.principal),
     });
     if (decision.events.length === 0) return undefined;
     const events = decision.events.map(
