@@ -6,8 +6,7 @@
  * count does not grow with the subscribers). Bytes are forwarded as they come; the count reads
  * the frontend message stream beside them.
  */
-import { connect } from 'node:net';
-import { WebSocketServer } from 'ws';
+import { startWsProxy } from '../postgres/ws-proxy.ts';
 
 export interface CountingWsProxy {
   readonly port: number;
@@ -52,48 +51,13 @@ export function frontendStatementCounter(onStatement: () => void): (chunk: Buffe
 }
 
 /** Starts the proxy in front of one Postgres address (the only one it forwards to). */
-export function startCountingWsProxy(target: {
+export async function startCountingWsProxy(target: {
   host: string;
   port: number;
 }): Promise<CountingWsProxy> {
-  const allowed = `${target.host}:${target.port}`;
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1' });
   let statements = 0;
-
-  wss.on('connection', (ws, request) => {
-    const address = new URL(request.url ?? '', 'http://proxy').searchParams.get('address');
-    if (address !== allowed) {
-      ws.close(1008, `this proxy only forwards to ${allowed}`);
-      return;
-    }
-    const count = frontendStatementCounter(() => statements++);
-    const socket = connect({ host: target.host, port: target.port });
-    socket.setNoDelay(true);
-    socket.on('data', (chunk) => ws.send(chunk));
-    socket.on('close', () => ws.close());
-    socket.on('error', () => ws.terminate());
-    ws.on('message', (data) => {
-      const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      socket.write(chunk);
-      count(chunk);
-    });
-    ws.on('close', () => socket.end());
-    ws.on('error', () => socket.destroy());
+  const proxy = await startWsProxy(target, {
+    observeClient: () => frontendStatementCounter(() => statements++),
   });
-
-  return new Promise((resolve, reject) => {
-    wss.once('error', reject);
-    wss.once('listening', () => {
-      const address = wss.address();
-      resolve({
-        port: typeof address === 'object' && address ? address.port : 0,
-        statements: () => statements,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const client of wss.clients) client.terminate();
-            wss.close(() => done());
-          }),
-      });
-    });
-  });
+  return { port: proxy.port, statements: () => statements, close: () => proxy.close() };
 }

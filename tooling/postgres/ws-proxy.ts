@@ -6,12 +6,24 @@ export interface WsProxy {
   close(): Promise<void>;
 }
 
+/** Options of `startWsProxy`. */
+export interface WsProxyOptions {
+  /**
+   * Called once per connection; what it returns sees every chunk the client sends, after it
+   * was forwarded (the bench's statement counter reads the stream this way).
+   */
+  readonly observeClient?: () => (chunk: Buffer) => void;
+}
+
 /**
  * A WebSocket-to-TCP proxy in the shape the Neon driver expects:
  * `ws://127.0.0.1:<port>/v1?address=<host>:<port>`. It forwards only to the
  * one Postgres address it was made for.
  */
-export function startWsProxy(target: { host: string; port: number }): Promise<WsProxy> {
+export function startWsProxy(
+  target: { host: string; port: number },
+  options: WsProxyOptions = {},
+): Promise<WsProxy> {
   const allowed = `${target.host}:${target.port}`;
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1' });
 
@@ -21,13 +33,16 @@ export function startWsProxy(target: { host: string; port: number }): Promise<Ws
       ws.close(1008, `this proxy only forwards to ${allowed}`);
       return;
     }
+    const observe = options.observeClient?.();
     const socket = connect({ host: target.host, port: target.port });
     socket.setNoDelay(true);
     socket.on('data', (chunk) => ws.send(chunk));
     socket.on('close', () => ws.close());
     socket.on('error', () => ws.terminate());
     ws.on('message', (data) => {
-      socket.write(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer));
+      const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      socket.write(chunk);
+      observe?.(chunk);
     });
     ws.on('close', () => socket.end());
     ws.on('error', () => socket.destroy());
