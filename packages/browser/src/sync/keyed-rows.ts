@@ -51,7 +51,8 @@ export async function rowsWhere<T>(
   const found = core.schema.indexes.find((candidate) => candidate.name === index);
   if (found === undefined) throw new TypeError(`${table.name} has no index ${index}`);
   const sorted = [...keys].sort(cmp);
-  const wanted = new Set(sorted.map(keyString));
+  const wanted = new KeySet();
+  for (const key of sorted) wanted.add(key);
   const limit = wanted.size * RANGE_ROWS_PER_KEY + RANGE_SLACK;
   const { result } = await core.query({
     trans,
@@ -139,20 +140,38 @@ function transactionOf(table: Pick<Table, 'db' | 'name'>): DBCoreTransaction | u
   return current.idbtrans as unknown as DBCoreTransaction;
 }
 
-function keyString(key: unknown): string {
-  return JSON.stringify(key);
+/**
+ * Keys as `Set` members, cheap for the usual ones (this runs once per row a range read brings):
+ * strings and numbers as they are (a `Set` tells `1` from `'1'`), compounds as their JSON text,
+ * in a set of their own so that no string key can equal one.
+ */
+class KeySet {
+  readonly #plain = new Set<unknown>();
+  readonly #compound = new Set<string>();
+  get size(): number {
+    return this.#plain.size + this.#compound.size;
+  }
+  add(key: unknown): void {
+    if (typeof key === 'string' || typeof key === 'number') this.#plain.add(key);
+    else this.#compound.add(JSON.stringify(key));
+  }
+  has(key: unknown): boolean {
+    return typeof key === 'string' || typeof key === 'number'
+      ? this.#plain.has(key)
+      : this.#compound.has(JSON.stringify(key));
+  }
 }
 
 function dedupedKeys(sorted: readonly RowKey[]): RowKey[] {
   return sorted.filter((key, i) => i === 0 || cmp(sorted[i - 1], key) !== 0);
 }
 
-function holdsOneOf(index: DBCoreIndex, row: unknown, wanted: ReadonlySet<string>): boolean {
+function holdsOneOf(index: DBCoreIndex, row: unknown, wanted: KeySet): boolean {
   const key = index.extractKey?.(row);
   if (index.multiEntry === true && Array.isArray(key)) {
-    return key.some((entry) => wanted.has(keyString(entry)));
+    return key.some((entry) => wanted.has(entry));
   }
-  return wanted.has(keyString(key));
+  return wanted.has(key);
 }
 
 /** Each row once, by primary key. */

@@ -350,6 +350,25 @@ describe('rowsWhere', () => {
   });
 });
 
+describe('rowsWhere keys of different types', () => {
+  it('tells a number from its digits and a compound key from its JSON text', async () => {
+    const { strata } = await setUp();
+    const { db } = strata;
+    // Command ids are strings; IndexedDB also keys a row by a number or an array in that index.
+    const row = (commandId: unknown) => ({ commandId, eventIds: [] }) as never;
+    await db.commands.bulkAdd([row(1), row('1'), row(['a', 2]), row('["a",2]')]);
+    const read = (keys: unknown[]) =>
+      db.transaction('r', db.commands, async () =>
+        (await rowsWhere(db.commands, 'commandId', keys as never)).map((r) => r.commandId),
+      );
+    expect(await read([1])).toEqual([1]);
+    expect(await read(['1'])).toEqual(['1']);
+    expect(await read([['a', 2]])).toEqual([['a', 2]]);
+    expect(await read(['["a",2]'])).toEqual(['["a",2]']);
+    expect((await read([1, ['a', 2]])).length).toBe(2);
+  });
+});
+
 describe('deleteRows', () => {
   it('deletes exactly the keys given, a run of consecutive keys in one request', async () => {
     const { strata } = await setUp();

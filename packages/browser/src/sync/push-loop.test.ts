@@ -215,6 +215,42 @@ describe('runPushLoop', () => {
     await stop(running);
   });
 
+  it('with prepareFollowing, reads the batch after the one sent ahead once the answer is stored, never after a conflict', async () => {
+    const { options, pending, outcomes, stop } = setUp(['a', 'b', 'c', 'd', 'e']);
+    const steps: string[] = [];
+    const ids = (commits: readonly CommandCommit[]) => commits.map((c) => c.commitId).join('');
+    // cd's answer is a conflict: nothing is read ahead after storing it.
+    outcomes.push({}, { conflicts: [{ aggregateType: 't', aggregateId: 'c', currentVersion: 1 }] });
+    const running = runPushLoop({
+      ...options,
+      maxCommitsPerPush: 2,
+      push: async (commits) => {
+        steps.push(`push ${ids(commits)}`);
+        return options.push(commits);
+      },
+      collectFollowing: async (commits, _response, _maxEvents, maxCommits) =>
+        pending.filter((c) => !commits.includes(c)).slice(0, maxCommits),
+      prepareFollowing: async (inFlight, maxEvents, maxCommits) => {
+        steps.push(`prepare after ${ids(inFlight)} (${maxEvents}, ${maxCommits})`);
+      },
+      applyResults: async (commits, response) => {
+        steps.push(`store ${ids(commits)}`);
+        return options.applyResults(commits, response);
+      },
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(steps.slice(0, 6)).toEqual([
+      'push ab',
+      'push cd',
+      'store ab',
+      'prepare after cd (500, 2)',
+      'push e',
+      'store cd',
+    ]);
+    expect(steps).not.toContain('prepare after e (500, 2)');
+    await stop(running);
+  });
+
   it('when storing an answer fails, drops the answer of the batch sent ahead and pushes both again', async () => {
     const { options, pending, pushed, stop } = setUp(['a', 'b', 'c', 'd']);
     let failOnce = true;

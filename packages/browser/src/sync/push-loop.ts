@@ -34,6 +34,16 @@ export interface PushLoopOptions {
     maxEvents: number,
     maxCommits: number,
   ) => Promise<CommandCommit[] | undefined>;
+  /**
+   * Reads the batch after `inFlight` (sent ahead, its answer awaited) for `collectFollowing` to
+   * push at once when that answer comes (see `createFollowingBatches`); left out, nothing is read
+   * ahead.
+   */
+  readonly prepareFollowing?: (
+    inFlight: readonly CommandCommit[],
+    maxEvents: number,
+    maxCommits: number,
+  ) => Promise<void>;
   /** Stores the server's answers (see `applyPushResults`). */
   readonly applyResults: (
     commits: readonly CommandCommit[],
@@ -74,8 +84,9 @@ interface PushAhead {
  *
  * With `collectFollowing`, an answer that lets the next batch go before it is stored (every
  * commit accepted as predicted) sends that batch first, then stores the answer while the server
- * works (issue 16). When storing fails, the batch sent ahead has its answer dropped: both go again
- * (the server answers a repeated commit as it did the first time).
+ * works (issue 16); with `prepareFollowing` too, the batch after the one sent ahead is read
+ * while the server works on it. When storing fails, the batch sent ahead has its answer
+ * dropped: both go again (the server answers a repeated commit as it did the first time).
  *
  * @example
  * await runPushLoop({ collect, push, applyResults, maxEventsPerPush: 500, ... });
@@ -134,6 +145,10 @@ export async function runPushLoop(options: PushLoopOptions): Promise<void> {
         await wake.sleep(backoffDelay(failures++, options.backoff, options.random));
       } else {
         failures = 0;
+        // While the batch sent ahead is with the server, the one after it is read.
+        if (ahead !== undefined) {
+          await options.prepareFollowing?.(ahead.commits, options.maxEventsPerPush, batchLimit);
+        }
       }
     } catch (error) {
       // Its batch follows commits that are not stored: its answer goes, the batch goes again.

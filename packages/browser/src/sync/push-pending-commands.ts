@@ -70,7 +70,12 @@ export async function collectCommits(
           // Stored data and metadata are the JSON the command produced.
           events: pending.map(envelopeOf) as CommandCommit['events'],
         };
-        seqs.set(commit, row.seq as number);
+        collected.set(commit, {
+          seq: row.seq as number,
+          eventIds: row.eventIds,
+          rows: pending,
+          complete: pending.length === row.eventIds.length,
+        });
         commits.push(commit);
         events += pending.length;
       }
@@ -79,11 +84,37 @@ export async function collectCommits(
   );
 }
 
-/** The pending command row each collected commit came from, by its `seq`. */
-const seqs = new WeakMap<CommandCommit, number>();
+/**
+ * What `collectCommits` read for a commit: its command row's `seq` and event ids, and the rows of
+ * its pending events (`complete` when that was every one of them), so storing the answer need
+ * not read them again.
+ */
+interface Collected {
+  readonly seq: number;
+  readonly eventIds: readonly string[];
+  readonly rows: readonly EventRow[];
+  readonly complete: boolean;
+}
+
+const collected = new WeakMap<CommandCommit, Collected>();
+
+/**
+ * The rows `collectCommits` read for these commits (in order): their command rows' `seq`s and
+ * their events' positions. Throws for a commit it did not make.
+ */
+export function collectedKeys(commits: readonly CommandCommit[]): {
+  readonly seqs: number[];
+  readonly positions: number[];
+} {
+  const seqs = commits.map(seqOf);
+  const positions = commits.flatMap((commit) =>
+    (collected.get(commit) as Collected).rows.map((row) => row.position as number),
+  );
+  return { seqs, positions };
+}
 
 function seqOf(commit: CommandCommit): number {
-  const seq = seqs.get(commit);
+  const seq = collected.get(commit)?.seq;
   if (seq === undefined) throw new TypeError('Only commits from collectCommits follow one another');
   return seq;
 }
@@ -121,7 +152,7 @@ export function acceptedAsPredicted(
     commits.every((commit, index) => {
       const result = response.results[index];
       if (result?.status !== 'accepted' || result.commitId !== commit.commitId) return false;
-      if (!seqs.has(commit) || result.events.length !== commit.events.length) return false;
+      if (!collected.has(commit) || result.events.length !== commit.events.length) return false;
       return result.events.every((event, at) => {
         const predicted = commit.events[at];
         return (
@@ -198,6 +229,7 @@ export async function applyPushResults(
         return created;
       };
       const conflicted: { commitId: string; stream: StreamRef; currentVersion: number }[] = [];
+      const acceptedCommits = new Map<string, CommandCommit>();
       for (const [index, result] of response.results.entries()) {
         const commit = commits[index];
         if (commit === undefined || commit.commitId !== result.commitId) continue;
@@ -205,6 +237,7 @@ export async function applyPushResults(
         const stream = { aggregateType, aggregateId };
         if (result.status === 'accepted') {
           answersOf(stream).accepted.push(result);
+          acceptedCommits.set(commit.commitId, commit);
           if (result.scopes !== undefined) answeredScopes.push({ stream, scopes: result.scopes });
           accepted++;
         } else if (result.code === 'VERSION_CONFLICT') {
@@ -243,11 +276,8 @@ export async function applyPushResults(
         }
       }
 
-      const acceptedIds = [...answers.values()].flatMap((a) => a.accepted.map((r) => r.commitId));
-      const stillPending = new Map(
-        (await rowsWhere(db.commands, 'commandId', acceptedIds)).map((row) => [row.commandId, row]),
-      );
-      const predicted = await eventsOfCommands(db, [...stillPending.values()]);
+      const stillPending = await stillPendingCommands(context, acceptedCommits);
+      const predicted = await predictedEvents(context, stillPending, acceptedCommits);
       const done: number[] = [];
       const rebases: {
         answers: AggregateAnswers;
@@ -329,6 +359,63 @@ async function leavingOnes(
       .filter(([, membership]) => membership.leaving && membership.scopes.length === 0)
       .map(([key]) => key),
   );
+}
+
+/**
+ * The command rows of these accepted commits that are still pending, by command id, inside the
+ * caller's transaction. Commits `collectCommits` made are read by `seq`, one primary-key range
+ * (a batch is a run of seqs, the rows it skipped included); others by command id (`rowsWhere`).
+ */
+async function stillPendingCommands(
+  context: SyncContext,
+  commits: ReadonlyMap<string, CommandCommit>,
+): Promise<Map<string, PendingCommandRow>> {
+  const { db } = context.strata;
+  if (commits.size === 0) return new Map();
+  const seqs = [...commits.values()].map((commit) => collected.get(commit)?.seq);
+  const rows = seqs.every((seq) => seq !== undefined)
+    ? await db.commands
+        .where(':id')
+        .between(Math.min(...seqs), Math.max(...seqs), true, true)
+        .toArray()
+    : await rowsWhere(db.commands, 'commandId', [...commits.keys()]);
+  // Command ids are unique: a row in the range with one of them is that commit's command.
+  return new Map(
+    rows.filter((row) => commits.has(row.commandId)).map((row) => [row.commandId, row]),
+  );
+}
+
+/**
+ * The event rows of these pending commands, by id, inside the caller's transaction. A command
+ * that still lists exactly the events `collectCommits` read for it (all there and pending then)
+ * reuses those rows (issue 16: the second read cost as much as the first): its event rows
+ * change only with its list (a rebase re-runs it with new event ids, a drop deletes the
+ * command too), or become confirmed in place when upstream brings part of them back, and a
+ * command whose prediction the server stored confirms them all the same. The others are read.
+ */
+async function predictedEvents(
+  context: SyncContext,
+  commands: ReadonlyMap<string, PendingCommandRow>,
+  commits: ReadonlyMap<string, CommandCommit>,
+): Promise<Map<string, EventRow>> {
+  const known = new Map<string, EventRow>();
+  const unread: PendingCommandRow[] = [];
+  for (const command of commands.values()) {
+    const commit = commits.get(command.commandId);
+    const read = commit === undefined ? undefined : collected.get(commit);
+    if (read?.complete === true && sameIds(read.eventIds, command.eventIds)) {
+      for (const event of read.rows) known.set(event.id, event);
+    } else {
+      unread.push(command);
+    }
+  }
+  if (unread.length === 0) return known;
+  for (const [id, event] of await eventsOfCommands(context.strata.db, unread)) known.set(id, event);
+  return known;
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, index) => b[index] === id);
 }
 
 /** True when the server stored exactly the events this device predicted for the command. */

@@ -18,12 +18,26 @@ import type { EventRow, PendingCommandRow } from '../../src/database/strata-data
 import type { Strata } from '../../src/runtime/create-strata.ts';
 import { SYNC_DEFAULTS } from '../../src/sync/start-sync.ts';
 
-/**
- * The sync client's push batching defaults: the baseline pushes in the same batches. With one
- * event per command, the commit limit is the one that binds: 200 events per push.
- */
+/** The sync client's push batching defaults (the subjects push in these batches). */
 export const CLIENT_MAX_EVENTS_PER_PUSH = SYNC_DEFAULTS.maxEventsPerPush;
 export const CLIENT_MAX_COMMITS_PER_PUSH = SYNC_DEFAULTS.maxCommitsPerPush;
+/**
+ * The plain-fetch baselines' batching: 200 commits per push, as the client pushed when issue 16
+ * set its goal against them, kept whatever the client's defaults become (a client that makes
+ * fewer, larger pushes than this is faster for it, and the baseline does not follow it there).
+ */
+export const BASELINE_MAX_EVENTS_PER_PUSH = 500;
+export const BASELINE_MAX_COMMITS_PER_PUSH = 200;
+
+/** How many pushes the client makes for `events` pending events, one event per command. */
+export function clientPushes(events: number): number {
+  return Math.ceil(events / Math.min(CLIENT_MAX_EVENTS_PER_PUSH, CLIENT_MAX_COMMITS_PER_PUSH));
+}
+
+/** How many pushes the baselines make for `events` events, one event per command. */
+export function baselinePushes(events: number): number {
+  return Math.ceil(events / Math.min(BASELINE_MAX_EVENTS_PER_PUSH, BASELINE_MAX_COMMITS_PER_PUSH));
+}
 /** Events per pull page: the client's default and the protocol's maximum. */
 export const PULL_LIMIT = SYNC_DEFAULTS.pullLimit;
 /** The most events the server takes in one push (its default limit); used for seeding. */
@@ -163,12 +177,13 @@ export async function seedPendingCommands(
 
 /**
  * Splits commands into pushes as the client does (collectCommits): commits in order, a push
- * closed before it would exceed `maxEvents` events or `maxCommits` commits.
+ * closed before it would exceed `maxEvents` events or `maxCommits` commits (by default the
+ * baselines' batching).
  */
 export function pushBatches(
   commands: readonly TodoCommand[],
-  maxEvents = CLIENT_MAX_EVENTS_PER_PUSH,
-  maxCommits = CLIENT_MAX_COMMITS_PER_PUSH,
+  maxEvents = BASELINE_MAX_EVENTS_PER_PUSH,
+  maxCommits = BASELINE_MAX_COMMITS_PER_PUSH,
 ): TodoCommand[][] {
   // One event per command here, so events and commits count alike.
   const size = Math.max(1, Math.min(maxEvents, maxCommits));

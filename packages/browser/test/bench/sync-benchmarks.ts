@@ -11,9 +11,11 @@ import { type SyncClient, type SyncOptions, startSync } from '../../src/sync/sta
 import { syncedRows } from '../fixtures/synced-rows.ts';
 import { deleteDatabase } from './raw-indexeddb.ts';
 import {
+  BASELINE_MAX_COMMITS_PER_PUSH,
+  baselinePushes,
   bearerToken,
-  CLIENT_MAX_COMMITS_PER_PUSH,
   check,
+  clientPushes,
   commandPushWithFetch,
   countingFetch,
   freshTenant,
@@ -84,7 +86,7 @@ export function pushBenchmark(
   const todos = 100;
   check(options.events % todos === 0, `events must be a multiple of ${todos}`);
   const perTodo = options.events / todos;
-  const expectedPushes = Math.ceil(options.events / CLIENT_MAX_COMMITS_PER_PUSH);
+  const expectedPushes = baselinePushes(options.events);
   return {
     name: `sync push: offline client with ${options.events.toLocaleString('en-US')} pending events until all are acknowledged (${target.where})`,
     unit: 'events',
@@ -94,7 +96,7 @@ export function pushBenchmark(
     // Issue 16's goal is for 10k pending commands; other sizes only report.
     ...(options.events === 10_000 ? { goal: [{ maxMedianMs: 3000 }, { minRatio: 0.8 }] } : {}),
     baseline: {
-      label: `plain fetch: POST /v1/push x${expectedPushes} (${CLIENT_MAX_COMMITS_PER_PUSH} commits each)`,
+      label: `plain fetch: POST /v1/push x${expectedPushes} (${BASELINE_MAX_COMMITS_PER_PUSH} commits each)`,
       setup: async (): Promise<PushBaseline> => {
         const clientId = `bench-${freshTenant('client')}`;
         const commands = todoCommands(todos, perTodo, clientId);
@@ -109,7 +111,7 @@ export function pushBenchmark(
     // The client's own protocol, same server work as the subject: the gap to it is the client's.
     extraBaselines: [
       {
-        label: `plain fetch: POST /v2/push x${expectedPushes} (${CLIENT_MAX_COMMITS_PER_PUSH} commands each)`,
+        label: `plain fetch: POST /v2/push x${expectedPushes} (${BASELINE_MAX_COMMITS_PER_PUSH} commands each)`,
         setup: async (): Promise<PushBaseline> => {
           const clientId = `bench-${freshTenant('client')}`;
           const commands = todoCommands(todos, perTodo, clientId);
@@ -122,7 +124,12 @@ export function pushBenchmark(
         },
       },
     ],
-    subject: startSyncPush(target, { todos, perTodo, events: options.events, expectedPushes }),
+    subject: startSyncPush(target, {
+      todos,
+      perTodo,
+      events: options.events,
+      expectedPushes: clientPushes(options.events),
+    }),
   };
 }
 
@@ -162,10 +169,10 @@ function startSyncPush(
         (await syncedRows(db)).every((row) => row.pending === 0),
         'events still pending',
       );
-      // The client's batching is the baseline's: a changed default must show here.
+      // The client batches by its defaults: a changed default must show here.
       check(
         counter.pushes() === shape.expectedPushes,
-        `the client made ${counter.pushes()} pushes, the baseline ${shape.expectedPushes}`,
+        `the client made ${counter.pushes()} pushes, its defaults make ${shape.expectedPushes}`,
       );
       if (scopes !== undefined) {
         // Scoped bookkeeping kept every todo: each is in the device's scope.
@@ -191,7 +198,7 @@ export function clientPushBenchmark(
   const todos = 100;
   check(options.events % todos === 0, `events must be a multiple of ${todos}`);
   const perTodo = options.events / todos;
-  const expectedPushes = Math.ceil(options.events / CLIENT_MAX_COMMITS_PER_PUSH);
+  const expectedPushes = baselinePushes(options.events);
   return {
     name: `sync push, client only: offline client with ${options.events.toLocaleString('en-US')} pending events until all are acknowledged by an in-memory server (${where})`,
     unit: 'events',
@@ -256,8 +263,8 @@ export function clientPushBenchmark(
           'events still pending',
         );
         check(
-          server.pushes() === expectedPushes,
-          `the client made ${server.pushes()} pushes, expected ${expectedPushes}`,
+          server.pushes() === clientPushes(options.events),
+          `the client made ${server.pushes()} pushes, expected ${clientPushes(options.events)}`,
         );
         await closeAndDelete(strata);
       },
@@ -316,7 +323,7 @@ export function scopedPushBenchmark(
     todos,
     perTodo: options.events / todos,
     events: options.events,
-    expectedPushes: Math.ceil(options.events / CLIENT_MAX_COMMITS_PER_PUSH),
+    expectedPushes: clientPushes(options.events),
   };
   return {
     name: `sync push, scoped vs whole tenant: offline client with ${options.events.toLocaleString('en-US')} pending events until all are acknowledged (${target.where})`,
