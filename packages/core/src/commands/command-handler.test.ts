@@ -400,6 +400,37 @@ describe('stateCacheSize', () => {
     expect(result).toMatchObject({ state: { count: 4, resets: 1 }, version: 3 });
   });
 
+  it('a refusal or an empty decision on a cached state is decided again on the stored one', async () => {
+    const store = createInMemoryEventStore();
+    const cached = createCommandHandler({ store, stateCacheSize: 10, conflictRetries: 0 });
+    const other = createCommandHandler({ store });
+    await cached.execute(Counter, 'c1', 'increment', { by: 1 });
+    await cached.execute(Counter, 'c1', 'reset', { reason: 'start' });
+    // Cached at count 0; another writer counts on.
+    await other.execute(Counter, 'c1', 'increment', { by: 3 });
+    // On the cached state, a reset would be refused (ALREADY_ZERO); the stored count is 3.
+    const reset = await cached.execute(Counter, 'c1', 'reset', { reason: 'again' });
+    expect(reset).toMatchObject({ state: { count: 0, resets: 2 }, version: 4 });
+    // And a true refusal stays one after the reload.
+    await expect(cached.execute(Counter, 'c1', 'reset', { reason: 'twice' })).rejects.toMatchObject(
+      { code: 'DOMAIN_RULE_VIOLATED' },
+    );
+    const reads = vi.spyOn(store, 'readStream');
+    await cached.execute(Counter, 'c1', 'noop', {});
+    expect(reads).toHaveBeenCalled();
+  });
+
+  it('forgetState drops a cached state: the next command loads the stored one', async () => {
+    const store = createInMemoryEventStore();
+    const app = createCommandHandler({ store, stateCacheSize: 10 });
+    await app.execute(Counter, 'c1', 'increment', { by: 2 });
+    app.forgetState({ aggregateType: Counter.type, aggregateId: 'c1' });
+    const reads = vi.spyOn(store, 'readStream');
+    const result = await app.execute(Counter, 'c1', 'increment', { by: 3 });
+    expect(reads).toHaveBeenCalled();
+    expect(result).toMatchObject({ state: { count: 5 }, version: 2 });
+  });
+
   it('keeps the most recently used aggregates only', async () => {
     const store = createInMemoryEventStore();
     const app = createCommandHandler({ store, stateCacheSize: 1 });

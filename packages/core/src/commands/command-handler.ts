@@ -138,6 +138,12 @@ export interface CommandHandler {
   ): Promise<LoadedAggregate<StateOf<TAggregate>>>;
   /** Resolves once every queued async reactor has run. */
   whenIdle(): Promise<void>;
+  /**
+   * Drops the aggregate's cached state: its events were stored past this handler (the server
+   * stores a push's decisions together), and a command decided on the cached state would be
+   * refused, or decided, on a state that is no longer the aggregate's.
+   */
+  forgetState(stream: StreamRef): void;
 }
 
 /**
@@ -213,16 +219,34 @@ export function createCommandHandler<TTransaction>(
       if (expectedVersion !== undefined)
         assertExpectedVersion(stream, expectedVersion, loaded.version);
       const now = executeOptions.now ?? clock();
-      const { events: envelopes, state } = prepared.decide({
-        aggregateId,
-        state: loaded.state,
-        version: loaded.version,
-        now,
-        metadata,
-        newId,
-        principal: executeOptions.principal ?? options.principal,
-      });
+      let decision: ReturnType<typeof prepared.decide>;
+      try {
+        decision = prepared.decide({
+          aggregateId,
+          state: loaded.state,
+          version: loaded.version,
+          now,
+          metadata,
+          newId,
+          principal: executeOptions.principal ?? options.principal,
+        });
+      } catch (error) {
+        // A refusal on a cached state is checked against the stored one: another writer (an
+        // instance, a batch) may have moved the aggregate on, and the append's version check
+        // that catches a stale decision never runs for a refusal.
+        if (cached === undefined) throw error;
+        states.delete(key);
+        cached = undefined;
+        continue;
+      }
+      const { events: envelopes, state } = decision;
       if (envelopes.length === 0) {
+        // Nothing decided on a cached state: checked against the stored one as well.
+        if (cached !== undefined) {
+          states.delete(key);
+          cached = undefined;
+          continue;
+        }
         return { events: [], state: loaded.state as StateOf<TAggregate>, version: loaded.version };
       }
 
@@ -319,6 +343,7 @@ export function createCommandHandler<TTransaction>(
     execute: execute as CommandHandler['execute'],
     load,
     whenIdle: () => background,
+    forgetState: (stream) => void states.delete(streamKey(stream)),
   };
 }
 

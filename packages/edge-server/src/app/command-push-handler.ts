@@ -8,7 +8,6 @@ import {
   type EventMetadata,
   isStrataError,
   NameSchema,
-  type StoredEvent,
   type StreamRef,
   streamKey,
   toValidationIssues,
@@ -58,7 +57,9 @@ export interface CommandPushContext {
  * store the client's events (a refused commit rejects the later ones on its aggregate, which
  * were decided on top of it, as in v1). A re-pushed command is answered with what it stored.
  * Consecutive `events` commits are stored together (`store.appendCommits`, push-ledger.ts);
- * a `decide` or `verify` commit first lets them settle, since it decides on the stored state.
+ * so are consecutive `decide` or `verify` commits (authority.decideMany and verifyMany,
+ * decide-batch.ts), which first let the commits before them settle, since they decide on the
+ * stored state.
  * Errors that are not about a commit (`UNAVAILABLE`, non-strata errors) are thrown.
  *
  * @example
@@ -70,9 +71,10 @@ export async function applyCommandPush(
   context: CommandPushContext,
 ): Promise<CommandPushResponse> {
   const { store } = context;
+  const versionOf = context.versionOf ?? ((stream: StreamRef) => store.streamVersion(stream));
   const ledger = createPushLedger({
     store,
-    versionOf: context.versionOf ?? ((stream: StreamRef) => store.streamVersion(stream)),
+    versionOf,
     accepted: (commitId, stored): AcceptedResult => ({
       commitId,
       status: 'accepted',
@@ -81,32 +83,58 @@ export async function applyCommandPush(
   });
   const blocks = (stream: StreamRef | undefined) =>
     context.authorityOf(stream?.aggregateType ?? '') !== 'decide';
-  // Consecutive `decide` commits are decided together (authority.decideMany), once the commits
-  // before them are stored; any other commit first lets them be answered, to keep the order.
-  let decideRun: CommandCommit[] = [];
+  // Consecutive `decide` (or `verify`) commits are decided together (authority.decideMany,
+  // verifyMany), once the commits before them are stored; any other commit first lets them be
+  // answered, to keep the order.
+  let run: { mode: 'decide' | 'verify'; commits: CommandCommit[] } | undefined;
   const decideTogether = async () => {
-    if (decideRun.length === 0) return;
-    const run = decideRun;
-    decideRun = [];
+    if (run === undefined) return;
+    const { mode, commits } = run;
+    run = undefined;
     await ledger.settle();
     const writer = { principal: context.principal, clientId: push.clientId };
-    const answers = await context.authority.decideMany(writer, run.map(serverCommandOf));
-    for (const [index, commit] of run.entries()) {
+    const batch = { versionOf };
+    const answers =
+      mode === 'decide'
+        ? await context.authority.decideMany(writer, commits.map(serverCommandOf), batch)
+        : await context.authority.verifyMany(
+            writer,
+            commits.map((commit) => ({
+              command: serverCommandOf(commit),
+              predicted: commit.events as readonly EventEnvelope[],
+            })),
+            batch,
+          );
+    for (const [index, commit] of commits.entries()) {
       const answer = answers[index] as DecidedCommand;
-      if (answer.ok) {
+      const stream = commit.command;
+      if (answer.status === 'stored') {
         ledger.answer(
           { commitId: commit.commitId, status: 'accepted', events: answer.events.map(toWireEvent) },
-          commit.command,
+          stream,
         );
+      } else if (answer.status === 'refused') {
+        await ledger.reject(commit.commitId, stream, answer.error, {
+          blocks: blocks(stream),
+          currentVersion: answer.currentVersion,
+        });
       } else {
-        await ledger.reject(commit.commitId, commit.command, answer.error, { blocks: false });
+        const blockedAt = ledger.rejectedAt(stream) as number;
+        ledger.answer(blockedByEarlierRejection(commit.commitId, blockedAt), stream);
       }
     }
   };
   for (const raw of push.commits) {
     const parsed = CommandCommitSchema.safeParse(raw);
-    if (parsed.success && context.authorityOf(parsed.data.command.aggregateType) === 'decide') {
-      decideRun.push(parsed.data);
+    const mode = parsed.success ? context.authorityOf(parsed.data.command.aggregateType) : 'events';
+    if (
+      parsed.success &&
+      mode !== 'events' &&
+      ledger.rejectedAt(parsed.data.command) === undefined
+    ) {
+      if (run !== undefined && run.mode !== mode) await decideTogether();
+      run ??= { mode, commits: [] };
+      run.commits.push(parsed.data);
       continue;
     }
     await decideTogether();
@@ -130,17 +158,7 @@ export async function applyCommandPush(
       continue;
     }
     try {
-      const authority = context.authorityOf(stream.aggregateType);
-      if (authority === 'events') {
-        ledger.queue(commit.commitId, await prepareCommit(commit, push.clientId, context, ledger));
-        continue;
-      }
-      await ledger.settle();
-      const stored = await verifyCommit(commit, push.clientId, context);
-      ledger.answer(
-        { commitId: commit.commitId, status: 'accepted', events: stored.map(toWireEvent) },
-        stream,
-      );
+      ledger.queue(commit.commitId, await prepareCommit(commit, push.clientId, context, ledger));
     } catch (error) {
       // A lost database is the server's problem, not the commit's: the client must retry it.
       if (!isStrataError(error) || isStrataError(error, 'UNAVAILABLE')) throw error;
@@ -185,17 +203,6 @@ function prepareCommit(
     clientId,
     settle: (held) => (ledger.holds(held) ? ledger.settle() : undefined),
   });
-}
-
-/** A `verify` commit; returns the stored events or throws the refusal. */
-function verifyCommit(
-  commit: CommandCommit,
-  clientId: string,
-  context: CommandPushContext,
-): Promise<readonly StoredEvent[]> {
-  const writer = { principal: context.principal, clientId };
-  const serverCommand = serverCommandOf(commit);
-  return context.authority.verify(writer, serverCommand, commit.events as readonly EventEnvelope[]);
 }
 
 /** The command of a commit, as the authority decides it. */

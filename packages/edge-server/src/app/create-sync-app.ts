@@ -246,11 +246,17 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
     forgetStates: (tenant) => decider.forgetStates(tenant),
     decide: (writer, command) =>
       writing.during(command.commandId, writer.principal, () => decider.decide(writer, command)),
-    decideMany: (writer, commands) =>
+    decideMany: (writer, commands, batch) =>
       writing.duringAll(
         commands.map((command) => command.commandId),
         writer.principal,
-        () => decider.decideMany(writer, commands),
+        () => decider.decideMany(writer, commands, batch),
+      ),
+    verifyMany: (writer, entries, batch) =>
+      writing.duringAll(
+        entries.map(({ command }) => command.commandId),
+        writer.principal,
+        () => decider.verifyMany(writer, entries, batch),
       ),
     verify: (writer, command, predicted) =>
       writing.during(command.commandId, writer.principal, () =>

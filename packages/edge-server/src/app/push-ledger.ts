@@ -41,6 +41,8 @@ export interface RejectOptions {
    * invalid commit); `blocked` (default): answer that the earlier rejection blocks it.
    */
   readonly afterRejection?: 'keep' | 'blocked';
+  /** The version to report, read when the commit was refused (server decisions of a run). */
+  readonly currentVersion?: number;
 }
 
 /**
@@ -71,12 +73,11 @@ export function createPushLedger<TAccepted>(options: PushLedgerOptions<TAccepted
     stream: StreamRef | undefined,
     error: StrataError,
     blocks: boolean,
+    given?: number,
   ): Promise<Rejection> => {
     const currentVersion = isStrataError(error, 'VERSION_CONFLICT')
       ? error.actualVersion
-      : stream === undefined
-        ? 0
-        : await options.versionOf(stream);
+      : (given ?? (stream === undefined ? 0 : await options.versionOf(stream)));
     if (blocks && stream !== undefined) rejected.set(streamKey(stream), currentVersion);
     return {
       commitId,
@@ -129,12 +130,12 @@ export function createPushLedger<TAccepted>(options: PushLedgerOptions<TAccepted
       error: StrataError,
       rejectOptions: RejectOptions = {},
     ): Promise<void> {
-      const { blocks = true, afterRejection = 'blocked' } = rejectOptions;
+      const { blocks = true, afterRejection = 'blocked', currentVersion } = rejectOptions;
       if (stream !== undefined && queuedStreams.has(streamKey(stream))) await settle();
       const earlier = stream === undefined ? undefined : rejected.get(streamKey(stream));
       const answer =
         earlier === undefined
-          ? await rejection(commitId, stream, error, blocks)
+          ? await rejection(commitId, stream, error, blocks, currentVersion)
           : afterRejection === 'blocked'
             ? blockedByEarlierRejection(commitId, earlier)
             : {

@@ -27,13 +27,22 @@ import {
   type LoggedCommand,
   logCommand,
 } from './command-log.ts';
-import { type DecidedCommand, decideBatch } from './decide-batch.ts';
+import {
+  type BatchCommand,
+  type BatchDecider,
+  type DecideBatchParts,
+  type DecidedCommand,
+  decideBatch,
+} from './decide-batch.ts';
+import { decideInMemory } from './decide-in-memory.ts';
 import { decideOnServer } from './decide-on-server.ts';
 import { increasingClock } from './increasing-clock.ts';
+import { predictionTimeFits } from './prediction-time.ts';
 import { samePrediction } from './same-prediction.ts';
 import type { ServerCommand } from './server-command.ts';
 import { commandPrincipal, stampedMetadata, type WriterIdentity } from './stamped-metadata.ts';
 import { withTypedRefusals } from './typed-refusals.ts';
+import { verifyInMemory } from './verify-in-memory.ts';
 
 export type { ServerCommand };
 
@@ -57,8 +66,11 @@ export interface CommandAuthorityOptions {
   readonly cachesState?: (stream: StreamRef) => boolean;
 }
 
-/** How far ahead of the server's clock a `verify` prediction's time may be. */
-const VERIFY_CLOCK_SKEW_MS = 30_000;
+/** Options of `decideMany` and `verifyMany`. */
+export interface BatchOptions {
+  /** The version a refusal reports; defaults to the stored one. */
+  readonly versionOf?: (stream: StreamRef) => Promise<number>;
+}
 
 /** Decides commands on the server; every method throws the typed error of a refusal. */
 export interface CommandAuthority {
@@ -72,7 +84,20 @@ export interface CommandAuthority {
    * other would (decide-batch.ts: a few round trips for all of them on the happy path); one
    * answer per command. A lost database is thrown.
    */
-  decideMany(writer: WriterIdentity, commands: readonly ServerCommand[]): Promise<DecidedCommand[]>;
+  decideMany(
+    writer: WriterIdentity,
+    commands: readonly ServerCommand[],
+    options?: BatchOptions,
+  ): Promise<DecidedCommand[]>;
+  /**
+   * Authority `verify` for several commands of one writer with their predictions, in order, as
+   * `verify` one after the other would (a refused one blocks the later ones of its aggregate).
+   */
+  verifyMany(
+    writer: WriterIdentity,
+    entries: readonly BatchCommand[],
+    options?: BatchOptions,
+  ): Promise<DecidedCommand[]>;
   /**
    * Authority `verify`: decides the command again on the version the client decided on, at the
    * client's time, and stores the client's events only when they are the same.
@@ -272,12 +297,7 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
     return result.events as readonly PostgresStoredEvent[];
   }
 
-  /**
-   * Authority `verify` decides at the device's time (the prediction's `occurredAt`), so values the
-   * command took from `now` verify. The device's clock is trusted only so far: not ahead of the
-   * server's (30 s of skew), not before the stream's last event. Rules that must hold at the
-   * server's time belong to aggregates under `decide`.
-   */
+  /** The prediction's time, when it may be used (prediction-time.ts); else the refusal. */
   async function verifiedTime(
     principal: Principal,
     command: ServerCommand,
@@ -291,11 +311,7 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
       version === 0
         ? []
         : await options.storeFor(principal).readStream(command, { fromVersion: version, limit: 1 });
-    const earliest = last === undefined ? Number.NEGATIVE_INFINITY : Date.parse(last.occurredAt);
-    if (
-      claimed.getTime() > serverNow.getTime() + VERIFY_CLOCK_SKEW_MS ||
-      claimed.getTime() < earliest
-    ) {
+    if (!predictionTimeFits(claimed, serverNow, last?.occurredAt)) {
       throw new PredictionMismatchError(
         0,
         `The prediction's time ${first.occurredAt} is ahead of the server's clock or before the aggregate's last event`,
@@ -322,28 +338,67 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
 
   const decideOnce = (writer: WriterIdentity, command: ServerCommand) =>
     once(writer, command, (aggregate) => decide(writer, command, aggregate));
+  const verifyOnce = (
+    writer: WriterIdentity,
+    command: ServerCommand,
+    predicted: readonly EventEnvelope[],
+  ) => once(writer, command, (aggregate) => verify(writer, command, predicted, aggregate));
+
+  /** The parts of a batch of one writer's commands (decide-batch.ts), deciding with `decider`. */
+  const batchParts = (
+    writer: WriterIdentity,
+    decider: BatchDecider,
+    batch: BatchOptions = {},
+  ): DecideBatchParts => {
+    const store = options.storeFor(writer.principal);
+    return {
+      database: options.database,
+      store,
+      authorized: (command) => authorized(writer.principal, command),
+      load: (aggregate, aggregateId) => handlerFor(writer.principal).load(aggregate, aggregateId),
+      decider,
+      versionOf: batch.versionOf ?? ((stream) => store.streamVersion(stream)),
+      forgetState: (stream) => handlerFor(writer.principal).forgetState(stream),
+      keepsState: (stream) => options.cachesState?.(stream) !== false,
+    };
+  };
+  const inMemoryParts = (writer: WriterIdentity) => ({
+    metadataOf: (command: ServerCommand) => metadataOf(writer, command),
+    clock,
+    newId,
+  });
 
   return {
     forgetStates: (tenant) => void handlers.delete(tenant),
     decide: decideOnce,
-    decideMany: (writer, commands) =>
+    decideMany: (writer, commands, batch) =>
       decideBatch(
-        {
-          database: options.database,
-          store: options.storeFor(writer.principal),
-          authorized: (command) => authorized(writer.principal, command),
-          load: (aggregate, aggregateId) =>
-            handlerFor(writer.principal).load(aggregate, aggregateId),
-          decideOne: (command) => decideOnce(writer, command),
-          metadataOf: (command) => metadataOf(writer, command),
-          clock,
-          newId,
-          keepsState: (stream) => options.cachesState?.(stream) !== false,
-        },
+        batchParts(
+          writer,
+          {
+            inMemory: decideInMemory(inMemoryParts(writer), writer),
+            one: ({ command }) => decideOnce(writer, command),
+            blocks: false,
+          },
+          batch,
+        ),
         writer,
-        commands,
+        commands.map((command) => ({ command })),
       ),
-    verify: (writer, command, predicted) =>
-      once(writer, command, (aggregate) => verify(writer, command, predicted, aggregate)),
+    verify: verifyOnce,
+    verifyMany: (writer, entries, batch) =>
+      decideBatch(
+        batchParts(
+          writer,
+          {
+            inMemory: verifyInMemory(inMemoryParts(writer), writer),
+            one: ({ command, predicted = [] }) => verifyOnce(writer, command, predicted),
+            blocks: true,
+          },
+          batch,
+        ),
+        writer,
+        entries,
+      ),
   };
 }

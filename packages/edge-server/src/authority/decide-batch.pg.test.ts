@@ -5,6 +5,8 @@
  * chain, are refused, repeat, race another writer, are refused by a hook, or lose the database.
  */
 import {
+  defineAggregate,
+  defineEvent,
   ForbiddenError,
   newKsuid,
   type StrataError,
@@ -14,6 +16,7 @@ import {
 import { CART_LIMIT, Cart, Todo } from '@strata/example-todo';
 import { bearerToken } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { neonSuiteDatabase, type SuiteDatabase } from '../../test/suites/suite-databases.ts';
 import { jwtAuthentication } from '../app/auth.ts';
 import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
@@ -23,6 +26,19 @@ import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
 type Answer = Record<string, any>;
 
 const SECRET = 'decide-batch-secret';
+
+// Memos the server checks by deciding again (authority `verify`).
+const Noted = defineEvent('Noted', z.object({ text: z.string(), at: z.string() }));
+const Memo = defineAggregate({
+  type: 'Memo',
+  events: [Noted],
+  initialState: () => ({ count: 0 }),
+  evolve: (state) => ({ count: state.count + 1 }),
+}).withCommands((command) => ({
+  note: command(z.object({ text: z.string().min(1) }), (_state, { text }, { now }) => [
+    { type: 'Noted', data: { text, at: now.toISOString() } },
+  ]),
+}));
 let suite: SuiteDatabase;
 let database: SqlDatabase;
 let app: SyncApp;
@@ -62,7 +78,8 @@ beforeAll(async () => {
   app = createSyncApp({
     database: instrumented(database),
     authenticate: jwtAuthentication({ secret: SECRET }),
-    aggregates: [Todo, Cart],
+    aggregates: [Todo, Cart, Memo],
+    authority: { Memo: 'verify' },
     appendHooks: [
       // An app rule inside the append: a cart named `vetoed-*` is never stored.
       (events) => {
@@ -359,5 +376,80 @@ describe('authority decide, a push at a time (Postgres through the Neon driver)'
       [1, 'first'],
       [2, 'second'],
     ]);
+  });
+
+  /** A `verify` commit: the note the client predicts at `version`, written at `at`. */
+  const memo = (id: string, version: number, text: string, at: string, data = { text, at }) => ({
+    commitId: newKsuid(),
+    command: {
+      aggregateType: 'Memo',
+      aggregateId: id,
+      name: 'note',
+      input: { text },
+      issuedAt: at,
+    },
+    events: [
+      {
+        id: newKsuid(),
+        type: 'Noted',
+        schemaVersion: 1,
+        aggregateType: 'Memo',
+        aggregateId: id,
+        version,
+        occurredAt: at,
+        data,
+        metadata: {},
+      },
+    ],
+  });
+  const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+  it('verify: a run of predictions, chained on one memo and across memos, in one transaction with the client’s ids', async () => {
+    const ann = await client();
+    const pushed = [
+      memo('m1', 1, 'a', minutesAgo(10)),
+      memo('m1', 2, 'b', minutesAgo(9)),
+      memo('m2', 1, 'c', minutesAgo(8)),
+      memo('m1', 3, 'd', minutesAgo(7)),
+    ];
+    const { transactions } = await counted(async () => {
+      const results = await ann.push(pushed);
+      expect(results.map((result) => result.status)).toEqual(Array(4).fill('accepted'));
+    });
+    expect(transactions).toBe(1);
+    expect((await rows(ann.tenant)).map((row) => row.id)).toEqual(
+      pushed.map((commit) => commit.events[0]?.id),
+    );
+    expect((await logged(ann.tenant)).size).toBe(4);
+  });
+
+  it('verify: a prediction the server decides otherwise is refused, and blocks the later ones of its memo only', async () => {
+    const ann = await client();
+    await ann.push([memo('v', 1, 'first', minutesAgo(30))]);
+    const at = minutesAgo(20);
+    const results = await ann.push([
+      memo('v', 2, 'forged', at, { text: 'forged', at: 'not when it happened' }),
+      memo('v', 3, 'on top', minutesAgo(19)),
+      memo('other', 1, 'fine', minutesAgo(18)),
+      // Before the memo's last event: the device's clock may not be trusted that far.
+      memo('v', 2, 'too early', minutesAgo(40)),
+    ]);
+    expect(results.map((result) => result.code ?? result.status)).toEqual([
+      'PREDICTION_MISMATCH',
+      'VERSION_CONFLICT',
+      'accepted',
+      'VERSION_CONFLICT',
+    ]);
+    expect(results[1]?.message).toMatch(/earlier commit/);
+    expect(results[0]?.currentVersion).toBe(1);
+    const stored = await rows(ann.tenant);
+    expect(stored.map((row) => [row.aggregate_id, row.version])).toEqual([
+      ['v', 1],
+      ['other', 1],
+    ]);
+    // Alone, the too-early prediction is refused for its time.
+    const [early] = await ann.push([memo('v', 2, 'too early', minutesAgo(40))]);
+    expect(early).toMatchObject({ status: 'rejected', code: 'PREDICTION_MISMATCH' });
+    expect((await rows(ann.tenant)).length).toBe(2);
   });
 });

@@ -1,15 +1,16 @@
-// Authority `decide` for the run of commands of one push, in a constant number of round trips on
-// the happy path: every command id looked up in one statement, the aggregates loaded at once,
-// the commands decided in memory one after the other (a command on an aggregate decided earlier
-// in the batch sees that decision's state), and every decision stored with its command log in
-// one transaction (`store.appendCommits`), with the snapshots their policies ask for. Anything off
-// the happy path goes through the single command path (`decideOne`), which has every rule: a
-// command logged before, a refusal, a decision of nothing, a snapshot due on an aggregate whose
-// data can be forgotten, a writer that raced the batch.
+// Authority `decide` and `verify` for the run of commands of one push, in a constant number of
+// round trips on the happy path: every command id looked up in one statement, the aggregates
+// loaded in two (load-aggregates.ts), the commands decided in memory one after the other (a
+// command on an aggregate decided earlier in the batch sees that decision's state), and every
+// decision stored with its command log in one transaction (`store.appendCommits`), with the
+// snapshots their policies ask for. Anything off the happy path goes through the one-command
+// path (`BatchDecider.one`), which has every rule: a command logged before, a refusal, a
+// decision of nothing, a snapshot due on an aggregate whose data can be forgotten, a writer that
+// raced the batch.
 import {
   type AnyAggregateDefinition,
-  dueSnapshot,
-  type EventMetadata,
+  type EventEnvelope,
+  ForbiddenError,
   isStrataError,
   type LoadedAggregate,
   type NewEvent,
@@ -31,15 +32,49 @@ import {
   type LoggedCommand,
   logCommands,
 } from './command-log.ts';
-import { decideOnServer } from './decide-on-server.ts';
-import { type AggregateToLoad, loadAggregates } from './load-aggregates.ts';
+import { type AggregateToLoad, type LoadedWithTip, loadAggregates } from './load-aggregates.ts';
 import type { ServerCommand } from './server-command.ts';
 import type { WriterIdentity } from './stamped-metadata.ts';
 
-/** What became of one command of a batch: its stored events, or the refusal to answer with. */
+/** What became of one command of a batch. */
 export type DecidedCommand =
-  | { readonly ok: true; readonly events: readonly PostgresStoredEvent[] }
-  | { readonly ok: false; readonly error: StrataError };
+  | { readonly status: 'stored'; readonly events: readonly PostgresStoredEvent[] }
+  | {
+      readonly status: 'refused';
+      readonly error: StrataError;
+      /** The aggregate's version at the command's turn, before the run's later commands. */
+      readonly currentVersion: number;
+    }
+  /** A refused commit of the same aggregate came first and `BatchDecider.blocks`. */
+  | { readonly status: 'blocked' };
+
+/** One command of a batch, with the client's predicted events (authority `verify`). */
+export interface BatchCommand {
+  readonly command: ServerCommand;
+  readonly predicted?: readonly EventEnvelope[];
+}
+
+/** A decision taken in memory, to be stored with the batch. */
+export interface InMemoryDecision {
+  readonly events: readonly NewEvent[];
+  /** The aggregate after it. */
+  readonly state: LoadedWithTip;
+  readonly snapshot: Snapshot | undefined;
+}
+
+/** How a batch decides: `decide` or `verify` (decide-in-memory.ts, verify-in-memory.ts). */
+export interface BatchDecider {
+  /** The decision on `loaded`, or undefined when `one` must take the command. */
+  inMemory(
+    entry: BatchCommand,
+    aggregate: AnyAggregateDefinition,
+    loaded: LoadedWithTip,
+  ): InMemoryDecision | undefined;
+  /** The one-command path, with every rule (`authority.decide`, `authority.verify`). */
+  one(entry: BatchCommand): Promise<readonly PostgresStoredEvent[]>;
+  /** A refused command blocks the later commands of its aggregate (verify, as events). */
+  readonly blocks: boolean;
+}
 
 /** The authority's parts a batch decides with. */
 export interface DecideBatchParts {
@@ -52,15 +87,14 @@ export interface DecideBatchParts {
     aggregate: AnyAggregateDefinition,
     aggregateId: string,
   ) => Promise<LoadedAggregate<unknown>>;
-  /** The single command path, with every rule (`authority.decide`). */
-  readonly decideOne: (command: ServerCommand) => Promise<readonly PostgresStoredEvent[]>;
-  /** The metadata stamped on the command's events. */
-  readonly metadataOf: (command: ServerCommand) => EventMetadata;
-  readonly clock: () => Date;
-  readonly newId: () => string;
+  readonly decider: BatchDecider;
+  /** The version a refusal reports (the push's `versionOf`), read at the command's turn. */
+  readonly versionOf: (stream: StreamRef) => Promise<number>;
+  /** Drops the command handler's cached state of a stream the batch stored past it. */
+  readonly forgetState: (stream: StreamRef) => void;
   /**
    * False for aggregates whose data can be forgotten (encrypted): their snapshots are left to
-   * `decideOne`, which checks that the aggregate was not forgotten since its state was taken.
+   * `one`, which checks that the aggregate was not forgotten since its state was taken.
    */
   readonly keepsState: (stream: StreamRef) => boolean;
 }
@@ -76,58 +110,76 @@ interface Decided {
 }
 
 /**
- * Decides the commands in order, as `decideOne` one after the other would; one answer per
+ * Decides the commands in order, as `decider.one` one after the other would; one answer per
  * command. Errors that are not about a command (a lost database) are thrown. One difference: a
  * command that lost a race to another writer between its load and the batch's write is decided
- * again (`decideOne`) after the batch, so its events follow those of the batch's later commands.
+ * again (`decider.one`) after the batch, so its events follow those of the batch's later
+ * commands.
  *
  * @example
- * const answers = await decideBatch(parts, writer, commands);
+ * const answers = await decideBatch(parts, writer, commands.map((command) => ({ command })));
  */
 export async function decideBatch(
   parts: DecideBatchParts,
   writer: WriterIdentity,
-  commands: readonly ServerCommand[],
+  entries: readonly BatchCommand[],
 ): Promise<DecidedCommand[]> {
   const { principal } = writer;
-  const answers: DecidedCommand[] = new Array(commands.length);
+  const { decider } = parts;
+  const answers: DecidedCommand[] = new Array(entries.length);
   const [logged, aggregates] = await Promise.all([
     findLoggedCommands(
       parts.database,
       principal.tenant,
-      commands.map((command) => command.commandId),
+      entries.map(({ command }) => command.commandId),
     ),
-    Promise.all(commands.map((command) => parts.authorized(command).catch(() => undefined))),
+    Promise.all(entries.map(({ command }) => parts.authorized(command).catch(() => undefined))),
   ]);
-  // Only commands that may take the fast path are loaded; the others go through decideOne.
+  // Only commands that may take the fast path are loaded; the others go through decider.one.
   const fast = (index: number) => {
     const aggregate = aggregates[index];
-    const command = commands[index] as ServerCommand;
+    const { command } = entries[index] as BatchCommand;
     return aggregate !== undefined && !logged.has(command.commandId) ? aggregate : undefined;
   };
   const loads = await preload(
     parts.store,
-    commands.flatMap((command, index) => {
+    entries.flatMap(({ command }, index) => {
       const aggregate = fast(index);
       return aggregate === undefined ? [] : [{ aggregate, aggregateId: command.aggregateId }];
     }),
   );
-  // States after the batch's decisions so far; a stream written by decideOne is loaded again.
-  const states = new Map<string, LoadedAggregate<unknown>>();
+  // States after the batch's decisions so far; a stream written by decider.one is loaded again.
+  const states = new Map<string, LoadedWithTip>();
+  // Aggregates with a refused command, when refusals block (verify).
+  const refused = new Set<string>();
+  const seenIds = new Set<string>();
   let batch: Decided[] = [];
 
   const one = async (index: number) => {
-    const command = commands[index] as ServerCommand;
-    answers[index] = await settled(parts.decideOne(command));
-    states.delete(streamKey(command));
-    loads.delete(streamKey(command));
+    const entry = entries[index] as BatchCommand;
+    const key = streamKey(entry.command);
+    if (refused.has(key)) {
+      answers[index] = { status: 'blocked' };
+      return;
+    }
+    const answer = await settled(decider.one(entry), () => parts.versionOf(entry.command));
+    answers[index] = answer;
+    if (answer.status === 'refused' && decider.blocks) refused.add(key);
+    states.delete(key);
+    loads.delete(key);
   };
 
   const store = async () => {
     const stored = batch;
     batch = [];
     if (stored.length === 0) return;
-    const raced = await storeDecided(parts, principal.tenant, stored, answers);
+    let raced: Decided[];
+    try {
+      raced = await storeDecided(parts, principal.tenant, stored, answers);
+    } finally {
+      // Also when the answer was lost: the commit may have happened.
+      for (const decided of stored) parts.forgetState(decided.command);
+    }
     for (const decided of raced) {
       states.delete(streamKey(decided.command));
       loads.delete(streamKey(decided.command));
@@ -135,9 +187,21 @@ export async function decideBatch(
     for (const decided of raced) await one(decided.index);
   };
 
-  for (const [index, command] of commands.entries()) {
+  for (const [index, entry] of entries.entries()) {
+    const { command } = entry;
     const aggregate = fast(index);
     const key = streamKey(command);
+    if (refused.has(key)) {
+      answers[index] = { status: 'blocked' };
+      continue;
+    }
+    if (seenIds.has(command.commandId)) {
+      // The same id twice in a push: the one-command path answers from the first's log.
+      await store();
+      await one(index);
+      continue;
+    }
+    seenIds.add(command.commandId);
     const loaded =
       aggregate === undefined
         ? undefined
@@ -147,7 +211,7 @@ export async function decideBatch(
     const decision =
       aggregate === undefined || loaded === undefined
         ? undefined
-        : decideInMemory(parts, writer, aggregate, command, loaded);
+        : decider.inMemory(entry, aggregate, loaded);
     if (
       decision === undefined ||
       loaded === undefined ||
@@ -180,57 +244,6 @@ export async function decideBatch(
 }
 
 /**
- * The command decided on `loaded`, or undefined when `decideOne` must take it: it was refused
- * (decideOne decides it again for the exact answer, a concurrent re-push included) or it
- * decided nothing (decideOne logs it on its own).
- */
-function decideInMemory(
-  parts: DecideBatchParts,
-  writer: WriterIdentity,
-  aggregate: AnyAggregateDefinition,
-  command: ServerCommand,
-  loaded: LoadedAggregate<unknown>,
-):
-  | { events: NewEvent[]; state: LoadedAggregate<unknown>; snapshot: Snapshot | undefined }
-  | undefined {
-  const now = parts.clock();
-  try {
-    const decision = decideOnServer(aggregate, command, loaded, writer, {
-      metadata: parts.metadataOf(command),
-      now,
-      newId: parts.newId,
-    });
-    if (decision.events.length === 0) return undefined;
-    const events = decision.events.map(
-      ({ id, type, schemaVersion, occurredAt, data, metadata: stamped }) => ({
-        id,
-        type,
-        schemaVersion,
-        occurredAt,
-        data,
-        metadata: stamped,
-      }),
-    );
-    const version = loaded.version + events.length;
-    const lastEventId = events.at(-1)?.id;
-    const stream = { aggregateType: command.aggregateType, aggregateId: command.aggregateId };
-    const snapshot = dueSnapshot(aggregate, stream, loaded, events.length, decision.state, now);
-    return {
-      events,
-      snapshot,
-      state: {
-        state: decision.state,
-        version,
-        snapshotVersion: snapshot === undefined ? loaded.snapshotVersion : version,
-        ...(lastEventId === undefined ? {} : { lastEventId }),
-      },
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * Stores the decided commands with their command logs in one transaction; answers those stored
  * and returns those that did not fit (another writer got there first, or a hook refused one):
  * they are decided again, in order. A command another request logged meanwhile rolls everything
@@ -257,11 +270,21 @@ async function storeDecided(
         // one, if a hook refused and the commits went again on their own).
         alsoInside: async (events, { transaction }) => {
           const ids = new Set(events.map((event) => event.metadata.commandId));
-          await logCommands(
-            transaction,
-            tenant,
-            new Map([...logs].filter(([commandId]) => ids.has(commandId))),
-          );
+          try {
+            await logCommands(
+              transaction,
+              tenant,
+              new Map([...logs].filter(([commandId]) => ids.has(commandId))),
+            );
+          } catch (error) {
+            // Another request decided one of them meanwhile: a refusal of this append (typed,
+            // so a transaction shared with other pushes of the tenant sends each on its own
+            // again and only this command fails), answered by the one-command path.
+            if (error instanceof CommandAlreadyLoggedError) {
+              throw new ForbiddenError(`Command id ${error.commandId} is already used`);
+            }
+            throw error;
+          }
           for (const { command, snapshot } of decided) {
             if (snapshot !== undefined && ids.has(command.commandId)) {
               await saveSnapshotRow(transaction, tenant, snapshot);
@@ -274,7 +297,7 @@ async function storeDecided(
     outcomes.forEach((outcome, position) => {
       const entry = decided[position] as Decided;
       if (outcome.kind === 'appended' && !outcome.alreadyStored) {
-        answers[entry.index] = { ok: true, events: outcome.events };
+        answers[entry.index] = { status: 'stored', events: outcome.events };
       } else {
         again.push(entry);
       }
@@ -288,18 +311,18 @@ async function storeDecided(
 
 /**
  * The aggregates loaded together (load-aggregates.ts); none when one of them cannot be loaded
- * for a reason of its own (each is then loaded on its own, and answered by decideOne if it
+ * for a reason of its own (each is then loaded on its own, and answered by decider.one if it
  * cannot be). A lost database is thrown.
  */
 async function preload(
   store: PostgresEventStore,
   wanted: readonly AggregateToLoad[],
-): Promise<Map<string, LoadedAggregate<unknown>>> {
+): Promise<Map<string, LoadedWithTip>> {
   return (await loadable(loadAggregates(store, wanted))) ?? new Map();
 }
 
 /**
- * A loaded aggregate, or undefined when it cannot be loaded for a reason of its own (decideOne
+ * A loaded aggregate, or undefined when it cannot be loaded for a reason of its own (decider.one
  * answers the command with it); a lost database is thrown.
  */
 async function loadable<T>(loading: Promise<T>): Promise<T | undefined> {
@@ -311,12 +334,22 @@ async function loadable<T>(loading: Promise<T>): Promise<T | undefined> {
   }
 }
 
-/** A command's answer; a lost database is the server's problem, not the command's: thrown. */
-async function settled(decision: Promise<readonly PostgresStoredEvent[]>): Promise<DecidedCommand> {
+/**
+ * A command's answer, with the version a refusal reports (`versionOf`, read now: before the
+ * run's later commands are stored). A lost database is the server's problem, not the
+ * command's: thrown.
+ */
+async function settled(
+  decision: Promise<readonly PostgresStoredEvent[]>,
+  versionOf: () => Promise<number>,
+): Promise<DecidedCommand> {
   try {
-    return { ok: true, events: await decision };
+    return { status: 'stored', events: await decision };
   } catch (error) {
     if (!isStrataError(error) || isStrataError(error, 'UNAVAILABLE')) throw error;
-    return { ok: false, error: error as StrataError };
+    const currentVersion = isStrataError(error, 'VERSION_CONFLICT')
+      ? error.actualVersion
+      : await versionOf();
+    return { status: 'refused', error: error as StrataError, currentVersion };
   }
 }

@@ -17,6 +17,12 @@ import type { PostgresStoredEvent } from '../postgres/postgres-stored-event.ts';
 /** Events read per stream and page, as the command handler reads them. */
 const PAGE = 1000;
 
+/** A loaded aggregate and when its last event happened (undefined at version 0). */
+export interface LoadedWithTip extends LoadedAggregate<unknown> {
+  /** The `occurredAt` of the event at `version` (verify checks a prediction's time against it). */
+  readonly tipOccurredAt?: string;
+}
+
 /** One aggregate to load. */
 export interface AggregateToLoad {
   readonly aggregate: AnyAggregateDefinition;
@@ -33,7 +39,7 @@ export interface AggregateToLoad {
 export async function loadAggregates(
   store: PostgresEventStore,
   wanted: readonly AggregateToLoad[],
-): Promise<Map<string, LoadedAggregate<unknown>>> {
+): Promise<Map<string, LoadedWithTip>> {
   const byKey = new Map<string, AggregateToLoad>();
   for (const entry of wanted) {
     byKey.set(streamKey(streamOf(entry)), entry);
@@ -51,17 +57,26 @@ export async function loadAggregates(
   const firstPages = new Map(
     reads.map((read, index) => [streamKey(read), { read, events: pages[index] ?? [] }]),
   );
-  const view = prefetchedView(store, snapshots, firstPages);
+  // The last event each stream's reads returned: loadAggregate reads to the end, so its tip.
+  const lastRead = new Map<string, PostgresStoredEvent>();
+  const view = prefetchedView(store, snapshots, firstPages, lastRead);
   const loaded = await Promise.all(
     entries.map(({ aggregate, aggregateId }) =>
       loadAggregate(view, aggregate, aggregateId, { batchSize: PAGE }),
     ),
   );
   return new Map(
-    entries.map((entry, index) => [
-      streamKey(streamOf(entry)),
-      loaded[index] as LoadedAggregate<unknown>,
-    ]),
+    entries.map((entry, index) => {
+      const key = streamKey(streamOf(entry));
+      const state = loaded[index] as LoadedAggregate<unknown>;
+      const tip = lastRead.get(key);
+      return [
+        key,
+        tip !== undefined && tip.version === state.version
+          ? { ...state, tipOccurredAt: tip.occurredAt }
+          : state,
+      ];
+    }),
   );
 }
 
@@ -75,7 +90,13 @@ function prefetchedView(
   store: PostgresEventStore,
   snapshots: ReadonlyMap<string, Snapshot>,
   firstPages: Map<string, { read: { fromVersion: number }; events: PostgresStoredEvent[] }>,
+  lastRead: Map<string, PostgresStoredEvent>,
 ): PostgresEventStore {
+  const noted = (key: string, events: PostgresStoredEvent[]) => {
+    const last = events.at(-1);
+    if (last !== undefined) lastRead.set(key, last);
+    return events;
+  };
   return {
     ...store,
     loadSnapshot: async (stream) => snapshots.get(streamKey(stream)),
@@ -88,9 +109,9 @@ function prefetchedView(
         options.limit === PAGE
       ) {
         firstPages.delete(key);
-        return first.events;
+        return noted(key, first.events);
       }
-      return store.readStream(stream, options);
+      return noted(key, (await store.readStream(stream, options)) as PostgresStoredEvent[]);
     },
   };
 }

@@ -192,7 +192,7 @@ describe('appendCommits (Postgres through the Neon driver)', () => {
     expect(rows.map((row) => row.tenant_position)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
-  it('runs the hooks once with every event; a hook refusal lands on its commit only', async () => {
+  it('runs the hooks once per run of commits with at most one of each aggregate, in order; a hook refusal lands on its commit only', async () => {
     const tenant = 'hooks';
     const calls: number[] = [];
     const refuseBad: AppendHook = async (events, { transaction }) => {
@@ -216,6 +216,19 @@ describe('appendCommits (Postgres through the Neon driver)', () => {
     // With hooks, a transaction: the versions, the INSERT, the hook's statement.
     expect(counter).toEqual({ statements: 3, transactions: 1 });
     calls.length = 0;
+    // Two commits of one aggregate: the hooks see each on its own, as when the commits were
+    // appended one after the other, and the events in their order.
+    const seen: string[][] = [];
+    const layered = createPostgresEventStore(database, {
+      tenant,
+      appendHooks: [(events) => void seen.push(events.map((e) => e.aggregateId))],
+    });
+    await layered.appendCommits([
+      commit(todo('l1'), NO_STREAM, event('l1 first')),
+      commit(todo('l1'), 1, event('l1 second'), event('l1 third')),
+      commit(todo('l2'), NO_STREAM, event('l2 first')),
+    ]);
+    expect(seen).toEqual([['l1'], ['l1', 'l1', 'l2']]);
 
     calls.length = 0;
     const mixed = await store.appendCommits([
@@ -231,13 +244,17 @@ describe('appendCommits (Postgres through the Neon driver)', () => {
       'appended',
     ]);
     expect(mixed[1]).toMatchObject({ error: { code: 'FORBIDDEN', message: 'no m2' } });
-    // The batch once (refused, rolled back), then commit by commit.
-    expect(calls).toEqual([4, 1, 1, 1]);
+    // The batch's first call (m1 and the bad m2: refused, rolled back), then commit by commit.
+    expect(calls).toEqual([2, 1, 1, 1]);
     expect((await stored(tenant)).map((row) => row.aggregate_id)).toEqual([
       'g1',
       'g2',
       'g3',
       'g4',
+      'l1',
+      'l1',
+      'l1',
+      'l2',
       'm1',
       'm3',
     ]);

@@ -42,8 +42,10 @@ export interface CommitGroup {
  * versions of all their aggregates in one statement, (the stored ids, only when a version does
  * not fit or a writer raced), one INSERT of every accepted event across aggregates, COMMIT;
  * then the notification (`notifyAppended`). Encryption and the append hooks run inside it, the
- * hooks once for all the events. A refused commit writes nothing and never takes its
- * neighbours down.
+ * hooks once per run of consecutive commits with at most one of each aggregate (`hookLayers`: a
+ * hook judges each commit of an aggregate on its own, as one append after the other would, and
+ * sees the events in order). A refused commit
+ * writes nothing and never takes its neighbours down.
  *
  * When a hook or the encryption refuses (a typed error other than `UNAVAILABLE`), nothing of the
  * transaction stays and the commits are appended again one by one (`appendToStream`), so the
@@ -212,18 +214,16 @@ async function appendWithin(
   let next = 0;
   const outcomes: CommitOutcome[][] = [];
   for (const [g, group] of groups.entries()) {
-    const from = next;
+    const slices: { stream: StreamRef; from: number; to: number }[] = [];
     const answers = (plans[g] as CommitPlan<PostgresStoredEvent>[]).map(
       (plan, index): CommitOutcome => {
         switch (plan.kind) {
           case 'append': {
-            const count = (group.commits[index] as CommitAppend).events.length;
-            next += count;
-            return {
-              kind: 'appended',
-              events: appended.slice(next - count, next),
-              alreadyStored: false,
-            };
+            const commit = group.commits[index] as CommitAppend;
+            const from = next;
+            next += commit.events.length;
+            slices.push({ stream: commit.stream, from, to: next });
+            return { kind: 'appended', events: appended.slice(from, next), alreadyStored: false };
           }
           case 'already-stored':
             return { kind: 'appended', events: plan.events, alreadyStored: true };
@@ -232,9 +232,13 @@ async function appendWithin(
         }
       },
     );
-    if (next > from) {
-      const events = appended.slice(from, next);
-      const context = { tenant, transaction: tx, stored: stored.slice(from, next) };
+    for (const layer of hookLayers(slices)) {
+      const events = layer.flatMap(({ from, to }) => appended.slice(from, to));
+      const context = {
+        tenant,
+        transaction: tx,
+        stored: layer.flatMap(({ from, to }) => stored.slice(from, to)),
+      };
       for (const hook of group.settings.appendHooks) {
         await refusalsMarked(() => hook(events, context));
       }
@@ -242,6 +246,31 @@ async function appendWithin(
     outcomes.push(answers);
   }
   return outcomes;
+}
+
+/**
+ * The group's appended commits in the calls its hooks get: consecutive commits, a call ending
+ * before a commit of an aggregate it already holds. A hook that judges an aggregate's events
+ * (the scope write check) judges each commit on its own, as when the commits were appended one
+ * after the other, and the calls keep the events' order (a push of commits on one aggregate
+ * each gets one call; fifty edits of one todo, fifty calls in the same transaction).
+ */
+export function hookLayers<T extends { readonly stream: StreamRef }>(commits: readonly T[]): T[][] {
+  const layers: T[][] = [];
+  let current: T[] = [];
+  let held = new Set<string>();
+  for (const commit of commits) {
+    const key = streamKey(commit.stream);
+    if (held.has(key)) {
+      layers.push(current);
+      current = [];
+      held = new Set();
+    }
+    held.add(key);
+    current.push(commit);
+  }
+  if (current.length > 0) layers.push(current);
+  return layers;
 }
 
 /** Runs `work`, marking a typed refusal (not a lost database) as one a commit got inside. */
