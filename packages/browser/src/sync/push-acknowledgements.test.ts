@@ -313,6 +313,25 @@ describe('followingCommits', () => {
   });
 });
 
+describe('collectCommits', () => {
+  it('closes a batch before its JSON passes half the server’s default body limit', async () => {
+    const { strata, context } = await setUp();
+    // 420 commits of ~1.3 KB each (the title, 500 characters, is in the input and the event).
+    const title = (i: number) => `${i} `.padEnd(500, 'x');
+    for (let i = 0; i < 420; i++) await strata.execute(Todo, `t${i}`, 'add', { title: title(i) });
+    const first = await collectCommits(context, 500, 500);
+    const text = (commits: readonly unknown[]) =>
+      commits.reduce((sum: number, commit) => sum + JSON.stringify(commit).length, 0);
+    expect(first.length).toBeLessThan(420);
+    expect(first.length).toBeGreaterThan(300);
+    expect(text(first)).toBeLessThanOrEqual(512 * 1024);
+    const rest = await collectCommits(context, 500, 500, { after: first });
+    expect([...first, ...rest].map((commit) => commit.command.aggregateId)).toEqual(
+      Array.from({ length: 420 }, (_, i) => `t${i}`),
+    );
+  });
+});
+
 describe('rowsWhere', () => {
   it('reads rows by index inside a transaction and outside, each row once (multi-entry too)', async () => {
     const { strata } = await setUp();

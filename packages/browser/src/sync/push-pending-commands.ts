@@ -26,10 +26,18 @@ import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 const TRANSIENT_CODES = new Set(['UNAVAILABLE', 'STORAGE_FAILED', 'INTERNAL']);
 
 /**
- * The oldest pending commands as commits, in execution order, up to `maxEvents` events (at
- * least one commit, however large: the server answers an oversized one with a typed rejection).
- * Each carries its command as the user issued it, for the server to decide again, and the
- * events this device predicted for it.
+ * How much JSON text (in UTF-16 units) the commits of one push may come to: half the server's
+ * default body limit (1 MiB), so that a push of many large commits (500 commits at the default
+ * limits) is not refused as too large and halved every time, and non-ASCII text (more bytes
+ * than units) still fits.
+ */
+const MAX_PUSH_TEXT = 512 * 1024;
+
+/**
+ * The oldest pending commands as commits, in execution order, up to `maxEvents` events and
+ * `MAX_PUSH_TEXT` of JSON (at least one commit, however large: the server answers an oversized
+ * one with a typed rejection). Each carries its command as the user issued it, for the server
+ * to decide again, and the events this device predicted for it.
  */
 export async function collectCommits(
   context: SyncContext,
@@ -43,6 +51,7 @@ export async function collectCommits(
     db.transaction('r', [db.commands, db.events], async () => {
       const commits: CommandCommit[] = [];
       let events = 0;
+      let text = 0;
       const rows: PendingCommandRow[] = await (afterSeq === undefined
         ? db.commands.orderBy('seq')
         : db.commands.where('seq').above(afterSeq)
@@ -70,6 +79,9 @@ export async function collectCommits(
           // Stored data and metadata are the JSON the command produced.
           events: pending.map(envelopeOf) as CommandCommit['events'],
         };
+        const size = JSON.stringify(commit).length;
+        if (commits.length > 0 && text + size > MAX_PUSH_TEXT) break;
+        text += size;
         collected.set(commit, {
           seq: row.seq as number,
           eventIds: row.eventIds,
