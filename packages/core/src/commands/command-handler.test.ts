@@ -400,9 +400,14 @@ describe('stateCacheSize', () => {
     expect(result).toMatchObject({ state: { count: 4, resets: 1 }, version: 3 });
   });
 
-  it('a refusal or an empty decision on a cached state is decided again on the stored one', async () => {
+  it('recheckCachedRefusals: a refusal or an empty decision on a cached state is decided again on the stored one', async () => {
     const store = createInMemoryEventStore();
-    const cached = createCommandHandler({ store, stateCacheSize: 10, conflictRetries: 0 });
+    const cached = createCommandHandler({
+      store,
+      stateCacheSize: 10,
+      conflictRetries: 0,
+      recheckCachedRefusals: true,
+    });
     const other = createCommandHandler({ store });
     await cached.execute(Counter, 'c1', 'increment', { by: 1 });
     await cached.execute(Counter, 'c1', 'reset', { reason: 'start' });

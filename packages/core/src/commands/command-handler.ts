@@ -61,6 +61,13 @@ export interface CommandHandlerOptions<TTransaction> {
    * forgotten under the cache (crypto-shredding). Defaults to all.
    */
   readonly cachesState?: (stream: StreamRef) => boolean;
+  /**
+   * A refusal or an empty decision taken on a cached state is decided again on the stored state:
+   * the append's version check, which catches a stale cached state, never runs for them. For a
+   * store with writers the handler does not see (a server's other instances, its batched
+   * decisions). Defaults to false.
+   */
+  readonly recheckCachedRefusals?: boolean;
   /** Events read per page while loading. Defaults to 1000. */
   readonly readBatchSize?: number;
   /** Time source for `occurredAt`, `takenAt` and `context.now`. Defaults to the system clock. */
@@ -234,7 +241,7 @@ export function createCommandHandler<TTransaction>(
         // A refusal on a cached state is checked against the stored one: another writer (an
         // instance, a batch) may have moved the aggregate on, and the append's version check
         // that catches a stale decision never runs for a refusal.
-        if (cached === undefined) throw error;
+        if (cached === undefined || options.recheckCachedRefusals !== true) throw error;
         states.delete(key);
         cached = undefined;
         continue;
@@ -242,7 +249,7 @@ export function createCommandHandler<TTransaction>(
       const { events: envelopes, state } = decision;
       if (envelopes.length === 0) {
         // Nothing decided on a cached state: checked against the stored one as well.
-        if (cached !== undefined) {
+        if (cached !== undefined && options.recheckCachedRefusals === true) {
           states.delete(key);
           cached = undefined;
           continue;

@@ -140,6 +140,8 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
         stateCacheSize: options.stateCacheSize ?? 1000,
         // Another device's write between load and append: load again and decide again.
         conflictRetries: 5,
+        // Other instances and the batched decisions store past this handler's state cache.
+        recheckCachedRefusals: true,
         clock,
         ...(options.newId === undefined ? {} : { newId: options.newId }),
         ...(options.cachesState === undefined ? {} : { cachesState: options.cachesState }),
