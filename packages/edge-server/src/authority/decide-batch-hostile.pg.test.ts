@@ -8,8 +8,6 @@
  * databases at every statement, encryption, and one transaction for a run on one aggregate.
  */
 import {
-  defineAggregate,
-  defineEvent,
   ForbiddenError,
   newKsuid,
   type StrataError,
@@ -27,7 +25,7 @@ import {
   taskScopes,
 } from '@strata/example-todo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { Diary } from '../../test/fixtures/authority-aggregates.ts';
 import { neonSuiteDatabase, type SuiteDatabase } from '../../test/suites/suite-databases.ts';
 import type { Principal } from '../app/auth.ts';
 import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
@@ -38,19 +36,6 @@ import type { SqlDatabase, SqlExecutor } from '../postgres/sql-database.ts';
 import { createCommandAuthority } from './command-authority.ts';
 
 type Answer = Record<string, any>;
-
-// Entries the client writes as it likes (authority `events`).
-const Written = defineEvent('Written', z.object({ text: z.string() }));
-const Diary = defineAggregate({
-  type: 'Diary',
-  events: [Written],
-  initialState: () => ({ entries: 0 }),
-  evolve: (state) => ({ entries: state.entries + 1 }),
-}).withCommands((command) => ({
-  write: command(z.object({ text: z.string() }), (_state, { text }) => [
-    { type: 'Written', data: { text } },
-  ]),
-}));
 
 let suite: SuiteDatabase;
 let raw: SqlDatabase;

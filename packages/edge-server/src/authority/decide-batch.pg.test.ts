@@ -5,8 +5,6 @@
  * chain, are refused, repeat, race another writer, are refused by a hook, or lose the database.
  */
 import {
-  defineAggregate,
-  defineEvent,
   ForbiddenError,
   newKsuid,
   type StrataError,
@@ -16,7 +14,7 @@ import {
 import { CART_LIMIT, Cart, Todo } from '@strata/example-todo';
 import { bearerToken } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { Note } from '../../test/fixtures/authority-aggregates.ts';
 import { neonSuiteDatabase, type SuiteDatabase } from '../../test/suites/suite-databases.ts';
 import { jwtAuthentication } from '../app/auth.ts';
 import { createSyncApp, type SyncApp } from '../app/create-sync-app.ts';
@@ -27,18 +25,6 @@ type Answer = Record<string, any>;
 
 const SECRET = 'decide-batch-secret';
 
-// Memos the server checks by deciding again (authority `verify`).
-const Noted = defineEvent('Noted', z.object({ text: z.string(), at: z.string() }));
-const Memo = defineAggregate({
-  type: 'Memo',
-  events: [Noted],
-  initialState: () => ({ count: 0 }),
-  evolve: (state) => ({ count: state.count + 1 }),
-}).withCommands((command) => ({
-  note: command(z.object({ text: z.string().min(1) }), (_state, { text }, { now }) => [
-    { type: 'Noted', data: { text, at: now.toISOString() } },
-  ]),
-}));
 let suite: SuiteDatabase;
 let database: SqlDatabase;
 let app: SyncApp;
@@ -78,8 +64,8 @@ beforeAll(async () => {
   app = createSyncApp({
     database: instrumented(database),
     authenticate: jwtAuthentication({ secret: SECRET }),
-    aggregates: [Todo, Cart, Memo],
-    authority: { Memo: 'verify' },
+    aggregates: [Todo, Cart, Note],
+    authority: { Note: 'verify' },
     appendHooks: [
       // An app rule inside the append: a cart named `vetoed-*` is never stored.
       (events) => {
@@ -379,10 +365,10 @@ describe('authority decide, a push at a time (Postgres through the Neon driver)'
   });
 
   /** A `verify` commit: the note the client predicts at `version`, written at `at`. */
-  const memo = (id: string, version: number, text: string, at: string, data = { text, at }) => ({
+  const note = (id: string, version: number, text: string, at: string, data = { text, at }) => ({
     commitId: newKsuid(),
     command: {
-      aggregateType: 'Memo',
+      aggregateType: 'Note',
       aggregateId: id,
       name: 'note',
       input: { text },
@@ -393,7 +379,7 @@ describe('authority decide, a push at a time (Postgres through the Neon driver)'
         id: newKsuid(),
         type: 'Noted',
         schemaVersion: 1,
-        aggregateType: 'Memo',
+        aggregateType: 'Note',
         aggregateId: id,
         version,
         occurredAt: at,
@@ -404,13 +390,13 @@ describe('authority decide, a push at a time (Postgres through the Neon driver)'
   });
   const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
-  it('verify: a run of predictions, chained on one memo and across memos, in one transaction with the client’s ids', async () => {
+  it('verify: a run of predictions, chained on one note and across notes, in one transaction with the client’s ids', async () => {
     const ann = await client();
     const pushed = [
-      memo('m1', 1, 'a', minutesAgo(10)),
-      memo('m1', 2, 'b', minutesAgo(9)),
-      memo('m2', 1, 'c', minutesAgo(8)),
-      memo('m1', 3, 'd', minutesAgo(7)),
+      note('m1', 1, 'a', minutesAgo(10)),
+      note('m1', 2, 'b', minutesAgo(9)),
+      note('m2', 1, 'c', minutesAgo(8)),
+      note('m1', 3, 'd', minutesAgo(7)),
     ];
     const { transactions } = await counted(async () => {
       const results = await ann.push(pushed);
@@ -423,16 +409,16 @@ describe('authority decide, a push at a time (Postgres through the Neon driver)'
     expect((await logged(ann.tenant)).size).toBe(4);
   });
 
-  it('verify: a prediction the server decides otherwise is refused, and blocks the later ones of its memo only', async () => {
+  it('verify: a prediction the server decides otherwise is refused, and blocks the later ones of its note only', async () => {
     const ann = await client();
-    await ann.push([memo('v', 1, 'first', minutesAgo(30))]);
+    await ann.push([note('v', 1, 'first', minutesAgo(30))]);
     const at = minutesAgo(20);
     const results = await ann.push([
-      memo('v', 2, 'forged', at, { text: 'forged', at: 'not when it happened' }),
-      memo('v', 3, 'on top', minutesAgo(19)),
-      memo('other', 1, 'fine', minutesAgo(18)),
-      // Before the memo's last event: the device's clock may not be trusted that far.
-      memo('v', 2, 'too early', minutesAgo(40)),
+      note('v', 2, 'forged', at, { text: 'forged', at: 'not when it happened' }),
+      note('v', 3, 'on top', minutesAgo(19)),
+      note('other', 1, 'fine', minutesAgo(18)),
+      // Before the note's last event: the device's clock may not be trusted that far.
+      note('v', 2, 'too early', minutesAgo(40)),
     ]);
     expect(results.map((result) => result.code ?? result.status)).toEqual([
       'PREDICTION_MISMATCH',
@@ -448,7 +434,7 @@ describe('authority decide, a push at a time (Postgres through the Neon driver)'
       ['other', 1],
     ]);
     // Alone, the too-early prediction is refused for its time.
-    const [early] = await ann.push([memo('v', 2, 'too early', minutesAgo(40))]);
+    const [early] = await ann.push([note('v', 2, 'too early', minutesAgo(40))]);
     expect(early).toMatchObject({ status: 'rejected', code: 'PREDICTION_MISMATCH' });
     expect((await rows(ann.tenant)).length).toBe(2);
   });

@@ -62,14 +62,16 @@ export interface InMemoryDecision {
   readonly snapshot: Snapshot | undefined;
 }
 
+/** The decision on `loaded`, or undefined when the one-command path must take the command. */
+export type InMemoryDecide = (
+  entry: BatchCommand,
+  aggregate: AnyAggregateDefinition,
+  loaded: LoadedWithTip,
+) => InMemoryDecision | undefined;
+
 /** How a batch decides: `decide` or `verify` (decide-in-memory.ts, verify-in-memory.ts). */
 export interface BatchDecider {
-  /** The decision on `loaded`, or undefined when `one` must take the command. */
-  inMemory(
-    entry: BatchCommand,
-    aggregate: AnyAggregateDefinition,
-    loaded: LoadedWithTip,
-  ): InMemoryDecision | undefined;
+  readonly inMemory: InMemoryDecide;
   /** The one-command path, with every rule (`authority.decide`, `authority.verify`). */
   one(entry: BatchCommand): Promise<readonly PostgresStoredEvent[]>;
   /** A refused command blocks the later commands of its aggregate (verify, as events). */

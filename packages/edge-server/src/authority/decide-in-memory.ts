@@ -1,11 +1,5 @@
-import {
-  type AnyAggregateDefinition,
-  dueSnapshot,
-  type EventEnvelope,
-  type EventMetadata,
-  type NewEvent,
-} from '@strata/core';
-import type { BatchCommand, InMemoryDecision } from './decide-batch.ts';
+import { dueSnapshot, type EventEnvelope, type EventMetadata, type NewEvent } from '@strata/core';
+import type { InMemoryDecide } from './decide-batch.ts';
 import { decideOnServer } from './decide-on-server.ts';
 import type { LoadedWithTip } from './load-aggregates.ts';
 import type { ServerCommand } from './server-command.ts';
@@ -29,14 +23,7 @@ export interface InMemoryParts {
  * @example
  * const decision = decideInMemory(parts, writer)({ command }, Cart, loaded);
  */
-export function decideInMemory(
-  parts: InMemoryParts,
-  writer: WriterIdentity,
-): (
-  entry: BatchCommand,
-  aggregate: AnyAggregateDefinition,
-  loaded: LoadedWithTip,
-) => InMemoryDecision | undefined {
+export function decideInMemory(parts: InMemoryParts, writer: WriterIdentity): InMemoryDecide {
   return ({ command }, aggregate, loaded) => {
     const now = parts.clock();
     try {

@@ -1,8 +1,6 @@
-import type { AnyAggregateDefinition } from '@strata/core';
-import type { BatchCommand, InMemoryDecision } from './decide-batch.ts';
+import type { InMemoryDecide } from './decide-batch.ts';
 import { type InMemoryParts, stateAfter, toNewEvent } from './decide-in-memory.ts';
 import { decideOnServer } from './decide-on-server.ts';
-import type { LoadedWithTip } from './load-aggregates.ts';
 import { predictionTimeFits } from './prediction-time.ts';
 import { samePrediction } from './same-prediction.ts';
 import type { WriterIdentity } from './stamped-metadata.ts';
@@ -18,14 +16,7 @@ import type { WriterIdentity } from './stamped-metadata.ts';
  * @example
  * const decision = verifyInMemory(parts, writer)({ command, predicted }, Note, loaded);
  */
-export function verifyInMemory(
-  parts: InMemoryParts,
-  writer: WriterIdentity,
-): (
-  entry: BatchCommand,
-  aggregate: AnyAggregateDefinition,
-  loaded: LoadedWithTip,
-) => InMemoryDecision | undefined {
+export function verifyInMemory(parts: InMemoryParts, writer: WriterIdentity): InMemoryDecide {
   return ({ command, predicted = [] }, aggregate, loaded) => {
     const [first] = predicted;
     if (first === undefined || first.version - 1 !== loaded.version) return undefined;

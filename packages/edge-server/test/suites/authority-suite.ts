@@ -14,35 +14,11 @@ import { jwtAuthentication } from '../../src/app/auth.ts';
 import { createSyncApp, type SyncApp } from '../../src/app/create-sync-app.ts';
 import { migrate } from '../../src/migrations/migrations.ts';
 import type { SqlDatabase } from '../../src/postgres/sql-database.ts';
+import { Diary, Note } from '../fixtures/authority-aggregates.ts';
 import type { SuiteDatabase } from './suite-databases.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: raw JSON answers, asserted field by field
 type Answer = Record<string, any>;
-
-// A diary whose entries the client encrypts: the server cannot read them (authority `events`).
-const Written = defineEvent('Written', z.unknown());
-const Diary = defineAggregate({
-  type: 'Diary',
-  events: [Written],
-  initialState: () => ({ entries: 0 }),
-  evolve: (state) => ({ entries: state.entries + 1 }),
-}).withCommands((command) => ({
-  write: command(z.object({ text: z.string() }), (_state, { text }) => [
-    { type: 'Written', data: { text } },
-  ]),
-}));
-// Notes the server checks by deciding again (authority `verify`).
-const Noted = defineEvent('Noted', z.object({ text: z.string(), at: z.string() }));
-const Note = defineAggregate({
-  type: 'Note',
-  events: [Noted],
-  initialState: () => ({ count: 0 }),
-  evolve: (state) => ({ count: state.count + 1 }),
-}).withCommands((command) => ({
-  note: command(z.object({ text: z.string().min(1) }), (_state, { text }, { now }) => [
-    { type: 'Noted', data: { text, at: now.toISOString() } },
-  ]),
-}));
 
 // An app whose decide throws plain errors (a bug on odd input, or `throw new Error` as a refusal).
 const Pinged = defineEvent('Pinged', z.object({ n: z.number() }));
