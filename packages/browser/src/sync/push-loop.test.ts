@@ -190,6 +190,36 @@ describe('runPushLoop', () => {
     await stop(running);
   });
 
+  it('with retryWake, new commands wait for the backoff after a failure; a retry wake ends it', async () => {
+    const retryWake = createWakeSignal();
+    const { options, pushes, answers, wake, stop } = setUp(['a'], { retryWake });
+    for (let i = 0; i < 6; i++) answers.push(() => new InternalError('500'));
+    const running = runPushLoop(options);
+    // A command every 30 ms while the server fails: the pushes follow the backoff all the same.
+    const commands = setInterval(() => wake.wake(), 30);
+    await vi.advanceTimersByTimeAsync(1600);
+    clearInterval(commands);
+    expect(pushes.map((push) => push.at)).toEqual([0, 100, 300, 700, 1500]);
+    // The server is reachable again (say, the live stream opened): the loop retries at once.
+    retryWake.wake();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(pushes.map((push) => push.at)).toEqual([0, 100, 300, 700, 1500, 1600]);
+    const stopped = stop(running);
+    retryWake.wake();
+    await stopped;
+  });
+
+  it('without retryWake, a wake ends the backoff (the default)', async () => {
+    const { options, pushes, answers, wake, stop } = setUp(['a']);
+    answers.push(() => new InternalError('500'));
+    const running = runPushLoop(options);
+    await vi.advanceTimersByTimeAsync(10);
+    wake.wake();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(pushes.map((push) => push.at)).toEqual([0, 10]);
+    await stop(running);
+  });
+
   it('with collectFollowing, sends the next batch before storing an answer, in order', async () => {
     const { options, pending, pushed, stop } = setUp(['a', 'b', 'c', 'd', 'e']);
     const steps: string[] = [];

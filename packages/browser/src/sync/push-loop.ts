@@ -53,6 +53,12 @@ export interface PushLoopOptions {
   readonly maxCommitsPerPush: number;
   /** The loop sleeps on it (idle, backoff); new commands or upstream confirmations wake it. */
   readonly wake: WakeSignal;
+  /**
+   * After a failed push the loop sleeps on this one instead: coming back online or a request
+   * that reached the server ends the wait early, while new commands wait for the backoff (a
+   * command a second must not mean a push a second to a failing server). Defaults to `wake`.
+   */
+  readonly retryWake?: WakeSignal;
   /** Asks the upstream loop to catch up now: the server is ahead of us. */
   readonly pullNow: () => void;
   /** Called after each answer with the commands it refused for good (often none). */
@@ -156,7 +162,9 @@ export async function runPushLoop(options: PushLoopOptions): Promise<void> {
       ahead = undefined;
       if (signal.aborted) return;
       await connection.fail(error);
-      await wake.sleep(retryDelay(error, failures++, options.backoff, options.random));
+      await (options.retryWake ?? wake).sleep(
+        retryDelay(error, failures++, options.backoff, options.random),
+      );
     }
   }
 }

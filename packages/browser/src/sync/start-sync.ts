@@ -143,6 +143,9 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const pullLimit = options.pullLimit ?? SYNC_DEFAULTS.pullLimit;
   const stopping = new AbortController();
   const pushWake = createWakeSignal();
+  // Ends the push loop's backoff after a failure: the network came back, or a request reached
+  // the server (a catch-up, a rebase). New commands do not: they wait for the backoff.
+  const pushRetry = createWakeSignal();
   const upstreamWake = createWakeSignal();
   const tab = createTabStatus();
   const scoped = options.scopes !== undefined;
@@ -168,7 +171,10 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   };
   const { apply, applyScoped, received } = createUpstreamWriter(context, {
     onRejected: reportRejected,
-    onUnblocked: () => pushWake.wake(),
+    onUnblocked: () => {
+      pushWake.wake();
+      pushRetry.wake();
+    },
     fillHoles: createHoleFiller(context, transport),
   });
   const scopesChanged = createWakeSignal();
@@ -200,12 +206,14 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
 
   const live = options.live ?? true;
   const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
-  const onCaughtUp = () =>
-    connection.share({
+  const onCaughtUp = () => {
+    pushRetry.wake();
+    return connection.share({
       connected: true,
       catchUp: { received: received(), done: true },
       lastError: undefined,
     });
+  };
   const scopedSteps = scopedUpstream({
     db,
     transport,
@@ -312,6 +320,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
         maxEventsPerPush: options.maxEventsPerPush ?? SYNC_DEFAULTS.maxEventsPerPush,
         maxCommitsPerPush: options.maxCommitsPerPush ?? SYNC_DEFAULTS.maxCommitsPerPush,
         wake: pushWake,
+        retryWake: pushRetry,
         pullNow: () => upstreamWake.wake(),
         onRejected: reportRejected,
         onIdle: synced.check,
@@ -326,6 +335,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
 
   const wakeBoth = () => {
     pushWake.wake();
+    pushRetry.wake();
     upstreamWake.wake();
   };
   const unwatchPending = watchPendingCommands(db, () => pushWake.wake());
