@@ -10,6 +10,7 @@ import {
   type ExecuteOptions,
   type ExecuteResult,
   type InlineProjection,
+  InternalError,
   type LoadedAggregate,
   newKsuid,
   type StateOf,
@@ -144,8 +145,11 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
   const commandStore: DexieEventStore = {
     ...store,
     append: (stream, events, appendOptions) => {
+      // The handler appends only for a command, and only strata.execute runs the handler.
       const command = executing.get(streamKey(stream));
-      if (command === undefined) return store.append(stream, events, appendOptions);
+      if (command === undefined) {
+        throw new InternalError(`An append to ${streamKey(stream)} outside a command`);
+      }
       const row: PendingCommandRow = {
         ...command,
         eventIds: events.map((event) => event.id),
@@ -171,12 +175,9 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     stateCacheSize: 256,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.onError === undefined ? {} : { onError: options.onError }),
-    recordCommand: async (command, transaction) => {
+    // The pending command row went to IndexedDB with the events (commandStore above).
+    recordCommand: (command, transaction) => {
       rememberState(command);
-      // Added with the events when execute below sent it; by hand otherwise.
-      if (executing.get(streamKey(command))?.commandId !== command.metadata.commandId) {
-        await recordPendingCommand(command, transaction, options.clock);
-      }
       // This tab's live states get the command's state when it commits (execute, below), so
       // they need not read back what this transaction wrote.
       const { mutatedParts } = transaction.dexie.idbtrans as { mutatedParts?: ObservabilitySet };
@@ -204,7 +205,7 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     clientId,
     projections,
     tables,
-    clock: options.clock ?? (() => new Date()),
+    clock,
     principal: options.principal,
     execute: ((aggregate, aggregateId, command, input, executeOptions: ExecuteOptions = {}) => {
       const key = streamKey({ aggregateType: aggregate.type, aggregateId });
@@ -279,30 +280,6 @@ async function ensureClientId(db: StrataDatabase): Promise<string> {
       return clientId;
     }),
   );
-}
-
-async function recordPendingCommand(
-  command: ExecutedCommand,
-  transaction: StrataTransaction,
-  clock: (() => Date) | undefined,
-): Promise<void> {
-  const row: PendingCommandRow = {
-    commandId: command.metadata.commandId,
-    aggregateType: command.aggregateType,
-    aggregateId: command.aggregateId,
-    command: command.command,
-    input: command.input,
-    metadata: command.metadata,
-    eventIds: command.events.map((event) => event.id),
-    executedAt: (clock?.() ?? new Date()).toISOString(),
-  };
-  // The unique commandId index refuses a reused id: no read before the add (issue 16). Dexie
-  // keeps the transaction alive after a refused add; the throw below aborts it.
-  try {
-    await transaction.table<PendingCommandRow, number>('commands').add(row);
-  } catch (error) {
-    throw commandRefused(row, error);
-  }
 }
 
 /** A refused pending command row: a reused commandId is VALIDATION_FAILED, else the cause. */
