@@ -4,7 +4,8 @@ import {
   type StoredEvent,
   streamKey,
 } from '@strata/core';
-import { Dexie, type ObservabilitySet, RangeSet, rangesOverlap } from 'dexie';
+import { Dexie, type ObservabilitySet, RangeSet } from 'dexie';
+import { mutatesIndex, mutatesRows } from '../database/mutated-parts.ts';
 import type { StrataDatabase } from '../database/strata-database.ts';
 import { streamRange } from '../event-store/dexie-event-store.ts';
 
@@ -83,12 +84,11 @@ export function liveAggregateState<TAggregate extends AnyAggregateDefinition>(
   aggregateId: string,
   load: (aggregate: TAggregate, id: string) => Promise<AggregateState<StateOf<TAggregate>>>,
   recent: RecentStates,
-  local?: LocalCommits,
+  local: LocalCommits,
 ): LiveSubscribable<AggregateState<StateOf<TAggregate>>> {
   const stream = { aggregateType: aggregate.type, aggregateId };
   const [lower, upper] = streamRange(stream);
   const streamKeys = new RangeSet(lower as never, upper as never);
-  const part = (index: string) => `idb://${db.name}/events/${index}`;
   const readTip = () =>
     db.events.where('[aggregateType+aggregateId+version]').between(lower, upper, true, true).last();
   return {
@@ -128,24 +128,21 @@ export function liveAggregateState<TAggregate extends AnyAggregateDefinition>(
       };
 
       const touches = (parts: ObservabilitySet) => {
-        const versions = parts[part('[aggregateType+aggregateId+version]')];
-        if (versions !== undefined && rangesOverlap(versions, streamKeys)) return true;
+        const index = '[aggregateType+aggregateId+version]';
+        if (mutatesIndex(parts, db.name, 'events', index, streamKeys)) return true;
         const position = seen?.position;
-        if (position === undefined) return false;
-        const tipRow = new RangeSet(position);
-        return [part(''), part(':dels')].some((name) => {
-          const rows = parts[name];
-          return rows !== undefined && rangesOverlap(rows, tipRow);
-        });
+        return (
+          position !== undefined && mutatesRows(parts, db.name, 'events', new RangeSet(position))
+        );
       };
       const onMutated = (parts: ObservabilitySet) => {
-        if (closed || local?.isOwn(parts) === true) return;
+        if (closed || local.isOwn(parts)) return;
         if (seen === undefined || touches(parts)) refresh();
       };
       Dexie.on.storagemutated.subscribe(onMutated);
       refresh();
 
-      const stopLocal = local?.subscribe(streamKey(stream), (commit) => {
+      const stopLocal = local.subscribe(streamKey(stream), (commit) => {
         const { lastEventId, lastPosition, state, version } = commit;
         // A tip as new as this one was read: the watcher delivers it (or a newer one).
         if (closed || (seen !== undefined && seen.version >= version)) return;
@@ -158,7 +155,7 @@ export function liveAggregateState<TAggregate extends AnyAggregateDefinition>(
       return {
         unsubscribe() {
           closed = true;
-          stopLocal?.();
+          stopLocal();
           Dexie.on.storagemutated.unsubscribe(onMutated);
         },
       };

@@ -1,5 +1,6 @@
 import type { CommandCommit, CommandPushResponse } from '@strata/core';
-import { Dexie, type ObservabilitySet, RangeSet, rangesOverlap } from 'dexie';
+import { Dexie, type ObservabilitySet, RangeSet } from 'dexie';
+import { mutatesRows } from '../database/mutated-parts.ts';
 import {
   acceptedAsPredicted,
   collectCommits,
@@ -61,19 +62,9 @@ interface ReadAhead {
  */
 export function createFollowingBatches(context: SyncContext): FollowingBatches {
   const { db } = context.strata;
-  const part = (table: string, index: string) => `idb://${db.name}/${table}/${index}`;
-  const commandParts = [part('commands', ''), part('commands', ':dels')];
-  const eventParts = [part('events', ''), part('events', ':dels')];
-  const touches = (read: ReadAhead, parts: ObservabilitySet) => {
-    if ('all' in parts) return true;
-    const overlaps = (names: readonly string[], keys: RangeSet | undefined) =>
-      keys !== undefined &&
-      names.some((name) => {
-        const rows = parts[name];
-        return rows !== undefined && rangesOverlap(rows, keys);
-      });
-    return overlaps(commandParts, read.seqs) || overlaps(eventParts, read.positions);
-  };
+  const touches = (read: ReadAhead, parts: ObservabilitySet) =>
+    (read.seqs !== undefined && mutatesRows(parts, db.name, 'commands', read.seqs)) ||
+    (read.positions !== undefined && mutatesRows(parts, db.name, 'events', read.positions));
   let ahead: ReadAhead | undefined;
   const onMutated = (parts: ObservabilitySet) => {
     if (ahead === undefined || ahead.stale) return;
@@ -119,18 +110,15 @@ export function createFollowingBatches(context: SyncContext): FollowingBatches {
     async following(commits, response, maxEvents, maxCommits) {
       const read = ahead;
       ahead = undefined;
-      if (
+      const fresh =
         read?.commits !== undefined &&
         !read.stale &&
         read.after !== undefined &&
         read.after === commits.at(-1) &&
         read.maxEvents === maxEvents &&
-        read.maxCommits === maxCommits &&
-        acceptedAsPredicted(commits, response)
-      ) {
-        return read.commits;
-      }
-      return followingCommits(context, commits, response, maxEvents, maxCommits);
+        read.maxCommits === maxCommits;
+      if (!fresh) return followingCommits(context, commits, response, maxEvents, maxCommits);
+      return acceptedAsPredicted(commits, response) ? read.commits : undefined;
     },
     close() {
       ahead = undefined;
