@@ -117,6 +117,7 @@ export { type StreamRef, streamKey } from './event-store/stream-ref.ts';
 export { envelopeOf } from './events/envelope-of.ts';
 export type { EventEnvelope, EventMetadata, NewEvent, StoredEvent } from './events/event.ts';
 export { defineEvent, type EventDataOf, type EventDefinition } from './events/event-definition.ts';
+export { newEventOf } from './events/new-event-of.ts';
 
 // Ids: time-sortable KSUIDs for events and commands.
 export { type NewKsuidOptions, newKsuid } from './ids/ksuid.ts';

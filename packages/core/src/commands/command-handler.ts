@@ -13,7 +13,8 @@ import type { EventStore } from '../event-store/event-store.ts';
 import { type ExpectedVersion, NO_STREAM } from '../event-store/expected-version.ts';
 import { assertExpectedVersion } from '../event-store/expected-version-check.ts';
 import { type StreamRef, streamKey } from '../event-store/stream-ref.ts';
-import type { EventEnvelope, EventMetadata, NewEvent, StoredEvent } from '../events/event.ts';
+import type { EventMetadata, StoredEvent } from '../events/event.ts';
+import { newEventOf } from '../events/new-event-of.ts';
 import { newKsuid } from '../ids/ksuid.ts';
 import type { InlineProjection } from '../projections/inline-projection.ts';
 import type { AsyncReactor } from '../reactors/async-reactor.ts';
@@ -226,7 +227,8 @@ export function createCommandHandler<TTransaction>(
       if (expectedVersion !== undefined)
         assertExpectedVersion(stream, expectedVersion, loaded.version);
       const now = executeOptions.now ?? clock();
-      let decision: ReturnType<typeof prepared.decide>;
+      const recheck = cached !== undefined && options.recheckCachedRefusals === true;
+      let decision: ReturnType<typeof prepared.decide> | undefined;
       try {
         decision = prepared.decide({
           aggregateId,
@@ -238,28 +240,25 @@ export function createCommandHandler<TTransaction>(
           principal: executeOptions.principal ?? options.principal,
         });
       } catch (error) {
-        // A refusal on a cached state is checked against the stored one: another writer (an
-        // instance, a batch) may have moved the aggregate on, and the append's version check
-        // that catches a stale decision never runs for a refusal.
-        if (cached === undefined || options.recheckCachedRefusals !== true) throw error;
+        if (!recheck) throw error;
+        decision = undefined;
+      }
+      // A refusal or an empty decision on a cached state is checked against the stored one:
+      // another writer (an instance, a batch) may have moved the aggregate on, and the append's
+      // version check that catches a stale decision never runs for them.
+      if (recheck && (decision === undefined || decision.events.length === 0)) {
         states.delete(key);
         cached = undefined;
         continue;
       }
-      const { events: envelopes, state } = decision;
+      const { events: envelopes, state } = decision as NonNullable<typeof decision>;
       if (envelopes.length === 0) {
-        // Nothing decided on a cached state: checked against the stored one as well.
-        if (cached !== undefined && options.recheckCachedRefusals === true) {
-          states.delete(key);
-          cached = undefined;
-          continue;
-        }
         return { events: [], state: loaded.state as StateOf<TAggregate>, version: loaded.version };
       }
 
       try {
         const snapshot = dueSnapshot(aggregate, stream, loaded, envelopes.length, state, now);
-        const result = await store.append(stream, envelopes.map(toNewEvent), {
+        const result = await store.append(stream, envelopes.map(newEventOf), {
           expectedVersion: expectedVersion ?? (loaded.version === 0 ? NO_STREAM : loaded.version),
           ...(loaded.lastEventId === undefined ? {} : { expectedLastEventId: loaded.lastEventId }),
           ...(snapshot === undefined ? {} : { snapshot }),
@@ -351,16 +350,5 @@ export function createCommandHandler<TTransaction>(
     load,
     whenIdle: () => background,
     forgetState: (stream) => void states.delete(streamKey(stream)),
-  };
-}
-
-function toNewEvent(event: EventEnvelope): NewEvent {
-  return {
-    id: event.id,
-    type: event.type,
-    schemaVersion: event.schemaVersion,
-    occurredAt: event.occurredAt,
-    data: event.data,
-    metadata: event.metadata,
   };
 }

@@ -10,6 +10,7 @@ import {
   ForbiddenError,
   isStrataError,
   NO_STREAM,
+  newEventOf,
   newKsuid,
   PredictionMismatchError,
   type StreamRef,
@@ -280,22 +281,11 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
       await logCommand(options.database, principal.tenant, command.commandId, logged);
       return [];
     }
-    const result = await options.storeFor(principal).append(
-      command,
-      decided.map(({ id, type, schemaVersion, occurredAt, data, metadata: stored }) => ({
-        id,
-        type,
-        schemaVersion,
-        occurredAt,
-        data,
-        metadata: stored,
-      })),
-      {
-        expectedVersion: loaded.version === 0 ? NO_STREAM : loaded.version,
-        beforeCommit: (_events, transaction) =>
-          logCommand(transaction, principal.tenant, command.commandId, logged),
-      },
-    );
+    const result = await options.storeFor(principal).append(command, decided.map(newEventOf), {
+      expectedVersion: loaded.version === 0 ? NO_STREAM : loaded.version,
+      beforeCommit: (_events, transaction) =>
+        logCommand(transaction, principal.tenant, command.commandId, logged),
+    });
     return result.events as readonly PostgresStoredEvent[];
   }
 

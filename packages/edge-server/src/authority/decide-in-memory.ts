@@ -1,4 +1,4 @@
-import { dueSnapshot, type EventEnvelope, type EventMetadata, type NewEvent } from '@strata/core';
+import { dueSnapshot, type EventMetadata, type NewEvent, newEventOf } from '@strata/core';
 import type { InMemoryDecide } from './decide-batch.ts';
 import { decideOnServer } from './decide-on-server.ts';
 import type { LoadedWithTip } from './load-aggregates.ts';
@@ -33,7 +33,7 @@ export function decideInMemory(parts: InMemoryParts, writer: WriterIdentity): In
         newId: parts.newId,
       });
       if (decision.events.length === 0) return undefined;
-      const events = decision.events.map(toNewEvent);
+      const events = decision.events.map(newEventOf);
       const stream = { aggregateType: command.aggregateType, aggregateId: command.aggregateId };
       const snapshot = dueSnapshot(aggregate, stream, loaded, events.length, decision.state, now);
       return { events, snapshot, state: stateAfter(loaded, decision.state, events, snapshot) };
@@ -58,16 +58,4 @@ export function stateAfter(
     snapshotVersion: snapshot === undefined ? loaded.snapshotVersion : snapshot.version,
     ...(last === undefined ? {} : { lastEventId: last.id, tipOccurredAt: last.occurredAt }),
   };
-}
-
-/** An envelope as an append takes it. */
-export function toNewEvent({
-  id,
-  type,
-  schemaVersion,
-  occurredAt,
-  data,
-  metadata,
-}: EventEnvelope): NewEvent {
-  return { id, type, schemaVersion, occurredAt, data, metadata };
 }

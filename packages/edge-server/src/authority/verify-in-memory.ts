@@ -1,5 +1,6 @@
+import { newEventOf } from '@strata/core';
 import type { InMemoryDecide } from './decide-batch.ts';
-import { type InMemoryParts, stateAfter, toNewEvent } from './decide-in-memory.ts';
+import { type InMemoryParts, stateAfter } from './decide-in-memory.ts';
 import { decideOnServer } from './decide-on-server.ts';
 import { predictionTimeFits } from './prediction-time.ts';
 import { samePrediction } from './same-prediction.ts';
@@ -35,7 +36,7 @@ export function verifyInMemory(parts: InMemoryParts, writer: WriterIdentity): In
         id: predicted[index]?.id ?? event.id,
       }));
       if (samePrediction(decided, predicted) !== undefined) return undefined;
-      const events = decided.map(toNewEvent);
+      const events = decided.map(newEventOf);
       return {
         events,
         snapshot: undefined,
