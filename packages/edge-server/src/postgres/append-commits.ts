@@ -122,7 +122,10 @@ async function appendAtOnce(
   groups: readonly CommitGroup[],
 ): Promise<CommitOutcome[][] | undefined> {
   const plain = groups.every(
-    ({ settings }) => settings.appendHooks.length === 0 && settings.encryption === undefined,
+    ({ settings }) =>
+      settings.appendHooks.length === 0 &&
+      (settings.wholeHooks ?? []).length === 0 &&
+      settings.encryption === undefined,
   );
   if (!plain) return undefined;
   const next = new Map<string, number>();
@@ -242,6 +245,14 @@ async function appendWithin(
       for (const hook of group.settings.appendHooks) {
         await refusalsMarked(() => hook(events, context));
       }
+    }
+    const wholeHooks = group.settings.wholeHooks ?? [];
+    if (wholeHooks.length > 0 && slices.length > 0) {
+      const first = (slices[0] as (typeof slices)[number]).from;
+      const last = (slices.at(-1) as (typeof slices)[number]).to;
+      const events = appended.slice(first, last);
+      const context = { tenant, transaction: tx, stored: stored.slice(first, last) };
+      for (const hook of wholeHooks) await refusalsMarked(() => hook(events, context));
     }
     outcomes.push(answers);
   }

@@ -13,6 +13,12 @@ import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
 export interface AppendSettings {
   readonly tenant: string;
   readonly appendHooks: readonly AppendHook[];
+  /**
+   * Hooks of one caller's append, after `appendHooks`, that see all its events in one call
+   * even when several commits of one aggregate are stored together (the authority's command
+   * log): unlike `appendHooks` they judge nothing commit by commit (append-commits.ts).
+   */
+  readonly wholeHooks?: readonly AppendHook[];
   readonly encryption: EncryptionOptions | undefined;
 }
 
@@ -80,7 +86,7 @@ async function appendWithin(
     ...event,
     data: events[index]?.data ?? event.data,
   }));
-  for (const hook of settings.appendHooks)
+  for (const hook of [...settings.appendHooks, ...(settings.wholeHooks ?? [])])
     await hook(appended, { tenant, transaction: tx, stored });
   await options.beforeCommit?.(appended, tx);
   return { events: appended, version, alreadyStored: false };

@@ -61,8 +61,8 @@ export interface PostgresEventStore extends EventStore<SqlExecutor> {
    * Appends many commits at exact expected versions, each atomically, as if one after the other,
    * in one transaction of a few round trips (append-commits.ts), shared with the tenant's other
    * pushes that arrive meanwhile (tenant-append-queue.ts); one outcome per commit, in order.
-   * `alsoInside` runs in the transaction after the store's append hooks, with these commits'
-   * events only (the authority logs the commands it decided there).
+   * `alsoInside` runs in the transaction after the store's append hooks, once with all these
+   * commits' events (the authority logs the commands it decided there).
    */
   appendCommits(
     commits: readonly CommitAppend[],
@@ -118,7 +118,7 @@ export function createPostgresEventStore(
           ? appendSettings
           : {
               ...appendSettings,
-              appendHooks: [...appendSettings.appendHooks, commitOptions.alsoInside],
+              wholeHooks: [commitOptions.alsoInside],
             },
         commits,
       ),
