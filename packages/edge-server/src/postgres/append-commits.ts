@@ -15,7 +15,7 @@ import { type CommitAppend, type CommitPlan, planCommitGroups } from './plan-com
 import { locksStream } from './plan-stream-append.ts';
 import type { PostgresStoredEvent } from './postgres-stored-event.ts';
 import type { SqlDatabase, SqlExecutor } from './sql-database.ts';
-import { findStoredByIds } from './stream-reads.ts';
+import { findStoredByIds, streamVersions } from './stream-reads.ts';
 
 export type { CommitAppend };
 
@@ -179,7 +179,11 @@ async function appendWithin(
 ): Promise<CommitOutcome[][]> {
   const { tenant } = (groups[0] as CommitGroup).settings;
   const lists = groups.map((group) => group.commits);
-  const versions = await streamVersions(tx, tenant, lists.flat());
+  const versions = await streamVersions(
+    tx,
+    tenant,
+    lists.flat().map((commit) => commit.stream),
+  );
   const versionOf = (stream: StreamRef) => versions.get(streamKey(stream)) ?? 0;
   const none = (): PostgresStoredEvent | undefined => undefined;
   let plans = planCommitGroups(lists, versionOf, none);
@@ -294,28 +298,6 @@ async function refusalsMarked<T>(work: () => T | Promise<T>): Promise<T> {
     }
     throw error;
   }
-}
-
-/** The stored version of every aggregate the commits name, by stream key, in one statement. */
-async function streamVersions(
-  tx: SqlExecutor,
-  tenant: string,
-  commits: readonly CommitAppend[],
-): Promise<Map<string, number>> {
-  const streams = [...new Map(commits.map((c) => [streamKey(c.stream), c.stream])).values()];
-  const { rows } = await tx.query<{ type: string; id: string; version: number | null }>(
-    `SELECT s.type, s.id,
-       (SELECT max(e.version) FROM strata_events e
-        WHERE e.tenant = $1 AND e.aggregate_type = s.type AND e.aggregate_id = s.id) AS version
-     FROM unnest($2::text[], $3::text[]) AS s (type, id)`,
-    [tenant, streams.map((s) => s.aggregateType), streams.map((s) => s.aggregateId)],
-  );
-  return new Map(
-    rows.map((row) => [
-      streamKey({ aggregateType: row.type, aggregateId: row.id }),
-      Number(row.version ?? 0),
-    ]),
-  );
 }
 
 /**

@@ -111,7 +111,6 @@ export function insertEventsStatement(
   );
 }
 
-/** Stores the rows as `insertRowsStatement` says; resolves them as stored, in the given order. */
 /**
  * Stores the rows as `insertRowsStatement` says; resolves them as stored, in the given order
  * (none when `fit` did not hold).

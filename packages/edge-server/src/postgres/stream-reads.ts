@@ -1,4 +1,4 @@
-import type { ReadStreamOptions, StreamRef } from '@strata/core';
+import { type ReadStreamOptions, type StreamRef, streamKey } from '@strata/core';
 import { decryptStoredEvents } from '../crypto/decrypt-stored-events.ts';
 import { type EventRow, eventColumns, toStoredEvent } from './event-row.ts';
 import { isoTime } from './iso-time.ts';
@@ -27,6 +27,28 @@ export async function streamVersion(
     [tenant, stream.aggregateType, stream.aggregateId],
   );
   return Number(rows[0]?.version ?? 0);
+}
+
+/** The version of each stream's last event (0 for none), by stream key, in one statement. */
+export async function streamVersions(
+  executor: SqlExecutor,
+  tenant: string,
+  streams: readonly StreamRef[],
+): Promise<Map<string, number>> {
+  const unique = [...new Map(streams.map((stream) => [streamKey(stream), stream])).values()];
+  const { rows } = await executor.query<{ type: string; id: string; version: number | null }>(
+    `SELECT s.type, s.id,
+       (SELECT max(e.version) FROM strata_events e
+        WHERE e.tenant = $1 AND e.aggregate_type = s.type AND e.aggregate_id = s.id) AS version
+     FROM unnest($2::text[], $3::text[]) AS s (type, id)`,
+    [tenant, unique.map((s) => s.aggregateType), unique.map((s) => s.aggregateId)],
+  );
+  return new Map(
+    rows.map((row) => [
+      streamKey({ aggregateType: row.type, aggregateId: row.id }),
+      Number(row.version ?? 0),
+    ]),
+  );
 }
 
 /**
