@@ -24,6 +24,11 @@ import { loadOlderHistory } from './older-history.ts';
 import { watchPendingCommands } from './pending-commands.ts';
 import { runPushLoop } from './push-loop.ts';
 import { applyPushResults, collectCommits } from './push-pending-commands.ts';
+import {
+  createReachabilityProbe,
+  PROBE_INTERVAL_MS,
+  probedConnection,
+} from './reachability-probe.ts';
 import { createScopeControl, type ScopeControl, watchScopeSet } from './scope-control.ts';
 import { allScopesRead, readScopeStates } from './scope-set.ts';
 import { scopedUpstream } from './scoped-upstream.ts';
@@ -48,6 +53,12 @@ export interface SyncOptions extends SyncTransportOptions {
   readonly onRejected?: (commands: readonly RejectedCommandRow[]) => void;
   /** Backoff between failed attempts; retries never stop. Defaults to 250 ms doubling to 30 s. */
   readonly backoff?: BackoffOptions;
+  /**
+   * While requests fail, how often the server's `GET /readyz` is asked whether it is back, so
+   * sync resumes within about this long of its return instead of after the backoff (up to 30 s).
+   * Defaults to 1000 ms (jittered); the server's `Retry-After` is honoured.
+   */
+  readonly probeIntervalMs?: number;
   /** Most events per push. Defaults to 500 (the server's default limit is 1000). */
   readonly maxEventsPerPush?: number;
   /** Most commits per push. Defaults to 500 (the server takes up to 1000). */
@@ -161,11 +172,26 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       // Scoped: every scope the server grants was read to the end too.
       (!scoped || allScopesRead(await readScopeStates(db))),
   );
-  const connection = createSharedConnection({
-    write: writeConnection(db),
-    clock: strata.clock,
-    onShared: synced.check,
-  });
+  // Every failure and success of the loops is reported here, so the probe hears of both: while
+  // they fail it asks the server about once a second and ends their backoff when it is back.
+  const connection = probedConnection(
+    createSharedConnection({
+      write: writeConnection(db),
+      clock: strata.clock,
+      onShared: synced.check,
+    }),
+    createReachabilityProbe({
+      probe: (signal) => transport.ready(signal),
+      onBack: () => {
+        pushRetry.wake();
+        upstreamWake.wake();
+      },
+      intervalMs: options.probeIntervalMs ?? PROBE_INTERVAL_MS,
+      random: retry.random,
+      online: () => tab.get().online,
+      signal: stopping.signal,
+    }),
+  );
   const reportRejected = (rows: readonly RejectedCommandRow[]) => {
     if (rows.length > 0) options.onRejected?.(rows);
   };

@@ -90,7 +90,17 @@ export interface SyncTransport {
     limit: number,
     signal?: AbortSignal,
   ): Promise<StreamHistoryResponse>;
+  /**
+   * `GET /readyz`, without a token: whether the server answers at all (`up`: any answer below
+   * 500, a 404 from a server without the route included) while the sync loops fail. Never throws.
+   */
+  ready(signal?: AbortSignal): Promise<ReadyAnswer>;
 }
+
+/** What `SyncTransport.ready` learnt, and the server's `Retry-After` when it is not up. */
+export type ReadyAnswer =
+  | { readonly up: true }
+  | { readonly up: false; readonly retryAfterSeconds?: number | undefined };
 
 /**
  * A `GET /v2/subscribe` message and its SSE id. One tenant position can carry several items
@@ -187,6 +197,18 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
           : olderProtocol(`its push answer has no protocol ${COMMAND_PROTOCOL_VERSION}`);
       }
       return parsed(answer, CommandPushResponseSchema, 'push');
+    },
+    async ready(signal) {
+      try {
+        const response = await fetchImpl(new URL('readyz', base), {
+          ...(signal === undefined ? {} : { signal }),
+        });
+        await response.body?.cancel();
+        if (response.status < 500) return { up: true };
+        return { up: false, retryAfterSeconds: retryAfterOf(response) };
+      } catch {
+        return { up: false };
+      }
     },
     async pull(after, limit, { count = false, signal } = {}) {
       const query = new URLSearchParams({ limit: String(limit) });
@@ -329,9 +351,8 @@ async function errorOf(response: Response): Promise<Error> {
   if (isProblem) return fromProblemDetails(body);
   if (response.status === 401) return new UnauthorizedError();
   // A proxy or gateway in front of the server may answer 429/503 without a problem body; its
-  // Retry-After header (seconds; an HTTP date is read as "no advice") still counts.
-  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
-  const retryAfterSeconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
+  // Retry-After header still counts.
+  const retryAfterSeconds = retryAfterOf(response);
   if (response.status === 429) {
     return new RateLimitedError('The sync server is rate limiting', retryAfterSeconds ?? 1);
   }
@@ -342,6 +363,12 @@ async function errorOf(response: Response): Promise<Error> {
     );
   }
   return new InternalError(`The sync server answered ${response.status}`, { cause: text });
+}
+
+/** A `Retry-After` in seconds; an HTTP date is read as "no advice". */
+function retryAfterOf(response: Response): number | undefined {
+  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+  return Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
 }
 
 function isUnknownKind(data: unknown, known: readonly string[]): boolean {
