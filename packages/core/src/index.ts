@@ -9,6 +9,7 @@ export {
   type CommandContext,
   type CommandDefinition,
   type CommandInput,
+  type CommandInputSpec,
   type CommandMetadata,
   type CommandName,
   type CommandOptions,
@@ -17,6 +18,11 @@ export {
   type StateOf,
 } from './aggregates/aggregate-definition.ts';
 export { decodedFor, receives } from './aggregates/aggregate-scope.ts';
+export {
+  type AnyCommandInputDefinition,
+  type CommandInputDefinition,
+  defineCommandInput,
+} from './aggregates/command-input.ts';
 export type {
   CommandPrincipal,
   CommandRule,
@@ -37,7 +43,8 @@ export {
   type LoadedAggregate,
   loadAggregate,
 } from './commands/load-aggregate.ts';
-export { prepareCommand } from './commands/prepare-command.ts';
+export { type PrepareCommandOptions, prepareCommand } from './commands/prepare-command.ts';
+export { commandInputVersion, upgradeCommandInput } from './commands/upgrade-command-input.ts';
 
 // Crypto-shredding: per-stream keys, sealed event data, and events whose key was forgotten.
 export { decryptEvents, readEventData } from './crypto/decrypt-events.ts';
@@ -78,6 +85,7 @@ export {
   UnavailableError,
   UnknownCommandError,
   UnknownEventTypeError,
+  type UnknownCommandOptions,
   UnsupportedMediaTypeError,
   ValidationFailedError,
   type ValidationIssue,
@@ -146,6 +154,7 @@ export {
   type CommandRequest,
   CommandRequestSchema,
   type RejectedCommand,
+  InputVersionSchema,
   RejectedCommandSchema,
   type WireCommand,
   WireCommandSchema,

@@ -10,6 +10,11 @@ import {
 import type { JsonValue } from '../events/json.ts';
 import { snapshotFingerprint } from '../snapshots/snapshot-fingerprint.ts';
 import { everyNVersions, type SnapshotPolicy } from '../snapshots/snapshot-policy.ts';
+import {
+  type AnyCommandInputDefinition,
+  type CommandInputDefinition,
+  isCommandInputDefinition,
+} from './command-input.ts';
 import type { CommandPrincipal, CommandRule } from './command-principal.ts';
 
 /**
@@ -62,6 +67,11 @@ export interface CommandDefinition<TInput, TParsedInput, TState, TDraft> {
   ) => readonly TDraft[];
   /** Who may run it (checked before `decide`, in the browser and again on the server). */
   readonly allow?: CommandRule<TState, TParsedInput> | undefined;
+  /**
+   * The input's versions, when it was declared with `defineCommandInput` (`input` is the
+   * current version's schema); undefined for a bare schema: one version, 1.
+   */
+  readonly versions?: CommandInputDefinition<TInput, TParsedInput> | undefined;
 }
 
 /** Options of one command beyond its schema and `decide`. */
@@ -150,12 +160,35 @@ export interface AggregateDefinition<
   ): AggregateDefinition<TType, TState, TEvents, TCommands & TNewCommands>;
 }
 
-/** The `command` helper handed to `withCommands`. */
-export type CommandFactory<TState, TDraft> = <TSchema extends z.ZodType>(
-  input: TSchema,
-  decide: (state: TState, input: z.output<TSchema>, context: CommandContext) => readonly TDraft[],
-  options?: CommandOptions<TState, z.output<TSchema>>,
-) => CommandDefinition<z.input<TSchema>, z.output<TSchema>, TState, TDraft>;
+/** What `command(...)` takes as input: a zod schema, or a versioned one (`defineCommandInput`). */
+export type CommandInputSpec = z.ZodType | AnyCommandInputDefinition;
+
+/** The caller's input type of a command input spec (before defaults and transforms). */
+export type SpecInput<TSpec> =
+  TSpec extends CommandInputDefinition<infer TInput, unknown>
+    ? TInput
+    : TSpec extends z.ZodType
+      ? z.input<TSpec>
+      : never;
+
+/** What `decide` gets from a command input spec (after defaults and transforms). */
+export type SpecOutput<TSpec> =
+  TSpec extends CommandInputDefinition<unknown, infer TOutput>
+    ? TOutput
+    : TSpec extends z.ZodType
+      ? z.output<TSpec>
+      : never;
+
+/**
+ * The `command` helper handed to `withCommands`: `command(schema, decide)`, or
+ * `command(defineCommandInput(v1).nextVersion(v2, upgrade), decide)` for an input whose schema
+ * changed since commands were executed with it (`decide` gets the current version).
+ */
+export type CommandFactory<TState, TDraft> = <TSpec extends CommandInputSpec>(
+  input: TSpec,
+  decide: (state: TState, input: SpecOutput<TSpec>, context: CommandContext) => readonly TDraft[],
+  options?: CommandOptions<TState, SpecOutput<TSpec>>,
+) => CommandDefinition<SpecInput<TSpec>, SpecOutput<TSpec>, TState, TDraft>;
 
 /** Any aggregate definition, whatever its types. */
 // biome-ignore lint/suspicious/noExplicitAny: variance escape hatch for collections of aggregates
@@ -244,9 +277,10 @@ function build<TType extends string, TState, TEvents extends AnyEventDefinition,
     snapshots,
     withCommands(factory) {
       const added = factory((input, decide, commandOptions) => ({
-        input: input as never,
+        input: (isCommandInputDefinition(input) ? input.schema : input) as never,
         decide,
         allow: commandOptions?.allow,
+        versions: isCommandInputDefinition(input) ? input : undefined,
       }));
       for (const name of Object.keys(added)) {
         if (name in commands) throw new TypeError(`Command "${name}" is defined twice`);

@@ -9,6 +9,7 @@ import {
   type EventOf,
   type StateOf,
 } from './aggregate-definition.ts';
+import { defineCommandInput } from './command-input.ts';
 
 // What a user writes to define an aggregate and its commands, and what the compiler makes of it.
 const TaskAdded = defineEvent(
@@ -132,6 +133,42 @@ describe('defining commands', () => {
     defineEvent('Renamed', z.object({ text: z.string() })).nextVersion(
       z.object({ title: z.string() }),
       // @ts-expect-error: the upcast must produce the next version's data
+      (v1) => ({ text: v1.text }),
+    );
+  });
+});
+
+describe('versioned command inputs (issue 17)', () => {
+  it('decide gets the current version; callers give the current input; upgraders are typed', () => {
+    const RenameInput = defineCommandInput(z.object({ text: z.string() })).nextVersion(
+      z.object({ title: z.string(), tags: z.array(z.string()).default([]) }),
+      (v1) => {
+        expectTypeOf(v1).toEqualTypeOf<{ text: string }>();
+        return { title: v1.text };
+      },
+    );
+    const Renamable = defineAggregate({
+      type: 'Tasks',
+      events: [TaskAdded],
+      initialState: (): Board => ({ titles: [], done: 0 }),
+      evolve: (state) => state,
+    }).withCommands((command) => ({
+      rename: command(RenameInput, (_state, input) => {
+        expectTypeOf(input).toEqualTypeOf<{ title: string; tags: string[] }>();
+        return [{ type: 'TaskAdded', data: input }];
+      }),
+    }));
+    expectTypeOf<CommandInput<typeof Renamable, 'rename'>>().toEqualTypeOf<{
+      title: string;
+      tags?: string[] | undefined;
+    }>();
+    expectTypeOf(RenameInput.upgrade).returns.toEqualTypeOf<{
+      title: string;
+      tags?: string[] | undefined;
+    }>();
+    defineCommandInput(z.object({ text: z.string() })).nextVersion(
+      z.object({ title: z.string() }),
+      // @ts-expect-error: the upgrader must produce the next version's input
       (v1) => ({ text: v1.text }),
     );
   });

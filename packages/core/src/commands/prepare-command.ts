@@ -4,9 +4,10 @@ import type {
   CommandMetadata,
 } from '../aggregates/aggregate-definition.ts';
 import type { CommandPrincipal } from '../aggregates/command-principal.ts';
-import { ForbiddenError, UnknownCommandError } from '../errors/errors.ts';
+import { ForbiddenError } from '../errors/errors.ts';
 import { parseOrThrow } from '../errors/validation-issues.ts';
 import type { EventEnvelope, EventMetadata } from '../events/event.ts';
+import { commandOf, upgradeCommandInput } from './upgrade-command-input.ts';
 
 /** What a command decided on one state: its events (versions after the state's) and the new state. */
 export interface Decision {
@@ -37,10 +38,20 @@ export interface PreparedCommand {
   decide(on: DecideOn): Decision;
 }
 
+/** Options of `prepareCommand`. */
+export interface PrepareCommandOptions {
+  /**
+   * The version of the command's input schema `input` was given at (issue 17: a pending command
+   * of an older app); older input goes through the command's upgraders first. Defaults to the
+   * current version.
+   */
+  readonly inputVersion?: number;
+}
+
 /**
  * Looks the command up and validates its input once; the command handler decides it again on each
  * conflict retry, and the browser's sync client on the rebased state after a conflict.
- * Throws `UNKNOWN_COMMAND` or `VALIDATION_FAILED`.
+ * Throws `UNKNOWN_COMMAND` or `VALIDATION_FAILED` (also for an `inputVersion` it cannot upgrade).
  *
  * @example
  * const add = prepareCommand(Todo, 'add', { title: 'Milk' });
@@ -50,14 +61,16 @@ export function prepareCommand(
   aggregate: AnyAggregateDefinition,
   commandName: string,
   input: unknown,
+  options: PrepareCommandOptions = {},
 ): PreparedCommand {
-  const command = Object.hasOwn(aggregate.commands, commandName)
-    ? aggregate.commands[commandName]
-    : undefined;
-  if (command === undefined) throw new UnknownCommandError(aggregate.type, commandName);
+  const command = commandOf(aggregate, commandName);
+  const current =
+    options.inputVersion === undefined
+      ? input
+      : upgradeCommandInput(aggregate, commandName, options.inputVersion, input);
   const parsedInput = parseOrThrow(
     command.input,
-    input,
+    current,
     `input for ${aggregate.type}.${commandName}`,
   );
   return {

@@ -86,19 +86,49 @@ export class UnknownEventTypeError extends StrataError<'UNKNOWN_EVENT_TYPE'> {
   }
 }
 
-/** The aggregate type has no command of that name (a typo the types missed, or stale input). */
+/** Options of `UnknownCommandError` for a command known at other input versions (issue 17). */
+export interface UnknownCommandOptions extends StrataErrorOptions {
+  /** The input version asked for, newer than the ones this side knows. */
+  readonly inputVersion?: number;
+  /** The newest input version this side knows of the command. */
+  readonly knownInputVersion?: number;
+}
+
+/**
+ * The aggregate type has no command of that name (a typo the types missed, stale input, or a
+ * command a newer app removed), or not at the input version asked for (`inputVersion`: a newer
+ * app's command reached an older server; `knownInputVersion` is the newest it knows).
+ */
 export class UnknownCommandError extends StrataError<'UNKNOWN_COMMAND'> {
   readonly aggregateType: string;
   readonly command: string;
+  readonly inputVersion: number | undefined;
+  readonly knownInputVersion: number | undefined;
 
-  constructor(aggregateType: string, command: string, options?: StrataErrorOptions) {
-    super('UNKNOWN_COMMAND', `Aggregate "${aggregateType}" has no command "${command}"`, options);
+  constructor(aggregateType: string, command: string, options: UnknownCommandOptions = {}) {
+    const { inputVersion, knownInputVersion, ...rest } = options;
+    super(
+      'UNKNOWN_COMMAND',
+      inputVersion === undefined
+        ? `Aggregate "${aggregateType}" has no command "${command}"`
+        : `Aggregate "${aggregateType}" knows command "${command}" up to input version ${knownInputVersion ?? '?'}, not version ${inputVersion}`,
+      rest,
+    );
     this.aggregateType = aggregateType;
     this.command = command;
+    this.inputVersion = inputVersion;
+    this.knownInputVersion = knownInputVersion;
   }
 
   override details() {
-    return { aggregateType: this.aggregateType, command: this.command };
+    return {
+      aggregateType: this.aggregateType,
+      command: this.command,
+      ...(this.inputVersion === undefined ? {} : { inputVersion: this.inputVersion }),
+      ...(this.knownInputVersion === undefined
+        ? {}
+        : { knownInputVersion: this.knownInputVersion }),
+    };
   }
 }
 

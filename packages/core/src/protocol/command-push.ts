@@ -16,6 +16,13 @@ import { ScopeKeySchema } from './scoped-sync.ts';
 /** The protocol version of command pushes; both sides check it (`protocol` in body and answer). */
 export const COMMAND_PROTOCOL_VERSION = 2;
 
+/**
+ * The version of a command's input schema (`defineCommandInput`, issue 17), bounded as event
+ * schema versions are. Absent means 1: clients send it only past 1, so a server from before input
+ * versions still takes every command it can decide.
+ */
+export const InputVersionSchema = z.number().int().min(1).max(10_000);
+
 /** A command as the device executed it: enough for the server to run it again. */
 export const WireCommandSchema = z.strictObject({
   aggregateType: NameSchema,
@@ -24,6 +31,11 @@ export const WireCommandSchema = z.strictObject({
   name: NameSchema,
   /** The input as the caller gave it (before parsing): the server parses it with the same schema. */
   input: JsonValueSchema,
+  /**
+   * The input's version when past 1: a newer server upgrades it with the command's declared
+   * upgraders; one that knows only older versions refuses it with `UNKNOWN_COMMAND`.
+   */
+  inputVersion: InputVersionSchema.optional(),
   /** When the user issued it (the device's clock); the server decides at its own time. */
   issuedAt: TimestampSchema,
 });
@@ -90,6 +102,8 @@ export const CommandRequestSchema = z.strictObject({
   aggregateId: NameSchema,
   name: NameSchema,
   input: JsonValueSchema,
+  /** The input's version, as in a push (absent: 1). */
+  inputVersion: InputVersionSchema.optional(),
 });
 
 /** The answer to `POST /v2/commands`: the events the server stored (none: nothing changed). */

@@ -134,7 +134,12 @@ export function fromProblemDetails(body: unknown): StrataError {
         typeof problem.schemaVersion === 'number' ? problem.schemaVersion : undefined,
       );
     case 'UNKNOWN_COMMAND':
-      return new UnknownCommandError(text('aggregateType'), text('command'));
+      return new UnknownCommandError(text('aggregateType'), text('command'), {
+        ...(typeof problem.inputVersion === 'number' ? { inputVersion: problem.inputVersion } : {}),
+        ...(typeof problem.knownInputVersion === 'number'
+          ? { knownInputVersion: problem.knownInputVersion }
+          : {}),
+      });
     case 'AGGREGATE_NOT_FOUND':
       return new AggregateNotFoundError(stream);
     case 'NOT_FOUND':
