@@ -4,6 +4,7 @@ import {
   RateLimitedError,
   toProblemDetails,
   UnavailableError,
+  UnsupportedProtocolError,
 } from '@strata/core';
 import { describe, expect, it } from 'vitest';
 import { MAX_RETRY_AFTER_MS, retryDelay } from './retry-delay.ts';
@@ -24,6 +25,13 @@ describe('retryDelay', () => {
     expect(retryDelay(down, 0, noJitter, random)).toBe(2000);
     // A longer backoff wins over a short Retry-After.
     expect(retryDelay(down, 6, noJitter, random)).toBe(6400);
+  });
+
+  it('waits long for a server of another protocol (issue 17): retrying soon fails the same way', () => {
+    const other = fromProblemDetails(
+      toProblemDetails(new UnsupportedProtocolError(3, { minProtocol: 2, maxProtocol: 2 })),
+    );
+    expect(retryDelay(other, 0, noJitter, random)).toBe(MAX_RETRY_AFTER_MS);
   });
 
   it('caps an absurd Retry-After and ignores a negative or non-finite one', () => {

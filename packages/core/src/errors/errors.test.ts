@@ -21,6 +21,7 @@ import {
   UnknownCommandError,
   UnknownEventTypeError,
   UnsupportedMediaTypeError,
+  UnsupportedProtocolError,
   ValidationFailedError,
   VersionConflictError,
 } from './errors.ts';
@@ -71,6 +72,11 @@ const FACTORIES: [name: string, code: ErrorCode, make: (o?: StrataErrorOptions) 
       'UnsupportedMediaTypeError',
       'UNSUPPORTED_MEDIA_TYPE',
       (o) => new UnsupportedMediaTypeError('not json', ['application/json'], o),
+    ],
+    [
+      'UnsupportedProtocolError',
+      'UNSUPPORTED_PROTOCOL',
+      (o) => new UnsupportedProtocolError(3, { minProtocol: 2, maxProtocol: 2 }, o),
     ],
     ['StorageFailedError', 'STORAGE_FAILED', (o) => new StorageFailedError('down', o)],
     ['UnavailableError', 'UNAVAILABLE', (o) => new UnavailableError(undefined, o)],

@@ -330,6 +330,45 @@ export class UnsupportedMediaTypeError extends StrataError<'UNSUPPORTED_MEDIA_TY
   }
 }
 
+/**
+ * The request speaks a sync protocol version this server does not (issue 17): an app newer or
+ * older than the server. The server names the versions it speaks (`minProtocol` to
+ * `maxProtocol`); retrying the same request cannot succeed until one side is updated.
+ */
+export class UnsupportedProtocolError extends StrataError<'UNSUPPORTED_PROTOCOL'> {
+  /** The version the request named; undefined when it named none. */
+  readonly protocol: number | undefined;
+  readonly minProtocol: number;
+  readonly maxProtocol: number;
+
+  constructor(
+    protocol: number | undefined,
+    supported: { readonly minProtocol: number; readonly maxProtocol: number },
+    options?: StrataErrorOptions,
+  ) {
+    const speaks =
+      supported.minProtocol === supported.maxProtocol
+        ? `protocol ${supported.minProtocol}`
+        : `protocols ${supported.minProtocol} to ${supported.maxProtocol}`;
+    super(
+      'UNSUPPORTED_PROTOCOL',
+      `The sync server speaks ${speaks}; this request ${protocol === undefined ? 'names no protocol' : `speaks protocol ${protocol}`}: update the ${protocol !== undefined && protocol > supported.maxProtocol ? 'server' : 'app'}`,
+      options,
+    );
+    this.protocol = protocol;
+    this.minProtocol = supported.minProtocol;
+    this.maxProtocol = supported.maxProtocol;
+  }
+
+  override details() {
+    return {
+      ...(this.protocol === undefined ? {} : { protocol: this.protocol }),
+      minProtocol: this.minProtocol,
+      maxProtocol: this.maxProtocol,
+    };
+  }
+}
+
 /** Why storage failed, as far as the backend can tell. */
 export type StorageFailureReason =
   | 'QUOTA_EXCEEDED'
@@ -424,6 +463,7 @@ export interface ErrorsByCode {
   FORBIDDEN: ForbiddenError;
   PAYLOAD_TOO_LARGE: PayloadTooLargeError;
   UNSUPPORTED_MEDIA_TYPE: UnsupportedMediaTypeError;
+  UNSUPPORTED_PROTOCOL: UnsupportedProtocolError;
   RATE_LIMITED: RateLimitedError;
   STORAGE_FAILED: StorageFailedError;
   UNAVAILABLE: UnavailableError;

@@ -20,6 +20,7 @@ import {
   UnknownCommandError,
   UnknownEventTypeError,
   UnsupportedMediaTypeError,
+  UnsupportedProtocolError,
   ValidationFailedError,
   VersionConflictError,
 } from '../errors/errors.ts';
@@ -157,6 +158,12 @@ const CASES: Case[] = [
     error: new UnsupportedMediaTypeError('The body must be application/json', ['application/json']),
     status: 415,
     details: { accepted: ['application/json'] },
+  },
+  {
+    name: 'UnsupportedProtocolError',
+    error: new UnsupportedProtocolError(3, { minProtocol: 2, maxProtocol: 2 }),
+    status: 400,
+    details: { protocol: 3, minProtocol: 2, maxProtocol: 2 },
   },
   {
     name: 'StorageFailedError',

@@ -20,6 +20,7 @@ import {
   UnknownCommandError,
   UnknownEventTypeError,
   UnsupportedMediaTypeError,
+  UnsupportedProtocolError,
   ValidationFailedError,
   type ValidationIssue,
   VersionConflictError,
@@ -54,6 +55,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   FORBIDDEN: 403,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  UNSUPPORTED_PROTOCOL: 400,
   RATE_LIMITED: 429,
   STORAGE_FAILED: 503,
   UNAVAILABLE: 503,
@@ -175,6 +177,11 @@ export function fromProblemDetails(body: unknown): StrataError {
         Array.isArray(problem.accepted)
           ? problem.accepted.filter((type): type is string => typeof type === 'string')
           : [],
+      );
+    case 'UNSUPPORTED_PROTOCOL':
+      return new UnsupportedProtocolError(
+        typeof problem.protocol === 'number' ? problem.protocol : undefined,
+        { minProtocol: count('minProtocol'), maxProtocol: count('maxProtocol') },
       );
     case 'STORAGE_FAILED':
       return new StorageFailedError(message, {

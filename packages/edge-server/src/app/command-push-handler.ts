@@ -214,6 +214,8 @@ function serverCommandOf(commit: CommandCommit): ServerCommand {
     aggregateId: command.aggregateId,
     name: command.name,
     input: command.input,
+    // Absent on the wire is version 1: clients from before input versions send none.
+    inputVersion: command.inputVersion ?? 1,
     metadata: appKeys(events[0]?.metadata),
   };
 }

@@ -16,6 +16,7 @@ import type { Authorize } from './authorize.ts';
 import { applyCommandPush, type CommandPushContext } from './command-push-handler.ts';
 import type { SyncLimits } from './limits.ts';
 import { enforceEventLimits, pushBodyLimit } from './push-limits.ts';
+import { checkPushProtocol } from './push-protocol.ts';
 import { readJson } from './read-json.ts';
 import type { SyncEnv } from './sync-env.ts';
 import { toWireEvent } from './wire-event.ts';
@@ -55,7 +56,9 @@ export function commandRoutes(options: CommandRoutesOptions): Hono<SyncEnv> {
     options.authorize?.canWrite?.(principal, stream) ?? true;
 
   routes.post('/push', pushBodyLimit(limits), async (c) => {
-    const push = parseOrThrow(CommandPushEnvelopeSchema, await readJson(c.req.raw), 'push request');
+    const body = await readJson(c.req.raw);
+    checkPushProtocol(body);
+    const push = parseOrThrow(CommandPushEnvelopeSchema, body, 'push request');
     enforceEventLimits(push.commits, limits);
     // Each command costs a decision even when it predicts no event: commands count too.
     if (push.commits.length > limits.maxEventsPerPush) {
@@ -88,7 +91,11 @@ export function commandRoutes(options: CommandRoutesOptions): Hono<SyncEnv> {
     const principal = c.get('principal');
     const events = await options.authority.decide(
       { principal },
-      { ...request, commandId: request.commandId ?? crypto.randomUUID() },
+      {
+        ...request,
+        commandId: request.commandId ?? crypto.randomUUID(),
+        inputVersion: request.inputVersion ?? 1,
+      },
     );
     options.feed.wake();
     const answer: CommandAnswer = { events: events.map(toWireEvent) };

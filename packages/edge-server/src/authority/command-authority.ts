@@ -28,6 +28,7 @@ import {
   type LoggedCommand,
   logCommand,
 } from './command-log.ts';
+import { currentInput } from './current-input.ts';
 import {
   type BatchCommand,
   type BatchDecider,
@@ -267,7 +268,7 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
       ...event,
       id: predicted[index]?.id ?? event.id,
     }));
-    const mismatch = samePrediction(decided, predicted);
+    const mismatch = samePrediction(decided, predicted, aggregate);
     if (mismatch !== undefined) throw new PredictionMismatchError(mismatch.index, mismatch.message);
     const logged = {
       aggregateType: command.aggregateType,
@@ -328,13 +329,31 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
     }
   }
 
-  const decideOnce = (writer: WriterIdentity, command: ServerCommand) =>
-    once(writer, command, (aggregate) => decide(writer, command, aggregate));
-  const verifyOnce = (
+  // Input of an older version is upgraded first (current-input.ts): the rules, the command log
+  // and the decision see the current version only.
+  const decideOnce = async (writer: WriterIdentity, pushed: ServerCommand) => {
+    const command = currentInput(aggregates, pushed);
+    return once(writer, command, (aggregate) => decide(writer, command, aggregate));
+  };
+  const verifyOnce = async (
     writer: WriterIdentity,
-    command: ServerCommand,
+    pushed: ServerCommand,
     predicted: readonly EventEnvelope[],
-  ) => once(writer, command, (aggregate) => verify(writer, command, predicted, aggregate));
+  ) => {
+    const command = currentInput(aggregates, pushed);
+    return once(writer, command, (aggregate) => verify(writer, command, predicted, aggregate));
+  };
+  /**
+   * A batch's command with its input upgraded; one whose input cannot be keeps its version, so
+   * `authorized` refuses its fast path and the one-command path answers the refusal.
+   */
+  const upgradedOrAsIs = (command: ServerCommand): ServerCommand => {
+    try {
+      return currentInput(aggregates, command);
+    } catch {
+      return command;
+    }
+  };
 
   /** The parts of a batch of one writer's commands (decide-batch.ts), deciding with `decider`. */
   const batchParts = (
@@ -346,7 +365,10 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
     return {
       database: options.database,
       store,
-      authorized: (command) => authorized(writer.principal, command),
+      authorized: async (command) => {
+        currentInput(aggregates, command);
+        return authorized(writer.principal, command);
+      },
       load: (aggregate, aggregateId) => handlerFor(writer.principal).load(aggregate, aggregateId),
       decider,
       versionOf: batch.versionOf ?? ((stream) => store.streamVersion(stream)),
@@ -375,7 +397,7 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
           batch,
         ),
         writer,
-        commands.map((command) => ({ command })),
+        commands.map((command) => ({ command: upgradedOrAsIs(command) })),
       ),
     verify: verifyOnce,
     verifyMany: (writer, entries, batch) =>
@@ -390,7 +412,7 @@ export function createCommandAuthority(options: CommandAuthorityOptions): Comman
           batch,
         ),
         writer,
-        entries,
+        entries.map((entry) => ({ ...entry, command: upgradedOrAsIs(entry.command) })),
       ),
   };
 }

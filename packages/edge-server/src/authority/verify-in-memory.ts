@@ -35,7 +35,7 @@ export function verifyInMemory(parts: InMemoryParts, writer: WriterIdentity): In
         ...event,
         id: predicted[index]?.id ?? event.id,
       }));
-      if (samePrediction(decided, predicted) !== undefined) return undefined;
+      if (samePrediction(decided, predicted, aggregate) !== undefined) return undefined;
       const events = decided.map(newEventOf);
       return {
         events,

@@ -214,13 +214,14 @@ export function describeAuthority(label: string, open: () => Promise<SuiteDataba
       expect(missing?.message).toMatch(/command/);
       expect(mismatch).toMatchObject({ status: 'rejected', code: 'VALIDATION_FAILED' });
       expect(mismatch?.message).toMatch(/same aggregate/);
-      // A body in the old shape (no protocol field) is refused whole, with a problem.
+      // A body in the old shape (no protocol field) is refused whole, with a problem naming the
+      // protocol versions the server speaks (issue 17).
       const old = await ann.post('/v2/push', {
         clientId: 'd',
         commits: [{ commitId: 'x', events }],
       });
       expect(old.status).toBe(400);
-      expect(old.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(old.body).toMatchObject({ code: 'UNSUPPORTED_PROTOCOL', minProtocol: 2 });
       expect(await countAll(ann.tenant)).toBe(0);
     });
 
