@@ -7,6 +7,7 @@ export type {
   StrataDatabase,
   StrataDatabaseOptions,
   SyncStateRow,
+  UnreadableEventRow,
 } from './database/strata-database.ts';
 export type { DexieEventStore } from './event-store/dexie-event-store.ts';
 export type { StrataTransaction } from './event-store/strata-transaction.ts';
@@ -29,3 +30,11 @@ export type {
   SyncError,
   SyncStatus,
 } from './sync/sync-status.ts';
+
+// Version skew: events a newer app version wrote, kept unapplied, and the aggregates they hold.
+export {
+  liveUnreadableEvents,
+  type UnreadableStatus,
+  type UnreadableType,
+} from './sync/unreadable-events.ts';
+export { AggregateHeldError } from './unreadable/held-aggregates.ts';

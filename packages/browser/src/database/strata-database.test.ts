@@ -92,6 +92,60 @@ describe('openStrataDatabase', () => {
     upgraded.close();
   });
 
+  it('upgrades a database of the v5 schema with data: the unreadable table comes, app rows stay', async () => {
+    const indexedDB = new IDBFactory();
+    // The v5 schema as it shipped, app tables at app version 1 (5001).
+    const old = new Dexie('v5', { indexedDB, IDBKeyRange });
+    old.version(5001).stores({
+      events: '++position, &id, &[aggregateType+aggregateId+version]',
+      snapshots: '&[aggregateType+aggregateId]',
+      bases: '&[aggregateType+aggregateId]',
+      commands: '++seq, &commandId, [aggregateType+aggregateId], *eventIds',
+      rejected: '++seq, commandId',
+      syncState: '&key',
+      scopeMembers: '&[scope+aggregateType+aggregateId], [aggregateType+aggregateId], scope',
+      todos: 'id',
+    });
+    await old.open();
+    const seed = await createStrata({
+      name: 'v5-seed',
+      indexedDB,
+      IDBKeyRange,
+      tables: { todos: 'id' },
+      projections: [todoList],
+    });
+    await seed.execute(Todo, 't1', 'add', { title: 'Kept' });
+    await seed.execute(Todo, 't1', 'complete', {});
+    await old.table('events').bulkAdd(await seed.db.events.toArray());
+    await old.table('commands').bulkAdd(await seed.db.commands.toArray());
+    await old.table('todos').bulkAdd(await seed.db.table('todos').toArray());
+    await old.table('syncState').put({ key: 'cursor', value: 'c42' });
+    seed.close();
+    old.close();
+
+    const upgraded = await createStrata({
+      name: 'v5',
+      indexedDB,
+      IDBKeyRange,
+      tables: { todos: 'id' },
+      projections: [todoList],
+    });
+    expect(upgraded.db.verno).toBe(6001);
+    const idb = upgraded.db.backendDB();
+    expect([...idb.transaction('unreadable').objectStore('unreadable').indexNames]).toEqual([
+      '[aggregateType+aggregateId+version]',
+    ]);
+    expect(await upgraded.db.unreadable.count()).toBe(0);
+    expect(await upgraded.db.events.count()).toBe(2);
+    expect(await upgraded.pendingCommands()).toHaveLength(2);
+    expect(await upgraded.db.syncState.get('cursor')).toEqual({ key: 'cursor', value: 'c42' });
+    expect(await upgraded.db.table('todos').toArray()).toEqual([
+      { id: 't1', title: 'Kept', status: 'completed' },
+    ]);
+    expect((await upgraded.execute(Todo, 't1', 'reopen', {})).version).toBe(3);
+    upgraded.close();
+  });
+
   it('refuses app tables that would shadow strata tables, and bad versions', async () => {
     const indexedDB = new IDBFactory();
     await expect(

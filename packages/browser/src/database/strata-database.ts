@@ -54,6 +54,35 @@ export interface SyncStateRow {
   readonly value: unknown;
 }
 
+/**
+ * An event this app version cannot read (issue 17): its type or schema version is newer than the
+ * app's event definitions (a newer app version wrote it), or its data does not match them. The
+ * event's row stays in `events` (the log is whole, versions stay right); this row says why it is
+ * not applied, and holds its aggregate at the version before it (see `AggregateHeldError`).
+ * Deleted once an app version that reads it has applied it.
+ */
+export interface UnreadableEventRow {
+  /** The event's id (its row in `events` has the same). */
+  readonly id: string;
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly version: number;
+  readonly type: string;
+  readonly schemaVersion: number;
+  /**
+   * Why it could not be read: `UNKNOWN_EVENT_TYPE` (its type, its schema version or its
+   * aggregate type is unknown to this app version) or `VALIDATION_FAILED` (its data does not
+   * match its schema).
+   */
+  readonly code: string;
+  /** The decoding error's message. */
+  readonly reason: string;
+  /** The server's position of the event. */
+  readonly serverPosition?: number;
+  /** When this device kept it. */
+  readonly keptAt: string;
+}
+
 /** The Dexie database strata keeps: its own tables plus the app's projection tables. */
 export type StrataDatabase = Dexie & {
   events: Table<EventRow, number>;
@@ -73,6 +102,8 @@ export type StrataDatabase = Dexie & {
 const STRATA_SCHEMAS: readonly Record<string, string>[] = [
   {
     events: '++position, &id, &[aggregateType+aggregateId+version], pending',
+  /** Events this app version cannot read, by event id (issue 17). */
+  unreadable: Table<UnreadableEventRow, string>;
     snapshots: '&[aggregateType+aggregateId]',
     commands: '++seq, &commandId, [aggregateType+aggregateId]',
     rejected: '++seq, commandId',
@@ -124,6 +155,18 @@ const STRATA_SCHEMAS: readonly Record<string, string>[] = [
 const APP_VERSIONS_PER_STRATA_VERSION = 1000;
 
 /** Options of `openStrataDatabase`. */
+  {
+    // v6 (issue 17): events this app version could not read, kept unapplied; by aggregate and
+    // version, since the first one of an aggregate holds it there.
+    events: '++position, &id, &[aggregateType+aggregateId+version]',
+    snapshots: '&[aggregateType+aggregateId]',
+    bases: '&[aggregateType+aggregateId]',
+    commands: '++seq, &commandId, [aggregateType+aggregateId], *eventIds',
+    rejected: '++seq, commandId',
+    syncState: '&key',
+    scopeMembers: '&[scope+aggregateType+aggregateId], [aggregateType+aggregateId], scope',
+    unreadable: '&id, [aggregateType+aggregateId+version]',
+  },
 export interface StrataDatabaseOptions {
   /** The IndexedDB database name; one per app and user. */
   readonly name: string;
@@ -177,7 +220,10 @@ export async function openStrataDatabase(options: StrataDatabaseOptions): Promis
   STRATA_SCHEMAS.forEach((schema, index) => {
     const isLatest = index === STRATA_SCHEMAS.length - 1;
     const version = (index + 1) * APP_VERSIONS_PER_STRATA_VERSION + (isLatest ? appVersion : 0);
-    const stores = isLatest ? { ...schema, ...options.tables } : schema;
+    // The app's tables are declared at every strata version: a database upgraded across
+    // several (an app at 4001 opened by one at 6001) goes through the versions between, and a
+    // version without them would delete the tables, rows and all, for the next to recreate empty.
+    const stores = { ...schema, ...options.tables };
     const declared = db.version(version).stores(stores);
     if (isLatest && options.upgrade !== undefined) declared.upgrade(options.upgrade);
   });

@@ -12,6 +12,7 @@ import {
   type InlineProjection,
   InternalError,
   type LoadedAggregate,
+  loadAggregate,
   newKsuid,
   type StateOf,
   type StoredEvent,
@@ -29,6 +30,9 @@ import {
 } from '../database/strata-database.ts';
 import { createDexieEventStore, type DexieEventStore } from '../event-store/dexie-event-store.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
+import { AggregateHeldError, refusingHeld, upToHolds } from '../unreadable/held-aggregates.ts';
+import { readingDefinitions } from '../unreadable/reading-definitions.ts';
+import { releaseReadable } from '../unreadable/release-readable.ts';
 import {
   type AggregateState,
   createLocalCommits,
@@ -76,13 +80,16 @@ export interface Strata extends Pick<CommandHandler, 'execute' | 'load' | 'whenI
   readonly clock: () => Date;
   /** Who runs this runtime's commands (`options.principal`): a sync rebase re-runs them as them. */
   readonly principal: CommandPrincipal | undefined;
-  /** An aggregate's events (decoded, typed), from a version, up to a limit. */
+  /**
+   * An aggregate's events (decoded, typed), from a version, up to a limit. A held aggregate's
+   * (an event of it this app version cannot read: see `AggregateHeldError`) end before that event.
+   */
   history<TAggregate extends AnyAggregateDefinition>(
     aggregate: TAggregate,
     aggregateId: string,
     options?: { readonly fromVersion?: number; readonly limit?: number },
   ): Promise<(EventOf<TAggregate> & StoredEvent)[]>;
-  /** Every aggregate of a type, replayed to its state. */
+  /** Every aggregate of a type, replayed to its state (a held one to its last readable event). */
   loadAll<TAggregate extends AnyAggregateDefinition>(
     aggregate: TAggregate,
   ): Promise<Map<string, LoadedAggregate<StateOf<TAggregate>>>>;
@@ -91,7 +98,10 @@ export interface Strata extends Pick<CommandHandler, 'execute' | 'load' | 'whenI
    * Subscribe from any framework; `query` must only await Dexie operations.
    */
   live<T>(query: () => T | Promise<T>): LiveSubscribable<T>;
-  /** An aggregate's state and version, live. */
+  /**
+   * An aggregate's state and version, live. A held aggregate's are those of its last readable
+   * event; commands on it (`execute`) are refused with `AggregateHeldError`.
+   */
   liveState<TAggregate extends AnyAggregateDefinition>(
     aggregate: TAggregate,
     aggregateId: string,
@@ -144,6 +154,9 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
   const clock = options.clock ?? (() => new Date());
   const commandStore: DexieEventStore = {
     ...store,
+    // A held aggregate (an event this app version cannot read) takes no command: its state is
+    // not known here (held-aggregates.ts).
+    readStream: refusingHeld(db, store).readStream,
     append: (stream, events, appendOptions) => {
       // The handler appends only for a command, and only strata.execute runs the handler.
       const command = executing.get(streamKey(stream));
@@ -199,6 +212,19 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     return result;
   };
 
+  // Reads of state see a held aggregate at its last readable event instead of an error.
+  const load: CommandHandler['load'] = async (aggregate, aggregateId) => {
+    try {
+      return await handler.load(aggregate, aggregateId);
+    } catch (error) {
+      if (!(error instanceof AggregateHeldError)) throw error;
+      return loadAggregate(upToHolds(db, store) as never, aggregate, aggregateId);
+    }
+  };
+  // Events an older app version kept unreadable that this one reads are applied now, once
+  // (release-readable.ts); the sync's aggregates are read too when it starts.
+  await releaseReadable(db, projections, readingDefinitions([], projections), clock);
+
   return {
     db,
     store,
@@ -250,10 +276,11 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
         return result;
       });
     }) as CommandHandler['execute'],
-    load: handler.load,
+    load,
     whenIdle: handler.whenIdle,
     async history(aggregate, aggregateId, historyOptions = {}) {
-      const events = await store.readStream(
+      // A held aggregate's history ends before its hold, as its state does.
+      const events = await upToHolds(db, store).readStream(
         { aggregateType: aggregate.type, aggregateId },
         historyOptions,
       );
@@ -262,7 +289,7 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
     loadAll: (aggregate) => loadAllAggregates(db, aggregate),
     live: (query) => liveQuery(query),
     liveState: (aggregate, aggregateId) =>
-      liveAggregateState(db, aggregate, aggregateId, handler.load, recentStates, localCommits),
+      liveAggregateState(db, aggregate, aggregateId, load, recentStates, localCommits),
     pendingCommands: () => withStorageErrors(() => db.commands.orderBy('seq').toArray()),
     rebuildProjections: (rebuildOptions) =>
       rebuildProjections(db, tables, projections, rebuildOptions),

@@ -89,6 +89,7 @@ export function liveAggregateState<TAggregate extends AnyAggregateDefinition>(
   const stream = { aggregateType: aggregate.type, aggregateId };
   const [lower, upper] = streamRange(stream);
   const streamKeys = new RangeSet(lower as never, upper as never);
+  const unreadablePart = `idb://${db.name}/unreadable/`;
   const readTip = () =>
     db.events.where('[aggregateType+aggregateId+version]').between(lower, upper, true, true).last();
   return {
@@ -130,6 +131,12 @@ export function liveAggregateState<TAggregate extends AnyAggregateDefinition>(
       const touches = (parts: ObservabilitySet) => {
         const index = '[aggregateType+aggregateId+version]';
         if (mutatesIndex(parts, db.name, 'events', index, streamKeys)) return true;
+        // A hold came or went (held-aggregates.ts): the state may change with the same tip.
+        // Deletes by id tell no index, so any change counts: the table changes only with skew.
+        if (Object.keys(parts).some((part) => part.startsWith(unreadablePart))) {
+          deliveredTipId = undefined;
+          return true;
+        }
         const position = seen?.position;
         return (
           position !== undefined && mutatesRows(parts, db.name, 'events', new RangeSet(position))

@@ -2,6 +2,7 @@ import type { AnyAggregateDefinition, LoadedAggregate, StateOf } from '@strata/c
 import { basesOfType } from '../bases/server-bases.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { EventRow, StrataDatabase } from '../database/strata-database.ts';
+import { allHolds, beforeHold, type Holds } from '../unreadable/held-aggregates.ts';
 
 const PAGE_SIZE = 10_000;
 
@@ -10,7 +11,8 @@ const PAGE_SIZE = 10_000;
  * the object store (its primary key), which IndexedDB serves about twice as fast as the
  * [type, id, version] index, and folds each aggregate as its events come. Should an aggregate's
  * events not arrive in version order, that aggregate is replayed again through the index. An
- * aggregate started from a server snapshot (its base) folds from there.
+ * aggregate started from a server snapshot (its base) folds from there; a held one (an event
+ * this app version cannot read) stops at its hold.
  */
 export async function loadAllAggregates<TAggregate extends AnyAggregateDefinition>(
   db: StrataDatabase,
@@ -20,12 +22,15 @@ export async function loadAllAggregates<TAggregate extends AnyAggregateDefinitio
   const loaded = new Map<string, LoadedAggregate<State>>();
   const outOfOrder = new Set<string>();
   let bases = new Map<string, LoadedAggregate<State>>();
+  let holds: Holds = new Map();
   const start = (aggregateId: string): LoadedAggregate<State> =>
     bases.get(aggregateId) ?? { state: aggregate.initialState(), version: 0, snapshotVersion: 0 };
   const fold = (row: EventRow) => {
     const current = loaded.get(row.aggregateId) ?? start(row.aggregateId);
     // Below its base an aggregate may hold some events and not others: the base has them all.
     if (row.version <= current.snapshotVersion) return;
+    // A held aggregate stays at its last readable event (held-aggregates.ts).
+    if (!beforeHold(holds, row)) return;
     if (row.version !== current.version + 1) {
       outOfOrder.add(row.aggregateId);
       return;
@@ -40,6 +45,7 @@ export async function loadAllAggregates<TAggregate extends AnyAggregateDefinitio
 
   return withStorageErrors(async () => {
     bases = await startingBases(db, aggregate);
+    holds = await allHolds(db, aggregate.type);
     let after = 0;
     for (;;) {
       const rows = await db.events.where('position').above(after).limit(PAGE_SIZE).toArray();

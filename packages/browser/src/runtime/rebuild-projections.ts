@@ -5,6 +5,7 @@ import { withStorageErrors } from '../database/storage-errors.ts';
 import type { StrataDatabase } from '../database/strata-database.ts';
 import { toStoredEvent } from '../event-store/dexie-event-store.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
+import { allHolds, beforeHold } from '../unreadable/held-aggregates.ts';
 
 /** Progress of a projection rebuild. */
 export interface RebuildProgress {
@@ -23,7 +24,8 @@ export interface RebuildOptions {
 /**
  * Clears the projection tables and replays the whole local log through the inline projections,
  * in local order, decoding each event through its projection's aggregate, all in one
- * transaction. An aggregate started from a server snapshot (its base) is projected from it. Reactors do not run.
+ * transaction. An aggregate started from a server snapshot (its base) is projected from it; a held
+ * one (an event this app version cannot read) up to its hold. Reactors do not run.
  */
 export async function rebuildProjections(
   db: StrataDatabase,
@@ -37,7 +39,7 @@ export async function rebuildProjections(
     // state, and a crash midway leaves the old tables in place.
     db.transaction(
       'rw',
-      [db.events, db.bases, ...tables.map((name) => db.table(name))],
+      [db.events, db.bases, db.unreadable, ...tables.map((name) => db.table(name))],
       async (dexie) => {
         const total = await db.events.count();
         await Promise.all(tables.map((name) => db.table(name).clear()));
@@ -45,11 +47,15 @@ export async function rebuildProjections(
         // Aggregates started from a server snapshot start from it; the events it covers are skipped.
         const bases = new Map((await db.bases.toArray()).map((base) => [streamKey(base), base]));
         for (const base of bases.values()) await projectBase(projections, base, transaction);
+        // A held aggregate is projected up to its hold (held-aggregates.ts).
+        const holds = await allHolds(db);
         let done = 0;
         let after = 0;
         for (;;) {
           const rows = await db.events.where('position').above(after).limit(batchSize).toArray();
-          const events = rows.map(toStoredEvent).filter((event) => !coveredByBase(bases, event));
+          const events = rows
+            .map(toStoredEvent)
+            .filter((event) => !coveredByBase(bases, event) && beforeHold(holds, event));
           await applyInlineProjections(projections, events, transaction);
           done += rows.length;
           after = rows[rows.length - 1]?.position ?? after;

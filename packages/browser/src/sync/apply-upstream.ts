@@ -8,11 +8,13 @@ import type {
   StrataDatabase,
 } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
+import { beforeHold, holdsOf } from '../unreadable/held-aggregates.ts';
 import { rowsWhere } from './keyed-rows.ts';
 import { confirmServerCopies, eventsById, type ServerCopy } from './pending-commands.ts';
 import { rebaseAggregate, toConfirmedRow } from './rebase.ts';
 import { reproject } from './reproject.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
+import { keepUnreadable } from './unreadable-events.ts';
 
 /** The sync state key of the upstream cursor. */
 export const CURSOR_KEY = 'cursor';
@@ -121,11 +123,17 @@ export async function storeUpstreamEvents(
   await db.events.bulkAdd(plain.map(toConfirmedRow) as EventRow[]);
   // Events a base stands for (snapshot bootstrap) are history here: their effect is in it.
   const bases = await basesOf(db, startsFromBases(context) ? streams : []);
-  const projected = plain.filter((event) => !coveredByBase(bases, event));
+  const projected = plain.filter(
+    (event) => !coveredByBase(bases, event) && beforeHold(holds, event),
+  );
   await applyInlineProjections(context.strata.projections, projected, transaction);
 
   const rebased: StreamRef[] = [];
   const rejected: RejectedCommandRow[] = [];
+  // Events this app version cannot read are kept, and hold their aggregate there: neither
+  // they nor its later events are projected (held-aggregates.ts). The rebase below keeps its own.
+  await keepUnreadable(context, plain);
+  const holds = await holdsOf(db, streams);
   for (const [key, list] of fresh) {
     if (!withPending.has(key)) continue;
     const first = list[0] as UpstreamEvent;

@@ -34,6 +34,11 @@ export async function dropAggregates(
       .where('[aggregateType+aggregateId+version]')
       .between(...streamRange(stream), true, true)
       .delete();
+    // Kept-unreadable events go with the rest of the aggregate's events.
+    await db.unreadable
+      .where('[aggregateType+aggregateId+version]')
+      .between(...streamRange(stream), true, true)
+      .delete();
     await db.snapshots.delete(ref);
     await db.bases.delete(ref);
     await db.scopeMembers.where('[aggregateType+aggregateId]').equals(ref).delete();

@@ -12,8 +12,10 @@ import type {
   RejectedCommandRow,
 } from '../database/strata-database.ts';
 import { streamRange } from '../event-store/dexie-event-store.ts';
+import { AggregateHeldError, holdOf } from '../unreadable/held-aggregates.ts';
 import { pendingIdsAmong } from './pending-commands.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
+import { keepUnreadable } from './unreadable-events.ts';
 
 /** Why the server (or a rebase) refused a command. */
 export interface Rejection {
@@ -86,6 +88,10 @@ export async function rebaseAggregate(
     : -1;
   const adopted = gapAt === -1 ? after : after.slice(0, gapAt);
   await db.events.bulkAdd(adopted.map(toConfirmedRow) as EventRow[]);
+  // An event this app version cannot read holds the aggregate (held-aggregates.ts): there is no
+  // state to re-run its pending commands on, so they are rejected, visibly, with the hold.
+  await keepUnreadable(context, adopted);
+  const hold = await holdOf(db, stream);
 
   const aggregate = context.aggregates.get(stream.aggregateType);
   const commands = await db.commands
@@ -93,7 +99,7 @@ export async function rebaseAggregate(
     .equals([stream.aggregateType, stream.aggregateId])
     .sortBy('seq');
   let { state, version } =
-    aggregate === undefined
+    aggregate === undefined || hold !== undefined
       ? { state: undefined, version: 0 }
       : await loadAggregate(store as never, aggregate, stream.aggregateId);
 
@@ -104,7 +110,9 @@ export async function rebaseAggregate(
   const predicted: EventRow[] = [];
   const recordedAt = context.clock().toISOString();
   for (const { seq, ...command } of commands) {
-    let rejection = rejections.get(command.commandId);
+    let rejection =
+      rejections.get(command.commandId) ??
+      (hold === undefined ? undefined : rejectionOf(new AggregateHeldError(hold)));
     let decision: ReturnType<ReturnType<typeof prepareCommand>['decide']> | undefined;
     if (rejection === undefined) {
       try {

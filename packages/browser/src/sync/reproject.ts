@@ -2,6 +2,7 @@ import { applyInlineProjections, type StreamRef, streamKey } from '@strata/core'
 import { basesOf, coveredByBase, projectBase } from '../bases/server-bases.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { rebuildProjections } from '../runtime/rebuild-projections.ts';
+import { beforeHold, holdsOf } from '../unreadable/held-aggregates.ts';
 import type { SyncContext } from './sync-context.ts';
 
 /**
@@ -27,13 +28,17 @@ export async function reproject(
     return;
   }
   const bases = await basesOf(db, streams);
+  // A held aggregate is projected up to its hold (held-aggregates.ts).
+  const holds = await holdsOf(db, streams);
   for (const stream of streams) {
     const events = await context.strata.store.readStream(stream);
     const forgetting = concerned(stream);
     for (const projection of forgetting) await projection.forget?.(stream, transaction);
     const base = bases.get(streamKey(stream));
     if (base !== undefined) await projectBase(forgetting, base, transaction);
-    const after = events.filter((event) => !coveredByBase(bases, event));
+    const after = events.filter(
+      (event) => !coveredByBase(bases, event) && beforeHold(holds, event),
+    );
     await applyInlineProjections(forgetting, after, transaction);
   }
 }

@@ -41,6 +41,7 @@ import { createTabStatus } from './tab-status.ts';
 import { prepareScopedStart, sweepUnscoped } from './unscoped-sweep.ts';
 import { createUnseenConflicts } from './unseen-conflicts.ts';
 import { runUpstreamLoop } from './upstream-loop.ts';
+import { releaseForSync } from './unreadable-events.ts';
 import { createUpstreamWriter } from './upstream-writer.ts';
 
 /** Options of `startSync`; defaults are applied here, once. */
@@ -149,6 +150,8 @@ export const SYNC_DEFAULTS = {
 export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const { db } = strata;
   const context = syncContext(strata, options.aggregates, () => newKsuid());
+  // Kept-unreadable events this version reads are applied before anything syncs (issue 17).
+  const released = releaseForSync(context);
   const transport = createSyncTransport(options);
   const retry = { backoff: options.backoff, random: options.random ?? Math.random };
   const pullLimit = options.pullLimit ?? SYNC_DEFAULTS.pullLimit;
@@ -382,7 +385,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     signal: stopping.signal,
     tab,
     session: async () => {
-      await scopesReady;
+      await Promise.all([scopesReady, released]);
       await connection.share({
         connected: false,
         catchUp: { received: received(), done: false },

@@ -4,6 +4,7 @@ import type { LiveSubscribable } from '../runtime/live-state.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
 import { readScopeStates, type ScopesStatus, scopesStatus } from './scope-set.ts';
 
+import { readUnreadableStatus, type UnreadableStatus } from './unreadable-events.ts';
 /** The sync state key of what the syncing tab shares about its connection. */
 export const CONNECTION_KEY = 'connection';
 
@@ -52,6 +53,13 @@ export const INITIAL_CONNECTION: ConnectionState = {
   catchUp: { received: 0, done: false },
 };
 
+  /**
+   * Present when the device holds events this app version cannot read, kept unapplied (a newer
+   * app version wrote them): how many, of which types and schema versions, and how many
+   * aggregates they hold. Everything else keeps syncing; an app version that reads them applies
+   * them when it starts. Show it as "update the app".
+   */
+  readonly unreadable?: UnreadableStatus;
 /**
  * The status as a live value: the shared part comes from IndexedDB (so every tab sees the leader's
  * view and the count of pending commands), the per-tab part (`leader`, `online`) from `local`.
@@ -63,7 +71,7 @@ export function liveSyncStatus(
   { scoped = false }: { readonly scoped?: boolean } = {},
 ): LiveSubscribable<SyncStatus> {
   const shared = liveQuery(async () => {
-    const [pending, lastSyncedAt, connection, scopes] = await Promise.all([
+    const [pending, lastSyncedAt, connection, scopes, unreadable] = await Promise.all([
       db.commands.count(),
       db.syncState.get(LAST_SYNCED_AT_KEY),
       db.syncState.get(CONNECTION_KEY),
@@ -75,15 +83,17 @@ export function liveSyncStatus(
       connection: (connection?.value as ConnectionState | undefined) ?? INITIAL_CONNECTION,
       scopes,
     };
+      readUnreadableStatus(db),
   });
   return {
     subscribe(observer) {
       const next = typeof observer === 'function' ? observer : observer.next;
       const error = typeof observer === 'function' ? undefined : observer.error;
       let latest: Awaited<ReturnType<Parameters<typeof liveQuery>[0]>> | undefined;
+      unreadable,
       const emit = () => {
         if (latest === undefined) return;
-        const { pending, lastSyncedAt, connection, scopes } = latest as {
+        const { pending, lastSyncedAt, connection, scopes, unreadable } = latest as {
           pending: number;
           lastSyncedAt: string | undefined;
           connection: ConnectionState;
@@ -95,6 +105,7 @@ export function liveSyncStatus(
           pending,
           ...(lastSyncedAt === undefined ? {} : { lastSyncedAt }),
           ...(scopes === undefined ? {} : { scopes }),
+          unreadable: UnreadableStatus | undefined;
         });
       };
       const subscription = shared.subscribe({
@@ -102,6 +113,7 @@ export function liveSyncStatus(
           latest = value;
           emit();
         },
+          ...(unreadable === undefined ? {} : { unreadable }),
         error: (cause: unknown) => error?.(cause),
       });
       const stopListening = onLocalChange(emit);
