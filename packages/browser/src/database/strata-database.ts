@@ -26,6 +26,12 @@ export interface PendingCommandRow {
   readonly aggregateId: string;
   readonly command: string;
   readonly input: unknown;
+  /**
+   * The version of the command's input schema `input` is in (`defineCommandInput`, issue 17),
+   * kept past 1 only: rows without one (also every row from before input versions) are version
+   * 1. After an app update `startSync` upgrades older rows once (migrate-pending-commands.ts).
+   */
+  readonly inputVersion?: number;
   readonly metadata: Record<string, unknown>;
   readonly eventIds: readonly string[];
   readonly executedAt: string;

@@ -246,12 +246,17 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
         causationId: given.causationId ?? commandId,
       };
       return oneAtATime(key, async () => {
+        // The input's version goes with it (issue 17), past 1 only (absent is 1).
+        const inputVersion = Object.hasOwn(aggregate.commands, command)
+          ? (aggregate.commands[command]?.versions?.inputVersion ?? 1)
+          : 1;
         executing.set(key, {
           commandId,
           aggregateType: aggregate.type,
           aggregateId,
           command,
           input,
+          ...(inputVersion === 1 ? {} : { inputVersion }),
           metadata,
         });
         let result: ExecuteResult<AnyAggregateDefinition>;

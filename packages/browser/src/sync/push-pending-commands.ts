@@ -74,6 +74,10 @@ export async function collectCommits(
             name: row.command,
             // The input as the caller gave it: the server parses it with the same schema.
             input: row.input as CommandCommit['command']['input'],
+            // Past 1 only: a server from before input versions takes the commands it can.
+            ...(row.inputVersion === undefined || row.inputVersion === 1
+              ? {}
+              : { inputVersion: row.inputVersion }),
             issuedAt: row.executedAt,
           },
           // Stored data and metadata are the JSON the command produced.

@@ -119,7 +119,10 @@ export async function rebaseAggregate(
         if (aggregate === undefined) {
           throw new UnknownCommandError(stream.aggregateType, command.command);
         }
-        decision = prepareCommand(aggregate, command.command, command.input).decide({
+        // A row of an older app is upgraded on the way (issue 17; absent version: 1).
+        decision = prepareCommand(aggregate, command.command, command.input, {
+          inputVersion: command.inputVersion ?? 1,
+        }).decide({
           aggregateId: stream.aggregateId,
           state,
           version,

@@ -22,6 +22,7 @@ import { lead } from './leadership.ts';
 import { watchNetwork } from './network-events.ts';
 import { loadOlderHistory } from './older-history.ts';
 import { watchPendingCommands } from './pending-commands.ts';
+import { migratePendingCommands } from './migrate-pending-commands.ts';
 import { runPushLoop } from './push-loop.ts';
 import { applyPushResults, collectCommits } from './push-pending-commands.ts';
 import {
@@ -390,6 +391,13 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
         connected: false,
         catchUp: { received: received(), done: false },
       });
+
+      // Pending commands of an older app version: upgraded to this one's command inputs, or
+      // rejected visibly, before any is pushed (issue 17; push and rebase upgrade rows too).
+      await migratePendingCommands(context).then(
+        ({ rejected }) => reportRejected(rejected),
+        (error: unknown) => connection.fail(error),
+      );
       await Promise.all([upstreamLoop(), firstCatchUp.then(pushLoop)]);
     },
     onError: connection.fail,
