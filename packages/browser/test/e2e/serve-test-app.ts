@@ -34,6 +34,11 @@ export interface TestAppServer {
   url(params: PageParams): string;
   /** Every request the server answered, as `METHOD /path?query`, in order. */
   readonly requests: readonly string[];
+  /**
+   * Serves another page script from now on, on the same origin (so the same IndexedDB): a new
+   * deployment of the app, which pages get when they load again.
+   */
+  deploy(entry: URL): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,7 +75,7 @@ export async function bundleTestApp(entryUrl: URL = DEFAULT_ENTRY): Promise<stri
 
 /** Bundles the page script and starts serving it; `close()` stops the server. */
 export async function serveTestApp(options: ServeTestAppOptions = {}): Promise<TestAppServer> {
-  const script = await bundleTestApp(options.entry);
+  let script = await bundleTestApp(options.entry);
   const requests: string[] = [];
 
   const server = createServer((request, response) => {
@@ -109,10 +114,15 @@ export async function serveTestApp(options: ServeTestAppOptions = {}): Promise<T
 
   return {
     origin,
-    script,
+    get script() {
+      return script;
+    },
     requests,
     url: (params) => {
       const query = new URLSearchParams();
+    async deploy(entry) {
+      script = await bundleTestApp(entry);
+    },
       for (const [name, value] of Object.entries(params)) {
         if (value !== undefined) query.set(name, String(value));
       }
