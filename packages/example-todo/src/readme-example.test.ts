@@ -11,6 +11,7 @@ describe('README examples', () => {
   it('has the examples', () => {
     expect(blocks.map(([, path]) => path)).toEqual([
       'packages/example-todo/src/readme-example.ts',
+      'packages/example-todo/src/readme-versions-example.ts',
       'packages/browser/test/readme/readme-example.ts',
       'packages/browser/test/readme/readme-sync-example.ts',
       'packages/edge-server/test/readme/readme-authority-example.ts',

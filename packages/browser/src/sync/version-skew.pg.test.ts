@@ -147,4 +147,62 @@ describe('version skew, seen from a device', () => {
     });
     expect(status.lastError).toBeUndefined();
   });
+
+  it('a server of another protocol: the device says so in its status, keeps its commands, waits', async () => {
+    const tenant = 'other-protocol';
+    const token = await bearerToken(secret, tenant, 'cy');
+    // This device speaks a protocol the server does not (as a newer app would): its pushes are
+    // rewritten on the way, until the server "updates".
+    let rewrite = true;
+    let pushes = 0;
+    const otherProtocol: typeof fetch = async (url, init) => {
+      if (!String(url).endsWith('/v2/push')) return fetch(url, init);
+      pushes++;
+      const body = JSON.parse(String(init?.body));
+      return fetch(url, {
+        ...init,
+        body: JSON.stringify(rewrite ? { ...body, protocol: 3 } : body),
+      });
+    };
+    const device = await startTestClient(
+      server.url,
+      'newer-protocol',
+      { aggregates: [NewMemo], token: () => token, fetch: otherProtocol },
+      { tables: memoTables, projections: [newMemoList] },
+    );
+    clients.push(device);
+    for (const id of ['p1', 'p2', 'p3']) {
+      await device.strata.execute(NewMemo, id, 'write', { title: id });
+    }
+    const status = () =>
+      new Promise<{ lastError?: { code: string; message: string }; pending: number }>((resolve) => {
+        const subscription = device.sync.status.subscribe((value) => {
+          subscription.unsubscribe();
+          resolve(value as never);
+        });
+      });
+    await eventually(async () =>
+      expect((await status()).lastError?.code).toBe('UNSUPPORTED_PROTOCOL'),
+    );
+    expect((await status()).lastError?.message).toContain('speaks protocol 2');
+    // A refused push (and one more when the live stream's catch-up ends), not a batch split
+    // into rejected commands, nor a retry loop.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const refused = pushes;
+    expect(refused).toBeLessThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(pushes).toBe(refused);
+    expect(device.rejected).toEqual([]);
+    expect(await device.strata.pendingCommands()).toHaveLength(3);
+    expect(await serverEvents(tenant)).toEqual([]);
+    // Once both sides speak the same protocol, everything goes up.
+    rewrite = false;
+    device.sync.syncNow();
+    await device.sync.whenSynced();
+    expect((await serverEvents(tenant)).map((event) => event.aggregate_id)).toEqual([
+      'p1',
+      'p2',
+      'p3',
+    ]);
+  });
 });
