@@ -209,6 +209,22 @@ describe('upstream events this app version cannot read', () => {
     expect(await row('t2')).toMatchObject({ title: 'Bread' });
     expect(await row('t1')).toMatchObject({ title: 'Milk' });
     expect(await strata.db.unreadable.count()).toBe(1);
+    // The scope lets t1 go: what it kept goes with its events, and the status says nothing.
+    await applyScopedItems(context, {
+      items: [
+        {
+          kind: 'left',
+          cursor: 's9',
+          scope: 'todos:ann',
+          aggregateType: 'Todo',
+          aggregateId: 't1',
+        } as ScopedItem,
+      ],
+      cursors: { 'todos:ann': 's9' },
+    });
+    expect(await strata.db.events.filter((e) => e.aggregateId === 't1').count()).toBe(0);
+    expect(await strata.db.unreadable.count()).toBe(0);
+    expect(await readUnreadableStatus(strata.db)).toBeUndefined();
   });
 
   it('show in the sync status and as a live list', async () => {
