@@ -19,10 +19,10 @@ import { createFollowingBatches } from './following-batch.ts';
 import { createHoleFiller } from './history-holes.ts';
 import { defaultLocks, type LockManagerLike } from './leader-lock.ts';
 import { lead } from './leadership.ts';
+import { migratePendingCommands } from './migrate-pending-commands.ts';
 import { watchNetwork } from './network-events.ts';
 import { loadOlderHistory } from './older-history.ts';
 import { watchPendingCommands } from './pending-commands.ts';
-import { migratePendingCommands } from './migrate-pending-commands.ts';
 import { runPushLoop } from './push-loop.ts';
 import { applyPushResults, collectCommits } from './push-pending-commands.ts';
 import {
