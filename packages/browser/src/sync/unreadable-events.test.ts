@@ -6,6 +6,7 @@ import { isStrataError, newKsuid, type ScopedItem } from '@strata/core';
 import { Todo } from '@strata/example-todo';
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type NoteRow, noteList, noteTables } from '../../test/fixtures/note-list.ts';
 import type { TodoRow } from '../../test/fixtures/todo-list.ts';
 import { todoList, todoTables } from '../../test/fixtures/todo-list.ts';
 import { TodoNext, type TodoNextRow, todoListNext } from '../../test/fixtures/todo-next.ts';
@@ -315,6 +316,44 @@ describe('after the app updates', () => {
     await expect(next.strata.execute(TodoNext, 't1', 'star', { stars: 1 })).rejects.toThrow(
       AggregateHeldError,
     );
+  });
+
+  it('runs the stored events of an aggregate type the old version defined nowhere through its new projections, once', async () => {
+    const name = fresh();
+    const old = await runtime(name);
+    const note = (version: number, type: string, data: object): UpstreamEvent => ({
+      ...upstream('n1', version, type, data),
+      aggregateType: 'Note',
+    });
+    await old.apply([
+      note(1, 'NoteCreated', { folderId: 'f1', text: 'v1' }),
+      added('t1', 'Milk'),
+      note(2, 'NoteEdited', { text: 'edit 1' }),
+      note(3, 'NoteEdited', { text: 'edit 2' }),
+    ]);
+    // Nothing reads Note here: stored, not kept, nothing reported.
+    expect(await old.strata.db.events.count()).toBe(4);
+    expect(await readUnreadableStatus(old.strata.db)).toBeUndefined();
+    old.strata.close();
+
+    const open = async () => {
+      const strata = await createStrata({
+        name,
+        tables: { ...todoTables, ...noteTables },
+        tablesVersion: 2,
+        projections: [todoList, noteList],
+      });
+      opened.push(strata);
+      return strata;
+    };
+    const next = await open();
+    // Each edit applied once: `edits` counts them.
+    expect(await next.db.table<NoteRow, string>('notes').toArray()).toEqual([
+      { id: 'n1', folderId: 'f1', text: 'edit 2', edits: 2 },
+    ]);
+    next.close();
+    const again = await open();
+    expect(await again.db.table<NoteRow, string>('notes').get('n1')).toMatchObject({ edits: 2 });
   });
 
   it('the sync start applies kept events of aggregates only the sync knows, and live states follow', async () => {

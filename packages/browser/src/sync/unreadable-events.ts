@@ -13,6 +13,7 @@ import {
   unreadableRow,
 } from '../unreadable/reading-definitions.ts';
 import { type ReleaseResult, releaseReadable } from '../unreadable/release-readable.ts';
+import { noteUndefinedTypes } from '../unreadable/undefined-types.ts';
 import type { SyncContext, UpstreamEvent } from './sync-context.ts';
 
 /** One event type and schema version among the kept-unreadable events. */
@@ -42,7 +43,8 @@ export interface UnreadableStatus {
  * Keeps the events of `events` this app version cannot read: one `unreadable` row each, written
  * inside the caller's read-write transaction (their rows in `events` are the caller's). Answers
  * how many. An event of an aggregate type the app has no definition for is not decoded by
- * anything here (only projections without an aggregate see it, as it is), so it is not kept.
+ * anything here (only projections without an aggregate see it, as it is), so it is not kept;
+ * its type is noted for a later version that defines it (undefined-types.ts).
  */
 export async function keepUnreadable(
   context: SyncContext,
@@ -52,14 +54,19 @@ export async function keepUnreadable(
   const definitions = readingDefinitions(context.aggregates.values(), context.strata.projections);
   const keptAt = context.clock().toISOString();
   const rows: UnreadableEventRow[] = [];
+  const undefinedTypes = new Set<string>();
   for (const event of events) {
     const readers = definitions.get(event.aggregateType);
-    if (readers === undefined) continue;
+    if (readers === undefined) {
+      undefinedTypes.add(event.aggregateType);
+      continue;
+    }
     const unreadable = unreadableReason(readers, event);
     if (unreadable !== undefined)
       rows.push(unreadableRow(event, event.position, unreadable, keptAt));
   }
   await context.strata.db.unreadable.bulkPut(rows);
+  await noteUndefinedTypes(context.strata.db, undefinedTypes);
   return rows.length;
 }
 
