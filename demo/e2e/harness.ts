@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NodeServer } from '@strata/edge-server/node';
+import type { NodeServer, NodeServerOptions } from '@strata/edge-server/node';
 import { todosOf } from '@strata/example-todo';
 import type { BrowserContext } from 'playwright';
 import { startDemoServer } from '../server.ts';
@@ -25,14 +25,22 @@ export async function tempFolder(
 
 /**
  * Builds the app with its own Vite config (as `pnpm --filter @strata/demo build` does) into
- * `outDir`, so a test never races another build of `demo/dist`.
+ * `outDir`, so a test never races another build of `demo/dist`. `version` names the build (the
+ * footer shows it): two builds with two names are two deployments.
  */
-export function buildDemo(outDir: string): Promise<void> {
+export function buildDemo(
+  outDir: string,
+  options: { readonly version?: string } = {},
+): Promise<void> {
+  const env =
+    options.version === undefined
+      ? process.env
+      : { ...process.env, STRATA_DEMO_VERSION: options.version };
   return new Promise((resolve, reject) => {
     const build = spawn(
       'pnpm',
       ['exec', 'vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
-      { cwd: DEMO_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: DEMO_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     build.stdout.on('data', (chunk: Buffer) => {
@@ -48,13 +56,21 @@ export function buildDemo(outDir: string): Promise<void> {
   });
 }
 
-/** The demo's server on `dataDir`, serving `staticDir`, quiet, for tests. Port 0: any free one. */
+/**
+ * The demo's server on `dataDir`, serving `staticDir`, quiet, for tests. Port 0: any free one.
+ * `authenticate` replaces the demo's one anonymous user (e.g. to make requests fail).
+ */
 export function startTestServer(options: {
   readonly staticDir: string;
   readonly dataDir: string;
   readonly port?: number;
+  readonly authenticate?: NodeServerOptions['authenticate'];
 }): Promise<NodeServer> {
   return startDemoServer({
+    ...(options.authenticate === undefined
+      ? {}
+      : // Its failures are the test's doing: not reported as the server's.
+        { authenticate: options.authenticate, onError: () => undefined }),
     staticDir: options.staticDir,
     dataDir: options.dataDir,
     port: options.port ?? 0,

@@ -1,6 +1,8 @@
 import { useExecute } from '@strata/browser/react';
 import { Todo } from '@strata/example-todo';
 import { useState } from 'react';
+import { APP_VERSION } from './app-version.ts';
+import { DevtoolsToggle } from './devtools-toggle.tsx';
 import { HistoryPanel } from './history-panel.tsx';
 import { NewTodo } from './new-todo.tsx';
 import { RejectedNotice } from './rejected-notice.tsx';
@@ -9,10 +11,14 @@ import { runCommand } from './run-command.ts';
 import { SyncStatus } from './sync-status.tsx';
 import { TodoFooter } from './todo-footer.tsx';
 import { TodoItem } from './todo-item.tsx';
+import { UpdatePrompt } from './update-prompt.tsx';
 import { useChoice } from './use-choice.ts';
 import { useTodos } from './use-todos.ts';
 
-/** TodoMVC on strata, plus the sync indicator, rejected commands and each todo's history. */
+/**
+ * TodoMVC on strata, plus the sync indicator, the update prompt, rejected commands and each
+ * todo's history.
+ */
 export function App() {
   const execute = useExecute();
   const live = useTodos();
@@ -41,6 +47,7 @@ export function App() {
 
   return (
     <>
+      <UpdatePrompt />
       <SyncStatus />
       <section className="todoapp">
         <NewTodo />
@@ -77,6 +84,10 @@ export function App() {
       <footer className="info">
         <p>Double-click to edit a todo</p>
         <p>Works offline; open a second tab to see changes follow.</p>
+        <DevtoolsToggle />
+        <p className="app-version" data-version={APP_VERSION}>
+          Version {APP_VERSION}
+        </p>
       </footer>
     </>
   );
