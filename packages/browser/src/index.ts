@@ -27,6 +27,7 @@ export {
 export type {
   CatchUpProgress,
   ConnectionState,
+  Rebootstrap,
   SyncError,
   SyncStatus,
 } from './sync/sync-status.ts';

@@ -73,6 +73,7 @@ export {
   InternalError,
   InvalidCursorError,
   isStrataError,
+  LogDivergedError,
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
@@ -162,6 +163,13 @@ export {
 } from './protocol/command-push.ts';
 // Sync protocol: the wire schemas and errors shared by the browser client and the edge server.
 export { CursorSchema, NameSchema } from './protocol/event-schemas.ts';
+export {
+  formatLogAnchor,
+  LOG_ANCHOR_HEADER,
+  LOG_ID_HEADER,
+  type LogAnchor,
+  parseLogAnchor,
+} from './protocol/log-identity.ts';
 export {
   fromProblemDetails,
   PROBLEM_JSON,

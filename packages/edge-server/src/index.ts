@@ -44,6 +44,8 @@ export {
   type PurgeDecidedCommandsOptions,
   purgeDecidedCommands,
 } from './authority/purge-decided-commands.ts';
+// The log's identity: a restored database gets a new one (clients re-bootstrap).
+export { readLogId, replaceLogIdentity } from './log-identity/log-identity.ts';
 // Error lines: one scrubbed line per error, never the error object.
 export { describeError, safeErrorReporter } from './logging/describe-error.ts';
 // The schema: migrations and what is applied.

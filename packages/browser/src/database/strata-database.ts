@@ -54,12 +54,6 @@ export interface ScopeMemberRow {
   readonly aggregateId: string;
 }
 
-/** Key/value sync state: client id, cursor. */
-export interface SyncStateRow {
-  readonly key: string;
-  readonly value: unknown;
-}
-
 /**
  * An event this app version cannot read (issue 17): its type or schema version is newer than the
  * app's event definitions (a newer app version wrote it), or its data does not match them. The
@@ -89,6 +83,12 @@ export interface UnreadableEventRow {
   readonly keptAt: string;
 }
 
+/** Key/value sync state: client id, cursor. */
+export interface SyncStateRow {
+  readonly key: string;
+  readonly value: unknown;
+}
+
 /** The Dexie database strata keeps: its own tables plus the app's projection tables. */
 export type StrataDatabase = Dexie & {
   events: Table<EventRow, number>;
@@ -102,14 +102,14 @@ export type StrataDatabase = Dexie & {
   rejected: Table<RejectedCommandRow, number>;
   syncState: Table<SyncStateRow, string>;
   scopeMembers: Table<ScopeMemberRow, [string, string, string]>;
+  /** Events this app version cannot read, by event id (issue 17). */
+  unreadable: Table<UnreadableEventRow, string>;
 };
 
 /** Versions of strata's own tables. Bump with a new entry; never edit a released one. */
 const STRATA_SCHEMAS: readonly Record<string, string>[] = [
   {
     events: '++position, &id, &[aggregateType+aggregateId+version], pending',
-  /** Events this app version cannot read, by event id (issue 17). */
-  unreadable: Table<UnreadableEventRow, string>;
     snapshots: '&[aggregateType+aggregateId]',
     commands: '++seq, &commandId, [aggregateType+aggregateId]',
     rejected: '++seq, commandId',
@@ -155,12 +155,6 @@ const STRATA_SCHEMAS: readonly Record<string, string>[] = [
     syncState: '&key',
     scopeMembers: '&[scope+aggregateType+aggregateId], [aggregateType+aggregateId], scope',
   },
-];
-
-/** Room left for app schema versions under each strata schema version. */
-const APP_VERSIONS_PER_STRATA_VERSION = 1000;
-
-/** Options of `openStrataDatabase`. */
   {
     // v6 (issue 17): events this app version could not read, kept unapplied; by aggregate and
     // version, since the first one of an aggregate holds it there.
@@ -173,6 +167,12 @@ const APP_VERSIONS_PER_STRATA_VERSION = 1000;
     scopeMembers: '&[scope+aggregateType+aggregateId], [aggregateType+aggregateId], scope',
     unreadable: '&id, [aggregateType+aggregateId+version]',
   },
+];
+
+/** Room left for app schema versions under each strata schema version. */
+const APP_VERSIONS_PER_STRATA_VERSION = 1000;
+
+/** Options of `openStrataDatabase`. */
 export interface StrataDatabaseOptions {
   /** The IndexedDB database name; one per app and user. */
   readonly name: string;

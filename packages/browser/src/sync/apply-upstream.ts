@@ -18,6 +18,8 @@ import { keepUnreadable } from './unreadable-events.ts';
 
 /** The sync state key of the upstream cursor. */
 export const CURSOR_KEY = 'cursor';
+/** The sync state key of the last event received upstream, checked by the next catch-up. */
+export const ANCHOR_KEY = 'anchor';
 /** The sync state key of the time of the last successful exchange with the server. */
 export const LAST_SYNCED_AT_KEY = 'lastSyncedAt';
 
@@ -56,9 +58,14 @@ export async function applyUpstream(
     db.transaction('rw', db.tables, async (dexie) => {
       const transaction: StrataTransaction = { dexie, table: (name) => db.table(name) };
       const result = await storeUpstreamEvents(context, events, transaction);
+      const last = events.at(-1);
       await db.syncState.bulkPut([
         { key: CURSOR_KEY, value: cursor },
         { key: LAST_SYNCED_AT_KEY, value: context.clock().toISOString() },
+        // The next catch-up asks the server whether its log still holds this event (issue 17).
+        ...(last === undefined
+          ? []
+          : [{ key: ANCHOR_KEY, value: { position: last.position, eventId: last.id } }]),
       ]);
       return result;
     }),
@@ -121,6 +128,10 @@ export async function storeUpstreamEvents(
   );
   const plain = events.filter((event) => plainIds.has(event.id));
   await db.events.bulkAdd(plain.map(toConfirmedRow) as EventRow[]);
+  // Events this app version cannot read are kept, and hold their aggregate there: neither
+  // they nor its later events are projected (held-aggregates.ts). The rebase below keeps its own.
+  await keepUnreadable(context, plain);
+  const holds = await holdsOf(db, streams);
   // Events a base stands for (snapshot bootstrap) are history here: their effect is in it.
   const bases = await basesOf(db, startsFromBases(context) ? streams : []);
   const projected = plain.filter(
@@ -130,10 +141,6 @@ export async function storeUpstreamEvents(
 
   const rebased: StreamRef[] = [];
   const rejected: RejectedCommandRow[] = [];
-  // Events this app version cannot read are kept, and hold their aggregate there: neither
-  // they nor its later events are projected (held-aggregates.ts). The rebase below keeps its own.
-  await keepUnreadable(context, plain);
-  const holds = await holdsOf(db, streams);
   for (const [key, list] of fresh) {
     if (!withPending.has(key)) continue;
     const first = list[0] as UpstreamEvent;

@@ -1,8 +1,9 @@
-import type { PullResponse } from '@strata/core';
+import { InvalidCursorError, type PullResponse } from '@strata/core';
 import { describe, expect, it, vi } from 'vitest';
 import { type CatchUpOptions, catchUp } from './catch-up.ts';
 import type { UpstreamEvent } from './sync-context.ts';
 import type { CatchUpProgress } from './sync-status.ts';
+import type { PullPage } from './sync-transport.ts';
 
 const event = (id: string) => ({ id }) as unknown as UpstreamEvent;
 const page = (cursor: string, ids: string[], hasMore: boolean, remaining?: number) =>
@@ -14,7 +15,7 @@ const page = (cursor: string, ids: string[], hasMore: boolean, remaining?: numbe
   }) as PullResponse;
 
 /** A catch-up over `pages`, recording what it pulled, stored and reported. */
-function setUp(pages: PullResponse[], overrides: Partial<CatchUpOptions> = {}) {
+function setUp(pages: PullPage[], overrides: Partial<CatchUpOptions> = {}) {
   const pulls: { after: string | undefined; limit: number; count: boolean | undefined }[] = [];
   const stored: { ids: string[]; cursor: string }[] = [];
   const progress: CatchUpProgress[] = [];
@@ -111,5 +112,78 @@ describe('catchUp', () => {
     });
     await expect(catchUp(storeFails.options)).rejects.toThrow('disk full');
     expect(storeFails.progress).toEqual([]);
+  });
+
+  describe('the log this device read (issue 17)', () => {
+    const anchor = { position: 7, eventId: '2TnV6vLtuN4Kc1yQdVvP8Wm8Ksm' };
+    function withLog(pages: PullPage[], stored: { logId?: string; anchor?: typeof anchor }) {
+      const remembered: string[] = [];
+      const anchors: unknown[] = [];
+      const setup = setUp(pages, {
+        log: { read: async () => stored, remember: async (id) => void remembered.push(id) },
+      });
+      const pull = setup.options.transport.pull;
+      setup.options = {
+        ...setup.options,
+        transport: {
+          pull: (after, limit, options) => {
+            anchors.push(options?.anchor);
+            return pull(after, limit, options);
+          },
+        },
+      };
+      return { ...setup, remembered, anchors };
+    }
+
+    it('sends the anchor with the first page only, and remembers a log id seen for the first time', async () => {
+      const { options, anchors, remembered, stored } = withLog(
+        [
+          { ...page('c1', ['e1'], true), logId: 'log-a' },
+          { ...page('c2', ['e2'], false), logId: 'log-a' },
+        ],
+        { anchor },
+      );
+      await expect(catchUp(options)).resolves.toBe('c2');
+      expect(anchors).toEqual([anchor, undefined]);
+      expect(remembered).toEqual(['log-a']);
+      expect(stored).toHaveLength(2);
+    });
+
+    it('another log id than the one read is LOG_DIVERGED, before anything of the page is stored', async () => {
+      const { options, remembered, stored } = withLog(
+        [{ ...page('c1', ['e1'], false), logId: 'log-b' }],
+        { logId: 'log-a', anchor },
+      );
+      await expect(catchUp(options)).rejects.toMatchObject({
+        code: 'LOG_DIVERGED',
+        logId: 'log-b',
+      });
+      expect(stored).toEqual([]);
+      expect(remembered).toEqual([]);
+    });
+
+    it('the same log id, or a server that sends none, is the same log', async () => {
+      const same = withLog([{ ...page('c1', ['e1'], false), logId: 'log-a' }], { logId: 'log-a' });
+      await expect(catchUp(same.options)).resolves.toBe('c1');
+      const older = withLog([page('c1', ['e1'], false)], { logId: 'log-a' });
+      await expect(catchUp(older.options)).resolves.toBe('c1');
+      expect([...same.remembered, ...older.remembered]).toEqual([]);
+    });
+
+    it('a cursor past the log end (INVALID_CURSOR) is LOG_DIVERGED; without a cursor it stays what it is', async () => {
+      const pastEnd = withLog([], {});
+      pastEnd.options = {
+        ...pastEnd.options,
+        transport: { pull: async () => Promise.reject(new InvalidCursorError('t9')) },
+      };
+      await expect(catchUp(pastEnd.options)).rejects.toMatchObject({ code: 'LOG_DIVERGED' });
+      const fromStart = withLog([], {});
+      fromStart.options = {
+        ...fromStart.options,
+        readCursor: async () => undefined,
+        transport: { pull: async () => Promise.reject(new InvalidCursorError('t9')) },
+      };
+      await expect(catchUp(fromStart.options)).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { isStrataError, type LogAnchor, LogDivergedError } from '@strata/core';
 import type { UpstreamEvent } from './sync-context.ts';
 import type { CatchUpProgress } from './sync-status.ts';
 import type { SyncTransport } from './sync-transport.ts';
@@ -24,24 +25,63 @@ export interface CatchUpOptions {
   readonly countRemaining: () => boolean;
   /** Called after each page is stored, with the progress so far. */
   readonly onPage: (progress: CatchUpProgress) => Promise<void>;
+  /**
+   * The log this device read from (see rebootstrap.ts): the first page sends the anchor and
+   * compares the server's log id; left out, neither is checked.
+   */
+  readonly log?: {
+    readonly read: () => Promise<{ readonly logId?: string; readonly anchor?: LogAnchor }>;
+    /** Stores the server's log id, the first time it is seen. */
+    readonly remember: (logId: string) => Promise<void>;
+  };
   readonly signal: AbortSignal;
 }
 
 /**
  * Pulls pages of the server's events after the stored cursor until the server has no more,
- * storing each; returns the cursor reached.
+ * storing each; returns the cursor reached. With `log`, a first page from another log than the
+ * one this device read (another log id, the anchor gone, the cursor past its end) is
+ * `LOG_DIVERGED`, before anything of it is stored.
  *
  * @example
  * const cursor = await catchUp({ transport, readCursor, apply, received, pullLimit: 1000, ... });
  */
 export async function catchUp(options: CatchUpOptions): Promise<string | undefined> {
   let cursor = await options.readCursor();
+  const log = (await options.log?.read()) ?? {};
   let total: number | undefined;
   for (let first = true; ; first = false) {
-    const page = await options.transport.pull(cursor, options.pullLimit, {
-      count: first && options.countRemaining(),
-      signal: options.signal,
-    });
+    const page = await options.transport
+      .pull(cursor, options.pullLimit, {
+        count: first && options.countRemaining(),
+        ...(first && log.anchor !== undefined ? { anchor: log.anchor } : {}),
+        signal: options.signal,
+      })
+      .catch((error: unknown) => {
+        // A cursor past the log's end: the server's log is shorter than what was read here.
+        if (
+          options.log !== undefined &&
+          cursor !== undefined &&
+          isStrataError(error, 'INVALID_CURSOR')
+        ) {
+          throw new LogDivergedError(
+            `The server's log ends before this device's cursor ${cursor}`,
+            {
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      });
+    if (first && page.logId !== undefined && page.logId !== log.logId) {
+      if (log.logId !== undefined) {
+        throw new LogDivergedError(
+          `The server's log id changed from ${log.logId} to ${page.logId}: its database was replaced`,
+          { logId: page.logId },
+        );
+      }
+      await options.log?.remember(page.logId);
+    }
     if (page.events.length > 0 || page.cursor !== cursor) {
       await options.apply(page.events, page.cursor);
     }

@@ -13,7 +13,7 @@ afterEach(() => {
 });
 
 /** A probe whose server answers from `answers` in turn (the last one repeats). */
-function setUp(answers: ReadyAnswer[], { online = () => true } = {}) {
+function setUp(answers: ReadyAnswer[], { online = (): boolean => true } = {}) {
   const stop = new AbortController();
   const asked: number[] = [];
   let backs = 0;

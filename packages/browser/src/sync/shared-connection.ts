@@ -5,12 +5,14 @@ import {
   CONNECTION_KEY,
   type ConnectionState,
   INITIAL_CONNECTION,
+  type Rebootstrap,
   type SyncError,
 } from './sync-status.ts';
 
 /** A change to the shared connection state; `lastError: undefined` clears the last error. */
-export type ConnectionChange = Partial<Omit<ConnectionState, 'lastError'>> & {
+export type ConnectionChange = Partial<Omit<ConnectionState, 'lastError' | 'rebootstrap'>> & {
   lastError?: SyncError | undefined;
+  rebootstrap?: Rebootstrap | undefined;
 };
 
 /** What the syncing tab tells the other tabs about its connection (through IndexedDB). */
@@ -40,8 +42,13 @@ export interface SharedConnectionOptions {
 export function createSharedConnection(options: SharedConnectionOptions): SharedConnection {
   let state: ConnectionState = INITIAL_CONNECTION;
   const share = async (change: ConnectionChange) => {
-    const { lastError, ...rest } = { ...state, ...change };
-    const next: ConnectionState = lastError === undefined ? rest : { ...rest, lastError };
+    // An undefined `lastError` or `rebootstrap` clears it.
+    const { lastError, rebootstrap, ...rest } = { ...state, ...change };
+    const next: ConnectionState = {
+      ...rest,
+      ...(lastError === undefined ? {} : { lastError }),
+      ...(rebootstrap === undefined ? {} : { rebootstrap }),
+    };
     // Written only when it changed: every write is a transaction other tabs' live queries see.
     if (JSON.stringify(next) !== JSON.stringify(state)) {
       state = next;

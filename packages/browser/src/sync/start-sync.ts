@@ -30,6 +30,7 @@ import {
   PROBE_INTERVAL_MS,
   probedConnection,
 } from './reachability-probe.ts';
+import { createRebootstrapping } from './rebootstrap.ts';
 import { createScopeControl, type ScopeControl, watchScopeSet } from './scope-control.ts';
 import { allScopesRead, readScopeStates } from './scope-set.ts';
 import { scopedUpstream } from './scoped-upstream.ts';
@@ -39,10 +40,10 @@ import { type CatchUpProgress, liveSyncStatus, type SyncStatus } from './sync-st
 import { createSyncTransport, type SyncTransportOptions } from './sync-transport.ts';
 import { createSyncedWaiters } from './synced-waiters.ts';
 import { createTabStatus } from './tab-status.ts';
+import { releaseForSync } from './unreadable-events.ts';
 import { prepareScopedStart, sweepUnscoped } from './unscoped-sweep.ts';
 import { createUnseenConflicts } from './unseen-conflicts.ts';
 import { runUpstreamLoop } from './upstream-loop.ts';
-import { releaseForSync } from './unreadable-events.ts';
 import { createUpstreamWriter } from './upstream-writer.ts';
 
 /** Options of `startSync`; defaults are applied here, once. */
@@ -173,6 +174,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       !pushing &&
       (await db.commands.count()) === 0 &&
       connection.current().catchUp.done &&
+      connection.current().rebootstrap === undefined &&
       // Scoped: every scope the server grants was read to the end too.
       (!scoped || allScopesRead(await readScopeStates(db))),
   );
@@ -206,6 +208,13 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       pushRetry.wake();
     },
     fillHoles: createHoleFiller(context, transport),
+  });
+  // A server whose log is not the one this device read (reset, restored): start over from it.
+  const rebootstrapping = createRebootstrapping(context, {
+    connection,
+    received,
+    onRejected: reportRejected,
+    onFinished: () => pushWake.wake(),
   });
   const scopesChanged = createWakeSignal();
   const scopeControl: ScopeControl = createScopeControl(context, {
@@ -282,7 +291,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     runUpstreamLoop({
       ...(scoped
         ? { catchUp: scopedSteps.catchUp, follow: scopedSteps.follow }
-        : { catchUp: v1CatchUp, follow: v1Follow }),
+        : { catchUp: v1CatchUp, follow: v1Follow, onDiverged: rebootstrapping.diverged }),
       live,
       pollIntervalMs: options.pollIntervalMs ?? 5000,
       wake: upstreamWake,
@@ -291,8 +300,8 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       ...retry,
       signal: stopping.signal,
     });
-  const v1CatchUp = () =>
-    catchUp({
+  const v1CatchUp = async () => {
+    const cursor = await catchUp({
       transport,
       readCursor: () => readCursor(db),
       apply,
@@ -301,12 +310,19 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       // The first catch-up also counts what remains, so progress can show a total; a
       // reconnect after that only fetches what it missed.
       countRemaining: () => !connection.current().catchUp.done,
-      onPage: async (progress) => {
+      onPage: async (page) => {
+        // Not caught up while re-bootstrapping: the pending commands are yet to be re-run.
+        const rebootstrap = connection.current().rebootstrap !== undefined;
+        const progress = rebootstrap ? { ...page, done: false } : page;
         await connection.share({ catchUp: progress, lastError: undefined });
         options.onProgress?.(progress);
       },
+      log: rebootstrapping.log,
       signal: stopping.signal,
     });
+    await rebootstrapping.caughtUp();
+    return cursor;
+  };
   const v1Follow = (after: string | undefined) =>
     follow(after, {
       transport,
@@ -324,6 +340,8 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     try {
       await runPushLoop({
         collect: async (maxEvents, maxCommits) => {
+          // Re-bootstrapping: the commands wait to be re-run on the server's log.
+          if (await rebootstrapping.holdsPushes()) return [];
           const commits = await collectCommits(context, maxEvents, maxCommits);
           pushing = commits.length > 0;
           return commits;
@@ -390,6 +408,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       await connection.share({
         connected: false,
         catchUp: { received: received(), done: false },
+        rebootstrap: await rebootstrapping.current(),
       });
 
       // Pending commands of an older app version: upgraded to this one's command inputs, or

@@ -3,8 +3,8 @@ import type { StrataDatabase } from '../database/strata-database.ts';
 import type { LiveSubscribable } from '../runtime/live-state.ts';
 import { LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
 import { readScopeStates, type ScopesStatus, scopesStatus } from './scope-set.ts';
-
 import { readUnreadableStatus, type UnreadableStatus } from './unreadable-events.ts';
+
 /** The sync state key of what the syncing tab shares about its connection. */
 export const CONNECTION_KEY = 'connection';
 
@@ -16,6 +16,13 @@ export interface CatchUpProgress {
   readonly total?: number;
   /** True once the client has seen the server's latest events. */
   readonly done: boolean;
+}
+
+/** Why and since when the device is re-bootstrapping (`SyncStatus.rebootstrap`). */
+export interface Rebootstrap {
+  /** What was found, e.g. "the server's log id changed". */
+  readonly reason: string;
+  readonly since: string;
 }
 
 /** A failure the sync client is retrying past. */
@@ -32,6 +39,12 @@ export interface ConnectionState {
   readonly catchUp: CatchUpProgress;
   /** The last failure; cleared by the next success. */
   readonly lastError?: SyncError;
+  /**
+   * Present while the device re-bootstraps (issue 17): the server's log is not the one it read
+   * (its database was reset or restored), so the confirmed local data was dropped and is read
+   * again; pending commands are kept and re-run on it, and nothing is pushed until then.
+   */
+  readonly rebootstrap?: Rebootstrap;
 }
 
 /** Sync status for UIs; the same in every tab of the database, except `leader`. */
@@ -46,13 +59,6 @@ export interface SyncStatus extends ConnectionState {
   readonly lastSyncedAt?: string;
   /** Scoped sync only: which scopes are held, back-filling, or refused by the server. */
   readonly scopes?: ScopesStatus;
-}
-
-export const INITIAL_CONNECTION: ConnectionState = {
-  connected: false,
-  catchUp: { received: 0, done: false },
-};
-
   /**
    * Present when the device holds events this app version cannot read, kept unapplied (a newer
    * app version wrote them): how many, of which types and schema versions, and how many
@@ -60,6 +66,13 @@ export const INITIAL_CONNECTION: ConnectionState = {
    * them when it starts. Show it as "update the app".
    */
   readonly unreadable?: UnreadableStatus;
+}
+
+export const INITIAL_CONNECTION: ConnectionState = {
+  connected: false,
+  catchUp: { received: 0, done: false },
+};
+
 /**
  * The status as a live value: the shared part comes from IndexedDB (so every tab sees the leader's
  * view and the count of pending commands), the per-tab part (`leader`, `online`) from `local`.
@@ -76,21 +89,21 @@ export function liveSyncStatus(
       db.syncState.get(LAST_SYNCED_AT_KEY),
       db.syncState.get(CONNECTION_KEY),
       scoped ? readScopeStates(db).then(scopesStatus) : undefined,
+      readUnreadableStatus(db),
     ]);
     return {
       pending,
       lastSyncedAt: lastSyncedAt?.value as string | undefined,
       connection: (connection?.value as ConnectionState | undefined) ?? INITIAL_CONNECTION,
       scopes,
+      unreadable,
     };
-      readUnreadableStatus(db),
   });
   return {
     subscribe(observer) {
       const next = typeof observer === 'function' ? observer : observer.next;
       const error = typeof observer === 'function' ? undefined : observer.error;
       let latest: Awaited<ReturnType<Parameters<typeof liveQuery>[0]>> | undefined;
-      unreadable,
       const emit = () => {
         if (latest === undefined) return;
         const { pending, lastSyncedAt, connection, scopes, unreadable } = latest as {
@@ -98,6 +111,7 @@ export function liveSyncStatus(
           lastSyncedAt: string | undefined;
           connection: ConnectionState;
           scopes: ScopesStatus | undefined;
+          unreadable: UnreadableStatus | undefined;
         };
         next?.({
           ...connection,
@@ -105,7 +119,7 @@ export function liveSyncStatus(
           pending,
           ...(lastSyncedAt === undefined ? {} : { lastSyncedAt }),
           ...(scopes === undefined ? {} : { scopes }),
-          unreadable: UnreadableStatus | undefined;
+          ...(unreadable === undefined ? {} : { unreadable }),
         });
       };
       const subscription = shared.subscribe({
@@ -113,7 +127,6 @@ export function liveSyncStatus(
           latest = value;
           emit();
         },
-          ...(unreadable === undefined ? {} : { unreadable }),
         error: (cause: unknown) => error?.(cause),
       });
       const stopListening = onLocalChange(emit);

@@ -3,9 +3,13 @@ import {
   type CommandPushRequest,
   type CommandPushResponse,
   CommandPushResponseSchema,
+  formatLogAnchor,
   fromProblemDetails,
   InternalError,
   isStrataError,
+  LOG_ANCHOR_HEADER,
+  LOG_ID_HEADER,
+  type LogAnchor,
   type PullResponse,
   PullResponseSchema,
   RateLimitedError,
@@ -54,12 +58,20 @@ export interface SyncTransport {
    * server stored. A server that answers in an older protocol is an `INTERNAL` error.
    */
   push(request: CommandPushRequest, signal?: AbortSignal): Promise<CommandPushResponse>;
-  /** One page of the global order; `count` asks the server how many events remain after it. */
+  /**
+   * One page of the global order; `count` asks the server how many events remain after it, and
+   * `anchor` (the last event this client received) has it check that its log still holds it
+   * (`LOG_DIVERGED` otherwise). The page carries the server's log id when it sent one.
+   */
   pull(
     after: string | undefined,
     limit: number,
-    options?: { readonly count?: boolean; readonly signal?: AbortSignal },
-  ): Promise<PullResponse>;
+    options?: {
+      readonly count?: boolean;
+      readonly anchor?: LogAnchor | undefined;
+      readonly signal?: AbortSignal;
+    },
+  ): Promise<PullPage>;
   /**
    * `GET /v1/subscribe`: its messages until the stream ends, a `closing` message (yielded last:
    * the caller reconnects from its cursor), or `signal` aborts. Unknown kinds are skipped.
@@ -96,6 +108,9 @@ export interface SyncTransport {
    */
   ready(signal?: AbortSignal): Promise<ReadyAnswer>;
 }
+
+/** A pull page, with the identity of the log it comes from (absent from older servers). */
+export type PullPage = PullResponse & { readonly logId?: string | undefined };
 
 /** What `SyncTransport.ready` learnt, and the server's `Retry-After` when it is not up. */
 export type ReadyAnswer =
@@ -210,14 +225,19 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
         return { up: false };
       }
     },
-    async pull(after, limit, { count = false, signal } = {}) {
+    async pull(after, limit, { count = false, anchor, signal } = {}) {
       const query = new URLSearchParams({ limit: String(limit) });
       if (after !== undefined) query.set('after', after);
       if (count) query.set('count', 'true');
       const response = await request(`v1/pull?${query}`, {
+        ...(anchor === undefined
+          ? {}
+          : { headers: { [LOG_ANCHOR_HEADER]: formatLogAnchor(anchor) } }),
         ...(signal === undefined ? {} : { signal }),
       });
-      return json(response, PullResponseSchema, 'pull');
+      const logId = response.headers.get(LOG_ID_HEADER) ?? undefined;
+      const page = await json(response, PullResponseSchema, 'pull');
+      return logId === undefined ? page : { ...page, logId };
     },
     async *subscribe(after, signal) {
       const response = await request('v1/subscribe', {

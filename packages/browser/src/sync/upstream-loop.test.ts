@@ -1,4 +1,10 @@
-import { createWakeSignal, InternalError, NotFoundError, UnavailableError } from '@strata/core';
+import {
+  createWakeSignal,
+  InternalError,
+  LogDivergedError,
+  NotFoundError,
+  UnavailableError,
+} from '@strata/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runUpstreamLoop, type UpstreamLoopOptions } from './upstream-loop.ts';
 
@@ -138,6 +144,29 @@ describe('runUpstreamLoop', () => {
     await vi.advanceTimersByTimeAsync(0);
     await running;
     expect(options.connection.fail).not.toHaveBeenCalled();
+    await stop(running);
+  });
+
+  it('LOG_DIVERGED re-bootstraps and catches up at once; a second divergence before a success waits the backoff', async () => {
+    const onDiverged = vi.fn(async () => undefined);
+    const { options, outcomes, catchUps, stop, endStream } = setUp({ onDiverged });
+    const diverged = () => new LogDivergedError('reset');
+    outcomes.push(diverged(), diverged(), undefined, diverged());
+    const running = runUpstreamLoop(options);
+    await vi.advanceTimersByTimeAsync(0);
+    // Re-bootstrapped, caught up again at once, diverged again: that one waits the backoff.
+    expect(onDiverged).toHaveBeenCalledTimes(1);
+    expect(catchUps).toEqual([0, 0]);
+    expect(options.connection.fail).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(catchUps).toEqual([0, 0, 100]);
+    expect(options.follow).toHaveBeenCalledTimes(1);
+    // That catch-up succeeded: a divergence after it (at the reconnect) re-bootstraps at once.
+    endStream();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(onDiverged).toHaveBeenCalledTimes(2);
+    expect(catchUps).toEqual([0, 0, 100, 100, 100]);
+    expect(options.follow).toHaveBeenCalledTimes(2);
     await stop(running);
   });
 });

@@ -1,4 +1,9 @@
-import { type BackoffOptions, isStrataError, type WakeSignal } from '@strata/core';
+import {
+  type BackoffOptions,
+  isStrataError,
+  type LogDivergedError,
+  type WakeSignal,
+} from '@strata/core';
 import { retryDelay } from './retry-delay.ts';
 import type { SharedConnection } from './shared-connection.ts';
 
@@ -16,6 +21,12 @@ export interface UpstreamLoopOptions {
   readonly connection: Pick<SharedConnection, 'share' | 'fail'>;
   /** Called after every catch-up and every failed attempt (pushing waits for the first). */
   readonly onCatchUpEnded: () => void;
+  /**
+   * The server's log is not the one this client read (`LOG_DIVERGED`): re-bootstrap, then the
+   * loop catches up at once. A second divergence before a catch-up succeeds waits the backoff
+   * (two servers with different databases behind one URL must not mean a re-bootstrap loop).
+   */
+  readonly onDiverged?: (error: LogDivergedError) => Promise<void>;
   /** Between failed attempts; retries never stop. */
   readonly backoff: BackoffOptions | undefined;
   readonly random: () => number;
@@ -34,19 +45,33 @@ export interface UpstreamLoopOptions {
 export async function runUpstreamLoop(options: UpstreamLoopOptions): Promise<void> {
   const { connection, signal, wake } = options;
   let live = options.live;
+  let justRebootstrapped = false;
   for (let failures = 0; !signal.aborted; ) {
     try {
       const cursor = await options.catchUp();
       options.onCatchUpEnded();
       failures = 0;
+      justRebootstrapped = false;
       if (live) {
         await options.follow(cursor);
         await connection.share({ connected: false });
       } else {
         await wake.sleep(options.pollIntervalMs);
       }
-    } catch (error) {
+    } catch (caught) {
       if (signal.aborted) return;
+      let error = caught;
+      if (isStrataError(error, 'LOG_DIVERGED') && options.onDiverged !== undefined) {
+        if (!justRebootstrapped) {
+          justRebootstrapped = true;
+          try {
+            await options.onDiverged(error);
+            continue;
+          } catch (failed) {
+            error = failed;
+          }
+        }
+      }
       // A server without subscriptions: poll instead.
       if (isStrataError(error, 'NOT_FOUND')) live = false;
       options.onCatchUpEnded();

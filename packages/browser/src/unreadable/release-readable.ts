@@ -1,6 +1,11 @@
 // After an app update (issue 17): the events an older version kept unreadable, that this version
 // reads, are applied on start from the local log (no download), in order, exactly once.
-import { applyInlineProjections, type InlineProjection, streamKey } from '@strata/core';
+import {
+  type AnyAggregateDefinition,
+  applyInlineProjections,
+  type InlineProjection,
+  streamKey,
+} from '@strata/core';
 import { basesOf, coveredByBase } from '../bases/server-bases.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { EventRow, StrataDatabase, UnreadableEventRow } from '../database/strata-database.ts';

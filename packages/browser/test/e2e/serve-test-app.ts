@@ -66,6 +66,8 @@ export async function bundleTestApp(entryUrl: URL = DEFAULT_ENTRY): Promise<stri
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
+    // React's entry reads process.env.NODE_ENV (the devtools page renders with React).
+    define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'silent',
   });
   const output = result.outputFiles[0];
@@ -118,11 +120,11 @@ export async function serveTestApp(options: ServeTestAppOptions = {}): Promise<T
       return script;
     },
     requests,
-    url: (params) => {
-      const query = new URLSearchParams();
     async deploy(entry) {
       script = await bundleTestApp(entry);
     },
+    url: (params) => {
+      const query = new URLSearchParams();
       for (const [name, value] of Object.entries(params)) {
         if (value !== undefined) query.set(name, String(value));
       }

@@ -9,6 +9,7 @@ import {
   InternalError,
   InvalidCursorError,
   isStrataError,
+  LogDivergedError,
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
@@ -52,6 +53,7 @@ const FACTORIES: [name: string, code: ErrorCode, make: (o?: StrataErrorOptions) 
       (o) => new DuplicateEventIdError('id', undefined, o),
     ],
     ['InvalidCursorError', 'INVALID_CURSOR', (o) => new InvalidCursorError('c', o)],
+    ['LogDivergedError', 'LOG_DIVERGED', (o) => new LogDivergedError('m', o)],
     [
       'DomainRuleViolatedError',
       'DOMAIN_RULE_VIOLATED',

@@ -152,6 +152,27 @@ export class AggregateNotFoundError extends StrataError<'AGGREGATE_NOT_FOUND'> {
   }
 }
 
+/**
+ * The server's log no longer holds what this client read from it: the database was reset or
+ * replaced by a restore of an older backup (another log id, an event this client confirmed is
+ * gone or another one is in its place, or a cursor past the log's end). Retrying the same read
+ * cannot succeed: the sync client re-bootstraps (keeps its pending commands, drops the rest,
+ * catches up again and re-runs them).
+ */
+export class LogDivergedError extends StrataError<'LOG_DIVERGED'> {
+  /** The server log's identity, when the server told it. */
+  readonly logId: string | undefined;
+
+  constructor(message: string, options: StrataErrorOptions & { readonly logId?: string } = {}) {
+    super('LOG_DIVERGED', message, options);
+    this.logId = options.logId;
+  }
+
+  override details() {
+    return this.logId === undefined ? {} : { logId: this.logId };
+  }
+}
+
 /** No such resource (e.g. an unknown HTTP route). */
 export class NotFoundError extends StrataError<'NOT_FOUND'> {
   constructor(message = 'Not found', options?: StrataErrorOptions) {
@@ -455,6 +476,7 @@ export interface ErrorsByCode {
   NO_EVENTS: NoEventsError;
   DUPLICATE_EVENT_ID: DuplicateEventIdError;
   INVALID_CURSOR: InvalidCursorError;
+  LOG_DIVERGED: LogDivergedError;
   DOMAIN_RULE_VIOLATED: DomainRuleViolatedError;
   REACTOR_REJECTED: ReactorRejectedError;
   COMMAND_REQUIRED: CommandRequiredError;

@@ -8,6 +8,7 @@ import {
   InternalError,
   InvalidCursorError,
   isStrataError,
+  LogDivergedError,
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
@@ -115,6 +116,12 @@ const CASES: Case[] = [
     error: new InvalidCursorError('bogus'),
     status: 400,
     details: { cursor: 'bogus' },
+  },
+  {
+    name: 'LogDivergedError',
+    error: new LogDivergedError('The log was replaced', { logId: 'log-b' }),
+    status: 409,
+    details: { logId: 'log-b' },
   },
   {
     name: 'DomainRuleViolatedError',
@@ -352,6 +359,17 @@ describe('fromProblemDetails', () => {
     expect(back).toBeInstanceOf(InvalidCursorError);
     expect((back as InvalidCursorError).cursor).toBe('bogus');
     expect(back.message).toBe(error.message);
+  });
+
+  it('rebuilds LogDivergedError with the log id, and without one', () => {
+    const back = fromProblemDetails(
+      viaJson(toProblemDetails(new LogDivergedError('m', { logId: 'b' }))),
+    );
+    expect(back).toBeInstanceOf(LogDivergedError);
+    expect((back as LogDivergedError).logId).toBe('b');
+    const bare = fromProblemDetails(viaJson(toProblemDetails(new LogDivergedError('m'))));
+    expect((bare as LogDivergedError).logId).toBeUndefined();
+    expect(bare.message).toBe('m');
   });
 
   it('rebuilds a VERSION_CONFLICT the client can rebase on', () => {

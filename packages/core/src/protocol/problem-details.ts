@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   InternalError,
   InvalidCursorError,
+  LogDivergedError,
   NoEventsError,
   NotFoundError,
   PayloadTooLargeError,
@@ -47,6 +48,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   NO_EVENTS: 400,
   DUPLICATE_EVENT_ID: 409,
   INVALID_CURSOR: 400,
+  LOG_DIVERGED: 409,
   DOMAIN_RULE_VIOLATED: 422,
   REACTOR_REJECTED: 422,
   COMMAND_REQUIRED: 400,
@@ -152,6 +154,8 @@ export function fromProblemDetails(body: unknown): StrataError {
       return new DuplicateEventIdError(text('eventId'), message);
     case 'INVALID_CURSOR':
       return new InvalidCursorError(text('cursor'));
+    case 'LOG_DIVERGED':
+      return new LogDivergedError(message, text('logId') === '' ? {} : { logId: text('logId') });
     case 'DOMAIN_RULE_VIOLATED':
       return new DomainRuleViolatedError(text('reason'), message);
     case 'REACTOR_REJECTED':

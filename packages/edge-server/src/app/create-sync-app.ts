@@ -2,6 +2,7 @@ import {
   AggregateNotFoundError,
   type AnyAggregateDefinition,
   type AnyScopeDefinition,
+  LOG_ID_HEADER,
   NotFoundError,
   parseOrThrow,
   type StoredEvent,
@@ -14,6 +15,7 @@ import { cors } from 'hono/cors';
 import { type Authority, type AuthorityOption, authorityOf } from '../authority/authority.ts';
 import { createCommandAuthority, type ServerCommand } from '../authority/command-authority.ts';
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
+import { createLogIdentity } from '../log-identity/log-identity.ts';
 import { safeErrorReporter } from '../logging/describe-error.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
@@ -285,7 +287,10 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
     problemResponse(new NotFoundError(`No route ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
-    app.use('*', cors({ origin: [...options.corsOrigins], exposeHeaders: ['content-type'] }));
+    app.use(
+      '*',
+      cors({ origin: [...options.corsOrigins], exposeHeaders: ['content-type', LOG_ID_HEADER] }),
+    );
   }
 
   app.route('/', readinessRoutes({ database: options.database })); // GET /healthz, /readyz
@@ -298,6 +303,14 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
     allowedHosts: options.allowedHosts ?? [],
   });
   const rateLimiter = rateLimiterFor(options.rateLimits);
+  // Pull answers name the log they come from, so a client notices a replaced database; pushes
+  // and the live stream need not (a catch-up comes first), and pay no read for it.
+  const logIdentity = createLogIdentity(options.database);
+  app.use('/v1/pull', async (c, next) => {
+    await next();
+    const logId = await logIdentity.current();
+    if (logId !== undefined) c.res.headers.set(LOG_ID_HEADER, logId);
+  });
   for (const api of ['/v1/*', '/v2/*']) {
     app.use(api, guard);
     if (rateLimiter) app.use(api, addressRateLimit(rateLimiter, options.clientAddress));

@@ -1,14 +1,17 @@
 import {
   type AnyAggregateDefinition,
+  LOG_ANCHOR_HEADER,
   PullQuerySchema,
   type PullResponse,
   PushEnvelopeSchema,
+  parseLogAnchor,
   parseOrThrow,
   type StoredEvent,
   type StreamRef,
   SubscribeQuerySchema,
 } from '@strata/core';
 import { Hono } from 'hono';
+import { checkLogAnchor } from '../log-identity/log-anchor-check.ts';
 import type { PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { EventFeed } from '../subscriptions/event-feed.ts';
 import type { SubscriptionRequest } from '../subscriptions/subscription-response.ts';
@@ -87,6 +90,9 @@ export function syncRoutes(options: SyncRoutesOptions): Hono<SyncEnv> {
     const query = parseOrThrow(PullQuerySchema, c.req.query(), 'pull query');
     const principal = c.get('principal');
     const store = storeFor(principal);
+    // The client names the last event it read here: a log without it is not the one it read.
+    const anchor = parseLogAnchor(c.req.header(LOG_ANCHOR_HEADER));
+    if (anchor !== undefined) await checkLogAnchor(store, anchor);
     const page = await store.readAll({
       ...(query.after === undefined ? {} : { after: query.after }),
       limit: query.limit,

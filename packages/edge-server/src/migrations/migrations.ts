@@ -1,6 +1,7 @@
 import { COMMAND_LOG_MIGRATION } from '../authority/command-log.ts';
 import { CONSUMER_GROUPS_MIGRATION } from '../consumer-groups/consumer-group-schema.ts';
 import { FORGOTTEN_KEYS_MIGRATION, KEY_STORE_MIGRATION } from '../crypto/key-store-schema.ts';
+import { LOG_IDENTITY_MIGRATION } from '../log-identity/log-identity-schema.ts';
 import { OUTBOX_MIGRATION } from '../outbox/outbox-schema.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { TENANT_POSITIONS_MIGRATION } from '../postgres/tenant-positions-schema.ts';
@@ -63,6 +64,7 @@ export const MIGRATIONS: readonly Migration[] = [
   SCOPES_MIGRATION,
   SCOPE_INDEX_MIGRATION,
   FORGOTTEN_KEYS_MIGRATION,
+  LOG_IDENTITY_MIGRATION,
 ];
 
 /** The channel appends notify, so every instance's reader wakes at once. */
