@@ -24,6 +24,7 @@ export {
   type SyncOptions,
   startSync,
 } from './sync/start-sync.ts';
+export type { SyncActivityEntry, SyncActivityKind } from './sync/sync-activity.ts';
 export type {
   CatchUpProgress,
   ConnectionState,

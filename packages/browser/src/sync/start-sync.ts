@@ -31,10 +31,12 @@ import {
   probedConnection,
 } from './reachability-probe.ts';
 import { createRebootstrapping } from './rebootstrap.ts';
+import { createActivityRecording, recordLeadership } from './record-sync-activity.ts';
 import { createScopeControl, type ScopeControl, watchScopeSet } from './scope-control.ts';
 import { allScopesRead, readScopeStates } from './scope-set.ts';
 import { scopedUpstream } from './scoped-upstream.ts';
 import { createSharedConnection, writeConnection } from './shared-connection.ts';
+import { createSyncActivity, type SyncActivityEntry } from './sync-activity.ts';
 import { syncContext } from './sync-context.ts';
 import { type CatchUpProgress, liveSyncStatus, type SyncStatus } from './sync-status.ts';
 import { createSyncTransport, type SyncTransportOptions } from './sync-transport.ts';
@@ -100,6 +102,11 @@ export interface SyncClient {
   readonly status: LiveSubscribable<SyncStatus>;
   /** Commands rejected after a conflict, live, oldest first (in every tab). */
   readonly rejected: LiveSubscribable<RejectedCommandRow[]>;
+  /**
+   * What this tab's sync client did, live, oldest first: pushes, pulls, live events, connects,
+   * disconnects, errors, leadership (in memory, the last 500; empty in tabs that do not sync).
+   */
+  readonly activity: LiveSubscribable<readonly SyncActivityEntry[]>;
   /** Resolves once nothing is pending and upstream is caught up (in the syncing tab). */
   whenSynced(): Promise<void>;
   /** Skips the current wait (backoff or poll interval) and tries now. */
@@ -154,7 +161,9 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const context = syncContext(strata, options.aggregates, () => newKsuid());
   // Kept-unreadable events this version reads are applied before anything syncs (issue 17).
   const released = releaseForSync(context);
-  const transport = createSyncTransport(options);
+  const activity = createSyncActivity({ clock: strata.clock });
+  const recording = createActivityRecording(activity);
+  const transport = recording.transport(createSyncTransport(options));
   const retry = { backoff: options.backoff, random: options.random ?? Math.random };
   const pullLimit = options.pullLimit ?? SYNC_DEFAULTS.pullLimit;
   const stopping = new AbortController();
@@ -164,6 +173,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const pushRetry = createWakeSignal();
   const upstreamWake = createWakeSignal();
   const tab = createTabStatus();
+  recordLeadership(tab, activity);
   const scoped = options.scopes !== undefined;
   // True from a batch collected until the push loop finds nothing to push. Meanwhile commands
   // are pending: `whenSynced` need not count them (a read of the whole table, O(rows) in
@@ -181,11 +191,13 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   // Every failure and success of the loops is reported here, so the probe hears of both: while
   // they fail it asks the server about once a second and ends their backoff when it is back.
   const connection = probedConnection(
-    createSharedConnection({
-      write: writeConnection(db),
-      clock: strata.clock,
-      onShared: synced.check,
-    }),
+    recording.connection(
+      createSharedConnection({
+        write: writeConnection(db),
+        clock: strata.clock,
+        onShared: synced.check,
+      }),
+    ),
     createReachabilityProbe({
       probe: (signal) => transport.ready(signal),
       onBack: () => {
@@ -432,6 +444,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
 
   return {
     status: liveSyncStatus(db, tab.get, tab.subscribe, { scoped }),
+    activity: activity.live,
     rejected: {
       subscribe: (observer) =>
         liveQuery(() => db.rejected.orderBy('seq').toArray()).subscribe(observer as never),
