@@ -52,6 +52,24 @@ export { describeError, safeErrorReporter } from './logging/describe-error.ts';
 export type { Migration } from './migrations/migration.ts';
 export { MIGRATIONS, migrate } from './migrations/migrations.ts';
 export { type SchemaStatus, schemaStatus } from './migrations/schema-status.ts';
+// Observability: request ids, a JSON line per request, Prometheus metrics on an opt-in route.
+export {
+  type BacklogLimits,
+  DEFAULT_BACKLOG_LIMITS,
+} from './observability/backlog-reads.ts';
+export { type MetricsOption, MIN_METRICS_TOKEN_LENGTH } from './observability/metrics-route.ts';
+export { PROMETHEUS_TEXT_CONTENT_TYPE } from './observability/prometheus-text.ts';
+export { REQUEST_ID_HEADER } from './observability/request-id.ts';
+export {
+  jsonConsoleLog,
+  type RequestLogLine,
+  type RequestLogSink,
+} from './observability/structured-log.ts';
+export {
+  createSyncMetrics,
+  type SyncMetrics,
+  type SyncMetricsOptions,
+} from './observability/sync-metrics.ts';
 // The event store on Postgres, and work inside each append's transaction.
 export type { AppendContext, AppendHook } from './postgres/append-hook.ts';
 export { DATABASE_RETRY_AFTER_SECONDS, isConnectionLoss } from './postgres/connection-errors.ts';

@@ -17,6 +17,9 @@ import { createCommandAuthority, type ServerCommand } from '../authority/command
 import type { EncryptionOptions } from '../crypto/encryption-options.ts';
 import { createLogIdentity } from '../log-identity/log-identity.ts';
 import { safeErrorReporter } from '../logging/describe-error.ts';
+import { appObservability } from '../observability/app-observability.ts';
+import type { MetricsOption } from '../observability/metrics-route.ts';
+import type { RequestLogSink } from '../observability/structured-log.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
@@ -139,6 +142,24 @@ export interface SyncAppOptions<TScope extends AnyScopeDefinition = AnyScopeDefi
    * (`describeError`: name, code, message without literals; never the error object).
    */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Prometheus metrics (pushes, commits by code, events appended, subscribers and their lag,
+   * outbox and consumer-group backlogs) on `GET /metrics` behind a bearer secret of their own
+   * (not a tenant's token), or recorded for the host to serve (`route: false`). Defaults to off:
+   * no route (404), nothing recorded.
+   *
+   * @example
+   * metrics: { token: env.METRICS_TOKEN } // scrape with Authorization: Bearer <token>
+   */
+  readonly metrics?: MetricsOption;
+  /**
+   * Where each request's log line goes (request id, method, route pattern, status, duration,
+   * error code; never tokens, bodies, paths or tenants), e.g. `jsonConsoleLog`; `false` or
+   * absent for none. Every answer carries `x-request-id` either way. Defaults to none here, so
+   * an embedded app (tests, examples) stays quiet; the server entry points (`startNodeServer`,
+   * Bun, Deno, `createSyncWorker`) default to one JSON line per request on their log.
+   */
+  readonly requestLog?: RequestLogSink | false;
   /** LISTEN/NOTIFY for the subscription reader (`neonListen`, `pgliteListen`); else it polls. */
   readonly listen?: ListenSource;
   /** How often the subscription reader polls. Defaults to 1000 ms. */
@@ -162,8 +183,8 @@ export type SyncApp = Hono<SyncEnv> & {
  * The sync server as a Hono app: it runs unchanged on Node, workerd, Bun and Deno.
  * `POST /v1/push`, `GET /v1/pull`, `GET /v1/subscribe` (SSE), `GET /v1/streams/:type/:id` (+ `/events`),
  * `POST /v2/push`, `POST /v2/commands`, scoped `POST /v2/pull` and `GET`/`POST /v2/subscribe` (SSE),
- * `GET /healthz` (liveness), `GET /readyz` (readiness); errors are `application/problem+json`.
- * Each feature's routes are a Hono sub-app of their own, mounted with `app.route` behind the
+ * `GET /healthz` (liveness), `GET /readyz` (readiness), opt-in `GET /metrics` (Prometheus);
+ * errors are `application/problem+json`. Every answer carries `x-request-id`. Each feature's routes are a Hono sub-app of their own, mounted with `app.route` behind the
  * middleware that applies to them (probes before it; `/v1/*` behind the request guard, the
  * rate limits and authentication).
  *
@@ -176,6 +197,7 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
 ): SyncApp {
   const limits: SyncLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const report = options.onError ?? safeErrorReporter('[strata] request failed');
+  const observability = appObservability(options); // request ids, log lines, metrics
   const aggregates =
     options.aggregates === undefined
       ? undefined
@@ -187,17 +209,19 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
   // Who writes what the authority decides (its command handler and store are the tenant's).
   const writing = createWritingPrincipals();
   const storeWith = (tenant: string, writerOf: Parameters<typeof scopeWriteCheck>[1]) =>
-    createPostgresEventStore(options.database, {
-      tenant,
-      // The rows hook runs the write check on the scopes it reads, before it moves them.
-      appendHooks: [
-        ...(options.scopes === undefined
-          ? []
-          : [scopeRowsHook(options.scopes.membership, scopeWriteCheck(access, writerOf))]),
-        ...(options.appendHooks ?? []),
-      ],
-      ...(options.encryption === undefined ? {} : { encryption: options.encryption }),
-    });
+    observability.counted(
+      createPostgresEventStore(options.database, {
+        tenant,
+        // The rows hook runs the write check on the scopes it reads, before it moves them.
+        appendHooks: [
+          ...(options.scopes === undefined
+            ? []
+            : [scopeRowsHook(options.scopes.membership, scopeWriteCheck(access, writerOf))]),
+          ...(options.appendHooks ?? []),
+        ],
+        ...(options.encryption === undefined ? {} : { encryption: options.encryption }),
+      }),
+    );
   const storeFor = (principal: Principal) => storeWith(principal.tenant, () => principal);
 
   // With scopes, an aggregate outside the writer's scopes is refused before anything loads or
@@ -270,7 +294,7 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
     aggregates === undefined ? 'events' : authorityOf(options.authority, type);
 
   // One set of subscription slots for both protocols.
-  const sse = createSseResponder({ limits, onError: report });
+  const sse = observability.subscriptions(createSseResponder({ limits, onError: report }));
   const respondSubscription = createSubscriptionResponder({ limits, onError: report }, sse);
   const feed = createEventFeed({
     database: options.database,
@@ -282,18 +306,30 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
   const heartbeatMs = options.heartbeatMs ?? 15_000;
 
   const app = new Hono<SyncEnv>();
-  app.onError((error, c) => problemResponse(error, new URL(c.req.url).pathname, report));
+  app.use('*', observability.middleware); // first: every answer gets its request id
+  app.onError((error, c) =>
+    problemResponse(
+      error,
+      new URL(c.req.url).pathname,
+      options.onError ?? safeErrorReporter(`[strata] request ${c.get('requestId')} failed`),
+    ),
+  );
   app.notFound((c) =>
     problemResponse(new NotFoundError(`No route ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     app.use(
       '*',
-      cors({ origin: [...options.corsOrigins], exposeHeaders: ['content-type', LOG_ID_HEADER] }),
+      cors({
+        origin: [...options.corsOrigins],
+        exposeHeaders: ['content-type', 'x-request-id', LOG_ID_HEADER],
+      }),
     );
   }
 
   app.route('/', readinessRoutes({ database: options.database })); // GET /healthz, /readyz
+  const metricsRoutes = observability.route(options.database, report); // opt-in GET /metrics
+  if (metricsRoutes !== undefined) app.route('/', metricsRoutes);
 
   // Cross-site and rebinding guard, then limits by address (forged tokens count), then by principal.
   // Both protocol versions (v2: command pushes) behind the same middleware.

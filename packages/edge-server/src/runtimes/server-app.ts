@@ -127,7 +127,10 @@ export interface ServerAppOptions
   readonly background?: (context: BackgroundContext) => readonly BackgroundTask[];
   /** Apply missing migrations at startup. Defaults to true. */
   readonly migrate?: boolean;
-  /** Startup lines (URL, database, migrations). Defaults to console.log. */
+  /**
+   * Startup lines (URL, database, migrations) and, unless `requestLog` says otherwise, one JSON
+   * line per request. Defaults to console.log.
+   */
   readonly log?: (line: string) => void;
   /** Warnings (e.g. no JWT_SECRET). Defaults to console.warn. */
   readonly warn?: (line: string) => void;
@@ -194,6 +197,8 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
     throw error;
   }
   const app = createSyncApp({
+    // A server logs one JSON line per request, on its log (`requestLog: false` for none).
+    requestLog: (line) => log(JSON.stringify(line)),
     ...appOptions,
     database: database.database,
     authenticate,
@@ -226,13 +231,15 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
 /**
  * The server settings that come from the environment:
  * `DATABASE_URL`, `STRATA_DATA_DIR`, `JWT_SECRET`, `CORS_ORIGINS`, `STRATA_MIGRATE`,
- * `STRATA_ALLOWED_HOSTS`, `STRATA_RATE_LIMIT_PER_PRINCIPAL`, `STRATA_RATE_LIMIT_PER_ADDRESS`, and
- * `NEON_WS_PROXY` (applied to the Neon driver here, as a side effect).
+ * `STRATA_ALLOWED_HOSTS`, `STRATA_RATE_LIMIT_PER_PRINCIPAL`, `STRATA_RATE_LIMIT_PER_ADDRESS`,
+ * `STRATA_METRICS_TOKEN` (turns on `GET /metrics`), and `NEON_WS_PROXY` (applied to the Neon
+ * driver here, as a side effect).
  */
 export function serverOptionsFromEnv(env: EnvRecord): ServerAppOptions {
   const proxy = envValue(env, 'NEON_WS_PROXY');
   if (proxy !== undefined) useNeonWsProxy(proxy);
   const corsOrigins = parseList(envValue(env, 'CORS_ORIGINS'));
+  const metricsToken = envValue(env, 'STRATA_METRICS_TOKEN');
   return {
     databaseUrl: envValue(env, 'DATABASE_URL'),
     dataDir: envValue(env, 'STRATA_DATA_DIR'),
@@ -240,6 +247,7 @@ export function serverOptionsFromEnv(env: EnvRecord): ServerAppOptions {
     migrate: parseFlag(envValue(env, 'STRATA_MIGRATE'), true),
     ...(corsOrigins.length === 0 ? {} : { corsOrigins }),
     ...requestPolicyFromEnv(env),
+    ...(metricsToken === undefined ? {} : { metrics: { token: metricsToken } }),
   };
 }
 

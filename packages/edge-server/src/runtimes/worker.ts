@@ -16,6 +16,10 @@
  * isolate, not global: for a global quota, add Cloudflare's rate limiting rules in front.
  * `STRATA_RATE_LIMIT_PER_PRINCIPAL` / `STRATA_RATE_LIMIT_PER_ADDRESS` (requests per minute, or
  * `off`) change the defaults.
+ *
+ * Observability: one JSON log line per request on console.log (Workers Logs). `STRATA_METRICS_TOKEN`
+ * (secret) turns on `GET /metrics` behind that bearer token; its counters are per isolate (each
+ * isolate counts on its own, from its start), shared by the isolate's requests.
  */
 import type { ExecutionContext } from 'hono';
 import { jwtAuthentication } from '../app/auth.ts';
@@ -23,6 +27,9 @@ import { createSyncApp, type SyncAppOptions } from '../app/create-sync-app.ts';
 import { problemResponse } from '../app/problem-response.ts';
 import { createRequestRateLimiter, type RequestRateLimiter } from '../app/rate-limit.ts';
 import { safeErrorReporter } from '../logging/describe-error.ts';
+import type { MetricsOption } from '../observability/metrics-route.ts';
+import { jsonConsoleLog } from '../observability/structured-log.ts';
+import { createSyncMetrics, type SyncMetrics } from '../observability/sync-metrics.ts';
 import { createNeonPool, neonDatabase } from '../postgres/neon-database.ts';
 import { envValue, parseList, requestPolicyFromEnv, useNeonWsProxy } from './env.ts';
 
@@ -34,6 +41,8 @@ export interface SyncWorkerEnv {
   readonly NEON_WS_PROXY?: string;
   readonly STRATA_RATE_LIMIT_PER_PRINCIPAL?: string;
   readonly STRATA_RATE_LIMIT_PER_ADDRESS?: string;
+  /** Secret: turns on `GET /metrics` behind this bearer token (at least 16 characters). */
+  readonly STRATA_METRICS_TOKEN?: string;
 }
 
 /**
@@ -60,6 +69,15 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
   let proxy: string | undefined;
   // Built at the first request (bindings are only known then), then shared by every request's app.
   let rateLimiter: RequestRateLimiter | false | undefined;
+  // Every request has an app of its own: metrics are counted once per isolate, across them.
+  let isolateMetrics: SyncMetrics | undefined;
+  const metricsFor = (env: SyncWorkerEnv): MetricsOption | undefined => {
+    const token = envValue(env, 'STRATA_METRICS_TOKEN');
+    const configured = options.metrics ?? (token === undefined ? undefined : { token });
+    if (configured === undefined || configured.registry !== undefined) return configured;
+    isolateMetrics ??= createSyncMetrics();
+    return { ...configured, registry: isolateMetrics };
+  };
   return {
     async fetch(request, env, ctx) {
       const databaseUrl = envValue(env, 'DATABASE_URL');
@@ -88,10 +106,13 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
             ? settings
             : createRequestRateLimiter(settings);
       }
+      const metrics = metricsFor(env);
       const app = createSyncApp({
         onError: report,
+        requestLog: jsonConsoleLog, // Workers Logs parse JSON lines
         clientAddress: (incoming) => incoming.headers.get('cf-connecting-ip') ?? undefined,
         ...options,
+        ...(metrics === undefined ? {} : { metrics }),
         rateLimits: rateLimiter,
         corsOrigins,
         database: neonDatabase(pool),
