@@ -9,7 +9,7 @@ import demoPackage from './package.json' with { type: 'json' };
 const api = 'http://127.0.0.1:8787';
 
 /** Paths of the sync server itself: never answered by the service worker (see below). */
-const SERVER_PATHS = [/^\/v\d+(\/|$)/, /^\/healthz$/, /^\/readyz$/];
+const SERVER_PATHS = [/^\/v\d+(\/|$)/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/];
 
 export default defineConfig({
   // The version the footer shows; a deployment can name its build (`STRATA_DEMO_VERSION=…`).
@@ -53,7 +53,8 @@ export default defineConfig({
         // The built app; the manifest, its icons and `includeAssets` are added by the plugin.
         globPatterns: ['**/*.{js,css,html}'],
         // Every navigation is the app (one page; the filter is in the hash), except the server's
-        // own routes: a link to /v1/... or /healthz must reach the server, never the cached shell.
+        // own routes: a link to /v1/..., /healthz or /metrics must reach the server, never the
+        // cached shell.
         navigateFallback: 'index.html',
         navigateFallbackDenylist: SERVER_PATHS,
         // No runtime caching: sync responses are never cached (a cached pull or event stream

@@ -232,6 +232,12 @@ describe('the demo as an installed app', () => {
     for (const title of before) await addTodo(online, title);
     await expectOnServer(server.url, before);
     await expectSynced(online);
+    // The server's own routes are the server's, not the cached shell, for a controlled page too.
+    for (const path of ['/healthz', '/metrics', '/v1/nothing-here']) {
+      const reply = await online.goto(`${server.url}${path}`);
+      expect(reply?.fromServiceWorker(), path).toBe(false);
+      expect(await online.locator('section.todoapp').count(), path).toBe(0);
+    }
     await online.close();
 
     await server.stop();
