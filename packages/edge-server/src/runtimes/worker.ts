@@ -108,7 +108,8 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
       }
       const metrics = metricsFor(env);
       const app = createSyncApp({
-        onError: report,
+        // No onError unless the app gives one (in `options`): the app's default reports as
+        // `report` does, and names the request in a failed request's line.
         requestLog: jsonConsoleLog, // Workers Logs parse JSON lines
         clientAddress: (incoming) => incoming.headers.get('cf-connecting-ip') ?? undefined,
         ...options,
