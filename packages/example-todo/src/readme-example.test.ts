@@ -14,6 +14,7 @@ describe('README examples', () => {
       'packages/example-todo/src/readme-versions-example.ts',
       'packages/browser/test/readme/readme-example.ts',
       'packages/browser/test/readme/readme-sync-example.ts',
+      'packages/browser/test/readme/readme-devtools-example.ts',
       'packages/edge-server/test/readme/readme-authority-example.ts',
       'packages/browser/test/readme/readme-scopes-example.ts',
       'packages/edge-server/test/readme/readme-server-example.ts',
