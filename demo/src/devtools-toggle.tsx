@@ -32,7 +32,16 @@ export function DevtoolsToggle() {
           {shown ? 'hide devtools' : 'devtools'}
         </button>
       </p>
-      {shown && <StrataDevtools strata={strata} sync={sync} aggregates={AGGREGATES} defaultOpen />}
+      {shown && (
+        // Last in the page: it reserves its height there, so the footer can scroll above it.
+        <StrataDevtools
+          strata={strata}
+          sync={sync}
+          aggregates={AGGREGATES}
+          defaultOpen
+          reserveSpace
+        />
+      )}
     </>
   );
 }

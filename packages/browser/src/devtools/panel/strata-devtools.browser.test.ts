@@ -380,6 +380,14 @@ describe('StrataDevtools in Chromium', () => {
     );
     expect(stops.map((element) => element.textContent)).toEqual(['Log']);
 
+    // Only overlaid: the container takes no height, unless asked to reserve the panel's room.
+    expect(container.getBoundingClientRect().height).toBe(0);
+    const reserving = await render(
+      createElement(StrataDevtools, { strata, defaultOpen: true, reserveSpace: true }),
+    );
+    expect(reserving.getBoundingClientRect().height).toBeCloseTo(window.innerHeight * 0.45, 0);
+    tab(container, 'Log').focus();
+
     await act(() => userEvent.keyboard('{Escape}'));
     await eventually(() => {
       expect(container.querySelector('[data-strata-devtools]')).toBeNull();

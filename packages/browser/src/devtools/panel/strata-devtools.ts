@@ -1,5 +1,6 @@
 import type { AnyAggregateDefinition } from '@strata/core';
 import {
+  Fragment,
   createElement as h,
   type KeyboardEvent,
   type ReactNode,
@@ -60,6 +61,12 @@ export interface StrataDevtoolsProps {
   readonly defaultOpen?: boolean | undefined;
   /** The tab shown first. Defaults to `log`. */
   readonly defaultTab?: DevtoolsTab | undefined;
+  /**
+   * While open, also take the panel's height in the page where the component is rendered, so
+   * what it covers at the end of the page can be scrolled above it. For a panel rendered last
+   * in the page (e.g. in a footer). Defaults to false: the panel only overlays the app.
+   */
+  readonly reserveSpace?: boolean | undefined;
 }
 
 /**
@@ -83,6 +90,7 @@ export function StrataDevtools({
   aggregates,
   defaultOpen = false,
   defaultTab = 'log',
+  reserveSpace = false,
 }: StrataDevtoolsProps): ReactNode {
   const [open, setOpen] = useState(defaultOpen);
   const [tab, setTab] = useState<DevtoolsTab>(defaultTab);
@@ -133,7 +141,7 @@ export function StrataDevtools({
       'strata devtools',
     );
   }
-  return h(
+  const panel = h(
     'section',
     {
       id: panelId,
@@ -202,6 +210,13 @@ export function StrataDevtools({
         setTab('aggregate');
       }),
     ),
+  );
+  if (!reserveSpace) return panel;
+  return h(
+    Fragment,
+    null,
+    h('div', { 'aria-hidden': true, style: { height: panelStyle.height } }),
+    panel,
   );
 }
 
