@@ -19,7 +19,7 @@ import { createLogIdentity } from '../log-identity/log-identity.ts';
 import { safeErrorReporter } from '../logging/describe-error.ts';
 import { appObservability } from '../observability/app-observability.ts';
 import type { MetricsOption } from '../observability/metrics-route.ts';
-import type { RequestLogSink } from '../observability/structured-log.ts';
+import { failedRequestReporter, type RequestLogSink } from '../observability/structured-log.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
@@ -311,7 +311,7 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
     problemResponse(
       error,
       new URL(c.req.url).pathname,
-      options.onError ?? safeErrorReporter(`[strata] request ${c.get('requestId')} failed`),
+      options.onError ?? failedRequestReporter(c.get('requestId')),
     ),
   );
   app.notFound((c) =>

@@ -597,7 +597,7 @@ describe('request ids and log lines', () => {
       });
       expect(response.status).toBe(500);
       expect(errorLine).toHaveBeenCalledWith(
-        '[strata] request trace-me-1 failed: Error: authenticator bug',
+        '[strata] request failed: Error: authenticator bug (request trace-me-1)',
       );
     } finally {
       errorLine.mockRestore();

@@ -8,6 +8,7 @@
  * happened to a request, the request id leads to the rest.
  */
 import type { ErrorCode } from '@strata/core';
+import { describeError } from '../logging/describe-error.ts';
 
 /** One request, as logged. */
 export interface RequestLogLine {
@@ -45,6 +46,18 @@ export type RequestLogSink = (line: RequestLogLine) => void;
 export const jsonConsoleLog: RequestLogSink = (line) => {
   console.log(JSON.stringify(line));
 };
+
+/**
+ * The app's default `onError` for a failed request: the line `safeErrorReporter` writes, the
+ * request's id after it (the prefix stays `[strata] request failed:` for log filters).
+ *
+ * @example
+ * failedRequestReporter('3f2a…')(error); // [strata] request failed: Error: … (request 3f2a…)
+ */
+export function failedRequestReporter(requestId: string): (error: unknown) => void {
+  return (error) =>
+    console.error(`[strata] request failed: ${describeError(error)} (request ${requestId})`);
+}
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
