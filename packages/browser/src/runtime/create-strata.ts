@@ -21,6 +21,7 @@ import {
   ValidationFailedError,
 } from '@strata/core';
 import { liveQuery, type ObservabilitySet } from 'dexie';
+import { CLIENT_ID_KEY } from '../database/database-kept.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import {
   openStrataDatabase,
@@ -305,10 +306,10 @@ export async function createStrata(options: StrataOptions): Promise<Strata> {
 async function ensureClientId(db: StrataDatabase): Promise<string> {
   return withStorageErrors(() =>
     db.transaction('rw', db.syncState, async () => {
-      const existing = await db.syncState.get('clientId');
+      const existing = await db.syncState.get(CLIENT_ID_KEY);
       if (typeof existing?.value === 'string') return existing.value;
       const clientId = newKsuid();
-      await db.syncState.put({ key: 'clientId', value: clientId });
+      await db.syncState.put({ key: CLIENT_ID_KEY, value: clientId });
       return clientId;
     }),
   );

@@ -1,5 +1,6 @@
 import { applyInlineProjections, type StreamRef, streamKey } from '@strata/core';
 import { basesOf, coveredByBase } from '../bases/server-bases.ts';
+import { assertDatabaseKept } from '../database/database-kept.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type {
   EventRow,
@@ -57,6 +58,8 @@ export async function applyUpstream(
   return withStorageErrors(() =>
     db.transaction('rw', db.tables, async (dexie) => {
       const transaction: StrataTransaction = { dexie, table: (name) => db.table(name) };
+      // Not into a database recreated under the app: the cursor is the deleted one's.
+      await assertDatabaseKept(db);
       const result = await storeUpstreamEvents(context, events, transaction);
       const last = events.at(-1);
       await db.syncState.bulkPut([

@@ -2,9 +2,11 @@ import {
   type AnyAggregateDefinition,
   type BackoffOptions,
   COMMAND_PROTOCOL_VERSION,
+  type CommandCommit,
   createWakeSignal,
   newKsuid,
   type ScopeRef,
+  StorageFailedError,
 } from '@strata/core';
 import { liveQuery } from 'dexie';
 import { bootstrapTypes } from '../bases/server-bases.ts';
@@ -14,6 +16,7 @@ import type { Strata } from '../runtime/create-strata.ts';
 import type { LiveSubscribable } from '../runtime/live-state.ts';
 import { readCursor } from './apply-upstream.ts';
 import { catchUp } from './catch-up.ts';
+import { watchDatabaseLoss } from './database-loss.ts';
 import { follow } from './follow.ts';
 import { createFollowingBatches } from './following-batch.ts';
 import { createHoleFiller } from './history-holes.ts';
@@ -221,6 +224,40 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     },
     fillHoles: createHoleFiller(context, transport),
   });
+  // The database deleted under the running app (site data cleared): what was read from it is
+  // stale, and the pushes this tab holds are all that is left of its pending commands.
+  let generation = 0;
+  const readingOf =
+    (started: number): typeof apply =>
+    (events, cursor) => {
+      if (started !== generation) {
+        return Promise.reject(
+          new StorageFailedError('The local database was replaced while this read ran', {
+            reason: 'ABORTED',
+          }),
+        );
+      }
+      return apply(events, cursor);
+    };
+  const heldPushes = new Map<string, CommandCommit>();
+  const unwatchLoss = watchDatabaseLoss({
+    db,
+    clientId: strata.clientId,
+    clock: strata.clock,
+    held: () => [...heldPushes.values()],
+    onLost: () => {
+      generation++;
+      // Not caught up any more: the new database holds nothing yet.
+      void connection.share({ connected: false, catchUp: { received: received(), done: false } });
+      liveStream?.abort();
+    },
+    onRecovered: (rebootstrap) => {
+      void connection
+        .share({ connected: false, catchUp: { received: received(), done: false }, rebootstrap })
+        .then(wakeBoth);
+    },
+    onError: connection.fail,
+  });
   // A server whose log is not the one this device read (reset, restored): start over from it.
   const rebootstrapping = createRebootstrapping(context, {
     connection,
@@ -316,7 +353,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     const cursor = await catchUp({
       transport,
       readCursor: () => readCursor(db),
-      apply,
+      apply: readingOf(generation),
       received,
       pullLimit,
       // The first catch-up also counts what remains, so progress can show a total; a
@@ -338,7 +375,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const v1Follow = (after: string | undefined) =>
     follow(after, {
       transport,
-      apply,
+      apply: readingOf(generation),
       batchLimit: pullLimit,
       idleTimeoutMs,
       signal: stopping.signal,
@@ -362,13 +399,16 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
           following.following(commits, response, maxEvents, maxCommits),
         prepareFollowing: (inFlight, maxEvents, maxCommits) =>
           following.prepare(inFlight, maxEvents, maxCommits),
-        push: (commits) =>
-          transport.push(
+        push: (commits) => {
+          for (const commit of commits) heldPushes.set(commit.commitId, commit);
+          return transport.push(
             { protocol: COMMAND_PROTOCOL_VERSION, clientId: strata.clientId, commits },
             stopping.signal,
-          ),
+          );
+        },
         applyResults: async (commits, response) => {
           const outcome = await applyPushResults(context, commits, response, { scoped });
+          for (const commit of commits) heldPushes.delete(commit.commitId);
           // A conflict on an aggregate no held scope placed: a catch-up tells whether upstream
           // will ever bring its events (unseen-conflicts.ts); the live stream alone cannot.
           if (scoped && (await unseen.note(outcome.conflicts))) {
@@ -457,6 +497,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       wakeBoth();
       unwatchPending();
       unwatchNetwork();
+      unwatchLoss();
       unwatchScopes();
       await running;
       await scopesReady.catch(() => undefined);
