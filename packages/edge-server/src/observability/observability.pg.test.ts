@@ -314,6 +314,23 @@ describe('metrics on real Postgres', () => {
     families = await until(scrape, (f) => value(f, 'strata_subscriber_max_lag_events') === 0);
     expect(value(families, 'strata_subscriber_lag_events')).toBe(0);
 
+    // A scoped (v2) subscription counts under its own protocol.
+    const scoped = new AbortController();
+    const v2 = await app.request('/v2/subscribe?scope=tenant', {
+      headers: { authorization: `Bearer ${token}` },
+      signal: scoped.signal,
+    });
+    expect(v2.status).toBe(200);
+    families = await until(scrape, (f) => value(f, 'strata_subscribers', { protocol: 'v2' }) === 1);
+    expect(
+      moved(before, families, {
+        opened: ['strata_subscriptions_opened_total', { protocol: 'v2' }],
+      }),
+    ).toEqual({ opened: 1 });
+    scoped.abort();
+    await v2.body?.cancel().catch(() => undefined);
+    await until(scrape, (f) => value(f, 'strata_subscribers', { protocol: 'v2' }) === 0);
+
     // Both leave: the gauge goes back down.
     one.close();
     controller.abort();
