@@ -198,6 +198,32 @@ describe('StrataDevtools in Chromium', () => {
     );
   });
 
+  it('in a tab that does not sync, says another tab syncs instead of showing an empty timeline', async () => {
+    const strata = await openStrata();
+    // The Web Lock is another tab's: this one never gets it.
+    const sync = startSync(strata, {
+      url: 'http://127.0.0.1:9/',
+      aggregates: [Todo],
+      locks: {
+        request: (_name, { signal }) =>
+          new Promise((_granted, reject) => {
+            signal?.addEventListener('abort', () => reject(signal.reason));
+          }),
+      },
+    });
+    cleanups.push(() => sync.stop());
+    const container = await render(devtools({ strata, sync, defaultTab: 'timeline' }));
+    await eventually(() =>
+      expect(panelOf(container).textContent).toContain(
+        'Another tab syncs: only the syncing tab records pushes, pulls and reconnects.',
+      ),
+    );
+    expect(container.querySelectorAll('[data-activity]')).toHaveLength(0);
+    await act(async () => tab(container, 'Status').click());
+    await eventually(() => expect(statusField(container, 'leader')).toBe('no'));
+    expect(panelOf(container).textContent).toContain('Another tab syncs (it holds the Web Lock)');
+  });
+
   it('searches the log by aggregate, opens an aggregate and shows its state and history', async () => {
     const strata = await openStrata();
     const container = await render(devtools({ strata }));
