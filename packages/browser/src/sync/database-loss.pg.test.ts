@@ -4,40 +4,18 @@
 // re-bootstraps from the server; the pushes it still held in memory are not lost. Against the
 // real edge server on Postgres, with the database deleted through IndexedDB's own API.
 import 'fake-indexeddb/auto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   eventually,
-  startTestClient,
-  startTestServer,
+  localEventIds,
+  serverPerTest,
+  sortedIds,
   type TestClient,
-  type TestServer,
 } from '../../test/fixtures/sync-harness.ts';
 import { DATABASE_LOST_REASON } from './database-loss.ts';
 import type { SyncStatus } from './sync-status.ts';
 
-let server: TestServer;
-const clients: TestClient[] = [];
-
-beforeEach(async () => {
-  server = await startTestServer();
-}, 60_000);
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.stop();
-});
-
-async function device(name: string): Promise<TestClient> {
-  const client = await startTestClient(server.url, name);
-  clients.push(client);
-  return client;
-}
-
-async function localIds(client: TestClient): Promise<string[]> {
-  const rows = await client.strata.db.table('events').toArray();
-  return rows.map((row: { id: string }) => row.id).sort();
-}
-const idsOf = (events: readonly { readonly id: string }[]) => events.map((e) => e.id).sort();
+const { server, device } = serverPerTest();
 
 /** Deletes the device's IndexedDB database as clearing site data does, the app still running. */
 function deleteDatabase(client: TestClient): Promise<void> {
@@ -70,9 +48,9 @@ describe('the local database deleted under a running app', () => {
     await laptop.sync.whenSynced();
 
     await eventually(async () => {
-      const stored = await server.events();
+      const stored = await server().events();
       expect(stored).toHaveLength(30);
-      expect(await localIds(phone)).toEqual(idsOf(stored));
+      expect(await localEventIds(phone)).toEqual(sortedIds(stored));
     }, 30_000);
     await phone.sync.whenSynced();
     expect([...(await phone.todoRows()).keys()]).toHaveLength(30);
@@ -92,25 +70,24 @@ describe('the local database deleted under a running app', () => {
     const phone = await device('phone');
     await phone.command('t1', 'add', { title: 'confirmed' });
     await phone.sync.whenSynced();
-    // Offline: the pushes fail, and the tab holds them.
+    // Offline: the pushes fail, and the tab holds them (a push attempt after both commands).
     phone.network.setOnline(false);
     await phone.command('t2', 'add', { title: 'pending, then the database went' });
     await phone.command('t1', 'rename', { title: 'renamed while offline' });
-    phone.network.setOnline(true);
-    await deleteDatabase(phone);
-    phone.network.setOnline(false);
     phone.sync.syncNow();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await deleteDatabase(phone);
     await new Promise((resolve) => setTimeout(resolve, 300));
     phone.network.setOnline(true);
     phone.sync.syncNow();
 
     await eventually(async () => {
-      const stored = await server.events();
+      const stored = await server().events();
       expect(stored.map((event) => `${event.aggregateId}:${event.type}`).sort()).toEqual(
         ['t1:TodoAdded', 't1:TodoRenamed', 't2:TodoAdded'].sort(),
       );
       expect(await phone.strata.db.table('commands').count()).toBe(0);
-      expect(await localIds(phone)).toEqual(idsOf(stored));
+      expect(await localEventIds(phone)).toEqual(sortedIds(stored));
     }, 30_000);
     const todos = await phone.todos();
     expect(todos.get('t1')?.title).toBe('renamed while offline');

@@ -5,45 +5,18 @@
 // confirmed data is read again, and it converges with the server; no retry loop that cannot
 // succeed.
 import 'fake-indexeddb/auto';
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { backUp } from '../../test/fixtures/pg-backup.ts';
 import {
   eventually,
-  startTestClient,
-  startTestServer,
+  localEventIds,
+  serverPerTest,
+  sortedIds,
   type TestClient,
-  type TestServer,
 } from '../../test/fixtures/sync-harness.ts';
 import type { SyncStatus } from './sync-status.ts';
 
-let server: TestServer;
-const clients: TestClient[] = [];
-
-beforeEach(async () => {
-  server = await startTestServer();
-}, 60_000);
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.stop();
-});
-
-async function device(name: string): Promise<TestClient> {
-  const client = await startTestClient(server.url, name);
-  clients.push(client);
-  return client;
-}
-
-/**
- * The device's event ids, sorted: its own acknowledged events keep their local places (their
- * rows are not rewritten), so the set, not the order, is what must match the server's.
- */
-async function localIds(client: TestClient): Promise<string[]> {
-  const rows = await client.strata.db.table('events').toArray();
-  return rows.map((row: { id: string }) => row.id).sort();
-}
-
-const idsOf = (events: readonly { readonly id: string }[]) => events.map((e) => e.id).sort();
+const { server, device } = serverPerTest();
 
 function watchStatus(client: TestClient): SyncStatus[] {
   const seen: SyncStatus[] = [];
@@ -57,14 +30,14 @@ describe('a server restored from an older dump', () => {
     await phone.command('t1', 'add', { title: 'in the backup' });
     await phone.command('t2', 'add', { title: 'also in the backup' });
     await phone.sync.whenSynced();
-    const backup = await backUp(server.databaseUrl);
+    const backup = await backUp(server().databaseUrl);
     onTestFinished(() => backup.discard());
 
     // Confirmed after the backup: the restore loses these.
     await phone.command('t3', 'add', { title: 'after the backup' });
     await phone.command('t1', 'rename', { title: 'renamed after the backup' });
     await phone.sync.whenSynced();
-    expect((await server.events()).length).toBe(4);
+    expect((await server().events()).length).toBe(4);
 
     // Offline, pending: one on a todo the backup has, one on a todo it lost, one new.
     phone.network.setOnline(false);
@@ -73,8 +46,8 @@ describe('a server restored from an older dump', () => {
     await phone.command('t4', 'add', { title: 'pending add' });
     expect(await phone.strata.db.table('commands').count()).toBe(3);
 
-    await server.restart(0, () => backup.restore());
-    expect((await server.events()).length).toBe(2);
+    await server().restart(0, () => backup.restore());
+    expect((await server().events()).length).toBe(2);
     // Another device writes to the restored log before the phone is back: its events take the
     // positions the phone had read past, so the phone's cursor alone looks fine.
     const laptop = await device('laptop');
@@ -87,8 +60,8 @@ describe('a server restored from an older dump', () => {
     phone.sync.syncNow();
     await eventually(async () => {
       expect(await phone.strata.db.table('commands').count()).toBe(0);
-      const stored = await server.events();
-      expect(await localIds(phone)).toEqual(idsOf(stored));
+      const stored = await server().events();
+      expect(await localEventIds(phone)).toEqual(sortedIds(stored));
     }, 30_000);
     await phone.sync.whenSynced();
 
@@ -109,7 +82,7 @@ describe('a server restored from an older dump', () => {
     expect(rows.get('t1')?.title).toBe('in the backup');
 
     // The server holds each pending command once; the laptop converges on the same log.
-    const stored = await server.events();
+    const stored = await server().events();
     expect(stored.map((event) => `${event.aggregateId}:${event.type}`).sort()).toEqual(
       [
         't1:TodoAdded',
@@ -120,7 +93,7 @@ describe('a server restored from an older dump', () => {
         't4:TodoAdded',
       ].sort(),
     );
-    await eventually(async () => expect(await localIds(laptop)).toEqual(idsOf(stored)));
+    await eventually(async () => expect(await localEventIds(laptop)).toEqual(sortedIds(stored)));
     // The status said so while it happened, and never claimed caught up meanwhile.
     const during = statuses.filter((status) => status.rebootstrap !== undefined);
     expect(during.length).toBeGreaterThan(0);
@@ -134,17 +107,17 @@ describe('a server reset to an empty database', () => {
     const phone = await device('phone');
     await phone.command('t1', 'add', { title: 'confirmed' });
     await phone.sync.whenSynced();
-    const [{ log_id: before } = { log_id: '' }] = await server.query<{ log_id: string }>(
+    const [{ log_id: before } = { log_id: '' }] = await server().query<{ log_id: string }>(
       'SELECT log_id FROM strata_log_identity',
     );
     phone.network.setOnline(false);
     await phone.command('t2', 'add', { title: 'pending' });
     await phone.command('t1', 'rename', { title: 'pending rename of a lost todo' });
 
-    await server.restart(0, async () => {
-      await server.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+    await server().restart(0, async () => {
+      await server().query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
     });
-    const [{ log_id: after } = { log_id: '' }] = await server.query<{ log_id: string }>(
+    const [{ log_id: after } = { log_id: '' }] = await server().query<{ log_id: string }>(
       'SELECT log_id FROM strata_log_identity',
     );
     expect(after).not.toBe(before);
@@ -153,9 +126,9 @@ describe('a server reset to an empty database', () => {
     phone.sync.syncNow();
     await eventually(async () => {
       expect(await phone.strata.db.table('commands').count()).toBe(0);
-      const stored = await server.events();
+      const stored = await server().events();
       expect(stored.map((event) => event.aggregateId)).toEqual(['t2']);
-      expect(await localIds(phone)).toEqual(idsOf(stored));
+      expect(await localEventIds(phone)).toEqual(sortedIds(stored));
     }, 30_000);
     expect(phone.rejected.map((row) => [row.aggregateId, row.command, row.code])).toEqual([
       ['t1', 'rename', 'DOMAIN_RULE_VIOLATED'],
