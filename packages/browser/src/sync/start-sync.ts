@@ -247,13 +247,20 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     held: () => [...heldPushes.values()],
     onLost: () => {
       generation++;
-      // Not caught up any more: the new database holds nothing yet.
-      void connection.share({ connected: false, catchUp: { received: received(), done: false } });
+      // Not caught up any more: the new database holds nothing yet. In Chromium this write
+      // meets the connection being closed by force and fails ("The connection was closed");
+      // left unhandled, every clear of site data was an unhandled rejection in the app. The
+      // state is kept in memory all the same, and onRecovered writes it into the new database.
+      void connection
+        .share({ connected: false, catchUp: { received: received(), done: false } })
+        .catch(() => undefined);
       liveStream?.abort();
     },
     onRecovered: (rebootstrap) => {
+      // The loops are woken even if this write fails: they share their state as they go.
       void connection
         .share({ connected: false, catchUp: { received: received(), done: false }, rebootstrap })
+        .catch(connection.fail)
         .then(wakeBoth);
     },
     onError: connection.fail,
