@@ -1,4 +1,4 @@
-import { isStrataError, type LogAnchor, LogDivergedError } from '@strata/core';
+import { checkSameLog, divergedOr, type ReadLog } from './log-check.ts';
 import type { UpstreamEvent } from './sync-context.ts';
 import type { CatchUpProgress } from './sync-status.ts';
 import type { SyncTransport } from './sync-transport.ts';
@@ -26,14 +26,10 @@ export interface CatchUpOptions {
   /** Called after each page is stored, with the progress so far. */
   readonly onPage: (progress: CatchUpProgress) => Promise<void>;
   /**
-   * The log this device read from (see rebootstrap.ts): the first page sends the anchor and
-   * compares the server's log id; left out, neither is checked.
+   * The log this device read from: the first page sends the anchor and compares the server's log
+   * id; left out, neither is checked.
    */
-  readonly log?: {
-    readonly read: () => Promise<{ readonly logId?: string; readonly anchor?: LogAnchor }>;
-    /** Stores the server's log id, the first time it is seen. */
-    readonly remember: (logId: string) => Promise<void>;
-  };
+  readonly log?: ReadLog;
   readonly signal: AbortSignal;
 }
 
@@ -58,30 +54,9 @@ export async function catchUp(options: CatchUpOptions): Promise<string | undefin
         signal: options.signal,
       })
       .catch((error: unknown) => {
-        // A cursor past the log's end: the server's log is shorter than what was read here.
-        if (
-          options.log !== undefined &&
-          cursor !== undefined &&
-          isStrataError(error, 'INVALID_CURSOR')
-        ) {
-          throw new LogDivergedError(
-            `The server's log ends before this device's cursor ${cursor}`,
-            {
-              cause: error,
-            },
-          );
-        }
-        throw error;
+        throw options.log === undefined ? error : divergedOr(error, cursor !== undefined);
       });
-    if (first && page.logId !== undefined && page.logId !== log.logId) {
-      if (log.logId !== undefined) {
-        throw new LogDivergedError(
-          `The server's log id changed from ${log.logId} to ${page.logId}: its database was replaced`,
-          { logId: page.logId },
-        );
-      }
-      await options.log?.remember(page.logId);
-    }
+    if (first && options.log !== undefined) await checkSameLog(options.log, log.logId, page.logId);
     if (page.events.length > 0 || page.cursor !== cursor) {
       await options.apply(page.events, page.cursor);
     }

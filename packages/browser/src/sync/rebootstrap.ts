@@ -4,8 +4,9 @@ import { withStorageErrors } from '../database/storage-errors.ts';
 import type { RejectedCommandRow, StrataDatabase } from '../database/strata-database.ts';
 import { rebuildProjections } from '../runtime/rebuild-projections.ts';
 import { ANCHOR_KEY, CURSOR_KEY, LAST_SYNCED_AT_KEY } from './apply-upstream.ts';
-import type { CatchUpOptions } from './catch-up.ts';
+import type { ReadLog } from './log-check.ts';
 import { rebaseAggregate } from './rebase.ts';
+import { allScopesRead, readScopeStates, writeScopeStates } from './scope-set.ts';
 import type { SharedConnection } from './shared-connection.ts';
 import type { SyncContext } from './sync-context.ts';
 import type { Rebootstrap } from './sync-status.ts';
@@ -17,9 +18,10 @@ export const REBOOTSTRAP_KEY = 'rebootstrap';
 
 /**
  * Tables a re-bootstrap keeps: what the user did here and has not seen confirmed (pending
- * commands, rejected ones), the sync state it edits key by key, and the held scopes.
+ * commands, rejected ones), and the sync state it edits key by key (the scopes asked for stay,
+ * read again from the start; which aggregate each holds is learnt again with them).
  */
-const KEPT_TABLES = new Set(['commands', 'rejected', 'syncState', 'scopeMembers']);
+const KEPT_TABLES = new Set(['commands', 'rejected', 'syncState']);
 
 /** The log this device read from: its id and the last event received, for the next catch-up. */
 export async function readLogPosition(
@@ -60,6 +62,12 @@ export async function beginRebootstrap(context: SyncContext, reason: string): Pr
         if (!KEPT_TABLES.has(table.name)) await table.clear();
       }
       await db.syncState.bulkDelete([CURSOR_KEY, LAST_SYNCED_AT_KEY, LOG_ID_KEY, ANCHOR_KEY]);
+      // Scoped sync: every scope back-fills from the start (a refused one is asked again).
+      const scopes = await readScopeStates(db);
+      await writeScopeStates(
+        db,
+        scopes.map((state) => ({ key: state.key, complete: false })),
+      );
       await db.syncState.put({ key: REBOOTSTRAP_KEY, value: rebootstrap });
     }),
   );
@@ -96,7 +104,7 @@ export async function finishRebootstrap(context: SyncContext): Promise<RejectedC
 /** The sync client's side of re-bootstrapping (see `createRebootstrapping`). */
 export interface Rebootstrapping {
   /** The log this device read, for the catch-up (`CatchUpOptions.log`). */
-  readonly log: NonNullable<CatchUpOptions['log']>;
+  readonly log: ReadLog;
   /** `LOG_DIVERGED` upstream: drop the confirmed data and share it (`UpstreamLoopOptions.onDiverged`). */
   diverged(error: LogDivergedError): Promise<void>;
   /** After each catch-up: finishes a re-bootstrap in progress (a no-op read otherwise). */
@@ -138,6 +146,9 @@ export function createRebootstrapping(
     },
     async caughtUp() {
       if ((await readRebootstrap(db)) === undefined) return;
+      // Scoped sync: the commands re-run once every scope is back (a back-fill that went on
+      // beside the stream ends with another catch-up).
+      if (!allScopesRead(await readScopeStates(db))) return;
       session.onRejected(await finishRebootstrap(context));
       await session.connection.share({
         catchUp: { received: session.received(), done: true },

@@ -1,5 +1,6 @@
 import { isStrataError } from '@strata/core';
 import type { ScopedBatch } from './apply-scoped.ts';
+import { checkSameLog, divergedOr, type ReadLog } from './log-check.ts';
 import type { ScopeState } from './scope-set.ts';
 import type { SyncTransport } from './sync-transport.ts';
 
@@ -16,6 +17,8 @@ export interface ScopedCatchUpOptions {
   readonly snapshots?: Readonly<Record<string, string>>;
   /** Called after each page is stored. */
   readonly onPage?: (page: { readonly items: number; readonly done: boolean }) => Promise<void>;
+  /** The log this device read from: the first page's log id is compared (see log-check.ts). */
+  readonly log?: ReadLog;
   readonly signal: AbortSignal;
 }
 
@@ -44,19 +47,26 @@ export async function pullScopesToEnd(
   const bootstrap = new Set(
     bootstraps ? scopes.filter((state) => !state.complete).map((state) => state.key) : [],
   );
-  for (;;) {
-    const page = await options.transport.pullScopes(
-      {
-        scopes: keys.map((scope) => ({
-          scope,
-          ...(cursors[scope] === undefined ? {} : { after: cursors[scope] }),
-          ...(bootstrap.has(scope) ? { bootstrap: true } : {}),
-        })),
-        limit: options.pullLimit,
-        ...(bootstrap.size > 0 ? { snapshots } : {}),
-      },
-      options.signal,
-    );
+  const known = (await options.log?.read())?.logId;
+  const hadCursor = Object.keys(cursors).length > 0;
+  for (let first = true; ; first = false) {
+    const page = await options.transport
+      .pullScopes(
+        {
+          scopes: keys.map((scope) => ({
+            scope,
+            ...(cursors[scope] === undefined ? {} : { after: cursors[scope] }),
+            ...(bootstrap.has(scope) ? { bootstrap: true } : {}),
+          })),
+          limit: options.pullLimit,
+          ...(bootstrap.size > 0 ? { snapshots } : {}),
+        },
+        options.signal,
+      )
+      .catch((error: unknown) => {
+        throw options.log === undefined ? error : divergedOr(error, hadCursor);
+      });
+    if (first && options.log !== undefined) await checkSameLog(options.log, known, page.logId);
     // Only the scopes asked for: a server naming others does not move them.
     let moved = false;
     for (const key of keys) {

@@ -5,9 +5,11 @@
 // and the stream reopens with the new set. Nothing is skipped: each scope resumes from the
 // cursor stored with its last page. Scopes the server refuses are taken off the device and
 // asked for again after an interval.
+
 import { type BackoffOptions, isStrataError, type WakeSignal } from '@strata/core';
 import type { StrataDatabase } from '../database/strata-database.ts';
 import type { ScopedBatch } from './apply-scoped.ts';
+import type { ReadLog } from './log-check.ts';
 import { retryDelay } from './retry-delay.ts';
 import { backfillSet, catchUpSet, readScopeStates, type ScopeState } from './scope-set.ts';
 import { pullScopesToEnd, refusedScopes } from './scoped-catch-up.ts';
@@ -17,6 +19,8 @@ import type { SyncTransport } from './sync-transport.ts';
 
 export interface ScopedUpstreamOptions {
   readonly db: StrataDatabase;
+  /** The log this device read from: each pull's log id is compared (see log-check.ts). */
+  readonly log?: ReadLog;
   readonly transport: Pick<SyncTransport, 'pullScopes' | 'subscribeScopes'>;
   readonly apply: (batch: ScopedBatch) => Promise<unknown>;
   /** Takes refused scopes off the device (marks them refused, drops what only they held). */
@@ -70,6 +74,7 @@ export function scopedUpstream(options: ScopedUpstreamOptions): ScopedUpstream {
       ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }),
       // Catch-up progress is the held scopes'; a back-fill shows in `status.scopes`.
       ...(report ? { onPage: options.onPage } : {}),
+      ...(options.log === undefined ? {} : { log: options.log }),
       signal: stop,
     });
 

@@ -305,12 +305,14 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     pushRetry.wake();
     return connection.share({
       connected: true,
-      catchUp: { received: received(), done: true },
+      // Not while re-bootstrapping (scoped: a scope still back-fills beside the stream).
+      catchUp: { received: received(), done: connection.current().rebootstrap === undefined },
       lastError: undefined,
     });
   };
   const scopedSteps = scopedUpstream({
     db,
+    log: rebootstrapping.log,
     transport,
     apply: applyScoped,
     refuse: scopeControl.refuse,
@@ -324,7 +326,9 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     connection,
     ...retry,
     onPage: async (page) => {
-      const progress = { received: received(), done: page.done };
+      // Not caught up while re-bootstrapping: the pending commands are yet to be re-run.
+      const rebootstrap = connection.current().rebootstrap !== undefined;
+      const progress = { received: received(), done: page.done && !rebootstrap };
       await connection.share({ catchUp: progress, lastError: undefined });
       options.onProgress?.(progress);
     },
@@ -336,6 +340,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     onCaughtUp,
     beforeCatchUp: unseen.catchUpStarted,
     afterCatchUp: async () => {
+      await rebootstrapping.caughtUp();
       reportRejected(await sweepUnscoped(context));
       const rejected = await unseen.settle();
       reportRejected(rejected);
@@ -347,7 +352,8 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     runUpstreamLoop({
       ...(scoped
         ? { catchUp: scopedSteps.catchUp, follow: scopedSteps.follow }
-        : { catchUp: v1CatchUp, follow: v1Follow, onDiverged: rebootstrapping.diverged }),
+        : { catchUp: v1CatchUp, follow: v1Follow }),
+      onDiverged: rebootstrapping.diverged,
       live,
       pollIntervalMs: options.pollIntervalMs ?? 5000,
       wake: upstreamWake,

@@ -81,7 +81,10 @@ export interface SyncTransport {
    * `POST /v2/pull` (scoped sync): one page of the named scopes, each after its own cursor. A
    * scope the principal may not hold is a `FORBIDDEN` error naming it in `scopes`.
    */
-  pullScopes(request: ScopedPullRequest, signal?: AbortSignal): Promise<ScopedPullResponse>;
+  pullScopes(
+    request: ScopedPullRequest,
+    signal?: AbortSignal,
+  ): Promise<ScopedPullResponse & { readonly logId?: string | undefined }>;
   /**
    * `GET /v2/subscribe` (scoped sync): the scopes' items after the one cursor they share, as
    * `subscribe` does for the whole tenant (ends after `closing`; unknown kinds are skipped),
@@ -273,7 +276,9 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
         body: JSON.stringify(body),
         ...(signal === undefined ? {} : { signal }),
       });
-      return json(response, ScopedPullResponseSchema, 'scoped pull');
+      const logId = response.headers.get(LOG_ID_HEADER) ?? undefined;
+      const page = await json(response, ScopedPullResponseSchema, 'scoped pull');
+      return logId === undefined ? page : { ...page, logId };
     },
     async *subscribeScopes(scopes, after, signal) {
       const query = new URLSearchParams(scopes.map((scope) => ['scope', scope]));

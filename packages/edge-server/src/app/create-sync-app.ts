@@ -10,7 +10,7 @@ import {
   type StreamRef,
   tenantScope,
 } from '@strata/core';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { type Authority, type AuthorityOption, authorityOf } from '../authority/authority.ts';
 import { createCommandAuthority, type ServerCommand } from '../authority/command-authority.ts';
@@ -339,14 +339,16 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
     allowedHosts: options.allowedHosts ?? [],
   });
   const rateLimiter = rateLimiterFor(options.rateLimits);
-  // Pull answers name the log they come from, so a client notices a replaced database; pushes
+  // Pull answers (both protocols) name the log they come from, so a client notices a replaced database; pushes
   // and the live stream need not (a catch-up comes first), and pay no read for it.
   const logIdentity = createLogIdentity(options.database);
-  app.use('/v1/pull', async (c, next) => {
+  const nameTheLog: MiddlewareHandler<SyncEnv> = async (c, next) => {
     await next();
     const logId = await logIdentity.current();
     if (logId !== undefined) c.res.headers.set(LOG_ID_HEADER, logId);
-  });
+  };
+  app.use('/v1/pull', nameTheLog);
+  app.use('/v2/pull', nameTheLog);
   for (const api of ['/v1/*', '/v2/*']) {
     app.use(api, guard);
     if (rateLimiter) app.use(api, addressRateLimit(rateLimiter, options.clientAddress));
