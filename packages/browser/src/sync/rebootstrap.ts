@@ -107,23 +107,26 @@ export interface Rebootstrapping {
   readonly log: ReadLog;
   /** `LOG_DIVERGED` upstream: drop the confirmed data and share it (`UpstreamLoopOptions.onDiverged`). */
   diverged(error: LogDivergedError): Promise<void>;
-  /** After each catch-up: finishes a re-bootstrap in progress (a no-op read otherwise). */
+  /** After each catch-up: finishes a re-bootstrap in progress (nothing to do otherwise). */
   caughtUp(): Promise<void>;
   /** Whether pushes wait: a re-bootstrap is in progress. */
-  holdsPushes(): Promise<boolean>;
+  holdsPushes(): boolean;
   /** The re-bootstrap a previous session left unfinished, to share when this one starts. */
   current(): Promise<Rebootstrap | undefined>;
 }
 
 /**
  * Wires a sync session to `beginRebootstrap` and `finishRebootstrap`: a divergence is shared in
- * the status (`rebootstrap`, catch-up not done), the catch-up that follows finishes it, its
- * rejections are reported and the push loop woken.
+ * the status (`rebootstrap`; the shared connection keeps the catch-up not done meanwhile), the
+ * catch-up that follows finishes it, its rejections are reported and the push loop woken. The
+ * shared connection's state is this session's knowledge of a re-bootstrap in progress (set at
+ * the start from `current()`, by a divergence, by a lost database), so pushes and catch-ups
+ * ask it rather than the database.
  */
 export function createRebootstrapping(
   context: SyncContext,
   session: {
-    readonly connection: Pick<SharedConnection, 'share'>;
+    readonly connection: Pick<SharedConnection, 'share' | 'current'>;
     readonly received: () => number;
     readonly onRejected: (rows: readonly RejectedCommandRow[]) => void;
     readonly onFinished: () => void;
@@ -139,13 +142,10 @@ export function createRebootstrapping(
     },
     async diverged(error) {
       const rebootstrap = await beginRebootstrap(context, error.message);
-      await session.connection.share({
-        catchUp: { received: session.received(), done: false },
-        rebootstrap,
-      });
+      await session.connection.share({ rebootstrap });
     },
     async caughtUp() {
-      if ((await readRebootstrap(db)) === undefined) return;
+      if (session.connection.current().rebootstrap === undefined) return;
       // Scoped sync: the commands re-run once every scope is back (a back-fill that went on
       // beside the stream ends with another catch-up).
       if (!allScopesRead(await readScopeStates(db))) return;
@@ -156,7 +156,7 @@ export function createRebootstrapping(
       });
       session.onFinished();
     },
-    holdsPushes: async () => (await readRebootstrap(db)) !== undefined,
+    holdsPushes: () => session.connection.current().rebootstrap !== undefined,
     current: () => readRebootstrap(db),
   };
 }

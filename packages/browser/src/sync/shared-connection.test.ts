@@ -73,4 +73,17 @@ describe('createSharedConnection', () => {
     await expect(connection.fail(new Error('offline'))).resolves.toBeUndefined();
     expect(onShared).not.toHaveBeenCalled();
   });
+
+  it('is never caught up while a re-bootstrap is in progress, whatever a page or stream says', async () => {
+    const { connection } = setUp();
+    const rebootstrap = { reason: 'the log id changed', since: at.toISOString() };
+    await connection.share({ catchUp: { received: 5, done: true }, rebootstrap });
+    expect(connection.current().catchUp).toEqual({ received: 5, done: false });
+    await connection.share({ connected: true, catchUp: { received: 9, total: 9, done: true } });
+    expect(connection.current().catchUp).toEqual({ received: 9, total: 9, done: false });
+    // Its end clears it, and the catch-up may be done again.
+    await connection.share({ catchUp: { received: 9, done: true }, rebootstrap: undefined });
+    expect(connection.current()).not.toHaveProperty('rebootstrap');
+    expect(connection.current().catchUp.done).toBe(true);
+  });
 });

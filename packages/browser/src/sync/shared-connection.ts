@@ -46,6 +46,9 @@ export function createSharedConnection(options: SharedConnectionOptions): Shared
     const { lastError, rebootstrap, ...rest } = { ...state, ...change };
     const next: ConnectionState = {
       ...rest,
+      // Not caught up while re-bootstrapping: the pending commands are yet to be re-run (and,
+      // scoped, a scope may still back-fill beside the stream), whatever a page or stream says.
+      ...(rebootstrap === undefined ? {} : { catchUp: { ...rest.catchUp, done: false } }),
       ...(lastError === undefined ? {} : { lastError }),
       ...(rebootstrap === undefined ? {} : { rebootstrap }),
     };

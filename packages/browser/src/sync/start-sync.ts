@@ -259,7 +259,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     onRecovered: (rebootstrap) => {
       // The loops are woken even if this write fails: they share their state as they go.
       void connection
-        .share({ connected: false, catchUp: { received: received(), done: false }, rebootstrap })
+        .share({ connected: false, rebootstrap })
         .catch(connection.fail)
         .then(wakeBoth);
     },
@@ -301,12 +301,16 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
 
   const live = options.live ?? true;
   const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
+  // Each catch-up page: shared, and told as shared (not done while re-bootstrapping).
+  const shareProgress = async (progress: CatchUpProgress) => {
+    await connection.share({ catchUp: progress, lastError: undefined });
+    options.onProgress?.(connection.current().catchUp);
+  };
   const onCaughtUp = () => {
     pushRetry.wake();
     return connection.share({
       connected: true,
-      // Not while re-bootstrapping (scoped: a scope still back-fills beside the stream).
-      catchUp: { received: received(), done: connection.current().rebootstrap === undefined },
+      catchUp: { received: received(), done: true },
       lastError: undefined,
     });
   };
@@ -325,13 +329,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     clock: strata.clock,
     connection,
     ...retry,
-    onPage: async (page) => {
-      // Not caught up while re-bootstrapping: the pending commands are yet to be re-run.
-      const rebootstrap = connection.current().rebootstrap !== undefined;
-      const progress = { received: received(), done: page.done && !rebootstrap };
-      await connection.share({ catchUp: progress, lastError: undefined });
-      options.onProgress?.(progress);
-    },
+    onPage: (page) => shareProgress({ received: received(), done: page.done }),
     onOpen: (stream) => {
       liveStream = stream;
       // A conflict came in during the catch-up before this stream: catch up once more.
@@ -372,13 +370,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       // The first catch-up also counts what remains, so progress can show a total; a
       // reconnect after that only fetches what it missed.
       countRemaining: () => !connection.current().catchUp.done,
-      onPage: async (page) => {
-        // Not caught up while re-bootstrapping: the pending commands are yet to be re-run.
-        const rebootstrap = connection.current().rebootstrap !== undefined;
-        const progress = rebootstrap ? { ...page, done: false } : page;
-        await connection.share({ catchUp: progress, lastError: undefined });
-        options.onProgress?.(progress);
-      },
+      onPage: shareProgress,
       log: rebootstrapping.log,
       signal: stopping.signal,
     });
@@ -403,7 +395,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       await runPushLoop({
         collect: async (maxEvents, maxCommits) => {
           // Re-bootstrapping: the commands wait to be re-run on the server's log.
-          if (await rebootstrapping.holdsPushes()) return [];
+          if (rebootstrapping.holdsPushes()) return [];
           const commits = await collectCommits(context, maxEvents, maxCommits);
           pushing = commits.length > 0;
           return commits;
