@@ -1,11 +1,10 @@
 import { newKsuid } from '@strata/core';
-import { startNodeServer } from '@strata/edge-server/node';
 import { Todo } from '@strata/example-todo';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@strata/tooling/chromium';
-import { createTestDatabase, testPostgres } from '@strata/tooling/postgres/neon';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DevtoolsAppApi } from './devtools-app.ts';
+import { startE2eSyncServer } from './e2e-sync-server.ts';
 import { serveTestApp, type TestAppServer } from './serve-test-app.ts';
 
 // The devtools panel in real Chromium over a live app that syncs with the real edge server on a
@@ -41,48 +40,19 @@ afterAll(async () => {
 
 /** An edge server on a fresh Postgres database that lets the test page's origin call it. */
 async function startSyncServer() {
-  const database = await createTestDatabase('strata_devtools');
-  cleanups.push(() => database.drop());
-  const server = await startNodeServer({
-    port: 0,
-    hostname: '127.0.0.1',
-    databaseUrl: database.url,
-    env: { NEON_WS_PROXY: `127.0.0.1:${testPostgres().wsProxyPort}` },
-    aggregates: [Todo],
-    foldThroughEvolve: true,
-    corsOrigins: [app.origin],
-    handleSignals: false,
-    shutdownGraceMs: 0,
-    log: () => undefined,
-    warn: () => undefined,
+  const server = await startE2eSyncServer({
+    name: 'strata_devtools',
+    origins: [app.origin],
+    cleanups,
+    server: { aggregates: [Todo], foldThroughEvolve: true },
   });
-  cleanups.push(() => server.close());
   return {
     url: server.url,
     /** Another device runs a Todo command through the server (it decides). */
     async command(aggregateId: string, name: string, input: object) {
-      const response = await fetch(new URL('v2/push', server.url), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          protocol: 2,
-          clientId: 'other-device',
-          commits: [
-            {
-              commitId: newKsuid(),
-              command: {
-                aggregateType: 'Todo',
-                aggregateId,
-                name,
-                input,
-                issuedAt: new Date().toISOString(),
-              },
-              events: [],
-            },
-          ],
-        }),
-      });
-      expect(response.status).toBe(200);
+      await server
+        .client('other-device')
+        .command({ aggregateType: 'Todo', aggregateId, name, input });
     },
   };
 }

@@ -1,11 +1,10 @@
-import { type CommandPushResponse, CommandPushResponseSchema, newKsuid } from '@strata/core';
-import { startNodeServer } from '@strata/edge-server/node';
+import type { CommandPushResponse } from '@strata/core';
 import { Todo } from '@strata/example-todo';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@strata/tooling/chromium';
-import { createTestDatabase, testPostgres } from '@strata/tooling/postgres/neon';
-import { fetchAt, syncClient } from '@strata/tooling/sync/sync-client';
+import type { syncClient } from '@strata/tooling/sync/sync-client';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startE2eSyncServer } from './e2e-sync-server.ts';
 import { serveTestApp, type TestAppServer } from './serve-test-app.ts';
 import type { StrataSyncApi, TodoCommandName } from './sync-app.ts';
 
@@ -60,45 +59,16 @@ interface SyncServer {
 
 /** An edge server on a fresh Postgres database that lets the test page's origin call it. */
 async function startSyncServer(): Promise<SyncServer> {
-  const database = await createTestDatabase('strata_e2e');
-  cleanups.push(() => database.drop());
-  const server = await startNodeServer({
-    port: 0,
-    hostname: '127.0.0.1',
-    databaseUrl: database.url,
-    env: { NEON_WS_PROXY: `127.0.0.1:${testPostgres().wsProxyPort}` },
-    aggregates: [Todo],
-    foldThroughEvolve: true,
-    corsOrigins: [app.origin],
-    handleSignals: false,
-    shutdownGraceMs: 0,
-    log: () => undefined,
-    warn: () => undefined,
+  const server = await startE2eSyncServer({
+    name: 'strata_e2e',
+    origins: [app.origin],
+    cleanups,
+    server: { aggregates: [Todo], foldThroughEvolve: true },
   });
-  cleanups.push(() => server.close());
   return {
-    url: server.url,
-    events: () => syncClient(fetchAt(server.url)).pullAll(),
-    async command(clientId, aggregateId, name, input) {
-      const command = { aggregateType: 'Todo', aggregateId, name, input };
-      const response = await fetch(new URL('v2/push', server.url), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          protocol: 2,
-          clientId,
-          commits: [
-            {
-              commitId: newKsuid(),
-              command: { ...command, issuedAt: new Date().toISOString() },
-              events: [],
-            },
-          ],
-        }),
-      });
-      expect(response.status).toBe(200);
-      return CommandPushResponseSchema.parse(await response.json());
-    },
+    ...server,
+    command: (clientId, aggregateId, name, input) =>
+      server.client(clientId).command({ aggregateType: 'Todo', aggregateId, name, input }),
   };
 }
 

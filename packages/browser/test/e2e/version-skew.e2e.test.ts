@@ -1,9 +1,7 @@
-import { startNodeServer } from '@strata/edge-server/node';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@strata/tooling/chromium';
-import { createTestDatabase, testPostgres } from '@strata/tooling/postgres/neon';
-import { fetchAt, syncClient } from '@strata/tooling/sync/sync-client';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startE2eSyncServer } from './e2e-sync-server.ts';
 import { serveTestApp, type TestAppServer } from './serve-test-app.ts';
 import type { VersionSkewApi } from './version-skew-app.ts';
 
@@ -48,22 +46,12 @@ afterAll(async () => {
 });
 
 async function startServer() {
-  const database = await createTestDatabase('strata_skew');
-  cleanups.push(() => database.drop());
-  const server = await startNodeServer({
-    port: 0,
-    hostname: '127.0.0.1',
-    databaseUrl: database.url,
-    env: { NEON_WS_PROXY: `127.0.0.1:${testPostgres().wsProxyPort}` },
-    // No aggregates: every commit's events are stored as pushed (authority `events`).
-    corsOrigins: [oldOrigin.origin, newOrigin.origin],
-    handleSignals: false,
-    shutdownGraceMs: 0,
-    log: () => undefined,
-    warn: () => undefined,
+  // No aggregates: every commit's events are stored as pushed (authority `events`).
+  return startE2eSyncServer({
+    name: 'strata_skew',
+    origins: [oldOrigin.origin, newOrigin.origin],
+    cleanups,
   });
-  cleanups.push(() => server.close());
-  return { url: server.url, events: () => syncClient(fetchAt(server.url)).pullAll() };
 }
 
 /** Opens the page of `origin` (whichever build it serves) on database `db`. */
