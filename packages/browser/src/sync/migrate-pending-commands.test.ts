@@ -4,7 +4,7 @@
 // events and projection rows gone, the aggregate's later commands re-run without them.
 import 'fake-indexeddb/auto';
 import { newKsuid } from '@strata/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type MemoRow,
   memoTables,
@@ -130,5 +130,19 @@ describe('migratePendingCommands', () => {
     const context = syncContext(strata, [NewMemo], () => newKsuid());
     expect(await migratePendingCommands(context)).toEqual({ upgraded: 0, rejected: [] });
     expect((await strata.pendingCommands())[0]?.inputVersion).toBe(3);
+  });
+
+  it('with the same commands as the last migration, it reads one key and not the outbox', async () => {
+    const { name } = await oldAppOffline();
+    const strata = await open(name, 'new');
+    const context = syncContext(strata, [NewMemo], () => newKsuid());
+    const first = await migratePendingCommands(context);
+    expect(first.upgraded).toBeGreaterThan(0);
+    const reads = vi.spyOn(strata.db.commands, 'orderBy');
+    expect(await migratePendingCommands(context)).toEqual({ upgraded: 0, rejected: [] });
+    expect(reads).not.toHaveBeenCalled();
+    // Other commands (another app version, another set of aggregates): the outbox is read again.
+    await migratePendingCommands(syncContext(strata, [NewMemo, OldMemo], () => newKsuid()));
+    expect(reads).toHaveBeenCalledTimes(1);
   });
 });

@@ -6,6 +6,13 @@ import { type Rejection, rebaseAggregate } from './rebase.ts';
 import { reproject } from './reproject.ts';
 import type { SyncContext } from './sync-context.ts';
 
+/**
+ * The sync state key of the commands (and their input versions) the outbox was last migrated
+ * to: rows this app version writes are current, so only an app update that changed them can
+ * leave rows behind, and a start with the same ones skips the scan of the outbox.
+ */
+export const MIGRATED_COMMANDS_KEY = 'migratedCommands';
+
 /** What `migratePendingCommands` did. */
 export interface PendingMigration {
   /** Commands whose input was upgraded to their command's current input version. */
@@ -24,15 +31,21 @@ export interface PendingMigration {
  * rebase rejects a command: its predicted events go, the commands after it re-run on the state
  * without them, projections follow. Rows of aggregates this app does not declare, and rows of a
  * newer input version than it knows (written by a newer app: the server may know it), are left.
- * Running it again changes nothing.
+ * Running it again changes nothing, and with the same commands as last time it reads one key,
+ * not the outbox (a start with thousands of pending commands read them all in a transaction
+ * over every table, before any push).
  *
  * @example
  * const { upgraded, rejected } = await migratePendingCommands(syncContext(strata, [Todo], newKsuid));
  */
 export async function migratePendingCommands(context: SyncContext): Promise<PendingMigration> {
   const { db } = context.strata;
+  const commands = commandVersions(context);
+  const last = await withStorageErrors(() => db.syncState.get(MIGRATED_COMMANDS_KEY));
+  if (last?.value === commands) return { upgraded: 0, rejected: [] };
   return withStorageErrors(() =>
     db.transaction('rw', db.tables, async (dexie) => {
+      await db.syncState.put({ key: MIGRATED_COMMANDS_KEY, value: commands });
       const rows = await db.commands.orderBy('seq').toArray();
       const updates: { key: number; changes: Partial<PendingCommandRow> }[] = [];
       const refused = new Map<string, { stream: StreamRef; rejections: Map<string, Rejection> }>();
@@ -65,6 +78,18 @@ export async function migratePendingCommands(context: SyncContext): Promise<Pend
       return { upgraded: updates.length, rejected };
     }),
   );
+}
+
+/** The sync's commands and their input versions, as one comparable string (sorted). */
+function commandVersions(context: SyncContext): string {
+  const names: string[] = [];
+  for (const aggregate of context.aggregates.values()) {
+    for (const name of Object.keys(aggregate.commands)) {
+      const version = aggregate.commands[name]?.versions?.inputVersion ?? 1;
+      names.push(`${aggregate.type}.${name}@${version}`);
+    }
+  }
+  return names.sort().join(' ');
 }
 
 /** What becomes of one row: nothing (undefined), its upgraded input, or its rejection. */
