@@ -240,6 +240,8 @@ describe('the TodoMVC demo on its edge server', () => {
     await expect.poll(() => itemsLeft(page)).toBe('1');
     expect(await page.locator('span.todo-count').textContent()).toMatch(/^1 item left$/);
     await addTodo(page, 'Call mum');
+    // In the list before toggling all: toggle-all runs over the todos the list shows.
+    await expect.poll(() => shown(page)).toEqual(['Walk the cat', 'Call mum']);
     // A click, not check(): the box is controlled by the list, which changes once the
     // commands are stored, and check() fails when the box has not flipped right after its click.
     const toggleAll = page.locator('input#toggle-all');

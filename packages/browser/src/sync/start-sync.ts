@@ -461,12 +461,11 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     signal: stopping.signal,
     tab,
     session: async () => {
+      // First, before any wait: the state the last session left (a reload, a closed syncing
+      // tab) said connected, which this new one is not yet.
+      await connection.share({ connected: false, catchUp: { received: received(), done: false } });
       await Promise.all([scopesReady, released]);
-      await connection.share({
-        connected: false,
-        catchUp: { received: received(), done: false },
-        rebootstrap: await rebootstrapping.current(),
-      });
+      await connection.share({ rebootstrap: await rebootstrapping.current() });
 
       // Pending commands of an older app version: upgraded to this one's command inputs, or
       // rejected visibly, before any is pushed (issue 17; push and rebase upgrade rows too).
