@@ -17,6 +17,43 @@ export const NEON_POOL_DEFAULTS = {
 } as const satisfies PoolConfig;
 
 /**
+ * The pool settings a deployment may change (`pool` of the server options, `STRATA_POOL_*`):
+ * how many connections a process opens at most, and the two timeouts. See docs/production.md.
+ */
+export interface PoolSettings {
+  /** Connections per process at most (each instance opens its own; one more for LISTEN). */
+  readonly max?: number | undefined;
+  /** An idle connection is closed after this long (0: never). */
+  readonly idleTimeoutMillis?: number | undefined;
+  /** A connection not made (or lent by a busy pool) in this long fails: 503 UNAVAILABLE. */
+  readonly connectionTimeoutMillis?: number | undefined;
+}
+
+/**
+ * `settings` unchanged when each given value is usable, else a `RangeError` naming the setting
+ * and the value (at startup, before any request): `max` a whole number from 1, the timeouts whole
+ * milliseconds, `connectionTimeoutMillis` from 1 (0 would let a request wait forever for a
+ * connection, which is what the default exists to prevent).
+ */
+export function checkPoolSettings<T extends { readonly [K in keyof PoolSettings]?: unknown }>(
+  settings: T,
+): T {
+  const check = (name: keyof PoolSettings, least: number) => {
+    const value = settings[name];
+    if (value === undefined || value === null) return; // the driver's own "not set"
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < least) {
+      throw new RangeError(
+        `Pool setting ${name} must be a whole number of at least ${least}, not ${String(value)}`,
+      );
+    }
+  };
+  check('max', 1);
+  check('idleTimeoutMillis', 0);
+  check('connectionTimeoutMillis', 1);
+  return settings;
+}
+
+/**
  * A Neon driver `Pool` with `NEON_POOL_DEFAULTS` under `config`, and an 'error' listener (an idle
  * connection that dies must not crash the process; the pool replaces it). `onError` receives those
  * errors; it defaults to ignoring them.
@@ -26,7 +63,7 @@ export const NEON_POOL_DEFAULTS = {
  * const db = neonDatabase(pool);
  */
 export function createNeonPool(config: PoolConfig, onError?: (error: unknown) => void): Pool {
-  const pool = new Pool({ ...NEON_POOL_DEFAULTS, ...config });
+  const pool = new Pool({ ...NEON_POOL_DEFAULTS, ...checkPoolSettings(config) });
   pool.on('error', (error: Error) => onError?.(error));
   return pool;
 }
