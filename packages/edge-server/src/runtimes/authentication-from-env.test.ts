@@ -1,7 +1,14 @@
 import { sign } from 'hono/jwt';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type JwksProvider,
+  type ProviderKey,
+  providerKey,
+  startJwksProvider,
+} from '../../test/fixtures/jwks-provider.ts';
 import { authenticatesNobody } from '../app/auth.ts';
-import { authenticationFromEnv } from './authentication-from-env.ts';
+import { authenticationFromEnv, cachedAuthenticationFromEnv } from './authentication-from-env.ts';
+import { authenticationFor } from './env.ts';
 
 const SECRET = 'authentication-from-env-secret-32-chars';
 
@@ -40,5 +47,108 @@ describe('authenticationFromEnv', () => {
       tenant: 'default',
     });
     expect(warnings.join('\n')).toContain('JWT_SECRET is not set');
+  });
+});
+
+describe('authenticationFromEnv: tokens from hosted auth (JWT_JWKS_URL)', () => {
+  let key: ProviderKey;
+  let provider: JwksProvider;
+  const ISSUER = 'https://idp.example.test';
+  const claims = (extra: Record<string, unknown> = {}) => ({
+    iss: ISSUER,
+    aud: 'api-2',
+    sub: 'ada',
+    org: { id: 'org_7' },
+    exp: Math.floor(Date.now() / 1000) + 60,
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    key = await providerKey('ES256');
+    provider = await startJwksProvider(key);
+  });
+  afterAll(async () => {
+    await provider?.close();
+  });
+
+  const jwksEnv = (extra: Record<string, string> = {}) => ({
+    JWT_JWKS_URL: provider.jwksUrl,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: 'api-1, api-2',
+    JWT_TENANT_CLAIM: 'org.id',
+    ...extra,
+  });
+
+  it('verifies against the JWKS with the issuer, audience list, algorithms and tenant claim', async () => {
+    const authenticate = authenticationFromEnv(jwksEnv(), () => {
+      throw new Error('no warning expected');
+    });
+    expect(authenticatesNobody(authenticate)).toBe(false);
+    await expect(authenticate(bearer(await key.sign(claims())))).resolves.toMatchObject({
+      tenant: 'org_7',
+      subject: 'ada',
+    });
+    await expect(
+      authenticate(bearer(await key.sign(claims({ aud: 'api-3' })))),
+    ).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/audience/) });
+    const rsaOnly = authenticationFromEnv(jwksEnv({ JWT_ALGORITHMS: 'RS256, PS256' }));
+    await expect(rsaOnly(bearer(await key.sign(claims())))).rejects.toMatchObject({
+      message: expect.stringMatching(/not allowed/),
+    });
+  });
+
+  it('applies JWT_CLOCK_TOLERANCE_SECONDS', async () => {
+    const expiredAMinuteAgo = await key.sign(claims({ exp: Math.floor(Date.now() / 1000) - 60 }));
+    const lenient = authenticationFromEnv(jwksEnv({ JWT_CLOCK_TOLERANCE_SECONDS: '120' }));
+    await expect(lenient(bearer(expiredAMinuteAgo))).resolves.toMatchObject({ tenant: 'org_7' });
+    await expect(authenticationFromEnv(jwksEnv())(bearer(expiredAMinuteAgo))).rejects.toMatchObject(
+      { message: expect.stringMatching(/expired/) },
+    );
+  });
+
+  it('fails at startup on a contradictory or incomplete setting, naming the variable', () => {
+    const fails = (env: Record<string, string>) => () => authenticationFromEnv(env, () => {});
+    expect(fails({ JWT_JWKS_URL: provider.jwksUrl, JWT_AUDIENCE: 'a' })).toThrow(
+      /JWT_JWKS_URL is set without JWT_ISSUER/,
+    );
+    expect(fails({ JWT_JWKS_URL: provider.jwksUrl })).toThrow(
+      /without JWT_ISSUER and JWT_AUDIENCE/,
+    );
+    expect(fails(jwksEnv({ JWT_SECRET: SECRET }))).toThrow(/Both JWT_SECRET and JWT_JWKS_URL/);
+    expect(fails(jwksEnv({ JWT_ALGORITHMS: 'RS256,HS256' }))).toThrow(/JWT_ALGORITHMS names HS256/);
+    expect(fails(jwksEnv({ JWT_ALGORITHMS: 'none' }))).toThrow(/JWT_ALGORITHMS names none/);
+    expect(fails(jwksEnv({ JWT_JWKS_URL: 'not a url' }))).toThrow(/JWT_JWKS_URL is not a URL/);
+    expect(fails(jwksEnv({ JWT_JWKS_URL: 'ftp://idp/jwks' }))).toThrow(/https:\/\/ URL/);
+    expect(fails(jwksEnv({ JWT_CLOCK_TOLERANCE_SECONDS: 'soon' }))).toThrow(
+      /JWT_CLOCK_TOLERANCE_SECONDS must be a number/,
+    );
+    // An issuer check asked for but impossible with HS256, or no authentication at all: refused.
+    expect(fails({ JWT_SECRET: SECRET, JWT_ISSUER: ISSUER })).toThrow(
+      /JWT_ISSUER is set without JWT_JWKS_URL/,
+    );
+    expect(fails({ JWT_AUDIENCE: 'a', JWT_TENANT_CLAIM: 'org' })).toThrow(
+      /JWT_AUDIENCE, JWT_TENANT_CLAIM are set without JWT_JWKS_URL or JWT_SECRET/,
+    );
+  });
+
+  it('env.ts authenticationFor delegates here', async () => {
+    const warnings: string[] = [];
+    expect(authenticatesNobody(authenticationFor(undefined, (line) => warnings.push(line)))).toBe(
+      true,
+    );
+    expect(warnings.join()).toContain('JWT_SECRET is not set');
+    const authenticate = authenticationFor(SECRET, () => {});
+    const token = await sign(
+      { sub: 'a', tenant: 't', exp: Math.floor(Date.now() / 1000) + 9 },
+      SECRET,
+    );
+    await expect(authenticate(bearer(token))).resolves.toMatchObject({ tenant: 't' });
+  });
+
+  it('cachedAuthenticationFromEnv builds again only when a JWT_* variable changes', () => {
+    const authenticationOf = cachedAuthenticationFromEnv();
+    const first = authenticationOf({ ...jwksEnv(), DATABASE_URL: 'postgres://a' });
+    expect(authenticationOf({ ...jwksEnv(), DATABASE_URL: 'postgres://b' })).toBe(first);
+    expect(authenticationOf(jwksEnv({ JWT_AUDIENCE: 'api-9' }))).not.toBe(first);
   });
 });

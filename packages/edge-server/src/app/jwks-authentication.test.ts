@@ -1,0 +1,290 @@
+import { isStrataError, PROBLEM_JSON, type StrataError } from '@strata/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  hs256WithPublicKey,
+  type JwksProvider,
+  type ProviderKey,
+  providerKey,
+  startJwksProvider,
+  unsignedToken,
+} from '../../test/fixtures/jwks-provider.ts';
+import type { Authenticate } from './auth.ts';
+import { type JwksAuthenticationOptions, jwksAuthentication } from './jwks-authentication.ts';
+import { problemResponse } from './problem-response.ts';
+
+const ISSUER = 'https://auth.example.test/';
+const AUDIENCE = 'https://sync.example.test';
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const claims = (extra: Record<string, unknown> = {}) => ({
+  iss: ISSUER,
+  aud: AUDIENCE,
+  sub: 'user-1',
+  tenant: 'acme',
+  exp: nowSeconds() + 300,
+  ...extra,
+});
+
+const withToken = (token: string) =>
+  new Request('http://localhost/v1/pull', { headers: { authorization: `Bearer ${token}` } });
+
+/** The error `authenticate` threw for `token`, as the strata error it must be. */
+async function failure(auth: Authenticate, token: string): Promise<StrataError> {
+  const error = await Promise.resolve()
+    .then(() => auth(withToken(token)))
+    .then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+  if (!isStrataError(error)) throw new Error(`expected a strata error, got ${String(error)}`);
+  return error;
+}
+
+async function refusal(auth: Authenticate, token: string): Promise<string> {
+  const error = await failure(auth, token);
+  expect(error.code).toBe('UNAUTHORIZED');
+  return error.message;
+}
+
+let rsa: ProviderKey;
+let ec: ProviderKey;
+let ed: ProviderKey;
+let provider: JwksProvider;
+
+beforeAll(async () => {
+  [rsa, ec, ed] = await Promise.all([
+    providerKey('RS256'),
+    providerKey('ES256'),
+    providerKey('EdDSA'),
+  ]);
+  provider = await startJwksProvider(rsa, ec, ed);
+});
+
+afterAll(async () => {
+  await provider?.close();
+});
+
+const auth = (options: Partial<JwksAuthenticationOptions> = {}, jwksUrl = provider.jwksUrl) =>
+  jwksAuthentication({ jwksUrl, issuer: ISSUER, audience: AUDIENCE, ...options });
+
+describe('jwksAuthentication: tokens from hosted auth', () => {
+  it('accepts RS256, ES256 and EdDSA tokens signed by a published key', async () => {
+    const authenticate = auth();
+    for (const key of [rsa, ec, ed]) {
+      const principal = await authenticate(withToken(await key.sign(claims({ sub: key.alg }))));
+      expect(principal).toMatchObject({ tenant: 'acme', subject: key.alg });
+      expect(principal.claims).toMatchObject({ iss: ISSUER, aud: AUDIENCE });
+    }
+  });
+
+  it('takes the tenant from a claim path, a namespaced claim or a function', async () => {
+    const clerk = auth({ tenantClaim: 'o.id' });
+    const token = await rsa.sign(claims({ tenant: undefined, o: { id: 'org_1', rol: 'admin' } }));
+    expect(await clerk(withToken(token))).toMatchObject({ tenant: 'org_1' });
+    const auth0 = auth({ tenantClaim: 'https://example.test/tenant' });
+    const namespaced = await rsa.sign(claims({ 'https://example.test/tenant': 'acme-eu' }));
+    expect(await auth0(withToken(namespaced))).toMatchObject({ tenant: 'acme-eu' });
+    const custom = auth({ tenant: (c) => `team-${String(c.sub)}` });
+    expect(await custom(withToken(await ec.sign(claims())))).toMatchObject({
+      tenant: 'team-user-1',
+    });
+    expect(await refusal(clerk, await rsa.sign(claims()))).toMatch(/"o\.id" claim/);
+    expect(await refusal(auth(), await rsa.sign(claims({ sub: undefined })))).toMatch(/"sub"/);
+  });
+
+  it('accepts issuer and audience lists', async () => {
+    const lists = auth({ issuer: ['https://other/', ISSUER], audience: ['a', AUDIENCE] });
+    expect(await lists(withToken(await ed.sign(claims())))).toMatchObject({ tenant: 'acme' });
+  });
+});
+
+describe('jwksAuthentication: refusals', () => {
+  it('refuses a wrong issuer and a wrong audience', async () => {
+    const authenticate = auth();
+    expect(await refusal(authenticate, await rsa.sign(claims({ iss: 'https://evil/' })))).toMatch(
+      /another issuer/,
+    );
+    expect(await refusal(authenticate, await rsa.sign(claims({ aud: 'other-app' })))).toMatch(
+      /another audience/,
+    );
+    expect(await refusal(authenticate, await rsa.sign(claims({ iss: undefined })))).toMatch(
+      /"iss"/,
+    );
+  });
+
+  it('refuses an expired token (past the clock tolerance) and one without exp', async () => {
+    const authenticate = auth();
+    expect(await refusal(authenticate, await ec.sign(claims({ exp: nowSeconds() - 31 })))).toMatch(
+      /expired at/,
+    );
+    // Within the 30 s of tolerance: accepted, unless the tolerance is 0.
+    const justExpired = await ec.sign(claims({ exp: nowSeconds() - 10 }));
+    expect(await authenticate(withToken(justExpired))).toMatchObject({ tenant: 'acme' });
+    expect(await refusal(auth({ clockToleranceSeconds: 0 }), justExpired)).toMatch(/expired/);
+    expect(await refusal(authenticate, await ec.sign(claims({ exp: undefined })))).toMatch(
+      /no "exp"/,
+    );
+    expect(await refusal(authenticate, await ec.sign(claims({ nbf: nowSeconds() + 120 })))).toMatch(
+      /"nbf"/,
+    );
+  });
+
+  it('refuses a cached token once it expires', async () => {
+    let clock = Date.now();
+    const authenticate = auth({ now: () => clock, clockToleranceSeconds: 0 });
+    const token = await rsa.sign(claims({ exp: Math.floor(clock / 1000) + 5 }));
+    expect(await authenticate(withToken(token))).toMatchObject({ tenant: 'acme' });
+    clock += 6_000;
+    expect(await refusal(authenticate, token)).toMatch(/expired at/);
+  });
+
+  it('refuses algorithms that are not allowed: another asymmetric one, HS256 with the public key, none', async () => {
+    const rsaOnly = auth({ algorithms: ['RS256'] });
+    expect(await refusal(rsaOnly, await ec.sign(claims()))).toMatch(/algorithm.*not allowed/);
+    const before = provider.fetches;
+    // The classic confusion: the public key's PEM used as an HMAC secret.
+    const forged = await hs256WithPublicKey(rsa, claims());
+    expect(await refusal(auth(), forged)).toMatch(/algorithm.*not allowed/);
+    expect(await refusal(auth({ algorithms: ['RS256', 'ES256'] }), forged)).toMatch(/not allowed/);
+    expect(await refusal(auth(), unsignedToken(claims(), rsa.kid))).toMatch(/not allowed/);
+    // Refused on the header alone: the provider was not asked.
+    expect(provider.fetches).toBe(before);
+  });
+
+  it('will not be configured to accept none or HMAC', () => {
+    expect(() => auth({ algorithms: ['HS256' as never] })).toThrow(/HS256 cannot be verified/);
+    expect(() => auth({ algorithms: ['none' as never] })).toThrow(/none cannot be verified/);
+    expect(() => auth({ algorithms: [] })).toThrow(/at least one/);
+    expect(() => auth({ issuer: '' })).toThrow(/issuer/);
+    expect(() => auth({ audience: [] })).toThrow(/audience/);
+    expect(() => auth({}, 'file:///etc/passwd')).toThrow(/http/);
+  });
+
+  it('refuses a bad signature, a key it does not know, garbage and no token', async () => {
+    const authenticate = auth();
+    const token = await rsa.sign(claims());
+    const [header, , signature] = token.split('.');
+    const victim = Buffer.from(JSON.stringify(claims({ tenant: 'victim' }))).toString('base64url');
+    expect(await refusal(authenticate, `${header}.${victim}.${signature}`)).toMatch(/signature/);
+    const stranger = await providerKey('RS256');
+    expect(await refusal(authenticate, await stranger.sign(claims()))).toMatch(/unknown key/);
+    expect(await refusal(authenticate, 'not.a.jwt')).toMatch(/not valid/);
+    const error = await failure(authenticate, '');
+    expect(error.message).toMatch(/bearer token is required/);
+    const response = problemResponse(error, '/v1/pull');
+    expect(response.status).toBe(401);
+    expect(response.headers.get('content-type')).toBe(PROBLEM_JSON);
+  });
+});
+
+describe('jwksAuthentication: key rotation and the JWKS cache', () => {
+  it('picks up a rotated key, keeps the old one while published, drops it once withdrawn', async () => {
+    const [oldKey, newKey] = await Promise.all([
+      providerKey('RS256', 'old'),
+      providerKey('RS256', 'new'),
+    ]);
+    const idp = await startJwksProvider(oldKey);
+    try {
+      const authenticate = auth({ cooldownSeconds: 0 }, idp.jwksUrl);
+      const oldToken = await oldKey.sign(claims());
+      expect(await authenticate(withToken(oldToken))).toMatchObject({ tenant: 'acme' });
+      expect(idp.fetches).toBe(1);
+      // Rotation: the provider publishes the new key next to the old one and signs with it.
+      idp.publish(oldKey, newKey);
+      const newToken = await newKey.sign(claims());
+      expect(await authenticate(withToken(newToken))).toMatchObject({ tenant: 'acme' });
+      expect(idp.fetches).toBe(2); // the unknown kid fetched the key set again
+      expect(await authenticate(withToken(oldToken))).toMatchObject({ tenant: 'acme' });
+      expect(await authenticate(withToken(await oldKey.sign(claims())))).toMatchObject({
+        tenant: 'acme',
+      });
+      // The old key is withdrawn; the next fetch (here: caused by another unknown kid) drops it,
+      // for new tokens and for the old token verified (and cached) before.
+      idp.publish(newKey);
+      const stranger = await providerKey('RS256', 'stranger');
+      expect(await refusal(authenticate, await stranger.sign(claims()))).toMatch(/unknown key/);
+      expect(await refusal(authenticate, oldToken)).toMatch(/unknown key/);
+      expect(await refusal(authenticate, await oldKey.sign(claims()))).toMatch(/unknown key/);
+      expect(await authenticate(withToken(newToken))).toMatchObject({ tenant: 'acme' });
+    } finally {
+      await idp.close();
+    }
+  });
+
+  it('refetches the key set once it is older than cacheMaxAgeSeconds', async () => {
+    const [oldKey, newKey] = await Promise.all([providerKey('ES256'), providerKey('ES256')]);
+    const idp = await startJwksProvider(oldKey, newKey);
+    try {
+      const authenticate = auth({ cacheMaxAgeSeconds: 0.2 }, idp.jwksUrl);
+      const oldToken = await oldKey.sign(claims());
+      expect(await authenticate(withToken(oldToken))).toMatchObject({ tenant: 'acme' });
+      idp.publish(newKey);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await refusal(authenticate, oldToken)).toMatch(/unknown key/);
+      expect(await authenticate(withToken(await newKey.sign(claims())))).toMatchObject({
+        tenant: 'acme',
+      });
+    } finally {
+      await idp.close();
+    }
+  });
+
+  it('fetches at most once per cooldown however many unknown kids arrive', async () => {
+    const key = await providerKey('EdDSA');
+    const idp = await startJwksProvider(key);
+    try {
+      const authenticate = auth({}, idp.jwksUrl); // the default 30 s cooldown
+      expect(await authenticate(withToken(await key.sign(claims())))).toMatchObject({
+        tenant: 'acme',
+      });
+      const flood = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => key.sign(claims(), { kid: `made-up-${i}` })),
+      );
+      const messages = await Promise.all(flood.map((token) => refusal(authenticate, token)));
+      expect(new Set(messages)).toEqual(new Set([expect.stringMatching(/unknown key/)]));
+      expect(idp.fetches).toBe(1);
+    } finally {
+      await idp.close();
+    }
+  });
+});
+
+describe('jwksAuthentication: a provider that is down or broken', () => {
+  it('answers 503 (retry), not 401, when the JWKS host is unreachable', async () => {
+    const idp = await startJwksProvider(rsa);
+    const deadUrl = idp.jwksUrl;
+    await idp.close(); // nothing listens on that port any more
+    const authenticate = auth({}, deadUrl);
+    const error = await failure(authenticate, await rsa.sign(claims()));
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.message).toMatch(/key set \(JWKS\) at http:\/\/127\.0\.0\.1:\d+.* unreachable/);
+    const response = problemResponse(error, '/v1/pull');
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toBe(PROBLEM_JSON);
+    expect(response.headers.get('retry-after')).toBe('5');
+    // Still refuses bad tokens as 401 without asking the provider (the alg is checked first).
+    expect(await refusal(authenticate, unsignedToken(claims()))).toMatch(/not allowed/);
+  });
+
+  it('answers 503 for a malformed key set, a non-JSON answer and a 500, and recovers', async () => {
+    const idp = await startJwksProvider(rsa);
+    try {
+      const token = await rsa.sign(claims());
+      idp.answer(200, JSON.stringify({ keys: 'none here' }));
+      const malformed = await failure(auth({}, idp.jwksUrl), token);
+      expect(malformed).toMatchObject({ code: 'UNAVAILABLE' });
+      expect(malformed.message).toMatch(/is malformed/);
+      idp.answer(200, '<html>login</html>');
+      expect((await failure(auth({}, idp.jwksUrl), token)).message).toMatch(/as JSON/);
+      idp.answer(500, 'oops');
+      const authenticate = auth({}, idp.jwksUrl);
+      expect((await failure(authenticate, token)).message).toMatch(/Expected 200 OK/);
+      // Within the 5 s after a failure the provider is not asked again; after it, it is.
+      idp.publish(rsa);
+      const fetches = idp.fetches;
+      expect((await failure(authenticate, token)).code).toBe('UNAVAILABLE');
+      expect(idp.fetches).toBe(fetches);
+    } finally {
+      await idp.close();
+    }
+  });
+});
