@@ -7,7 +7,11 @@ import {
   startJwksProvider,
 } from '../../test/fixtures/jwks-provider.ts';
 import { authenticatesNobody } from '../app/auth.ts';
-import { authenticationFromEnv, cachedAuthenticationFromEnv } from './authentication-from-env.ts';
+import {
+  authenticationFromEnv,
+  cachedAuthenticationFromEnv,
+  tokenAuthenticationInEnv,
+} from './authentication-from-env.ts';
 import { authenticationFor } from './env.ts';
 
 const SECRET = 'authentication-from-env-secret-32-chars';
@@ -143,6 +147,12 @@ describe('authenticationFromEnv: tokens from hosted auth (JWT_JWKS_URL)', () => 
       SECRET,
     );
     await expect(authenticate(bearer(token))).resolves.toMatchObject({ tenant: 't' });
+  });
+
+  it('tokenAuthenticationInEnv: a secret or a JWKS URL', () => {
+    expect(tokenAuthenticationInEnv(jwksEnv())).toBe(true);
+    expect(tokenAuthenticationInEnv({ JWT_SECRET: SECRET })).toBe(true);
+    expect(tokenAuthenticationInEnv({ JWT_SECRET: ' ', JWT_ISSUER: ISSUER })).toBe(false);
   });
 
   it('cachedAuthenticationFromEnv builds again only when a JWT_* variable changes', () => {

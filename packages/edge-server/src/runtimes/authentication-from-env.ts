@@ -96,6 +96,17 @@ export function authenticationFromEnv(
   return singleTenant(SINGLE_TENANT);
 }
 
+/**
+ * Whether `env` configures bearer tokens (`JWT_SECRET` or `JWT_JWKS_URL`): a server that
+ * authenticates may listen on all interfaces by default; one that lets everyone in may not.
+ *
+ * @example
+ * tokenAuthenticationInEnv({ JWT_JWKS_URL: 'https://idp.example/jwks.json' }); // true
+ */
+export function tokenAuthenticationInEnv(env: object): boolean {
+  return variable(env, 'JWT_SECRET') !== undefined || variable(env, 'JWT_JWKS_URL') !== undefined;
+}
+
 function jwksFromEnv(
   env: object,
   jwksUrl: string,
