@@ -18,6 +18,7 @@ import type { SubscriptionRequest } from '../subscriptions/subscription-response
 import type { Principal } from './auth.ts';
 import type { Authorize } from './authorize.ts';
 import type { SyncLimits } from './limits.ts';
+import { isSettledPage, pullPageResponse } from './pull-cache.ts';
 import { applyPush } from './push-handler.ts';
 import { enforceEventLimits, pushBodyLimit } from './push-limits.ts';
 import { readJson } from './read-json.ts';
@@ -105,7 +106,8 @@ export function syncRoutes(options: SyncRoutesOptions): Hono<SyncEnv> {
         ? { remaining: page.hasMore ? await store.countAfter(page.cursor) : 0 }
         : {}),
     };
-    return c.json(body);
+    // A full page below the horizon never changes: an ETag, and 304 when the client has it.
+    return pullPageResponse(c, body, isSettledPage(page, query.limit, query.count === 'true'));
   });
 
   routes.get('/subscribe', async (c) => {

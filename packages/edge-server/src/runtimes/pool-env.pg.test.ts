@@ -119,6 +119,58 @@ describe('STRATA_POOL_* on a server database', () => {
   });
 });
 
+describe('STRATA_LISTEN_URL', () => {
+  // Told apart by application_name: the pool's sessions and the LISTEN session.
+  const named = (name: string) => {
+    const url = new URL(db.url);
+    url.searchParams.set('application_name', name);
+    return url.toString();
+  };
+  const sessionsOf = async (name: string) => {
+    const { rows } = await admin.query<{ query: string }>(
+      'SELECT query FROM pg_stat_activity WHERE datname = $1 AND application_name = $2',
+      [db.name, name],
+    );
+    return rows.map((row) => row.query);
+  };
+
+  it('the LISTEN session goes to STRATA_LISTEN_URL, queries to DATABASE_URL', async () => {
+    const options = serverOptionsFromEnv({
+      DATABASE_URL: named('strata-pooled'),
+      STRATA_LISTEN_URL: named('strata-direct'),
+      NEON_WS_PROXY: `127.0.0.1:${testPostgres().wsProxyPort}`,
+    });
+    const server = await openServerDatabase(options);
+    opened.push(server);
+    let notified = 0;
+    const stop = await server.listen(() => {
+      notified++;
+    });
+    await server.database.query('SELECT 1');
+    expect(await sessionsOf('strata-direct')).toEqual(['LISTEN strata_events']);
+    expect((await sessionsOf('strata-pooled')).some((query) => query.includes('LISTEN'))).toBe(
+      false,
+    );
+    // And it hears what the pooled side sends.
+    await server.database.query("SELECT pg_notify('strata_events', 'a-tenant')");
+    await expect.poll(() => notified, { timeout: 5_000 }).toBeGreaterThan(0);
+    await stop();
+  });
+
+  it('without it, LISTEN uses DATABASE_URL', async () => {
+    const server = await openServerDatabase(
+      serverOptionsFromEnv({
+        DATABASE_URL: named('strata-one-url'),
+        NEON_WS_PROXY: `127.0.0.1:${testPostgres().wsProxyPort}`,
+      }),
+    );
+    opened.push(server);
+    const stop = await server.listen(() => undefined);
+    expect(await sessionsOf('strata-one-url')).toContain('LISTEN strata_events');
+    await stop();
+  });
+});
+
 describe('bad STRATA_POOL_* values fail at startup, naming the variable', () => {
   it.each([
     ['STRATA_POOL_MAX', 'ten'],
