@@ -2,12 +2,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase, testPostgres } from '@strata/tooling/postgres/neon';
-import { fetchAt } from '@strata/tooling/sync/sync-client';
+import { fetchAt, todoEvent } from '@strata/tooling/sync/sync-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectJwksAcceptsAndRefuses,
   type JwksScenario,
   jwksScenarioEnv,
+  SCENARIO_AUDIENCE,
+  SCENARIO_ISSUER,
   startJwksScenario,
 } from '../../test/fixtures/jwks-scenario.ts';
 import {
@@ -104,5 +106,36 @@ describe.each(runtimes)('JWKS authentication on $name', ({ name, command, args }
       expect(started.output()).toMatch(message);
       expect(started.output()).not.toMatch(/listening on/);
     }
+  });
+
+  it('answers 503 problem+json, not 401, once the JWKS host is down, and keeps serving', async () => {
+    const tenant = `tenant-${name.toLowerCase()}`;
+    const before = await storedEventIds(tenant);
+    await scenario.provider.close();
+    await new Promise((resolve) => setTimeout(resolve, 1_300)); // the cached key set expires (1 s)
+    const token = await scenario.next.sign({
+      iss: SCENARIO_ISSUER,
+      aud: SCENARIO_AUDIENCE,
+      sub: 'user-1',
+      org: { id: tenant },
+      exp: Math.floor(Date.now() / 1000) + 60,
+    });
+    const response = await fetch(new URL('/v1/push', server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        clientId: 'jwks-client',
+        commits: [{ commitId: 'while-down', events: [todoEvent('todo-while-down', 1)] }],
+      }),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await response.json()).toMatchObject({
+      code: 'UNAVAILABLE',
+      detail: expect.stringMatching(/key set \(JWKS\).*unreachable/),
+    });
+    expect((await fetch(new URL('/healthz', server.url))).status).toBe(200);
+    expect(await storedEventIds(tenant)).toEqual(before);
   });
 });
