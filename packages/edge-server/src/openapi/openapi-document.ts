@@ -183,6 +183,13 @@ const REQUEST_HEADER_PARAMETERS: Record<string, Json> = {
     description: "A reconnecting EventSource's last event id (a cursor): wins over `after`.",
     schema: ref('Cursor'),
   },
+  'if-none-match': {
+    name: 'if-none-match',
+    in: 'header',
+    required: false,
+    description: 'The `ETag` of a full page read before: the same page again is 304 with no body.',
+    schema: { type: 'string', maxLength: 1000 },
+  },
   'strata-subscription-features': {
     name: SUBSCRIPTION_FEATURES_HEADER,
     in: 'header',
@@ -202,6 +209,7 @@ function responsesOf(route: RouteDescription, answerId: string | undefined): Jso
     headers: {
       ...requestId,
       ...(route.logId === true ? { [LOG_ID_HEADER]: { $ref: '#/components/headers/LogId' } } : {}),
+      ...(route.revalidated === true ? CACHE_HEADERS : {}),
     },
     content:
       answer.kind === 'json'
@@ -250,6 +258,14 @@ function responsesOf(route: RouteDescription, answerId: string | undefined): Jso
     ]);
   return {
     '200': success,
+    ...(route.revalidated === true
+      ? {
+          '304': {
+            description: '`If-None-Match` names the page: the client has it already (no body).',
+            headers: { ...requestId, ...CACHE_HEADERS },
+          },
+        }
+      : {}),
     ...Object.fromEntries(problems),
     default: {
       description: 'Any other problem, e.g. `NOT_FOUND` for a path the server does not serve.',
@@ -258,6 +274,13 @@ function responsesOf(route: RouteDescription, answerId: string | undefined): Jso
     },
   };
 }
+
+/** The headers of a settled pull page (pull-cache.ts). */
+const CACHE_HEADERS = {
+  etag: { $ref: '#/components/headers/ETag' },
+  'cache-control': { $ref: '#/components/headers/CacheControl' },
+  vary: { $ref: '#/components/headers/Vary' },
+};
 
 const SECURITY = {
   bearer: [{ bearerAuth: [] }],
@@ -392,6 +415,22 @@ export function buildOpenApiDocument(routes: readonly RouteDescription[] = OPENA
         RequestId: {
           description:
             "The request's id, also in its log line and in a problem body's `requestId`.",
+          required: true,
+          schema: { type: 'string' },
+        },
+        ETag: {
+          description:
+            "A full page's strong ETag (a hash of its exact body); absent on a page that may still grow.",
+          schema: { type: 'string' },
+        },
+        CacheControl: {
+          description:
+            '`private, no-cache` on a full page: a cache must revalidate it (the same URL means another page after a restore).',
+          schema: { type: 'string' },
+        },
+        Vary: {
+          description:
+            "On a full page: `Authorization, strata-anchor` (the page is one principal's).",
           schema: { type: 'string' },
         },
         LogId: {

@@ -70,7 +70,11 @@ export type RouteAnswer =
   | { readonly kind: 'openapi'; readonly description: string };
 
 /** Request headers a route reads besides `authorization` and `x-request-id`. */
-export type RouteRequestHeader = 'strata-anchor' | 'last-event-id' | 'strata-subscription-features';
+export type RouteRequestHeader =
+  | 'strata-anchor'
+  | 'last-event-id'
+  | 'strata-subscription-features'
+  | 'if-none-match';
 
 /** One route of the app. */
 export interface RouteDescription {
@@ -90,6 +94,11 @@ export interface RouteDescription {
   readonly requestHeaders?: readonly RouteRequestHeader[];
   /** Whether the answer names the log in `strata-log-id` (pulls). */
   readonly logId?: boolean;
+  /**
+   * Whether a settled answer carries `ETag`, `Cache-Control` and `Vary`, and `If-None-Match`
+   * naming its ETag is answered 304 with no body (pull-cache.ts).
+   */
+  readonly revalidated?: boolean;
   readonly answer: RouteAnswer;
   /** The codes of the `application/problem+json` answers it may give, grouped by status in the document. */
   readonly problems: readonly ErrorCode[];
@@ -225,11 +234,12 @@ export const OPENAPI_ROUTES: readonly RouteDescription[] = [
     tag: 'sync v1',
     summary: "A page of the tenant's events",
     description:
-      'The events after `after` (absent: from the start) that the principal may read. With `strata-anchor` (the last event the client read), a log that no longer holds it answers 409 `LOG_DIVERGED`.',
+      'The events after `after` (absent: from the start) that the principal may read. With `strata-anchor` (the last event the client read), a log that no longer holds it answers 409 `LOG_DIVERGED`. A full page (`hasMore`, `limit` events, no `count`) can never change: it carries a strong `ETag` with `Cache-Control: private, no-cache`, and `If-None-Match` naming it answers 304.',
     auth: 'bearer',
     query: PullQuerySchema,
-    requestHeaders: ['strata-anchor'],
+    requestHeaders: ['strata-anchor', 'if-none-match'],
     logId: true,
+    revalidated: true,
     answer: json(PullResponseSchema, 'A page of events; pass `cursor` as `after` to continue.'),
     problems: [...AUTHENTICATED, 'VALIDATION_FAILED', 'INVALID_CURSOR', 'LOG_DIVERGED'],
   },
