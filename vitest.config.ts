@@ -1,3 +1,5 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import vue from '@vitejs/plugin-vue';
 import { playwright } from '@vitest/browser-playwright';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tooling/chromium.ts';
@@ -13,7 +15,13 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tooling/chromium.ts';
  */
 // Product code and its colocated tests live in src/; scaffolding (suites, fixtures, e2e apps,
 // benches) in each package's test/ folder, which builds and product type-checks exclude.
-const sources = ['packages/*/src/**', 'packages/*/test/**', 'demo/src/**', 'tooling/**'];
+const sources = [
+  'packages/*/src/**',
+  'packages/*/test/**',
+  'demo/src/**',
+  'examples/*/src/**',
+  'tooling/**',
+];
 const tiers = ['process', 'pg', 'browser', 'workerd', 'e2e'] as const;
 const inTier = (tier: string) => sources.map((dir) => `${dir}/*.${tier}.test.ts`);
 
@@ -65,7 +73,10 @@ export default defineConfig({
         },
       },
       {
-        // Tests run inside headless Chromium from the OS (never a downloaded browser).
+        // Tests run inside headless Chromium from the OS (never a downloaded browser). The Vue and
+        // Svelte plugins compile the bindings' test components (.vue, .svelte) and the example
+        // apps' components those tests render.
+        plugins: [vue(), svelte()],
         test: {
           name: 'browser',
           include: inTier('browser'),
