@@ -35,9 +35,10 @@ function dig(value: unknown, ...keys: (string | number)[]): unknown {
     value,
   );
 }
-/** The problem codes the committed document lists anywhere. */
+/** The problem codes the committed document lists: one variant of `Problem` each. */
+const problemVariants = dig(document, 'components', 'schemas', 'Problem', 'oneOf') as Json[];
 const problemEnum = {
-  enum: dig(document, 'components', 'schemas', 'Problem', 'properties', 'code', 'enum') as string[],
+  enum: problemVariants.map((variant) => dig(variant, 'properties', 'code', 'const') as string),
 };
 
 /** `METHOD path` of every route the table describes, as Hono registers it. */
@@ -118,6 +119,21 @@ describe('docs/openapi.json', () => {
     expect([...codes].filter((code) => !answered.has(code as never))).toEqual([]);
   });
 
+  it("describes each code's members as its error class gives them", () => {
+    expect(new Set(problemEnum.enum).size).toBe(problemVariants.length);
+    for (const [name, exported] of Object.entries(core)) {
+      const error = strataErrorOf(name, exported);
+      if (error === undefined) continue;
+      const variant = problemVariants.find(
+        (entry) => dig(entry, 'properties', 'code', 'const') === error.code,
+      );
+      expect(variant, `${name}'s code ${error.code}`).toBeDefined();
+      const described = Object.keys(dig(variant, 'properties') as Json);
+      const members = Object.keys(error.details());
+      expect([name, members.filter((key) => !described.includes(key))]).toEqual([name, []]);
+    }
+  });
+
   it('is served by the app at GET /openapi.json, without authentication', async () => {
     const pglite = await createMigratedPglite();
     const app = createSyncApp({
@@ -140,7 +156,11 @@ describe('docs/openapi.json', () => {
 
 /** The code of the strata error class `name` exports, or undefined for any other error. */
 function strataCodeOf(name: string): string | undefined {
-  const exported = (core as Record<string, unknown>)[name];
+  return strataErrorOf(name, (core as Record<string, unknown>)[name])?.code;
+}
+
+/** An instance of `exported` when it is a strata error class (with made-up arguments). */
+function strataErrorOf(name: string, exported: unknown): StrataError | undefined {
   if (typeof exported !== 'function' || !(exported.prototype instanceof StrataError)) {
     return undefined;
   }
@@ -153,7 +173,7 @@ function strataCodeOf(name: string): string | undefined {
     [1, 'x'],
   ]) {
     try {
-      return new Class(...args).code;
+      return new Class(...args);
     } catch {
       // Another signature: try the next arguments.
     }

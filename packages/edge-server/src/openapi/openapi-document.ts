@@ -23,8 +23,9 @@ import {
 } from '@strata/core';
 import * as zc from 'zod/v4/core';
 import { REQUEST_ID_HEADER } from '../observability/request-id.ts';
+import { ProblemSchema } from './problem-schema.ts';
 import { OPENAPI_ROUTES, type RouteDescription } from './route-table.ts';
-import { ProblemSchema, WireEventSchema } from './wire-schemas.ts';
+import { WireEventSchema } from './wire-schemas.ts';
 
 /** A JSON Schema or OpenAPI object, as plain JSON. */
 type Json = Record<string, unknown>;

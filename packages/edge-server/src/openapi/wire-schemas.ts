@@ -3,9 +3,9 @@
  * push, pull, subscribe, commands, scoped sync, streams, problems): the probes, the forget route
  * and the consumer-group routes, which answer what this package builds. They exist for the
  * protocol description (openapi-document.ts); its tests validate real answers against them, so
- * they cannot drift from what the routes send.
+ * they cannot drift from what the routes send. Problems: problem-schema.ts.
  */
-import { CursorSchema, NameSchema, ProblemDetailsSchema, PullResponseSchema } from '@strata/core';
+import { CursorSchema, NameSchema, PullResponseSchema } from '@strata/core';
 import { z } from 'zod';
 import type * as zc from 'zod/v4/core';
 import { ParkedIdSchema } from '../app/consumer-group-routes.ts';
@@ -25,16 +25,6 @@ function elementOf(schema: unknown): zc.$ZodType {
  * event on its own).
  */
 export const WireEventSchema = elementOf(shapeOf(PullResponseSchema).events);
-
-/**
- * An `application/problem+json` body as the server sends it: core's problem details and the
- * request's id, which every answer carries (observe-requests.ts). Each code adds its details
- * (`issues`, `aggregateType`, `retryAfterSeconds`, ...): the object stays open.
- */
-export const ProblemSchema = z.looseObject({
-  ...shapeOf(ProblemDetailsSchema),
-  requestId: z.string().min(1).max(64),
-});
 
 /** `GET /healthz`. */
 export const HealthResponseSchema = z.strictObject({ ok: z.literal(true) });
