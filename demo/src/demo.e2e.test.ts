@@ -76,8 +76,10 @@ async function startServer(): Promise<DemoServer> {
   };
 }
 
-async function newContext(): Promise<BrowserContext> {
-  const context = await browser.newContext();
+async function newContext(
+  options: { readonly viewport?: { width: number; height: number } } = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext(options);
   contexts.push(context);
   return context;
 }
@@ -182,8 +184,6 @@ describe('the TodoMVC demo on its edge server', () => {
     const page = await openApp(await newContext(), server, 'basics');
     expect(await page.title()).toMatch(/todo/i);
     expect(await shown(page)).toEqual([]);
-    // An empty list shows neither the footer nor toggle-all (TodoMVC hides them).
-    expect(await page.locator('footer.footer').isVisible()).toBe(false);
 
     await addTodo(page, 'Buy milk');
     await addTodo(page, '  Walk the dog  '); // trimmed
@@ -270,6 +270,41 @@ describe('the TodoMVC demo on its edge server', () => {
     await page.locator('ul.filters a[href="#/"]').click();
     await expect.poll(() => shown(page)).toEqual(['Walk the cat', 'Call mum ✓']);
     expect(await itemsLeft(page)).toBe('1');
+  });
+
+  it('hides, and keeps in the page, .main, .footer and .clear-completed as the app spec says', async () => {
+    const server = await startServer();
+    const page = await openApp(await newContext(), server, 'empty-states');
+    /** Each element: in the page, and whether it is displayed (null: not in the page). */
+    const shownParts = () =>
+      page.evaluate(() =>
+        ['section.main', 'footer.footer', 'button.clear-completed'].map((selector) => {
+          const element = document.querySelector<HTMLElement>(`.todoapp ${selector}`);
+          return element === null ? null : getComputedStyle(element).display !== 'none';
+        }),
+      );
+    // No todos: all three in the page, none displayed.
+    expect(await shownParts()).toEqual([false, false, false]);
+    expect(await page.locator('section.main').isVisible()).toBe(false);
+
+    await addTodo(page, 'Only todo');
+    // A todo, none completed: the list and the footer, no "Clear completed".
+    await expect.poll(shownParts).toEqual([true, true, false]);
+    expect(await page.locator('footer.footer').isVisible()).toBe(true);
+    await toggle(page, 'Only todo');
+    await expect.poll(shownParts).toEqual([true, true, true]);
+    expect(await page.locator('button.clear-completed').isVisible()).toBe(true);
+    await page.locator('button.clear-completed').click();
+    await expect.poll(() => shown(page)).toEqual([]);
+    await expect.poll(shownParts).toEqual([false, false, false]);
+
+    // Deleting the last todo hides them again too.
+    await addTodo(page, 'Another');
+    await toggle(page, 'Another');
+    await expect.poll(shownParts).toEqual([true, true, true]);
+    await destroy(page, 'Another');
+    await expect.poll(shownParts).toEqual([false, false, false]);
+    expect(await page.locator('.todoapp section.main, .todoapp footer.footer').count()).toBe(2);
   });
 
   it('shows each device the changes of the other', async () => {
@@ -442,4 +477,128 @@ describe('the TodoMVC demo on its edge server', () => {
       60_000,
     );
   }, 150_000);
+});
+
+describe('the demo at desktop and phone widths', () => {
+  const desktop = { width: 1100, height: 800 };
+  const phone = { width: 390, height: 700 };
+
+  /** The sync status's state, its words and its dot's colour, as shown. */
+  const statusShown = (page: Page) =>
+    page.locator('.sync-status').evaluate((status) => ({
+      state: status.getAttribute('data-state'),
+      text: status.textContent,
+      dot: getComputedStyle(status.querySelector('.sync-dot') as Element).backgroundColor,
+    }));
+
+  /** The status and the heading: their boxes do not meet, and the status is on the screen. */
+  async function expectStatusClear(page: Page): Promise<void> {
+    const box = await page.evaluate(() => {
+      const rect = (selector: string) => {
+        const r = document.querySelector(selector)?.getBoundingClientRect();
+        if (r === undefined) throw new Error(`no ${selector}`);
+        return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+      };
+      return {
+        status: rect('.sync-status'),
+        heading: rect('.todoapp h1'),
+        width: document.documentElement.clientWidth,
+      };
+    });
+    const { status, heading } = box;
+    const meet =
+      status.left < heading.right &&
+      heading.left < status.right &&
+      status.top < heading.bottom &&
+      heading.top < status.bottom;
+    expect(meet, JSON.stringify(box)).toBe(false);
+    expect(status.left).toBeGreaterThanOrEqual(0);
+    expect(status.right).toBeLessThanOrEqual(box.width);
+  }
+
+  it('shows the sync state in colour and words, clear of the heading at any width', async () => {
+    const server = await startServer();
+    const laptopContext = await newContext({ viewport: desktop });
+    const laptop = await openApp(laptopContext, server, 'laptop');
+    const handset = await openApp(await newContext({ viewport: phone }), server, 'phone');
+    await addTodo(laptop, 'Synced todo');
+    await expectSynced(laptop);
+    await expectSynced(handset);
+    const green = 'rgb(46, 139, 87)';
+    for (const page of [laptop, handset]) {
+      await expect
+        .poll(() => statusShown(page), poll)
+        .toEqual({ state: 'synced', text: 'Online · synced', dot: green });
+      await expectStatusClear(page);
+    }
+
+    // The server goes: each page says so in red, with its pending command, and still fits.
+    await server.stop();
+    for (const page of [laptop, handset]) {
+      await expect.poll(() => statusOf(page, 'connected'), poll).toBe('false');
+      await addTodo(page, `Written while the server is down (${page === laptop ? 1100 : 390})`);
+    }
+    for (const page of [laptop, handset]) {
+      await expect
+        .poll(() => statusShown(page), poll)
+        .toEqual({
+          state: 'unreachable',
+          text: 'Online · server unreachable · 1 pending',
+          dot: 'rgb(198, 40, 40)',
+        });
+      await expectStatusClear(page);
+    }
+    // The tooltip has human times, not ISO timestamps.
+    const title = (await laptop.locator('.sync-status').getAttribute('title')) ?? '';
+    expect(title).toMatch(/^Last synced .*ago|^Last synced now/m);
+    expect(title).toMatch(/^Last error .+: /m);
+    expect(title).not.toMatch(/\d{4}-\d\d-\d\dT/);
+
+    await laptopContext.setOffline(true);
+    await expect
+      .poll(() => statusShown(laptop), poll)
+      .toEqual({
+        state: 'offline',
+        text: 'Offline · 1 pending',
+        dot: 'rgb(148, 148, 148)',
+      });
+    // Amber while commands wait on a reachable server.
+    await laptopContext.setOffline(false);
+    await server.restart();
+    await expectSynced(laptop);
+    await expect
+      .poll(() => statusShown(laptop), poll)
+      .toMatchObject({ state: 'synced', dot: green });
+  }, 90_000);
+
+  it("opens a todo's history in view, with human times", async () => {
+    const server = await startServer();
+    for (const viewport of [phone, desktop]) {
+      const page = await openApp(await newContext({ viewport }), server, `${viewport.width}px`);
+      // Ten todos (the phone adds them; the desktop receives them): the list is taller than
+      // the phone's screen, and the last one's history opens below the fold of the page.
+      if (viewport === phone) {
+        for (let index = 1; index <= 10; index++) await addTodo(page, `Todo number ${index}`);
+      }
+      await expect.poll(() => shown(page), poll).toHaveLength(10);
+      const last = page.locator('ul.todo-list > li').last();
+      await last.locator('button.history').click();
+      const history = page.locator('aside.history');
+      await history.locator('li.history-event').first().waitFor();
+      await expect
+        .poll(
+          () =>
+            history.evaluate((panel) => {
+              const rect = panel.getBoundingClientRect();
+              return rect.top >= 0 && rect.bottom <= window.innerHeight && rect.height > 0;
+            }),
+          poll,
+        )
+        .toBe(true);
+      const time = history.locator('li.history-event time').first();
+      expect(await time.textContent()).toMatch(/ago$|^now$/);
+      expect(await time.getAttribute('title')).toMatch(/\d{1,2}:\d\d:\d\d/);
+      expect(await time.getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    }
+  });
 });

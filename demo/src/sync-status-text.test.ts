@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { syncStatusText } from './sync-status-text.ts';
+import { syncState, syncStatusText } from './sync-status-text.ts';
 
 const synced = {
   online: true,
@@ -26,5 +26,25 @@ describe('syncStatusText', () => {
     expect(syncStatusText({ ...disconnected, lastError, pending: 1 })).toBe(
       'Online · server unreachable · 1 pending',
     );
+  });
+});
+
+describe('syncState', () => {
+  const disconnected = { ...synced, connected: false, catchUp: { received: 0, done: false } };
+
+  it('names the state the dot shows', () => {
+    expect(syncState(synced)).toBe('synced');
+    expect(syncState({ ...synced, pending: 1 })).toBe('pending');
+    expect(syncState(disconnected)).toBe('connecting');
+    expect(syncState({ ...disconnected, lastError })).toBe('unreachable');
+    expect(syncState({ ...disconnected, lastError, pending: 2 })).toBe('unreachable');
+    expect(syncState({ ...synced, online: false, pending: 3 })).toBe('offline');
+    expect(syncState({ ...disconnected, online: false, lastError })).toBe('offline');
+  });
+
+  it('is not "synced" while caught up but disconnected with an error', () => {
+    const caughtUp = { ...synced, connected: false, lastError };
+    expect(syncState(caughtUp)).toBe('unreachable');
+    expect(syncStatusText(caughtUp)).toBe('Online · server unreachable');
   });
 });

@@ -1,6 +1,8 @@
 import type { Route } from './route.ts';
 
 interface TodoFooterProps {
+  /** No todos: the footer stays in the page, hidden (TodoMVC's app spec). */
+  readonly hidden: boolean;
   readonly route: Route;
   readonly activeCount: number;
   readonly completedCount: number;
@@ -14,15 +16,16 @@ const FILTERS: readonly { readonly route: Route; readonly href: string; readonly
     { route: 'completed', href: '#/completed', label: 'Completed' },
   ];
 
-/** The footer: items left, the filters, and "Clear completed" when any are. */
+/** The footer: items left, the filters, and "Clear completed", hidden while none is completed. */
 export function TodoFooter({
+  hidden,
   route,
   activeCount,
   completedCount,
   onClearCompleted,
 }: TodoFooterProps) {
   return (
-    <footer className="footer">
+    <footer className="footer" hidden={hidden}>
       <span className="todo-count">
         <strong>{activeCount}</strong> {activeCount === 1 ? 'item' : 'items'} left
       </span>
@@ -35,11 +38,14 @@ export function TodoFooter({
           </li>
         ))}
       </ul>
-      {completedCount > 0 && (
-        <button type="button" className="clear-completed" onClick={onClearCompleted}>
-          Clear completed
-        </button>
-      )}
+      <button
+        type="button"
+        className="clear-completed"
+        hidden={completedCount === 0}
+        onClick={onClearCompleted}
+      >
+        Clear completed
+      </button>
     </footer>
   );
 }
