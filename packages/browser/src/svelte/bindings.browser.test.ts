@@ -8,6 +8,7 @@ import {
   type SubscriptionCounts,
 } from '../../test/fixtures/counting-live.ts';
 import EveryBinding from '../../test/fixtures/svelte/EveryBinding.svelte';
+import FailingQuery from '../../test/fixtures/svelte/FailingQuery.svelte';
 import Orphan from '../../test/fixtures/svelte/Orphan.svelte';
 import SyncView from '../../test/fixtures/svelte/SyncView.svelte';
 import TodoBoard from '../../test/fixtures/svelte/TodoBoard.svelte';
@@ -188,6 +189,14 @@ describe('@strata/browser/svelte', () => {
     // A new tree reads the current data, not what the old one last saw.
     screen = await render(WithStrata, props);
     await expect.element(screen.getByTestId('todo')).toHaveTextContent('active "After unmount"');
+  });
+
+  it('a failed query throws where it is read: the <svelte:boundary> around it shows it', async () => {
+    const strata = await openStrata();
+    const screen = await render(WithStrata, { strata, view: FailingQuery });
+    await expect
+      .element(screen.getByTestId('failure'))
+      .toHaveTextContent('failed: the query failed');
   });
 
   it('useStrata without a runtime throws a clear error', async () => {

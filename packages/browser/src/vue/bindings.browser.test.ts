@@ -9,6 +9,7 @@ import {
 } from '../../test/fixtures/counting-live.ts';
 import { todoList, todoTables } from '../../test/fixtures/todo-list.ts';
 import EveryBinding from '../../test/fixtures/vue/EveryBinding.vue';
+import FailureBoundary from '../../test/fixtures/vue/FailureBoundary.vue';
 import OrphanView from '../../test/fixtures/vue/OrphanView.vue';
 import SyncView from '../../test/fixtures/vue/SyncView.vue';
 import TodoBoard from '../../test/fixtures/vue/TodoBoard.vue';
@@ -175,6 +176,14 @@ describe('@strata/browser/vue', () => {
     await base.execute(Todo, id, 'add', { title: 'After unmount' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(counts).toEqual({ opened: 5, open: 0 });
+  });
+
+  it('a failed query throws where it is read: onErrorCaptured gets it', async () => {
+    const strata = await openStrata();
+    const screen = await render(FailureBoundary, plugins(strata));
+    await expect
+      .element(screen.getByTestId('failure'))
+      .toHaveTextContent('failed: the query failed');
   });
 
   it('provideStrata gives a subtree its runtime without the plugin', async () => {
