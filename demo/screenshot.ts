@@ -1,8 +1,10 @@
 /**
- * Takes the README's screenshot (`docs/demo.png`) of the built demo in headless Chromium: a few
- * todos, one of them done, a rejected offline edit and a todo's history open.
+ * Takes the README's screenshots of the built demo in headless Chromium: a laptop
+ * (`docs/demo.png`, 1100 px wide: a few todos, one of them done, a rejected offline edit and a
+ * todo's history open) and a phone (`docs/demo-phone.png`, 390 px: the same list from another
+ * device, a todo's history open as a sheet).
  *
- *   pnpm --filter @strata/demo screenshot    (builds first; or: tsx demo/screenshot.ts [out.png])
+ *   pnpm --filter @strata/demo screenshot    (builds first; or: tsx demo/screenshot.ts [out.png [phone.png]])
  *
  * Runs its own server on a temporary data folder and port; `demo/.data` is left alone.
  */
@@ -13,6 +15,8 @@ import { serverEvents, startTestServer, tempFolder } from './e2e/harness.ts';
 import { DEMO_DIST_DIR } from './server.ts';
 
 const out = process.argv[2] ?? fileURLToPath(new URL('../docs/demo.png', import.meta.url));
+const phoneOut =
+  process.argv[3] ?? fileURLToPath(new URL('../docs/demo-phone.png', import.meta.url));
 const TIMEOUT = 20_000;
 
 const item = (page: Page, title: string) =>
@@ -39,9 +43,11 @@ async function main(): Promise<void> {
     args: [...CHROMIUM_ARGS],
   });
   try {
-    const viewport = { width: 960, height: 760 };
-    const laptop = await browser.newContext({ viewport });
-    const phone = await browser.newContext({ viewport });
+    const laptop = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 760 },
+      deviceScaleFactor: 2,
+    });
     const page = await laptop.newPage();
     const other = await phone.newPage();
     for (const tab of [page, other]) {
@@ -88,6 +94,15 @@ async function main(): Promise<void> {
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.screenshot({ path: out, fullPage: true });
     console.log(`wrote ${out}`);
+
+    // The phone: the renamed todo arrived; its history opens as a sheet over the list.
+    await item(other, 'Buy oat milk and bread').waitFor({ timeout: TIMEOUT });
+    await synced(other);
+    await item(other, 'Buy oat milk and bread').locator('button.history').click();
+    await other.locator('aside.history li.history-event').nth(1).waitFor({ timeout: TIMEOUT });
+    await other.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await other.screenshot({ path: phoneOut });
+    console.log(`wrote ${phoneOut}`);
   } finally {
     await browser.close();
     await server.close();
