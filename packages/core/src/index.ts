@@ -94,7 +94,7 @@ export {
   VersionConflictError,
 } from './errors/errors.ts';
 export { type ErrorCode, isAnyStrataError, StrataError } from './errors/strata-error.ts';
-export { parseOrThrow, toValidationIssues } from './errors/validation-issues.ts';
+export { parseOrThrow, safeParseSchema, toValidationIssues } from './errors/validation-issues.ts';
 
 // Event stores: the contract every backend keeps, the in-memory one, and what implementers share.
 export { planAppend } from './event-store/append-plan.ts';

@@ -8,6 +8,7 @@ import {
   type Snapshot,
   type StoredEvent,
   type StreamRef,
+  safeParseSchema,
   streamKey,
 } from '@strata/core';
 import type { StrataDatabase } from '../database/strata-database.ts';
@@ -60,7 +61,7 @@ export async function projectBase(
 ): Promise<void> {
   for (const projection of concerning(projections, base.aggregateType)) {
     const options = projection.aggregate?.snapshots;
-    const parsed = options?.schema.safeParse(base.state);
+    const parsed = options === undefined ? undefined : safeParseSchema(options.schema, base.state);
     // A base this app version cannot read waits for sync to retire it (history-holes.ts).
     if (parsed?.success === false || (options && options.fingerprint !== base.fingerprint))
       continue;

@@ -1,4 +1,9 @@
-import type { AnyAggregateDefinition, LoadedAggregate, StateOf } from '@strata/core';
+import {
+  type AnyAggregateDefinition,
+  type LoadedAggregate,
+  type StateOf,
+  safeParseSchema,
+} from '@strata/core';
 import { basesOfType } from '../bases/server-bases.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { EventRow, StrataDatabase } from '../database/strata-database.ts';
@@ -84,7 +89,7 @@ async function startingBases<TAggregate extends AnyAggregateDefinition>(
   if (options === undefined) return starts;
   for (const [aggregateId, base] of await basesOfType(db, aggregate.type)) {
     // A base this app version cannot read waits for sync to retire it (history-holes.ts).
-    const parsed = options.schema.safeParse(base.state);
+    const parsed = safeParseSchema(options.schema, base.state);
     if (base.fingerprint !== options.fingerprint || !parsed.success) continue;
     const state = parsed.data as StateOf<TAggregate>;
     starts.set(aggregateId, { state, version: base.version, snapshotVersion: base.version });

@@ -1,4 +1,10 @@
-import { InternalError, type Snapshot, type StreamRef, streamKey } from '@strata/core';
+import {
+  InternalError,
+  type Snapshot,
+  type StreamRef,
+  safeParseSchema,
+  streamKey,
+} from '@strata/core';
 import { projectBase } from '../bases/server-bases.ts';
 import { streamRange } from '../event-store/dexie-event-store.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
@@ -58,7 +64,7 @@ function checkUsable(context: SyncContext, snapshot: Snapshot): void {
   const usable =
     options?.bootstrap === true &&
     options.fingerprint === snapshot.fingerprint &&
-    options.schema.safeParse(snapshot.state).success;
+    safeParseSchema(options.schema, snapshot.state).success;
   if (!usable) {
     throw new InternalError(
       `The server sent a snapshot of ${snapshot.aggregateType}/${snapshot.aggregateId} this app cannot start from`,

@@ -27,13 +27,22 @@ import {
   SUBSCRIPTION_MESSAGE_KINDS,
   type SubscriptionMessage,
   SubscriptionMessageSchema,
+  safeParseSchema,
   UnauthorizedError,
   UnavailableError,
 } from '@strata/core';
 
-/** What the transport needs of a zod schema (the browser package does not depend on zod). */
-interface Schema<T> {
-  safeParse(value: unknown): { success: true; data: T } | { success: false; error: unknown };
+/** How the transport reads a body: one of core's protocol schemas, through `schemaOf`. */
+type Schema<T> = (
+  value: unknown,
+) => { success: true; data: T } | { success: false; error: unknown };
+
+/**
+ * Parses with core's `safeParseSchema`: the schemas are zod/mini ones, and its issue messages
+ * (kept in the `cause` of an unexpected body) are English without loading zod's locales.
+ */
+function schemaOf<TSchema extends Parameters<typeof safeParseSchema>[0]>(schema: TSchema) {
+  return (value: unknown) => safeParseSchema(schema, value);
 }
 
 /** How the sync client reaches the server. */
@@ -214,7 +223,7 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
             )
           : olderProtocol(`its push answer has no protocol ${COMMAND_PROTOCOL_VERSION}`);
       }
-      return parsed(answer, CommandPushResponseSchema, 'push');
+      return parsed(answer, PUSH_RESPONSE, 'push');
     },
     async ready(signal) {
       try {
@@ -239,7 +248,7 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
         ...(signal === undefined ? {} : { signal }),
       });
       const logId = response.headers.get(LOG_ID_HEADER) ?? undefined;
-      const page = await json(response, PullResponseSchema, 'pull');
+      const page = await json(response, PULL_RESPONSE, 'pull');
       return logId === undefined ? page : { ...page, logId };
     },
     async *subscribe(after, signal) {
@@ -254,7 +263,7 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
       for await (const { message } of streamMessages(
         response,
         signal,
-        SubscriptionMessageSchema,
+        SUBSCRIPTION_MESSAGE,
         SUBSCRIPTION_MESSAGE_KINDS,
       )) {
         yield message;
@@ -267,7 +276,7 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
       const response = await request(`v1/streams/${type}/${id}/events?${query}`, {
         ...(signal === undefined ? {} : { signal }),
       });
-      return json(response, StreamHistoryResponseSchema, 'stream history');
+      return json(response, STREAM_HISTORY_RESPONSE, 'stream history');
     },
     async pullScopes(body, signal) {
       const response = await request('v2/pull', {
@@ -277,7 +286,7 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
         ...(signal === undefined ? {} : { signal }),
       });
       const logId = response.headers.get(LOG_ID_HEADER) ?? undefined;
-      const page = await json(response, ScopedPullResponseSchema, 'scoped pull');
+      const page = await json(response, SCOPED_PULL_RESPONSE, 'scoped pull');
       return logId === undefined ? page : { ...page, logId };
     },
     async *subscribeScopes(scopes, after, signal) {
@@ -300,7 +309,7 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
       yield* streamMessages(
         response,
         signal,
-        ScopedSubscriptionMessageSchema,
+        SCOPED_SUBSCRIPTION_MESSAGE,
         SCOPED_SUBSCRIPTION_MESSAGE_KINDS,
       );
     },
@@ -312,7 +321,16 @@ const MAX_SUBSCRIBE_URL_LENGTH = 4096;
 
 /** The kinds of `GET /v2/subscribe` messages this client reads. */
 const SCOPED_SUBSCRIPTION_MESSAGE_KINDS: readonly string[] =
-  ScopedSubscriptionMessageSchema.options.map((option) => option.shape.kind.value);
+  ScopedSubscriptionMessageSchema._zod.def.options.flatMap(
+    (option) => option.shape.kind._zod.def.values,
+  );
+
+const PUSH_RESPONSE = schemaOf(CommandPushResponseSchema);
+const PULL_RESPONSE = schemaOf(PullResponseSchema);
+const SUBSCRIPTION_MESSAGE = schemaOf(SubscriptionMessageSchema);
+const STREAM_HISTORY_RESPONSE = schemaOf(StreamHistoryResponseSchema);
+const SCOPED_PULL_RESPONSE = schemaOf(ScopedPullResponseSchema);
+const SCOPED_SUBSCRIPTION_MESSAGE = schemaOf(ScopedSubscriptionMessageSchema);
 
 /**
  * The messages of a server-sent event stream with their SSE ids, validated by `schema`: kinds
@@ -329,7 +347,7 @@ async function* streamMessages<T extends { readonly kind: string }>(
   try {
     for await (const message of readServerSentEvents(response.body)) {
       const data = safeJsonParse(message.data);
-      const parsed = schema.safeParse(data);
+      const parsed = schema(data);
       if (!parsed.success) {
         if (isUnknownKind(data, known)) continue; // a newer server's message: not for this client
         throw new InternalError('The server sent an unexpected subscription message', {
@@ -350,10 +368,10 @@ async function* streamMessages<T extends { readonly kind: string }>(
 }
 
 /** Accepts any JSON body (the push answer's protocol is checked before its shape). */
-const ANY_BODY: Schema<unknown> = { safeParse: (value) => ({ success: true, data: value }) };
+const ANY_BODY: Schema<unknown> = (value) => ({ success: true, data: value });
 
 function parsed<T>(body: unknown, schema: Schema<T>, what: string): T {
-  const result = schema.safeParse(body);
+  const result = schema(body);
   if (!result.success) {
     throw new InternalError(`The server answered ${what} with an unexpected body`, {
       cause: result.error,

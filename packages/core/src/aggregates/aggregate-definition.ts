@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { $ZodType, input, output } from 'zod/v4/core';
 import { type ForgottenEvent, isForgottenEvent } from '../crypto/forgotten.ts';
 import type { EventMetadata } from '../events/event.ts';
 import type { AnyEventDefinition, EventDataOf } from '../events/event-definition.ts';
@@ -57,9 +57,9 @@ export interface CommandContext {
   readonly newId: () => string;
 }
 
-/** One command: its zod input schema and the pure `decide` that turns state and input into events. */
+/** One command: its zod input schema (classic `zod` or `zod/mini`) and the pure `decide` that turns state and input into events. */
 export interface CommandDefinition<TInput, TParsedInput, TState, TDraft> {
-  readonly input: z.ZodType<TParsedInput, TInput>;
+  readonly input: $ZodType<TParsedInput, TInput>;
   readonly decide: (
     state: TState,
     input: TParsedInput,
@@ -86,7 +86,7 @@ type AnyCommandDefinition = CommandDefinition<any, any, any, any>;
 /** How an aggregate's snapshots are written and recognised. */
 export interface SnapshotOptions<TState> {
   /** Schema of the state; decides the fingerprint and validates loaded snapshots. */
-  readonly schema: z.ZodType<TState>;
+  readonly schema: $ZodType<TState>;
   /** When to snapshot. Defaults to `everyNVersions(100)`. */
   readonly policy?: SnapshotPolicy;
   /** Bump when `evolve` changes meaning without a schema change, to retire old snapshots. */
@@ -121,7 +121,7 @@ export interface AggregateConfig<TType extends string, TState, TEvents extends A
 
 /** Snapshot settings with defaults applied and the fingerprint computed once. */
 export interface ResolvedSnapshotOptions<TState> {
-  readonly schema: z.ZodType<TState>;
+  readonly schema: $ZodType<TState>;
   readonly policy: SnapshotPolicy;
   readonly fingerprint: string;
   /** Devices may bootstrap from the server's snapshots (`SnapshotOptions.bootstrap`). */
@@ -161,22 +161,22 @@ export interface AggregateDefinition<
 }
 
 /** What `command(...)` takes as input: a zod schema, or a versioned one (`defineCommandInput`). */
-export type CommandInputSpec = z.ZodType | AnyCommandInputDefinition;
+export type CommandInputSpec = $ZodType | AnyCommandInputDefinition;
 
 /** The caller's input type of a command input spec (before defaults and transforms). */
 export type SpecInput<TSpec> =
   TSpec extends CommandInputDefinition<infer TInput, unknown>
     ? TInput
-    : TSpec extends z.ZodType
-      ? z.input<TSpec>
+    : TSpec extends $ZodType
+      ? input<TSpec>
       : never;
 
 /** What `decide` gets from a command input spec (after defaults and transforms). */
 export type SpecOutput<TSpec> =
   TSpec extends CommandInputDefinition<unknown, infer TOutput>
     ? TOutput
-    : TSpec extends z.ZodType
-      ? z.output<TSpec>
+    : TSpec extends $ZodType
+      ? output<TSpec>
       : never;
 
 /**
@@ -218,7 +218,7 @@ export type CommandName<TAggregate> = TAggregate extends { commands: infer TComm
 export type CommandInput<TAggregate, TName extends CommandName<TAggregate>> = TAggregate extends {
   commands: infer TCommands;
 }
-  ? TCommands[TName & keyof TCommands] extends { input: z.ZodType<unknown, infer TInput> }
+  ? TCommands[TName & keyof TCommands] extends { input: $ZodType<unknown, infer TInput> }
     ? TInput
     : never
   : never;

@@ -1,9 +1,9 @@
-import type { z } from 'zod';
+import type { $ZodType, input, output } from 'zod/v4/core';
 import { ValidationFailedError } from '../errors/errors.ts';
-import { toValidationIssues } from '../errors/validation-issues.ts';
+import { safeParseSchema, toValidationIssues } from '../errors/validation-issues.ts';
 
 interface InputVersion {
-  readonly schema: z.ZodType;
+  readonly schema: $ZodType;
   /** Turns the previous version's parsed input into this one's input; absent for version 1. */
   readonly upgrade?: (previous: never) => unknown;
 }
@@ -24,7 +24,7 @@ export interface CommandInputDefinition<TInput = unknown, TOutput = unknown> {
   /** The current version: commands are executed, stored and pushed with input of this version. */
   readonly inputVersion: number;
   /** The current version's schema. */
-  readonly schema: z.ZodType<TOutput, TInput>;
+  readonly schema: $ZodType<TOutput, TInput>;
   /**
    * Input of version `fromVersion` (1 to `inputVersion`) as input of the current version: it is
    * validated at each version on the way and handed to the upgraders (input of the current
@@ -34,10 +34,10 @@ export interface CommandInputDefinition<TInput = unknown, TOutput = unknown> {
    */
   upgrade(fromVersion: number, input: unknown): TInput;
   /** A definition with one more version, reached from this one by `upgrade`. */
-  nextVersion<TSchema extends z.ZodType>(
+  nextVersion<TSchema extends $ZodType>(
     schema: TSchema,
-    upgrade: (previous: TOutput) => z.input<TSchema>,
-  ): CommandInputDefinition<z.input<TSchema>, z.output<TSchema>>;
+    upgrade: (previous: TOutput) => input<TSchema>,
+  ): CommandInputDefinition<input<TSchema>, output<TSchema>>;
 }
 
 /** Any versioned command input, whatever its types. */
@@ -56,9 +56,9 @@ export type AnyCommandInputDefinition = CommandInputDefinition<any, any>;
  *   rename: command(RenameInput, (state, input) => [{ type: 'TodoRenamed', data: input }]),
  * }));
  */
-export function defineCommandInput<TSchema extends z.ZodType>(
+export function defineCommandInput<TSchema extends $ZodType>(
   schema: TSchema,
-): CommandInputDefinition<z.input<TSchema>, z.output<TSchema>> {
+): CommandInputDefinition<input<TSchema>, output<TSchema>> {
   return createDefinition([{ schema }]);
 }
 
@@ -77,10 +77,10 @@ function createDefinition<TInput, TOutput>(
   versions: readonly InputVersion[],
 ): CommandInputDefinition<TInput, TOutput> {
   const current = versions.length;
-  const currentSchema = versions[current - 1]?.schema as z.ZodType<TOutput, TInput>;
+  const currentSchema = versions[current - 1]?.schema as $ZodType<TOutput, TInput>;
 
-  const validate = (schema: z.ZodType, data: unknown, version: number): unknown => {
-    const result = schema.safeParse(data);
+  const validate = (schema: $ZodType, data: unknown, version: number): unknown => {
+    const result = safeParseSchema(schema, data);
     if (result.success) return result.data;
     throw new ValidationFailedError(
       `Invalid command input of version ${version}`,
@@ -99,7 +99,7 @@ function createDefinition<TInput, TOutput>(
         );
       }
       if (fromVersion === current) return input as TInput;
-      let parsed = validate(versions[fromVersion - 1]?.schema as z.ZodType, input, fromVersion);
+      let parsed = validate(versions[fromVersion - 1]?.schema as $ZodType, input, fromVersion);
       let raw: unknown = input;
       for (let next = fromVersion + 1; next <= current; next++) {
         const step = versions[next - 1] as InputVersion;

@@ -4,6 +4,7 @@ import type {
   StateOf,
 } from '../aggregates/aggregate-definition.ts';
 import { InternalError } from '../errors/errors.ts';
+import { safeParseSchema } from '../errors/validation-issues.ts';
 import type { EventStore } from '../event-store/event-store.ts';
 import type { StreamRef } from '../event-store/stream-ref.ts';
 
@@ -84,7 +85,7 @@ async function startingPoint<TState>(
   if (options !== undefined) {
     const snapshot = await store.loadSnapshot(stream);
     if (snapshot !== undefined && snapshot.fingerprint === options.fingerprint) {
-      const parsed = options.schema.safeParse(snapshot.state);
+      const parsed = safeParseSchema(options.schema, snapshot.state);
       if (parsed.success) return { state: parsed.data, version: snapshot.version };
     }
   }

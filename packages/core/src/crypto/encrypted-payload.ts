@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { safeParseSchema } from '../errors/validation-issues.ts';
 
 /** The only payload format so far; a reader meeting a higher one leaves the payload alone. */
 export const ENCRYPTED_PAYLOAD_VERSION = 1;
@@ -6,7 +7,7 @@ export const ENCRYPTED_PAYLOAD_VERSION = 1;
 /** AES-GCM with a 256-bit key, in JOSE's name for it. */
 export const ENCRYPTION_ALGORITHM = 'A256GCM';
 
-const base64Url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'base64url without padding');
+const base64Url = z.string().check(z.regex(/^[A-Za-z0-9_-]+$/, 'base64url without padding'));
 
 /**
  * Schema of an encrypted event payload: the event's `data` when it is stored, sent or pulled
@@ -14,13 +15,13 @@ const base64Url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'base64url without paddin
  * (with its 128-bit tag) are base64url.
  *
  * @example
- * EncryptedPayloadSchema.parse(event.data).$encrypted.kid;
+ * parseOrThrow(EncryptedPayloadSchema, event.data, 'encrypted payload').$encrypted.kid;
  */
 export const EncryptedPayloadSchema = z.strictObject({
   $encrypted: z.strictObject({
     v: z.literal(ENCRYPTED_PAYLOAD_VERSION),
     alg: z.literal(ENCRYPTION_ALGORITHM),
-    kid: z.string().min(1).max(200),
+    kid: z.string().check(z.minLength(1), z.maxLength(200)),
     iv: base64Url,
     ciphertext: base64Url,
   }),
@@ -47,5 +48,5 @@ export type EncryptedPayload = z.infer<typeof EncryptedPayloadSchema>;
 export function isEncryptedPayload(data: unknown): data is EncryptedPayload {
   // The cheap check first: readers call this on every event they serve.
   if (typeof data !== 'object' || data === null || !('$encrypted' in data)) return false;
-  return EncryptedPayloadSchema.safeParse(data).success;
+  return safeParseSchema(EncryptedPayloadSchema, data).success;
 }

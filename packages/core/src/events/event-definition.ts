@@ -1,15 +1,15 @@
-import type { z } from 'zod';
+import type { $ZodType, input, output } from 'zod/v4/core';
 import { UnknownEventTypeError, ValidationFailedError } from '../errors/errors.ts';
-import { toValidationIssues } from '../errors/validation-issues.ts';
+import { safeParseSchema, toValidationIssues } from '../errors/validation-issues.ts';
 
 interface SchemaVersion {
-  readonly schema: z.ZodType;
+  readonly schema: $ZodType;
   /** Turns data of the previous schema version into this one's; absent for version 1. */
   readonly upcast?: (previous: never) => unknown;
 }
 
 /**
- * One event type: its name, the zod schema of each schema version, and the upcasters that
+ * One event type: its name, the zod schema of each schema version (classic `zod` or `zod/mini`), and the upcasters that
  * carry old data forward. `Data` is the current version's data type.
  *
  * @example
@@ -23,7 +23,7 @@ export interface EventDefinition<TType extends string = string, TData = unknown>
   /** The current schema version: events are created at this version. */
   readonly schemaVersion: number;
   /** The current version's schema. */
-  readonly schema: z.ZodType<TData>;
+  readonly schema: $ZodType<TData>;
   /**
    * Validates stored data of `schemaVersion` and upcasts it to the current version.
    * Throws `UNKNOWN_EVENT_TYPE` for a schema version this definition does not know and
@@ -33,10 +33,10 @@ export interface EventDefinition<TType extends string = string, TData = unknown>
   /** Validates data of the current version (throws `VALIDATION_FAILED`). */
   parse(data: unknown): TData;
   /** A definition with one more schema version, reached from this one by `upcast`. */
-  nextVersion<TSchema extends z.ZodType>(
+  nextVersion<TSchema extends $ZodType>(
     schema: TSchema,
-    upcast: (previous: TData) => z.input<TSchema>,
-  ): EventDefinition<TType, z.output<TSchema>>;
+    upcast: (previous: TData) => input<TSchema>,
+  ): EventDefinition<TType, output<TSchema>>;
 }
 
 /** Any event definition, whatever its type and data. */
@@ -54,10 +54,10 @@ export type EventDataOf<TDefinition> =
  * @example
  * const TodoAdded = defineEvent('TodoAdded', z.object({ title: z.string() }));
  */
-export function defineEvent<TType extends string, TSchema extends z.ZodType>(
+export function defineEvent<TType extends string, TSchema extends $ZodType>(
   type: TType,
   schema: TSchema,
-): EventDefinition<TType, z.output<TSchema>> {
+): EventDefinition<TType, output<TSchema>> {
   if (typeof type !== 'string' || type.length === 0) {
     throw new TypeError('An event type needs a non-empty name');
   }
@@ -69,10 +69,10 @@ function createDefinition<TType extends string, TData>(
   versions: readonly SchemaVersion[],
 ): EventDefinition<TType, TData> {
   const current = versions.length;
-  const currentSchema = versions[current - 1]?.schema as z.ZodType<TData>;
+  const currentSchema = versions[current - 1]?.schema as $ZodType<TData>;
 
-  const validate = (schema: z.ZodType, data: unknown, schemaVersion: number): unknown => {
-    const result = schema.safeParse(data);
+  const validate = (schema: $ZodType, data: unknown, schemaVersion: number): unknown => {
+    const result = safeParseSchema(schema, data);
     if (result.success) return result.data;
     throw new ValidationFailedError(
       `Invalid data for event ${type} (schema version ${schemaVersion})`,

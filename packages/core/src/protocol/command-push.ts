@@ -1,7 +1,7 @@
 // Protocol v2 of `POST /push`: each commit carries the command that produced it, so the server
 // can decide it again with the shared aggregates (authority `decide` or `verify`). The client's
 // events are its prediction; the answer carries the events the server stored.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { EventEnvelopeSchema, NameSchema, StoredEventSchema } from './event-schemas.ts';
 import { JsonValueSchema } from './json-schema.ts';
 import {
@@ -21,7 +21,7 @@ export const COMMAND_PROTOCOL_VERSION = 2;
  * schema versions are. Absent means 1: clients send it only past 1, so a server from before input
  * versions still takes every command it can decide.
  */
-export const InputVersionSchema = z.number().int().min(1).max(10_000);
+export const InputVersionSchema = z.number().check(z.int(), z.minimum(1), z.maximum(10_000));
 
 /** A command as the device executed it: enough for the server to run it again. */
 export const WireCommandSchema = z.strictObject({
@@ -35,7 +35,7 @@ export const WireCommandSchema = z.strictObject({
    * The input's version when past 1: a newer server upgrades it with the command's declared
    * upgraders; one that knows only older versions refuses it with `UNKNOWN_COMMAND`.
    */
-  inputVersion: InputVersionSchema.optional(),
+  inputVersion: z.optional(InputVersionSchema),
   /** When the user issued it (the device's clock); the server decides at its own time. */
   issuedAt: TimestampSchema,
 });
@@ -49,7 +49,7 @@ export const CommandCommitSchema = z
   .strictObject({
     commitId: NameSchema,
     command: WireCommandSchema,
-    events: z.array(EventEnvelopeSchema).max(1000),
+    events: z.array(EventEnvelopeSchema).check(z.maxLength(1000)),
   })
   .check((ctx) => checkCommitEvents(ctx, ctx.value.events, ctx.value.command));
 
@@ -65,7 +65,7 @@ export const CommandPushEnvelopeSchema = z
 export const CommandPushRequestSchema = z.strictObject({
   protocol: z.literal(COMMAND_PROTOCOL_VERSION),
   clientId: NameSchema,
-  commits: z.array(CommandCommitSchema).min(1).max(1000),
+  commits: z.array(CommandCommitSchema).check(z.minLength(1), z.maxLength(1000)),
 });
 
 /**
@@ -82,7 +82,7 @@ export const AcceptedCommandSchema = z.strictObject({
    * drops the aggregate (it wrote outside what it replicates, e.g. a task created for another
    * team); one that holds some knows where the aggregate belongs.
    */
-  scopes: z.array(ScopeKeySchema).optional(),
+  scopes: z.optional(z.array(ScopeKeySchema)),
 });
 
 /** A command the server refused: the code, a message, and the aggregate's current version (as v1). */
@@ -97,13 +97,13 @@ export const CommandPushResponseSchema = z.strictObject({
 /** `POST /v2/commands`: one command for the server to run (a client without a local store). */
 export const CommandRequestSchema = z.strictObject({
   /** Optional: the same id again returns what the first run stored (a safe retry). */
-  commandId: NameSchema.optional(),
+  commandId: z.optional(NameSchema),
   aggregateType: NameSchema,
   aggregateId: NameSchema,
   name: NameSchema,
   input: JsonValueSchema,
   /** The input's version, as in a push (absent: 1). */
-  inputVersion: InputVersionSchema.optional(),
+  inputVersion: z.optional(InputVersionSchema),
 });
 
 /** The answer to `POST /v2/commands`: the events the server stored (none: nothing changed). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { JsonObject, JsonValue } from '../events/json.ts';
 import { unsafeTextReason } from './safe-text.ts';
 
@@ -50,7 +50,7 @@ export const JsonValueSchema = z.unknown().check((ctx) => {
   if (problem !== undefined) {
     ctx.issues.push({ code: 'custom', message: problem[0], path: problem[1], input: ctx.value });
   }
-}) as unknown as z.ZodType<JsonValue, unknown>;
+}) as unknown as z.ZodMiniType<JsonValue, unknown>;
 
 /**
  * A JSON object, with the same safety rules as `JsonValueSchema`. The raw input is checked, so
@@ -63,4 +63,4 @@ export const JsonObjectSchema = z.unknown().check((ctx) => {
   if (problem !== undefined) {
     ctx.issues.push({ code: 'custom', message: problem[0], path: [...problem[1]], input: value });
   }
-}) as unknown as z.ZodType<JsonObject, unknown>;
+}) as unknown as z.ZodMiniType<JsonObject, unknown>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   AggregateNotFoundError,
   CommandRequiredError,
@@ -32,6 +32,7 @@ import {
   isAnyStrataError,
   StrataError,
 } from '../errors/strata-error.ts';
+import { safeParseSchema } from '../errors/validation-issues.ts';
 import type { ExpectedVersion } from '../event-store/expected-version.ts';
 
 /** The media type of error bodies (RFC 9457). */
@@ -68,9 +69,9 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
 export const ProblemDetailsSchema = z.looseObject({
   type: z.string(),
   title: z.string(),
-  status: z.number().int().min(400).max(599),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
+  status: z.number().check(z.int(), z.minimum(400), z.maximum(599)),
+  detail: z.optional(z.string()),
+  instance: z.optional(z.string()),
   code: z.enum(ERROR_CODES),
 });
 
@@ -111,7 +112,7 @@ export function toProblemDetails(error: unknown, instance?: string): ProblemDeta
  * if (isStrataError(error, 'VERSION_CONFLICT')) rebase(error.actualVersion);
  */
 export function fromProblemDetails(body: unknown): StrataError {
-  const parsed = ProblemDetailsSchema.safeParse(body);
+  const parsed = safeParseSchema(ProblemDetailsSchema, body);
   if (!parsed.success) {
     return new InternalError('The server answered with an unreadable error', { cause: body });
   }

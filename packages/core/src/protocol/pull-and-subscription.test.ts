@@ -1,5 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { z } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
+import { safeParseSchema } from '../errors/validation-issues.ts';
 import { newKsuid } from '../ids/ksuid.ts';
 import { CursorSchema, StoredEventSchema } from './event-schemas.ts';
 import { MAX_PULL_LIMIT, PullQuerySchema, PullResponseSchema } from './pull.ts';
@@ -24,8 +25,8 @@ function storedEvent(overrides: Json = {}): Json {
   };
 }
 
-function paths(schema: z.ZodType, input: unknown): PropertyKey[][] {
-  const result = schema.safeParse(input);
+function paths(schema: $ZodType, input: unknown): PropertyKey[][] {
+  const result = safeParseSchema(schema, input);
   if (result.success) throw new Error(`expected ${JSON.stringify(input)} to be rejected`);
   const seen = new Map<string, PropertyKey[]>();
   for (const { path } of result.error.issues) seen.set(JSON.stringify(path), path);

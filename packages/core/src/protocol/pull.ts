@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CursorSchema, StoredEventSchema } from './event-schemas.ts';
 import { queryInteger } from './query-integer.ts';
 
@@ -7,10 +7,10 @@ export const MAX_PULL_LIMIT = 1000;
 
 /** `GET /v1/pull` query string: `after` absent means from the beginning. */
 export const PullQuerySchema = z.strictObject({
-  after: CursorSchema.optional(),
-  limit: queryInteger(1, MAX_PULL_LIMIT).default(100),
+  after: z.optional(CursorSchema),
+  limit: z._default(queryInteger(1, MAX_PULL_LIMIT), 100),
   /** `true` asks for `remaining` in the response (a count query: ask once per catch-up). */
-  count: z.enum(['true', 'false']).optional(),
+  count: z.optional(z.enum(['true', 'false'])),
 });
 
 /** `GET /v1/pull` response. */
@@ -24,7 +24,7 @@ export const PullResponseSchema = z.strictObject({
    * Events waiting after this page, when the query asked (`count=true`): what a catch-up still
    * has to fetch. It may count events the principal is not allowed to read, which are skipped.
    */
-  remaining: z.number().int().min(0).optional(),
+  remaining: z.optional(z.number().check(z.int(), z.minimum(0))),
 });
 
 export type PullQuery = z.infer<typeof PullQuerySchema>;

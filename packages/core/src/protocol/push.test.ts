@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
+import { safeParseSchema } from '../errors/validation-issues.ts';
 import { newKsuid } from '../ids/ksuid.ts';
 import { CommitSchema, PushRequestSchema, PushResponseSchema } from './push.ts';
 
@@ -41,17 +42,14 @@ function validPush(): Json {
 
 type Path = readonly PropertyKey[];
 
-function issues(
-  schema: z.ZodType,
-  input: unknown,
-): { path: Path; message: string; code: string }[] {
-  const result = schema.safeParse(input);
+function issues(schema: $ZodType, input: unknown): { path: Path; message: string; code: string }[] {
+  const result = safeParseSchema(schema, input);
   if (result.success) throw new Error(`expected ${JSON.stringify(input)} to be rejected`);
   return result.error.issues.map(({ path, message, code }) => ({ path, message, code }));
 }
 
 /** The distinct places the issues point at, in order. */
-function paths(schema: z.ZodType, input: unknown): Path[] {
+function paths(schema: $ZodType, input: unknown): Path[] {
   const seen = new Map<string, Path>();
   for (const { path } of issues(schema, input)) seen.set(JSON.stringify(path), path);
   return [...seen.values()];

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ERROR_CODES } from '../errors/strata-error.ts';
 import { EventEnvelopeSchema, NameSchema } from './event-schemas.ts';
 
@@ -11,7 +11,7 @@ type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 export const CommitSchema = z
   .strictObject({
     commitId: NameSchema,
-    events: z.array(EventEnvelopeSchema).min(1).max(1000),
+    events: z.array(EventEnvelopeSchema).check(z.minLength(1), z.maxLength(1000)),
   })
   .check((ctx) => {
     const [first] = ctx.value.events;
@@ -73,8 +73,7 @@ export const ENVELOPE_SHAPE = {
   clientId: NameSchema,
   commits: z
     .array(z.looseObject({ commitId: NameSchema }))
-    .min(1)
-    .max(1000),
+    .check(z.minLength(1), z.maxLength(1000)),
 };
 
 /** An envelope's commit ids are distinct (each push envelope schema checks it). */
@@ -92,7 +91,7 @@ export function checkEnvelopeCommitIds(ctx: {
 export const PushRequestSchema = z
   .strictObject({
     clientId: NameSchema,
-    commits: z.array(CommitSchema).min(1).max(1000),
+    commits: z.array(CommitSchema).check(z.minLength(1), z.maxLength(1000)),
   })
   .check((ctx) => {
     const commitIds = new Set<string>();
@@ -121,7 +120,7 @@ export const PushRequestSchema = z
  *
  * @example
  * const envelope = parseOrThrow(PushEnvelopeSchema, body, 'push request');
- * for (const raw of envelope.commits) CommitSchema.safeParse(raw);
+ * for (const raw of envelope.commits) safeParseSchema(CommitSchema, raw);
  */
 export const PushEnvelopeSchema = z.strictObject(ENVELOPE_SHAPE).check(checkEnvelopeCommitIds);
 
@@ -129,7 +128,7 @@ export const PushEnvelopeSchema = z.strictObject(ENVELOPE_SHAPE).check(checkEnve
 export const AcceptedCommitSchema = z.strictObject({
   commitId: NameSchema,
   status: z.literal('accepted'),
-  positions: z.array(z.number().int().min(1)),
+  positions: z.array(z.number().check(z.int(), z.minimum(1))),
 });
 
 /**
@@ -141,7 +140,7 @@ export const RejectedCommitSchema = z.strictObject({
   status: z.literal('rejected'),
   code: z.enum(ERROR_CODES),
   message: z.string(),
-  currentVersion: z.number().int().min(0),
+  currentVersion: z.number().check(z.int(), z.minimum(0)),
 });
 
 /** `POST /v1/push` response: one result per commit, in request order. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 // Postgres `text` and `jsonb` cannot hold U+0000, and a lone UTF-16 surrogate has no UTF-8
 // form: drivers store it as U+FFFD, so `x\ud800` and `x\udbff` would become one aggregate id
@@ -35,10 +35,10 @@ export function isSafeText(text: string): boolean {
 
 /**
  * A string that Postgres stores faithfully: no NUL, no lone surrogates. Bound it further with
- * `.min`/`.max` where needed.
+ * `z.minLength`/`z.maxLength` checks where needed.
  *
  * @example
- * const ErrorText = SafeTextSchema.min(1).max(4000);
+ * const ErrorText = SafeTextSchema.check(z.minLength(1), z.maxLength(4000));
  */
 export const SafeTextSchema = z.string().check((ctx) => {
   const reason = unsafeTextReason(ctx.value);
@@ -68,7 +68,7 @@ const MAX_TIME = Date.parse(MAX_TIMESTAMP);
  * five-digit years would not round-trip).
  *
  * @example
- * TimestampSchema.parse('2026-12-01T10:00:00+02:00');
+ * parseOrThrow(TimestampSchema, '2026-12-01T10:00:00+02:00', 'timestamp');
  */
 export const TimestampSchema = z.iso.datetime({ offset: true }).check((ctx) => {
   // Postgres keeps microseconds and rounds finer fractions, which JavaScript truncates to

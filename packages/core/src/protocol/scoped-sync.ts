@@ -2,7 +2,7 @@
 // cursor, and receives only their aggregates. Positions are the tenant's dense positions; an
 // aggregate that joins a scope is sent whole (its history at the position where it joined),
 // one that leaves is announced with a `left` item, both in the scope's order.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseScopeKey } from '../scopes/scope-key.ts';
 import { CursorSchema, NameSchema, StoredEventSchema, VersionSchema } from './event-schemas.ts';
 import { JsonValueSchema } from './json-schema.ts';
@@ -15,14 +15,14 @@ import { SubscriptionClosingReasonSchema } from './subscription.ts';
 export const MAX_SCOPES_PER_REQUEST = 100;
 
 /** A scope's canonical key (`scopeKey`): `name` or `name:{"param":"value"}`. */
-export const ScopeKeySchema = z
-  .string()
-  .min(1)
-  .max(1000)
-  .refine((key) => parseScopeKey(key) !== undefined, { message: 'not a scope key' });
+export const ScopeKeySchema = z.string().check(
+  z.minLength(1),
+  z.maxLength(1000),
+  z.refine((key) => parseScopeKey(key) !== undefined, { message: 'not a scope key' }),
+);
 
 /** A snapshot schema's fingerprint (`snapshotFingerprint`). */
-export const SnapshotFingerprintSchema = z.string().min(1).max(200);
+export const SnapshotFingerprintSchema = z.string().check(z.minLength(1), z.maxLength(200));
 
 /**
  * One scope a pull reads, after the cursor the device holds for it (absent: from the start).
@@ -32,8 +32,8 @@ export const SnapshotFingerprintSchema = z.string().min(1).max(200);
  */
 export const ScopeReadSchema = z.strictObject({
   scope: ScopeKeySchema,
-  after: CursorSchema.optional(),
-  bootstrap: z.boolean().optional(),
+  after: z.optional(CursorSchema),
+  bootstrap: z.optional(z.boolean()),
 });
 
 /** The most aggregate types one pull names in `snapshots`. */
@@ -42,26 +42,29 @@ export const MAX_SNAPSHOT_TYPES = 100;
 /** `POST /v2/pull` body: the scopes with their cursors; no scope twice. */
 export const ScopedPullRequestSchema = z
   .strictObject({
-    scopes: z.array(ScopeReadSchema).min(1).max(MAX_SCOPES_PER_REQUEST),
-    limit: queryInteger(1, MAX_PULL_LIMIT).default(100),
+    scopes: z.array(ScopeReadSchema).check(z.minLength(1), z.maxLength(MAX_SCOPES_PER_REQUEST)),
+    limit: z._default(queryInteger(1, MAX_PULL_LIMIT), 100),
     /** Aggregate types whose snapshots the device reads, each with the fingerprint it decodes. */
-    snapshots: z
-      .record(NameSchema, SnapshotFingerprintSchema)
-      .refine((types) => Object.keys(types).length <= MAX_SNAPSHOT_TYPES, {
-        message: `names more than ${MAX_SNAPSHOT_TYPES} aggregate types`,
-      })
-      .optional(),
+    snapshots: z.optional(
+      z.record(NameSchema, SnapshotFingerprintSchema).check(
+        z.refine((types) => Object.keys(types).length <= MAX_SNAPSHOT_TYPES, {
+          message: `names more than ${MAX_SNAPSHOT_TYPES} aggregate types`,
+        }),
+      ),
+    ),
   })
-  .refine((body) => new Set(body.scopes.map((read) => read.scope)).size === body.scopes.length, {
-    message: 'names a scope twice',
-  });
+  .check(
+    z.refine((body) => new Set(body.scopes.map((read) => read.scope)).size === body.scopes.length, {
+      message: 'names a scope twice',
+    }),
+  );
 
 /** An event of the device's scopes: `scopes` are those of the request it is in. */
 export const ScopedEventItemSchema = z.strictObject({
   kind: z.literal('event'),
   cursor: CursorSchema,
   event: StoredEventSchema,
-  scopes: z.array(ScopeKeySchema).min(1),
+  scopes: z.array(ScopeKeySchema).check(z.minLength(1)),
 });
 
 /** An aggregate left `scope` at `cursor` (an event moved it): the device drops what only it held. */
@@ -83,7 +86,7 @@ export const ScopeLeftItemSchema = z.strictObject({
 export const ScopeSnapshotItemSchema = z.strictObject({
   kind: z.literal('snapshot'),
   cursor: CursorSchema,
-  scopes: z.array(ScopeKeySchema).min(1),
+  scopes: z.array(ScopeKeySchema).check(z.minLength(1)),
   aggregateType: NameSchema,
   aggregateId: NameSchema,
   version: VersionSchema,
@@ -112,8 +115,11 @@ export const ScopedPullResponseSchema = z.strictObject({
 
 /** `GET /v2/subscribe` query: `scope` repeated (or one), all read from the one `after` cursor. */
 export const ScopedSubscribeQuerySchema = z.strictObject({
-  scope: z.union([ScopeKeySchema, z.array(ScopeKeySchema).min(1).max(MAX_SCOPES_PER_REQUEST)]),
-  after: CursorSchema.optional(),
+  scope: z.union([
+    ScopeKeySchema,
+    z.array(ScopeKeySchema).check(z.minLength(1), z.maxLength(MAX_SCOPES_PER_REQUEST)),
+  ]),
+  after: z.optional(CursorSchema),
 });
 
 /**
@@ -123,12 +129,14 @@ export const ScopedSubscribeQuerySchema = z.strictObject({
  */
 export const ScopedSubscribeBodySchema = z
   .strictObject({
-    scopes: z.array(ScopeKeySchema).min(1).max(MAX_SCOPES_PER_REQUEST),
-    after: CursorSchema.optional(),
+    scopes: z.array(ScopeKeySchema).check(z.minLength(1), z.maxLength(MAX_SCOPES_PER_REQUEST)),
+    after: z.optional(CursorSchema),
   })
-  .refine((body) => new Set(body.scopes).size === body.scopes.length, {
-    message: 'names a scope twice',
-  });
+  .check(
+    z.refine((body) => new Set(body.scopes).size === body.scopes.length, {
+      message: 'names a scope twice',
+    }),
+  );
 
 /**
  * The JSON `data` of one `GET /v2/subscribe` message: the items of a scoped read (SSE `id` is
@@ -143,7 +151,7 @@ export const ScopedSubscriptionMessageSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('closing'),
     reason: SubscriptionClosingReasonSchema,
-    resumeAfter: CursorSchema.optional(),
+    resumeAfter: z.optional(CursorSchema),
   }),
 ]);
 

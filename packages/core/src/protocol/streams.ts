@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CursorSchema, EventIdSchema, NameSchema, StoredEventSchema } from './event-schemas.ts';
 import { queryInteger } from './query-integer.ts';
 import { MAX_INT4, TimestampSchema } from './safe-text.ts';
@@ -9,8 +9,8 @@ export const MAX_HISTORY_LIMIT = 1000;
 /** `GET /v1/streams/:aggregateType/:aggregateId/events` query string. */
 export const StreamHistoryQuerySchema = z.strictObject({
   /** First version to return. Defaults to 1. */
-  fromVersion: queryInteger(1, MAX_INT4).default(1),
-  limit: queryInteger(1, MAX_HISTORY_LIMIT).default(100),
+  fromVersion: z._default(queryInteger(1, MAX_INT4), 1),
+  limit: z._default(queryInteger(1, MAX_HISTORY_LIMIT), 100),
 });
 
 /**
@@ -32,9 +32,9 @@ export const StreamHistoryResponseSchema = z.strictObject({
   aggregateId: NameSchema,
   events: z.array(StoredEventSchema),
   /** The stream's version when the page was read. */
-  version: z.number().int().min(1),
+  version: z.number().check(z.int(), z.minimum(1)),
   /** Pass as `fromVersion` to continue. */
-  nextVersion: z.number().int().min(1),
+  nextVersion: z.number().check(z.int(), z.minimum(1)),
   hasMore: z.boolean(),
 });
 
@@ -43,7 +43,7 @@ export const StreamMetadataSchema = z.strictObject({
   aggregateType: NameSchema,
   aggregateId: NameSchema,
   /** The version of the last event; versions are contiguous, so also the event count. */
-  version: z.number().int().min(1),
+  version: z.number().check(z.int(), z.minimum(1)),
   /** When the server stored the first and the last event. */
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
@@ -52,7 +52,7 @@ export const StreamMetadataSchema = z.strictObject({
   /** The last event's place in the global order. */
   lastCursor: CursorSchema,
   /** The version of the server's snapshot of the stream, if it keeps one. */
-  snapshotVersion: z.number().int().min(1).optional(),
+  snapshotVersion: z.optional(z.number().check(z.int(), z.minimum(1))),
 });
 
 export type StreamHistoryQuery = z.infer<typeof StreamHistoryQuerySchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CursorSchema, StoredEventSchema } from './event-schemas.ts';
 
 /**
@@ -8,12 +8,14 @@ import { CursorSchema, StoredEventSchema } from './event-schemas.ts';
  */
 export const SubscribeQuerySchema = z
   .strictObject({
-    after: CursorSchema.optional(),
-    from: z.literal('now').optional(),
+    after: z.optional(CursorSchema),
+    from: z.optional(z.literal('now')),
   })
-  .refine((query) => query.after === undefined || query.from === undefined, {
-    message: 'give either after or from=now',
-  });
+  .check(
+    z.refine((query) => query.after === undefined || query.from === undefined, {
+      message: 'give either after or from=now',
+    }),
+  );
 
 /**
  * Why the server ends a subscription with a `closing` message. `slow-reader`: the client read
@@ -50,7 +52,7 @@ export const SubscriptionMessageSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('closing'),
     reason: SubscriptionClosingReasonSchema,
-    resumeAfter: CursorSchema.optional(),
+    resumeAfter: z.optional(CursorSchema),
   }),
 ]);
 
@@ -61,9 +63,8 @@ export const SubscriptionMessageSchema = z.discriminatedUnion('kind', [
  * @example
  * if (!SUBSCRIPTION_MESSAGE_KINDS.includes(kind)) continue;
  */
-export const SUBSCRIPTION_MESSAGE_KINDS: readonly string[] = SubscriptionMessageSchema.options.map(
-  (option) => option.shape.kind.value,
-);
+export const SUBSCRIPTION_MESSAGE_KINDS: readonly string[] =
+  SubscriptionMessageSchema._zod.def.options.flatMap((option) => option.shape.kind._zod.def.values);
 
 export type SubscribeQuery = z.infer<typeof SubscribeQuerySchema>;
 export type SubscriptionMessage = z.infer<typeof SubscriptionMessageSchema>;

@@ -2,7 +2,8 @@
 // (`project({ projectId })`). The definition (name and parameter schema) is shared by browser
 // and server; which aggregates are in a scope comes from a membership fold over their events
 // (scope-membership.ts); who may hold one is a server rule (edge-server `scopes.rules`).
-import type { z } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
+import { parseOrThrow } from '../errors/validation-issues.ts';
 import { isScopeName, scopeKey } from './scope-key.ts';
 
 /** One scope with its parameters: what a device asks for and an aggregate belongs to. */
@@ -23,15 +24,16 @@ export interface ScopeDefinition<
 > {
   (params: TParams): ScopeRef<TName, TParams>;
   readonly scopeName: TName;
-  readonly params: z.ZodType<TParams>;
+  readonly params: $ZodType<TParams>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: any definition, whatever its parameters
 export type AnyScopeDefinition = ScopeDefinition<string, any>;
 
 /**
- * Declares a scope: a name and a zod schema of its parameters (an object of JSON values).
- * Calling the definition validates the parameters and makes a `ScopeRef`.
+ * Declares a scope: a name and a zod schema (classic `zod` or `zod/mini`) of its parameters (an
+ * object of JSON values). Calling the definition validates the parameters (`VALIDATION_FAILED`
+ * when they do not match) and makes a `ScopeRef`.
  *
  * @example
  * const project = defineScope('project', z.object({ projectId: z.string() }));
@@ -40,10 +42,10 @@ export type AnyScopeDefinition = ScopeDefinition<string, any>;
 export function defineScope<
   TName extends string,
   TParams extends Readonly<Record<string, unknown>>,
->(name: TName, params: z.ZodType<TParams>): ScopeDefinition<TName, TParams> {
+>(name: TName, params: $ZodType<TParams>): ScopeDefinition<TName, TParams> {
   if (!isScopeName(name)) throw new TypeError(`"${name}" is not a scope name`);
   const make = (input: TParams): ScopeRef<TName, TParams> => {
-    const parsed = params.parse(input);
+    const parsed = parseOrThrow(params, input, `parameters of scope ${name}`);
     return { name, params: parsed, key: scopeKey(name, parsed) };
   };
   return Object.assign(make, { scopeName: name, params });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { type $ZodType, toJSONSchema } from 'zod/v4/core';
 
 /**
  * A short, stable hash of a snapshot schema's shape, the aggregate type and an optional
@@ -12,10 +12,10 @@ import { z } from 'zod';
  */
 export function snapshotFingerprint(
   aggregateType: string,
-  schema: z.ZodType,
+  schema: $ZodType,
   revision = '',
 ): string {
-  const shape = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'output' });
+  const shape = toJSONSchema(schema, { unrepresentable: 'any', io: 'output' });
   return hash64(stableStringify([aggregateType, revision, sortRequiredKeys(shape)]));
 }
 

@@ -9,6 +9,7 @@ import {
   isStrataError,
   NameSchema,
   type StreamRef,
+  safeParseSchema,
   streamKey,
   toValidationIssues,
   ValidationFailedError,
@@ -125,7 +126,7 @@ export async function applyCommandPush(
     }
   };
   for (const raw of push.commits) {
-    const parsed = CommandCommitSchema.safeParse(raw);
+    const parsed = safeParseSchema(CommandCommitSchema, raw);
     const mode = parsed.success ? context.authorityOf(parsed.data.command.aggregateType) : 'events';
     if (
       parsed.success &&

@@ -52,8 +52,10 @@ const MAX_BODY_BYTES = 256 * 1024;
 // Core's NameSchema: no NUL or lone surrogate reaches a text column (issue 12, item 9).
 const ConsumerIdSchema = NameSchema;
 const LeaseMsSchema = z.number().int().min(100).max(3_600_000);
-const ErrorTextSchema = SafeTextSchema.min(1).max(4000);
-const ParkedIdSchema = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a parked event id');
+// Core's protocol schemas are zod/mini ones (small browser bundles): bounded with checks here.
+const ErrorTextSchema = SafeTextSchema.check(z.minLength(1), z.maxLength(4000));
+/** A parked event's id (`/:group/parked/:id`, a nack's `parkedId`, a replay's id). */
+export const ParkedIdSchema = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a parked event id');
 
 /**
  * `PUT /v1/groups/:group`: settings fixed at creation (ignored when the group exists). The wire
@@ -101,7 +103,7 @@ export const NackRequestSchema = z.union([
     consumerId: ConsumerIdSchema,
     partition: z.number().int().min(0),
     from: CursorSchema,
-    to: CursorSchema.optional(),
+    to: z.optional(CursorSchema),
     eventId: NameSchema,
     error: ErrorTextSchema,
     leaseMs: LeaseMsSchema.optional(),
@@ -119,13 +121,13 @@ export const LeaveRequestSchema = z.strictObject({ consumerId: ConsumerIdSchema 
 /** `GET /v1/groups/:group/parked`. */
 export const ParkedQuerySchema = z.strictObject({
   after: ParkedIdSchema.optional(),
-  limit: queryInteger(1, 1000).default(100),
+  limit: z._default(queryInteger(1, 1000), 100),
 });
 
-// Core's NameSchema, narrowed to what reads well in a URL path.
-const GroupNameSchema = NameSchema.max(200).regex(
-  /^[A-Za-z0-9_.~-]+$/,
-  'letters, digits and _ . ~ - only',
+/** A group's name (`/:group`): core's NameSchema, narrowed to what reads well in a URL path. */
+export const GroupNameSchema = NameSchema.check(
+  z.maxLength(200),
+  z.regex(/^[A-Za-z0-9_.~-]+$/, 'letters, digits and _ . ~ - only'),
 );
 
 /** What a principal may ask of the consumer-group routes (issue 12, item 5). */

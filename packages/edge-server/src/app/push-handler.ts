@@ -16,6 +16,7 @@ import {
   type PushRequest,
   type PushResponse,
   type StreamRef,
+  safeParseSchema,
   toValidationIssues,
   UnknownEventTypeError,
   ValidationFailedError,
@@ -189,7 +190,7 @@ type ParsedCommit =
  * commit of the same push already carries. The ids of a valid commit join `seenEventIds`.
  */
 function parseCommit(raw: unknown, seenEventIds: Set<string>): ParsedCommit {
-  const result = CommitSchema.safeParse(raw);
+  const result = safeParseSchema(CommitSchema, raw);
   if (!result.success) {
     const issues = toValidationIssues(result.error);
     return {

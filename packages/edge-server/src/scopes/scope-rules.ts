@@ -9,6 +9,7 @@ import {
   type ScopeDefinition,
   type ScopeMembership,
   type ScopeRef,
+  safeParseSchema,
   scopeKey,
   TENANT_SCOPE_NAME,
   tenantScope,
@@ -140,7 +141,7 @@ export function scopeAccess(options: ScopesOptions | undefined): ScopeAccess {
     if (parts === undefined) return 'not a scope key';
     const definition = definitions.get(parts.name);
     if (definition === undefined) return `no scope is named "${parts.name}"`;
-    const parsed = definition.params.safeParse(parts.params);
+    const parsed = safeParseSchema(definition.params, parts.params);
     if (!parsed.success) return `invalid parameters of scope "${parts.name}"`;
     // A schema that strips or rewrites (unknown keys, defaults, trims) would make another key
     // name the same scope: only the canonical key of the parsed parameters is that scope.
