@@ -20,6 +20,7 @@ import { safeErrorReporter } from '../logging/describe-error.ts';
 import { appObservability } from '../observability/app-observability.ts';
 import type { MetricsOption } from '../observability/metrics-route.ts';
 import { failedRequestReporter, type RequestLogSink } from '../observability/structured-log.ts';
+import { openApiRoute } from '../openapi/openapi-route.ts';
 import type { AppendHook } from '../postgres/append-hook.ts';
 import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
@@ -183,7 +184,8 @@ export type SyncApp = Hono<SyncEnv> & {
  * The sync server as a Hono app: it runs unchanged on Node, workerd, Bun and Deno.
  * `POST /v1/push`, `GET /v1/pull`, `GET /v1/subscribe` (SSE), `GET /v1/streams/:type/:id` (+ `/events`),
  * `POST /v2/push`, `POST /v2/commands`, scoped `POST /v2/pull` and `GET`/`POST /v2/subscribe` (SSE),
- * `GET /healthz` (liveness), `GET /readyz` (readiness), opt-in `GET /metrics` (Prometheus);
+ * `GET /healthz` (liveness), `GET /readyz` (readiness), opt-in `GET /metrics` (Prometheus),
+ * `GET /openapi.json` (this protocol's OpenAPI description, docs/openapi.json);
  * errors are `application/problem+json`. Every answer carries `x-request-id`. Each feature's routes are a Hono sub-app of their own, mounted with `app.route` behind the
  * middleware that applies to them (probes before it; `/v1/*` behind the request guard, the
  * rate limits and authentication).
@@ -330,6 +332,7 @@ export function createSyncApp<TScope extends AnyScopeDefinition = AnyScopeDefini
   app.route('/', readinessRoutes({ database: options.database })); // GET /healthz, /readyz
   const metricsRoutes = observability.route(options.database, report); // opt-in GET /metrics
   if (metricsRoutes !== undefined) app.route('/', metricsRoutes);
+  app.route('/', openApiRoute()); // GET /openapi.json: the protocol's description, no auth
 
   // Cross-site and rebinding guard, then limits by address (forged tokens count), then by principal.
   // Both protocol versions (v2: command pushes) behind the same middleware.
