@@ -14,6 +14,7 @@ import { WebSocket } from 'ws';
 import type { SyncApp } from '../app/create-sync-app.ts';
 import { describeError } from '../logging/describe-error.ts';
 import { migrate } from '../migrations/migrations.ts';
+import { authenticationFromEnv } from '../runtimes/authentication-from-env.ts';
 import { type EnvRecord, envValue, parsePort } from '../runtimes/env.ts';
 import {
   createServerApp,
@@ -27,6 +28,8 @@ import {
   type ServerDatabaseOptions,
   serverOptionsFromEnv,
 } from '../runtimes/server-app.ts';
+import { isAuthenticated } from '../runtimes/server-settings.ts';
+import type { SyncServerDefinition } from '../runtimes/sync-server-definition.ts';
 import { withDataDirLock } from './data-dir-lock.ts';
 import { keepConnectionUsable } from './drain-request-body.ts';
 
@@ -75,15 +78,29 @@ export interface NodeServer {
 /**
  * Starts the sync server on Node: PGlite persisted to `.data/strata` (under the working
  * directory) unless `DATABASE_URL` names a Postgres server, reached through the Neon driver over
- * WebSockets (`ws`). Applies missing migrations, authenticates with JWT when `JWT_SECRET` is set
- * (else one tenant, `default`, with a warning), prints its URL and stops gracefully on
- * SIGINT/SIGTERM.
+ * WebSockets (`ws`). Applies missing migrations, authenticates as the app definition says, else
+ * from the environment (`authenticationFromEnv`: JWT when `JWT_SECRET` is set, else one tenant,
+ * `default`, with a warning), prints its URL and stops gracefully on SIGINT/SIGTERM.
+ *
+ * Takes the app definition the other entries take (`defineSyncServer`, shared with Bun, Deno
+ * and Workers), then this server's options; or all of it as one object.
  *
  * @example
- * const server = await startNodeServer({ port: 8787, aggregates: [Todo] });
+ * import app from './app.ts'; // export default defineSyncServer({ aggregates: [Todo] })
+ * const server = await startNodeServer(app, { port: 8787 });
  * console.log(server.url);
  */
-export async function startNodeServer(options: NodeServerOptions = {}): Promise<NodeServer> {
+export async function startNodeServer(options?: NodeServerOptions): Promise<NodeServer>;
+export async function startNodeServer(
+  app: SyncServerDefinition,
+  options?: NodeServerOptions,
+): Promise<NodeServer>;
+export async function startNodeServer(
+  first: NodeServerOptions = {},
+  second: NodeServerOptions = {},
+): Promise<NodeServer> {
+  // The definition's options, under this server's.
+  const options: NodeServerOptions = { ...first, ...second };
   const {
     port: portOption,
     hostname: hostnameOption,
@@ -94,6 +111,7 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     ...appOptions
   } = options;
   const log = options.log ?? ((line: string) => console.log(line));
+  const warn = options.warn ?? ((line: string) => console.warn(line));
   const site = staticDir === undefined ? undefined : resolve(staticDir);
   if (site !== undefined && !isFile(join(site, 'index.html'))) {
     throw new Error(`staticDir ${site} has no index.html (build the app first)`);
@@ -105,11 +123,21 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     ...appOptions,
     ...nodeDatabaseSettings(options, fromEnv),
     jwtSecret: options.jwtSecret ?? fromEnv.jwtSecret,
+    // As on every entry: the definition's authentication, else the environment's.
+    authenticate:
+      options.authenticate ??
+      authenticationFromEnv(
+        options.jwtSecret === undefined ? env : { ...env, JWT_SECRET: options.jwtSecret },
+        warn,
+      ),
     // The TCP peer, for per-address rate limits (never X-Forwarded-For unless configured).
     clientAddress: options.clientAddress ?? nodeClientAddress,
     log,
   };
-  const authenticated = settings.authenticate !== undefined || settings.jwtSecret !== undefined;
+  const authenticated = isAuthenticated(
+    options,
+    options.jwtSecret === undefined ? env : { ...env, JWT_SECRET: options.jwtSecret },
+  );
   const port = portOption ?? parsePort(envValue(env, 'PORT'), DEFAULT_PORT);
   const hostname = hostnameOption ?? defaultHostname(env, authenticated);
 

@@ -1,5 +1,10 @@
 /**
- * The sync server on Bun: `bun src/runtimes/bun.ts` (in packages/edge-server).
+ * The sync server on Bun.
+ *
+ * As a script (in packages/edge-server): `STRATA_APP=./app.ts bun src/runtimes/bun.ts`, where
+ * `app.ts` default-exports `defineSyncServer({ ... })` (without STRATA_APP: the generic app, no
+ * aggregates, any well-formed event stored as pushed). From an app's own entry:
+ * `await serveOnBun(app)`.
  *
  * Settings come from the environment, as for Node: DATABASE_URL (else PGlite in STRATA_DATA_DIR,
  * default .data/strata), JWT_SECRET, PORT, HOST, CORS_ORIGINS, STRATA_MIGRATE, NEON_WS_PROXY.
@@ -7,16 +12,24 @@
  */
 
 import { describeError } from '../logging/describe-error.ts';
-import { envValue, parsePort } from './env.ts';
+import { type EnvRecord, envValue, parsePort } from './env.ts';
 import {
   createServerApp,
   DEFAULT_PORT,
   defaultHostname,
   endableStreams,
   localUrl,
-  serverOptionsFromEnv,
   shutDown,
 } from './server-app.ts';
+import {
+  isAuthenticated,
+  loadAppDefinition,
+  type RunningServer,
+  serverSettingsFor,
+} from './server-settings.ts';
+import { defineSyncServer, type SyncServerDefinition } from './sync-server-definition.ts';
+
+export type { RunningServer };
 
 /** The part of Bun's API used here (no @types/bun needed). */
 declare const Bun: {
@@ -34,48 +47,96 @@ type BunServer = {
   requestIP(request: Request): { readonly address: string } | null;
 };
 const { process } = globalThis as unknown as {
-  process: { on(signal: string, listener: () => void): void; exit(code: number): never };
+  process: {
+    on(signal: string, listener: () => void): void;
+    exit(code: number): never;
+    cwd(): string;
+  };
 };
 
-const env = Bun.env;
-const options = serverOptionsFromEnv(env);
-const hostname = defaultHostname(env, options.jwtSecret !== undefined);
-// The TCP peer of each request, for per-address rate limits (X-Forwarded-For is not trusted).
-const peers = new WeakMap<Request, string>();
-const server = await createServerApp({
-  ...options,
-  clientAddress: (request) => peers.get(request),
-});
-const streams = endableStreams((request) => server.app.fetch(request));
-const bun = Bun.serve({
-  port: parsePort(envValue(env, 'PORT'), DEFAULT_PORT),
-  hostname,
-  idleTimeout: 60,
-  fetch: (request, bunServer) => {
-    const peer = bunServer.requestIP(request)?.address;
-    if (peer !== undefined) peers.set(request, peer);
-    return streams.fetch(request);
-  },
-});
-console.log(
-  `[strata] sync server (Bun) listening on ${localUrl(hostname, bun.port)} (${server.database.description})`,
-);
+/** Options of `serveOnBun`: where settings come from and how the process is run. */
+export interface BunServeOptions {
+  /** Defaults to `Bun.env`. */
+  readonly env?: EnvRecord;
+  /** Shut down gracefully on SIGINT/SIGTERM, then exit. Defaults to true. */
+  readonly handleSignals?: boolean;
+}
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    console.log(`[strata] ${signal}: shutting down`);
-    shutDown({ server, streams, stop: () => bun.stop(), force: () => bun.stop(true) }).then(
-      () => {
-        console.log('[strata] sync server stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error(`[strata] shutdown failed: ${describeError(error)}`);
-        process.exit(1);
-      },
-    );
+/**
+ * Serves the app on Bun: the database, port and authentication from the environment (unless the
+ * definition has `authenticate`), migrations at startup, graceful stop on SIGINT/SIGTERM.
+ *
+ * @example
+ * import app from './app.ts';
+ * await serveOnBun(app);
+ */
+export async function serveOnBun(
+  app: SyncServerDefinition = defineSyncServer({}),
+  options: BunServeOptions = {},
+): Promise<RunningServer> {
+  const env = options.env ?? Bun.env;
+  const warn = (line: string) => console.warn(line);
+  const hostname = defaultHostname(env, isAuthenticated(app, env));
+  // The TCP peer of each request, for per-address rate limits (X-Forwarded-For is not trusted).
+  const peers = new WeakMap<Request, string>();
+  const server = await createServerApp({
+    ...serverSettingsFor(app, env, warn),
+    clientAddress: (request) => peers.get(request),
   });
+  const streams = endableStreams((request) => server.app.fetch(request));
+  const bun = Bun.serve({
+    port: parsePort(envValue(env, 'PORT'), DEFAULT_PORT),
+    hostname,
+    idleTimeout: 60,
+    fetch: (request, bunServer) => {
+      const peer = bunServer.requestIP(request)?.address;
+      if (peer !== undefined) peers.set(request, peer);
+      return streams.fetch(request);
+    },
+  });
+  const url = localUrl(hostname, bun.port);
+  console.log(`[strata] sync server (Bun) listening on ${url} (${server.database.description})`);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= shutDown({
+      server,
+      streams,
+      stop: () => bun.stop(),
+      force: () => bun.stop(true),
+    });
+    return closing;
+  };
+  if (options.handleSignals ?? true) {
+    for (const signal of ['SIGINT', 'SIGTERM']) {
+      process.on(signal, () => {
+        if (closing !== undefined) process.exit(1);
+        console.log(`[strata] ${signal}: shutting down`);
+        close().then(
+          () => {
+            console.log('[strata] sync server stopped');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            console.error(`[strata] shutdown failed: ${describeError(error)}`);
+            process.exit(1);
+          },
+        );
+      });
+    }
+  }
+  return { url, server, close };
+}
+
+// Run as a script (`bun src/runtimes/bun.ts`): the app of STRATA_APP, else the generic one.
+if ((import.meta as { main?: boolean }).main === true) {
+  try {
+    const app = await loadAppDefinition(undefined, Bun.env, process.cwd(), (line) =>
+      console.warn(line),
+    );
+    await serveOnBun(app);
+  } catch (error) {
+    console.error(`[strata] failed: ${describeError(error)}`);
+    process.exit(1);
+  }
 }

@@ -1,7 +1,12 @@
 /**
- * The sync server on Deno (in packages/edge-server):
- * `deno run --allow-net --allow-env --allow-read --allow-write src/runtimes/deno.ts`
- * (read/write only for PGlite's folder; with DATABASE_URL, net and env are enough).
+ * The sync server on Deno.
+ *
+ * As a script (in packages/edge-server):
+ * `STRATA_APP=./app.ts deno run --allow-net --allow-env --allow-read src/runtimes/deno.ts`, where
+ * `app.ts` default-exports `defineSyncServer({ ... })` (without STRATA_APP: the generic app, no
+ * aggregates, any well-formed event stored as pushed). `--allow-read` for the app module and
+ * PGlite's folder (PGlite also needs `--allow-write`); with DATABASE_URL and no STRATA_APP, net
+ * and env are enough. From an app's own entry: `await serveOnDeno(app)`.
  *
  * Settings come from the environment, as for Node: DATABASE_URL (else PGlite in STRATA_DATA_DIR,
  * default .data/strata), JWT_SECRET, PORT, HOST, CORS_ORIGINS, STRATA_MIGRATE, NEON_WS_PROXY.
@@ -10,16 +15,24 @@
  */
 
 import { describeError } from '../logging/describe-error.ts';
-import { envValue, parsePort } from './env.ts';
+import { type EnvRecord, envValue, parsePort } from './env.ts';
 import {
   createServerApp,
   DEFAULT_PORT,
   defaultHostname,
   endableStreams,
   localUrl,
-  serverOptionsFromEnv,
   shutDown,
 } from './server-app.ts';
+import {
+  isAuthenticated,
+  loadAppDefinition,
+  type RunningServer,
+  serverSettingsFor,
+} from './server-settings.ts';
+import { defineSyncServer, type SyncServerDefinition } from './sync-server-definition.ts';
+
+export type { RunningServer };
 
 /** The part of Deno's API used here. */
 declare const Deno: {
@@ -36,50 +49,93 @@ declare const Deno: {
     ) => Promise<Response>,
   ): { shutdown(): Promise<void> };
   addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
+  cwd(): string;
   exit(code: number): never;
 };
 
-const env = Deno.env.toObject();
-const options = serverOptionsFromEnv(env);
-const hostname = defaultHostname(env, options.jwtSecret !== undefined);
-// The TCP peer of each request, for per-address rate limits (X-Forwarded-For is not trusted).
-const peers = new WeakMap<Request, string>();
-const server = await createServerApp({
-  ...options,
-  clientAddress: (request) => peers.get(request),
-});
-const streams = endableStreams((request) => server.app.fetch(request));
-const deno = Deno.serve(
-  {
-    port: parsePort(envValue(env, 'PORT'), DEFAULT_PORT),
-    hostname,
-    onListen: ({ port }) =>
-      console.log(
-        `[strata] sync server (Deno) listening on ${localUrl(hostname, port)} (${server.database.description})`,
-      ),
-  },
-  (request, info) => {
-    const peer = info.remoteAddr.hostname;
-    if (peer !== undefined) peers.set(request, peer);
-    return streams.fetch(request);
-  },
-);
+/** Options of `serveOnDeno`: where settings come from and how the process is run. */
+export interface DenoServeOptions {
+  /** Defaults to `Deno.env.toObject()`. */
+  readonly env?: EnvRecord;
+  /** Shut down gracefully on SIGINT/SIGTERM, then exit. Defaults to true. */
+  readonly handleSignals?: boolean;
+}
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  Deno.addSignalListener(signal, () => {
-    if (stopping) Deno.exit(1);
-    stopping = true;
-    console.log(`[strata] ${signal}: shutting down`);
-    shutDown({ server, streams, stop: () => deno.shutdown() }).then(
-      () => {
-        console.log('[strata] sync server stopped');
-        Deno.exit(0);
-      },
-      (error: unknown) => {
-        console.error(`[strata] shutdown failed: ${describeError(error)}`);
-        Deno.exit(1);
-      },
-    );
+/**
+ * Serves the app on Deno: the database, port and authentication from the environment (unless the
+ * definition has `authenticate`), migrations at startup, graceful stop on SIGINT/SIGTERM.
+ *
+ * @example
+ * import app from './app.ts';
+ * await serveOnDeno(app);
+ */
+export async function serveOnDeno(
+  app: SyncServerDefinition = defineSyncServer({}),
+  options: DenoServeOptions = {},
+): Promise<RunningServer> {
+  const env = options.env ?? Deno.env.toObject();
+  const warn = (line: string) => console.warn(line);
+  const hostname = defaultHostname(env, isAuthenticated(app, env));
+  // The TCP peer of each request, for per-address rate limits (X-Forwarded-For is not trusted).
+  const peers = new WeakMap<Request, string>();
+  const server = await createServerApp({
+    ...serverSettingsFor(app, env, warn),
+    clientAddress: (request) => peers.get(request),
   });
+  const streams = endableStreams((request) => server.app.fetch(request));
+  let listening: (port: number) => void = () => undefined;
+  const port = new Promise<number>((resolve) => {
+    listening = resolve;
+  });
+  const deno = Deno.serve(
+    {
+      port: parsePort(envValue(env, 'PORT'), DEFAULT_PORT),
+      hostname,
+      onListen: (address) => listening(address.port),
+    },
+    (request, info) => {
+      const peer = info.remoteAddr.hostname;
+      if (peer !== undefined) peers.set(request, peer);
+      return streams.fetch(request);
+    },
+  );
+  const url = localUrl(hostname, await port);
+  console.log(`[strata] sync server (Deno) listening on ${url} (${server.database.description})`);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= shutDown({ server, streams, stop: () => deno.shutdown() });
+    return closing;
+  };
+  if (options.handleSignals ?? true) {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      Deno.addSignalListener(signal, () => {
+        if (closing !== undefined) Deno.exit(1);
+        console.log(`[strata] ${signal}: shutting down`);
+        close().then(
+          () => {
+            console.log('[strata] sync server stopped');
+            Deno.exit(0);
+          },
+          (error: unknown) => {
+            console.error(`[strata] shutdown failed: ${describeError(error)}`);
+            Deno.exit(1);
+          },
+        );
+      });
+    }
+  }
+  return { url, server, close };
+}
+
+// Run as a script (`deno run … src/runtimes/deno.ts`): the app of STRATA_APP, else the generic one.
+if ((import.meta as { main?: boolean }).main === true) {
+  try {
+    const env = Deno.env.toObject();
+    const app = await loadAppDefinition(undefined, env, Deno.cwd(), (line) => console.warn(line));
+    await serveOnDeno(app, { env });
+  } catch (error) {
+    console.error(`[strata] failed: ${describeError(error)}`);
+    Deno.exit(1);
+  }
 }
