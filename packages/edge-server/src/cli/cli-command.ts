@@ -2,7 +2,7 @@
  * What every `strata` command is: a name, its help, and a run over its own arguments. Shared by
  * the commands (one file each) and the dispatcher (run-cli.ts).
  */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
 
 /** The exit codes of every command, as `--help` states them. */
 export const EXIT_OK = 0;
@@ -42,7 +42,14 @@ export class HelpRequested extends Error {
   override readonly name = 'HelpRequested';
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/** A command's options, as `node:util` parseArgs takes them (no multiples, no defaults). */
+type Options = Readonly<Record<string, { readonly type: 'string' | 'boolean' }>>;
+
+/** What `parseCommandArgs` gives: each option's value (string or flag) and the positionals. */
+export interface ParsedArgs<T extends Options> {
+  readonly values: { readonly [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string };
+  readonly positionals: readonly string[];
+}
 
 /**
  * `node:util` parseArgs with `--help`/`-h` added, its errors turned into `UsageError`s, and
@@ -52,20 +59,20 @@ export function parseCommandArgs<T extends Options>(
   args: readonly string[],
   options: T,
   allowPositionals = false,
-) {
-  let parsed: ReturnType<typeof parseArgs<{ options: T; allowPositionals: boolean; strict: true }>>;
+): ParsedArgs<T> {
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({
       args: [...args],
       options: { ...options, help: { type: 'boolean', short: 'h' } },
       allowPositionals,
       strict: true,
-    }) as typeof parsed;
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if ((parsed.values as { help?: boolean }).help === true) throw new HelpRequested();
-  return parsed;
+  if (parsed.values.help === true) throw new HelpRequested();
+  return parsed as unknown as ParsedArgs<T>;
 }
 
 /** A whole number option (`--limit 10`), or a `UsageError` naming it. */
