@@ -13,7 +13,8 @@ export const migrateCommand: CliCommand = {
   help: `usage: strata migrate [--data-dir DIR]
 
 Applies the migrations the database lacks, each in its own transaction, printing a line per
-migration. Safe to run while servers are up and from several places at once.
+migration. On Postgres, safe while servers are up and from several places at once; a PGlite
+folder must not be in use by a running server (its lock refuses: exit code 1).
 
 Options:
   --data-dir DIR   PGlite's folder when DATABASE_URL is unset; default STRATA_DATA_DIR, else .data/strata
