@@ -19,6 +19,14 @@ export {
 } from './app/consumer-group-routes.ts';
 // The sync app: one Hono app for push, pull, subscribe, history and consumer groups.
 export { createSyncApp, type SyncApp, type SyncAppOptions } from './app/create-sync-app.ts';
+// Tokens from hosted auth (Clerk, Auth0, Supabase, Cognito): verified against its JWKS.
+export {
+  DEFAULT_JWKS_ALGORITHMS,
+  JWKS_ALGORITHMS,
+  type JwksAlgorithm,
+  type JwksAuthenticationOptions,
+  jwksAuthentication,
+} from './app/jwks-authentication.ts';
 export { DEFAULT_LIMITS, type SyncLimits } from './app/limits.ts';
 // Request rate limits per principal and per client address.
 export {
@@ -73,7 +81,12 @@ export {
 // The event store on Postgres, and work inside each append's transaction.
 export type { AppendContext, AppendHook } from './postgres/append-hook.ts';
 export { DATABASE_RETRY_AFTER_SECONDS, isConnectionLoss } from './postgres/connection-errors.ts';
-export { createNeonPool, NEON_POOL_DEFAULTS, neonDatabase } from './postgres/neon-database.ts';
+export {
+  createNeonPool,
+  NEON_POOL_DEFAULTS,
+  neonDatabase,
+  type PoolSettings,
+} from './postgres/neon-database.ts';
 export { pgliteDatabase } from './postgres/pglite-database.ts';
 export {
   createPostgresEventStore,
@@ -85,6 +98,11 @@ export type { PostgresStoredEvent } from './postgres/postgres-stored-event.ts';
 // Databases: Postgres through the Neon driver, or PGlite embedded; LISTEN/NOTIFY; lost connections.
 export type { SqlDatabase, SqlExecutor } from './postgres/sql-database.ts';
 export { useNeonWsProxy } from './runtimes/env.ts';
+// One app definition (aggregates, authority, scopes, authentication) for every runtime entry.
+export {
+  defineSyncServer,
+  type SyncServerDefinition,
+} from './runtimes/sync-server-definition.ts';
 export { type IndexScopesResult, indexScopes } from './scopes/index-scopes.ts';
 // Scoped sync: which scopes a device may hold (createSyncApp's `scopes`), and the scope rows of
 // appends made outside the app (a store of your own keeps them with this hook).

@@ -3,15 +3,16 @@
  * Bun, Deno, Workers). Runtime-neutral: no Node built-ins, no `process`; callers pass their env.
  */
 import { neonConfig } from '@neondatabase/serverless';
-import { type Authenticate, jwtAuthentication, singleTenant } from '../app/auth.ts';
+import type { Authenticate } from '../app/auth.ts';
 import type { RateLimitSettings } from '../app/rate-limit.ts';
 import type { RateLimitRule } from '../app/rate-limit-policy.ts';
+import { authenticationFromEnv, SINGLE_TENANT } from './authentication-from-env.ts';
 
 /** Environment variables as a plain record (`process.env`, `Bun.env`, `Deno.env.toObject()`, a Workers `env`). */
 export type EnvRecord = Readonly<Record<string, string | undefined>>;
 
 /** The tenant every request gets when no `JWT_SECRET` is configured. */
-export const SINGLE_TENANT = 'default';
+export { SINGLE_TENANT };
 
 /**
  * A set, non-blank string variable, trimmed; else undefined. `env` may be any object (a Workers
@@ -48,19 +49,15 @@ export function parsePort(value: string | number | undefined, fallback: number):
 }
 
 /**
- * JWT (HS256) bearer authentication when a secret is given; otherwise every request is one
+ * JWT (HS256) bearer authentication when a secret is given (`authenticationFromEnv` reads the
+ * other settings, JWKS included, from a whole env); otherwise every request is one
  * principal of the tenant `default`, and `warn` is told so (local development only).
  */
 export function authenticationFor(
   jwtSecret: string | undefined,
   warn: (message: string) => void,
 ): Authenticate {
-  if (jwtSecret !== undefined && jwtSecret !== '') return jwtAuthentication({ secret: jwtSecret });
-  warn(
-    `[strata] JWT_SECRET is not set: every request is accepted as tenant "${SINGLE_TENANT}". ` +
-      'Local development only; set JWT_SECRET before exposing this server.',
-  );
-  return singleTenant(SINGLE_TENANT);
+  return authenticationFromEnv({ JWT_SECRET: jwtSecret }, warn);
 }
 
 /**

@@ -9,7 +9,12 @@ import type { Authenticate } from '../app/auth.ts';
 import { createSyncApp, type SyncApp, type SyncAppOptions } from '../app/create-sync-app.ts';
 import { safeErrorReporter } from '../logging/describe-error.ts';
 import { migrate } from '../migrations/migrations.ts';
-import { createNeonPool, NEON_POOL_DEFAULTS, neonDatabase } from '../postgres/neon-database.ts';
+import {
+  createNeonPool,
+  NEON_POOL_DEFAULTS,
+  neonDatabase,
+  type PoolSettings,
+} from '../postgres/neon-database.ts';
 import { pgliteDatabase } from '../postgres/pglite-database.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { indexScopes } from '../scopes/index-scopes.ts';
@@ -23,6 +28,7 @@ import {
   requestPolicyFromEnv,
   useNeonWsProxy,
 } from './env.ts';
+import { poolFromEnv } from './pool-env.ts';
 
 /** Where PGlite keeps its files when neither `dataDir` nor `STRATA_DATA_DIR` says otherwise. */
 export const DEFAULT_DATA_DIR = '.data/strata';
@@ -38,6 +44,18 @@ export interface ServerDatabaseOptions {
    * `databaseUrl` and `dataDir`, and stays yours to close (closing the server leaves it open).
    */
   readonly pglite?: PGlite | undefined;
+  /**
+   * The Postgres pool of `databaseUrl` (`STRATA_POOL_MAX`, `STRATA_POOL_IDLE_TIMEOUT_MS`,
+   * `STRATA_POOL_CONNECTION_TIMEOUT_MS`): settings not given keep `NEON_POOL_DEFAULTS`. A bad
+   * value fails `openServerDatabase` with a `RangeError`. See docs/production.md.
+   */
+  readonly pool?: PoolSettings | undefined;
+  /**
+   * Where the LISTEN connection goes (`STRATA_LISTEN_URL`); defaults to `databaseUrl`. LISTEN
+   * needs a session of its own: with `databaseUrl` on a transaction-mode pooler (Neon's `-pooler`
+   * host, PgBouncer), give the direct URL here. See docs/production.md.
+   */
+  readonly listenUrl?: string | undefined;
   /**
    * Where connection errors outside a request are reported (an idle pooled connection or the
    * LISTEN connection dropped). Defaults to one scrubbed line on console.error (`describeError`):
@@ -75,14 +93,15 @@ export async function openServerDatabase(options: ServerDatabaseOptions): Promis
     // NEON_POOL_DEFAULTS: connections time out after 5 s, so requests answer 503 while the
     // database is down instead of hanging. An idle pooled connection that dies must not take the
     // process down: the pool replaces it and `report` hears of it.
-    const pool = createNeonPool({ connectionString }, report);
+    const pool = createNeonPool({ ...options.pool, connectionString }, report);
     return {
       database: neonDatabase(pool),
       listen: neonListen(
         () =>
           new Client({
-            connectionString,
-            connectionTimeoutMillis: NEON_POOL_DEFAULTS.connectionTimeoutMillis,
+            connectionString: options.listenUrl ?? connectionString,
+            connectionTimeoutMillis:
+              options.pool?.connectionTimeoutMillis ?? NEON_POOL_DEFAULTS.connectionTimeoutMillis,
           }),
         report,
       ),
@@ -164,6 +183,8 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
     databaseUrl: _databaseUrl,
     dataDir: _dataDir,
     pglite: _pglite,
+    pool: _pool,
+    listenUrl: _listenUrl,
     jwtSecret,
     authenticate: customAuthenticate,
     migrate: migrateAtStart = true,
@@ -232,8 +253,8 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
  * The server settings that come from the environment:
  * `DATABASE_URL`, `STRATA_DATA_DIR`, `JWT_SECRET`, `CORS_ORIGINS`, `STRATA_MIGRATE`,
  * `STRATA_ALLOWED_HOSTS`, `STRATA_RATE_LIMIT_PER_PRINCIPAL`, `STRATA_RATE_LIMIT_PER_ADDRESS`,
- * `STRATA_METRICS_TOKEN` (turns on `GET /metrics`), and `NEON_WS_PROXY` (applied to the Neon
- * driver here, as a side effect).
+ * `STRATA_METRICS_TOKEN` (turns on `GET /metrics`), `STRATA_POOL_*` (pool-env.ts),
+ * `STRATA_LISTEN_URL`, and `NEON_WS_PROXY` (applied to the Neon driver here, as a side effect).
  */
 export function serverOptionsFromEnv(env: EnvRecord): ServerAppOptions {
   const proxy = envValue(env, 'NEON_WS_PROXY');
@@ -242,11 +263,13 @@ export function serverOptionsFromEnv(env: EnvRecord): ServerAppOptions {
   const metricsToken = envValue(env, 'STRATA_METRICS_TOKEN');
   return {
     databaseUrl: envValue(env, 'DATABASE_URL'),
+    listenUrl: envValue(env, 'STRATA_LISTEN_URL'),
     dataDir: envValue(env, 'STRATA_DATA_DIR'),
     jwtSecret: envValue(env, 'JWT_SECRET'),
     migrate: parseFlag(envValue(env, 'STRATA_MIGRATE'), true),
     ...(corsOrigins.length === 0 ? {} : { corsOrigins }),
     ...requestPolicyFromEnv(env),
+    ...poolFromEnv(env),
     ...(metricsToken === undefined ? {} : { metrics: { token: metricsToken } }),
   };
 }

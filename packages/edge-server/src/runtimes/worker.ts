@@ -2,7 +2,8 @@
  * The sync server as a Cloudflare Workers module (runs in workerd; see wrangler.toml).
  *
  * Bindings: `DATABASE_URL` (secret: a Neon or other Postgres URL), `JWT_SECRET` (secret: HS256 key
- * of the bearer tokens), optional `CORS_ORIGINS` (comma-separated) and `NEON_WS_PROXY`
+ * of the bearer tokens) or, for tokens from hosted auth, `JWT_JWKS_URL` with `JWT_ISSUER` and
+ * `JWT_AUDIENCE` (vars; see `authenticationFromEnv`), optional `CORS_ORIGINS` (comma-separated) and `NEON_WS_PROXY`
  * (`host:port[/path]` of a plain-WebSocket proxy in front of Postgres, for local runs and tests).
  *
  * Connections: a Workers request cannot use I/O objects (WebSockets) opened by another request, so,
@@ -22,8 +23,8 @@
  * isolate counts on its own, from its start), shared by the isolate's requests.
  */
 import type { ExecutionContext } from 'hono';
-import { jwtAuthentication } from '../app/auth.ts';
-import { createSyncApp, type SyncAppOptions } from '../app/create-sync-app.ts';
+import type { Authenticate } from '../app/auth.ts';
+import { createSyncApp } from '../app/create-sync-app.ts';
 import { problemResponse } from '../app/problem-response.ts';
 import { createRequestRateLimiter, type RequestRateLimiter } from '../app/rate-limit.ts';
 import { safeErrorReporter } from '../logging/describe-error.ts';
@@ -31,12 +32,21 @@ import type { MetricsOption } from '../observability/metrics-route.ts';
 import { jsonConsoleLog } from '../observability/structured-log.ts';
 import { createSyncMetrics, type SyncMetrics } from '../observability/sync-metrics.ts';
 import { createNeonPool, neonDatabase } from '../postgres/neon-database.ts';
+import { cachedAuthenticationFromEnv } from './authentication-from-env.ts';
 import { envValue, parseList, requestPolicyFromEnv, useNeonWsProxy } from './env.ts';
+import { defineSyncServer, type SyncServerDefinition } from './sync-server-definition.ts';
 
 /** The Worker's bindings (`[vars]` and secrets). */
 export interface SyncWorkerEnv {
   readonly DATABASE_URL?: string;
   readonly JWT_SECRET?: string;
+  /** Tokens from hosted auth instead: see `authenticationFromEnv` for these and the other JWT_* vars. */
+  readonly JWT_JWKS_URL?: string;
+  readonly JWT_ISSUER?: string;
+  readonly JWT_AUDIENCE?: string;
+  readonly JWT_ALGORITHMS?: string;
+  readonly JWT_TENANT_CLAIM?: string;
+  readonly JWT_CLOCK_TOLERANCE_SECONDS?: string;
   readonly CORS_ORIGINS?: string;
   readonly NEON_WS_PROXY?: string;
   readonly STRATA_RATE_LIMIT_PER_PRINCIPAL?: string;
@@ -46,11 +56,12 @@ export interface SyncWorkerEnv {
 }
 
 /**
- * Options of `createSyncWorker`: `createSyncApp`'s, fixed at build time, but the database and
- * authentication (from the bindings) and LISTEN (impossible across requests: subscriptions poll).
- * `corsOrigins` defaults to the `CORS_ORIGINS` binding.
+ * Options of `createSyncWorker`: the app definition (`defineSyncServer`), the same one the Node,
+ * Bun and Deno entries take, fixed at build time. The database comes from the bindings, and so
+ * does authentication unless the definition has `authenticate`; no LISTEN (impossible across
+ * requests: subscriptions poll). `corsOrigins` defaults to the `CORS_ORIGINS` binding.
  */
-export type SyncWorkerOptions = Omit<SyncAppOptions, 'database' | 'authenticate' | 'listen'>;
+export type SyncWorkerOptions = SyncServerDefinition;
 
 /** A Workers module handler. */
 export interface SyncWorker {
@@ -58,15 +69,18 @@ export interface SyncWorker {
 }
 
 /**
- * A Workers handler serving the sync app on a request-scoped Neon `Pool`.
+ * A Workers handler serving the app on a request-scoped Neon `Pool`.
  *
  * @example
- * // src/worker.ts of an app, with its aggregates:
- * export default createSyncWorker({ aggregates: [Todo] });
+ * // src/worker.ts of an app: its definition, shared with its other entries (app.ts)
+ * import app from './app.ts';
+ * export default createSyncWorker(app);
  */
-export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
+export function createSyncWorker(options: SyncWorkerOptions = defineSyncServer({})): SyncWorker {
   const report = options.onError ?? safeErrorReporter('[strata] request failed');
   let proxy: string | undefined;
+  // Per isolate, like the rate limiter: a JWKS is fetched once, not on every request.
+  const authenticationOf = cachedAuthenticationFromEnv();
   // Built at the first request (bindings are only known then), then shared by every request's app.
   let rateLimiter: RequestRateLimiter | false | undefined;
   // Every request has an app of its own: metrics are counted once per isolate, across them.
@@ -81,14 +95,24 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
   return {
     async fetch(request, env, ctx) {
       const databaseUrl = envValue(env, 'DATABASE_URL');
-      const secret = envValue(env, 'JWT_SECRET');
-      if (databaseUrl === undefined || secret === undefined) {
-        const missing = databaseUrl === undefined ? 'DATABASE_URL' : 'JWT_SECRET';
+      // A Worker is public: it never serves unauthenticated (JWT_SECRET or JWT_JWKS_URL, or a hook).
+      const tokens = envValue(env, 'JWT_SECRET') ?? envValue(env, 'JWT_JWKS_URL');
+      if (databaseUrl === undefined || (tokens === undefined && !options.authenticate)) {
+        const missing =
+          databaseUrl === undefined
+            ? 'DATABASE_URL binding (wrangler secret put DATABASE_URL)'
+            : 'JWT_SECRET binding (wrangler secret put JWT_SECRET) or JWT_JWKS_URL variable';
         return problemResponse(
-          new Error(`The Worker has no ${missing} binding (wrangler secret put ${missing})`),
+          new Error(`The Worker has no ${missing}`),
           new URL(request.url).pathname,
           report,
         );
+      }
+      let authenticate: Authenticate;
+      try {
+        authenticate = options.authenticate ?? authenticationOf(env);
+      } catch (error) {
+        return problemResponse(error, new URL(request.url).pathname, report); // misconfigured
       }
       const wsProxy = envValue(env, 'NEON_WS_PROXY');
       if (wsProxy !== undefined && wsProxy !== proxy) {
@@ -117,7 +141,7 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
         rateLimits: rateLimiter,
         corsOrigins,
         database: neonDatabase(pool),
-        authenticate: jwtAuthentication({ secret }),
+        authenticate,
       });
       let released: Promise<void> | undefined;
       const release = () => {
@@ -161,5 +185,9 @@ export function createSyncWorker(options: SyncWorkerOptions = {}): SyncWorker {
   };
 }
 
-/** The generic server: any well-formed event is accepted (no aggregates registered). */
+/**
+ * The generic server: no app definition, so no aggregates to validate events against; any
+ * well-formed event is stored as pushed. Deploy an entry of your own instead:
+ * `export default createSyncWorker(app)`.
+ */
 export default createSyncWorker();
