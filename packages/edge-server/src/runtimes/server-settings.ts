@@ -4,7 +4,7 @@
  * them, and the environment's authentication when the definition has none. Runtime-neutral.
  */
 import type { Authenticate } from '../app/auth.ts';
-import { authenticationFromEnv } from './authentication-from-env.ts';
+import { authenticationFromEnv, tokenAuthenticationInEnv } from './authentication-from-env.ts';
 import { type EnvRecord, envValue } from './env.ts';
 import { type ServerApp, type ServerAppOptions, serverOptionsFromEnv } from './server-app.ts';
 import {
@@ -43,11 +43,7 @@ export function serverSettingsFor(
  * `JWT_JWKS_URL`): decides whether the server listens on all interfaces by default.
  */
 export function isAuthenticated(app: SyncServerDefinition, env: EnvRecord): boolean {
-  return (
-    app.authenticate !== undefined ||
-    envValue(env, 'JWT_SECRET') !== undefined ||
-    envValue(env, 'JWT_JWKS_URL') !== undefined
-  );
+  return app.authenticate !== undefined || tokenAuthenticationInEnv(env);
 }
 
 /**
