@@ -27,6 +27,7 @@ import {
   type RunningServer,
   serverSettingsFor,
 } from './server-settings.ts';
+import { stopOnSignals } from './stop-on-signals.ts';
 import { defineSyncServer, type SyncServerDefinition } from './sync-server-definition.ts';
 
 export type { RunningServer };
@@ -108,22 +109,10 @@ export async function serveOnBun(
     return closing;
   };
   if (options.handleSignals ?? true) {
-    for (const signal of ['SIGINT', 'SIGTERM']) {
-      process.on(signal, () => {
-        if (closing !== undefined) process.exit(1);
-        console.log(`[strata] ${signal}: shutting down`);
-        close().then(
-          () => {
-            console.log('[strata] sync server stopped');
-            process.exit(0);
-          },
-          (error: unknown) => {
-            console.error(`[strata] shutdown failed: ${describeError(error)}`);
-            process.exit(1);
-          },
-        );
-      });
-    }
+    stopOnSignals(close, {
+      onSignal: (signal, listener) => process.on(signal, listener),
+      exit: (code) => process.exit(code),
+    });
   }
   return { url, server, close };
 }

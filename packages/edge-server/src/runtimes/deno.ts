@@ -30,6 +30,7 @@ import {
   type RunningServer,
   serverSettingsFor,
 } from './server-settings.ts';
+import { stopOnSignals } from './stop-on-signals.ts';
 import { defineSyncServer, type SyncServerDefinition } from './sync-server-definition.ts';
 
 export type { RunningServer };
@@ -108,22 +109,10 @@ export async function serveOnDeno(
     return closing;
   };
   if (options.handleSignals ?? true) {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      Deno.addSignalListener(signal, () => {
-        if (closing !== undefined) Deno.exit(1);
-        console.log(`[strata] ${signal}: shutting down`);
-        close().then(
-          () => {
-            console.log('[strata] sync server stopped');
-            Deno.exit(0);
-          },
-          (error: unknown) => {
-            console.error(`[strata] shutdown failed: ${describeError(error)}`);
-            Deno.exit(1);
-          },
-        );
-      });
-    }
+    stopOnSignals(close, {
+      onSignal: (signal, listener) => Deno.addSignalListener(signal, listener),
+      exit: (code) => Deno.exit(code),
+    });
   }
   return { url, server, close };
 }
