@@ -210,6 +210,36 @@ describe('jwksAuthentication: key rotation and the JWKS cache', () => {
     }
   });
 
+  it('checks a cached token against the key that verified it: a kid-less token or a reused kid stops once that key is replaced', async () => {
+    const withKid = (key: ProviderKey, kid: string | undefined): ProviderKey => ({
+      ...key,
+      publicJwk: (({ kid: _, ...jwk }) => (kid === undefined ? jwk : { ...jwk, kid }))(
+        key.publicJwk,
+      ),
+    });
+    const scenario = async (kid: string | undefined) => {
+      const [oldKey, newKey] = await Promise.all([providerKey('RS256'), providerKey('RS256')]);
+      const idp = await startJwksProvider(withKid(oldKey, kid));
+      try {
+        const authenticate = auth({ cacheMaxAgeSeconds: 1 }, idp.jwksUrl);
+        const oldToken = await oldKey.sign(claims(), { kid });
+        expect(await authenticate(withToken(oldToken))).toMatchObject({ tenant: 'acme' });
+        // The provider replaces the key by another one under the same kid (or none).
+        idp.publish(withKid(newKey, kid));
+        await new Promise((resolve) => setTimeout(resolve, 1100)); // the key set ages out
+        expect(await refusal(authenticate, oldToken)).toMatch(/not valid \(signature\)/);
+        expect(await refusal(authenticate, oldToken)).toMatch(/not valid \(signature\)/);
+        const newToken = await newKey.sign(claims(), { kid });
+        expect(await authenticate(withToken(newToken))).toMatchObject({ tenant: 'acme' });
+        expect(await authenticate(withToken(newToken))).toMatchObject({ tenant: 'acme' });
+        expect(idp.fetches).toBe(2);
+      } finally {
+        await idp.close();
+      }
+    };
+    await Promise.all([scenario(undefined), scenario('k1')]);
+  });
+
   it('refetches the key set once it is older than cacheMaxAgeSeconds', async () => {
     const [oldKey, newKey] = await Promise.all([providerKey('ES256'), providerKey('ES256')]);
     const idp = await startJwksProvider(oldKey, newKey);
@@ -263,6 +293,36 @@ describe('jwksAuthentication: a provider that is down or broken', () => {
     expect(response.headers.get('retry-after')).toBe('5');
     // Still refuses bad tokens as 401 without asking the provider (the alg is checked first).
     expect(await refusal(authenticate, unsignedToken(claims()))).toMatch(/not allowed/);
+  });
+
+  it('keeps verifying with a fresh key set while a refetch for an unknown kid fails; 503 once the set expires', async () => {
+    const key = await providerKey('RS256');
+    const idp = await startJwksProvider(key);
+    try {
+      const authenticate = auth({ cooldownSeconds: 1, cacheMaxAgeSeconds: 2 }, idp.jwksUrl);
+      const alice = await key.sign(claims({ sub: 'alice' }));
+      expect(await authenticate(withToken(alice))).toMatchObject({ subject: 'alice' });
+      idp.answer(429, 'slow down'); // the provider blips
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // past the cooldown
+      const madeUp = await key.sign(claims(), { kid: 'made-up' });
+      expect(await refusal(authenticate, madeUp)).toMatch(/unknown key/);
+      expect(idp.fetches).toBe(2); // it did ask the provider
+      // Known keys (cached tokens and new ones) still verify with the set held.
+      expect(await authenticate(withToken(alice))).toMatchObject({ subject: 'alice' });
+      const bob = await key.sign(claims({ sub: 'bob' }));
+      expect(await authenticate(withToken(bob))).toMatchObject({ subject: 'bob' });
+      // More made-up kids right after the failure do not ask the failing provider again.
+      for (let i = 0; i < 5; i += 1) {
+        const token = await key.sign(claims(), { kid: `made-up-${i}` });
+        expect(await refusal(authenticate, token)).toMatch(/unknown key/);
+      }
+      expect(idp.fetches).toBe(2);
+      // Once the held set is older than cacheMaxAgeSeconds, nothing can be verified: 503.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect((await failure(authenticate, alice)).code).toBe('UNAVAILABLE');
+    } finally {
+      await idp.close();
+    }
   });
 
   it('answers 503 for a malformed key set, a non-JSON answer and a 500, and recovers', async () => {

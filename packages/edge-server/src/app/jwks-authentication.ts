@@ -7,6 +7,7 @@
  */
 import { UnauthorizedError, UnavailableError } from '@strata/core';
 import {
+  createLocalJWKSet,
   createRemoteJWKSet,
   decodeProtectedHeader,
   errors,
@@ -120,13 +121,27 @@ export function jwksAuthentication(options: JwksAuthenticationOptions): Authenti
     timeoutDuration: Math.round(seconds(options.timeoutMs, 5000, 'timeoutMs')),
   });
   const verified = verifiedTokens(options.verifiedTokenCacheSize ?? 1024);
-  // After a failed fetch, requests are answered 503 at once for a few seconds instead of each
-  // fetching again: jose keeps no memory of failures, so an outage would be hit by every request.
-  let unreachable: { until: number; error: UnavailableError } | undefined;
+  // The key each cached token's signature was verified with (keyed by its claims object, which
+  // the cache hands back as it was stored).
+  const verifiedWith = new WeakMap<object, unknown>();
+  // After a failed fetch, the provider is not asked again for a few seconds: jose keeps no memory
+  // of failures, so an outage would be hit by every request. Meanwhile a key set still fresh
+  // keeps verifying (`held`: its keys, looked up without fetching; an unknown kid is a 401), and
+  // only without one (never fetched, or older than cacheMaxAgeSeconds) is every request a 503.
+  let unreachable:
+    | {
+        until: number;
+        error: UnavailableError;
+        held: ReturnType<typeof createLocalJWKSet> | undefined;
+      }
+    | undefined;
   // The key lookup, its failures sorted: the token's (no matching key: a 401) from the
   // provider's (a fetch, or a key set that is not one: a 503).
   const keys = async (...args: Parameters<typeof remote>) => {
-    if (unreachable !== undefined && Date.now() < unreachable.until) throw unreachable.error;
+    if (unreachable !== undefined && Date.now() < unreachable.until) {
+      if (unreachable.held === undefined || !remote.fresh) throw unreachable.error;
+      return unreachable.held(...args);
+    }
     try {
       const key = await remote(...args);
       unreachable = undefined;
@@ -134,7 +149,11 @@ export function jwksAuthentication(options: JwksAuthenticationOptions): Authenti
     } catch (error) {
       const failure = providerFailure(error, url);
       if (failure === undefined) throw error;
-      unreachable = { until: Date.now() + UNREACHABLE_RETRY_SECONDS * 1000, error: failure };
+      const jwks = remote.fresh ? remote.jwks() : undefined;
+      const held = jwks === undefined ? undefined : createLocalJWKSet(jwks);
+      unreachable = { until: Date.now() + UNREACHABLE_RETRY_SECONDS * 1000, error: failure, held };
+      // A fresh set was held, so the fetch was for a kid not in it: that token's key is unknown.
+      if (held !== undefined) throw new errors.JWKSNoMatchingKey();
       throw failure;
     }
   };
@@ -144,18 +163,26 @@ export function jwksAuthentication(options: JwksAuthenticationOptions): Authenti
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     if (token === undefined) throw new UnauthorizedError('A bearer token is required');
     let payload = verified.get(token);
-    if (payload === undefined) {
-      payload = await verify(token).catch(refusal);
-      verified.set(token, payload);
-    } else {
-      // The signature was checked before; its key must still be published (and the key set is
-      // refreshed as it ages), so a key the provider withdrew stops a cached token too.
-      try {
-        await keys(decodeProtectedHeader(token));
-      } catch (error) {
+    if (payload !== undefined) {
+      // The signature was checked before; the key that checked it must still be the one
+      // published for the token's kid and alg (the key set is refreshed as it ages). A withdrawn
+      // key, or another key under the same kid (or none), means checking the signature again.
+      const before = payload;
+      const current = await keys(decodeProtectedHeader(token)).catch((error: unknown) => {
+        if (error instanceof errors.JWKSMultipleMatchingKeys) return undefined;
         verified.delete(token);
-        refusal(error);
+        return refusal(error);
+      });
+      if (current === undefined || current !== verifiedWith.get(before)) {
+        verified.delete(token);
+        payload = undefined;
       }
+    }
+    if (payload === undefined) {
+      const result = await verify(token).catch(refusal);
+      payload = result.payload;
+      verifiedWith.set(payload, result.key);
+      verified.set(token, payload);
     }
     const refused = checkTokenTimes(payload, now() / 1000, policy);
     if (refused !== undefined) {
@@ -175,8 +202,10 @@ export function jwksAuthentication(options: JwksAuthenticationOptions): Authenti
     return { tenant, subject, claims: payload };
   };
 
-  async function verify(token: string): Promise<Record<string, unknown>> {
-    const { payload } = await jwtVerify(token, keys, {
+  async function verify(
+    token: string,
+  ): Promise<{ payload: Record<string, unknown>; key: unknown }> {
+    const { payload, key } = await jwtVerify(token, keys, {
       algorithms: [...algorithms],
       issuer: [...issuer],
       audience: [...audience],
@@ -184,7 +213,7 @@ export function jwksAuthentication(options: JwksAuthenticationOptions): Authenti
       currentDate: new Date(now()),
       ...(policy.requireExpiry ? { requiredClaims: ['exp'] } : {}),
     });
-    return payload as JWTPayload & Record<string, unknown>;
+    return { payload: payload as JWTPayload & Record<string, unknown>, key };
   }
 }
 
