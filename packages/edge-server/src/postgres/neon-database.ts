@@ -33,7 +33,7 @@ export interface PoolSettings {
  * `settings` unchanged when each given value is usable, else a `RangeError` naming the setting
  * and the value (at startup, before any request): `max` a whole number from 1, the timeouts whole
  * milliseconds, `connectionTimeoutMillis` from 1 (0 would let a request wait forever for a
- * connection, which is what the default exists to prevent).
+ * connection, which is what the default exists to prevent), both at most `MAX_TIMER_MS`.
  */
 export function checkPoolSettings<T extends { readonly [K in keyof PoolSettings]?: unknown }>(
   settings: T,
@@ -50,8 +50,21 @@ export function checkPoolSettings<T extends { readonly [K in keyof PoolSettings]
   check('max', 1);
   check('idleTimeoutMillis', 0);
   check('connectionTimeoutMillis', 1);
+  for (const name of ['idleTimeoutMillis', 'connectionTimeoutMillis'] as const) {
+    const value = settings[name];
+    // Node fires a timer set past 2^31 - 1 ms after 1 ms (with a warning): a "wait a month"
+    // timeout would fail every connection at once, or close every idle one.
+    if (typeof value === 'number' && value > MAX_TIMER_MS) {
+      throw new RangeError(
+        `Pool setting ${name} must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a timer can wait), not ${value}`,
+      );
+    }
+  }
   return settings;
 }
+
+/** The longest a `setTimeout` can wait, in milliseconds (2^31 - 1). */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * A Neon driver `Pool` with `NEON_POOL_DEFAULTS` under `config`, and an 'error' listener (an idle
@@ -63,7 +76,14 @@ export function checkPoolSettings<T extends { readonly [K in keyof PoolSettings]
  * const db = neonDatabase(pool);
  */
 export function createNeonPool(config: PoolConfig, onError?: (error: unknown) => void): Pool {
-  const pool = new Pool({ ...NEON_POOL_DEFAULTS, ...checkPoolSettings(config) });
+  // An option given as undefined (or null) is not set: spread as it is, it would erase the
+  // default, and a pool without a connection timeout lets a request wait forever.
+  const given = Object.fromEntries(
+    Object.entries(checkPoolSettings(config)).filter(
+      ([, value]) => value !== undefined && value !== null,
+    ),
+  ) as PoolConfig;
+  const pool = new Pool({ ...NEON_POOL_DEFAULTS, ...given });
   pool.on('error', (error: Error) => onError?.(error));
   return pool;
 }
