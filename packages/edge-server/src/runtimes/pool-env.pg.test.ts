@@ -180,6 +180,9 @@ describe('bad STRATA_POOL_* values fail at startup, naming the variable', () => 
     ['STRATA_POOL_MAX', '1e3'],
     ['STRATA_POOL_CONNECTION_TIMEOUT_MS', '0'],
     ['STRATA_POOL_IDLE_TIMEOUT_MS', '30s'],
+    // Past the longest a timer can wait (Node would fire it after 1 ms).
+    ['STRATA_POOL_CONNECTION_TIMEOUT_MS', '2147483648'],
+    ['STRATA_POOL_IDLE_TIMEOUT_MS', '9007199254740991'],
   ])('%s=%s', (name, value) => {
     expect(() => poolFromEnv({ [name]: value })).toThrow(
       new RegExp(`^${name} must be a whole number \\(.*\\), not ${value}$`),
@@ -196,6 +199,12 @@ describe('bad STRATA_POOL_* values fail at startup, naming the variable', () => 
         STRATA_POOL_CONNECTION_TIMEOUT_MS: '2000',
       }),
     ).toEqual({ pool: { max: 20, idleTimeoutMillis: 0, connectionTimeoutMillis: 2000 } });
+    expect(poolFromEnv({ STRATA_POOL_CONNECTION_TIMEOUT_MS: '2147483647' })).toEqual({
+      pool: { connectionTimeoutMillis: 2_147_483_647 },
+    });
+    expect(() => poolFromEnv({ STRATA_POOL_CONNECTION_TIMEOUT_MS: '3000000000' })).toThrow(
+      'STRATA_POOL_CONNECTION_TIMEOUT_MS must be a whole number (milliseconds, from 1 to 2147483647), not 3000000000',
+    );
     expect(Object.values(POOL_ENV_VARS)).toEqual([
       'STRATA_POOL_MAX',
       'STRATA_POOL_IDLE_TIMEOUT_MS',

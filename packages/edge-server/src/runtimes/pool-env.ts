@@ -3,7 +3,7 @@
  * `STRATA_POOL_MAX`, `STRATA_POOL_IDLE_TIMEOUT_MS`, `STRATA_POOL_CONNECTION_TIMEOUT_MS`. Unset
  * variables keep `NEON_POOL_DEFAULTS`. Runtime-neutral, like env.ts.
  */
-import { checkPoolSettings, type PoolSettings } from '../postgres/neon-database.ts';
+import { checkPoolSettings, MAX_TIMER_MS, type PoolSettings } from '../postgres/neon-database.ts';
 import { envValue } from './env.ts';
 
 /** Each pool setting and the variable that sets it (docs/production.md lists them; a test checks). */
@@ -39,6 +39,6 @@ export function poolFromEnv(env: object): { pool?: PoolSettings } {
 
 function describe(setting: string): string {
   if (setting === 'max') return 'connections per process, at least 1';
-  if (setting === 'idleTimeoutMillis') return 'milliseconds, 0 for never';
-  return 'milliseconds, at least 1';
+  if (setting === 'idleTimeoutMillis') return `milliseconds, 0 for never, at most ${MAX_TIMER_MS}`;
+  return `milliseconds, from 1 to ${MAX_TIMER_MS}`;
 }
