@@ -159,6 +159,38 @@ describe('jwksAuthentication: refusals', () => {
     expect(() => auth({}, 'file:///etc/passwd')).toThrow(/http/);
   });
 
+  it('will not be configured with a plain-http key set on a public host, or times out of range', () => {
+    expect(() => auth({}, 'http://idp.example.com/.well-known/jwks.json')).toThrow(
+      'jwksUrl must be an https:// URL (http:// only on a loopback host), not http://idp.example.com/.well-known/jwks.json',
+    );
+    expect(() => auth({}, 'http://localhost:1/jwks.json')).not.toThrow();
+    expect(() => auth({}, 'http://[::1]:1/jwks.json')).not.toThrow();
+    const refused: [Partial<JwksAuthenticationOptions>, string][] = [
+      [{ cooldownSeconds: 0 }, 'cooldownSeconds must be from 1 to 86400, got 0'],
+      [{ cacheMaxAgeSeconds: 0 }, 'cacheMaxAgeSeconds must be from 1 to 86400, got 0'],
+      [{ cacheMaxAgeSeconds: 1e308 }, 'cacheMaxAgeSeconds must be from 1 to 86400, got 1e+308'],
+      [
+        { clockToleranceSeconds: 1e12 },
+        'clockToleranceSeconds must be from 0 to 300, got 1000000000000',
+      ],
+      [{ clockToleranceSeconds: -1 }, 'clockToleranceSeconds must be from 0 to 300, got -1'],
+      [{ timeoutMs: 1e12 }, 'timeoutMs must be from 1 to 2147483647, got 1000000000000'],
+      [{ timeoutMs: 0 }, 'timeoutMs must be from 1 to 2147483647, got 0'],
+      [{ cooldownSeconds: Number.NaN }, 'cooldownSeconds must be from 1 to 86400, got NaN'],
+    ];
+    for (const [options, message] of refused) {
+      expect(() => auth(options)).toThrow(new RangeError(message));
+    }
+    expect(() =>
+      auth({
+        cooldownSeconds: 1,
+        cacheMaxAgeSeconds: 86_400,
+        clockToleranceSeconds: 300,
+        timeoutMs: 2_147_483_647,
+      }),
+    ).not.toThrow();
+  });
+
   it('refuses a bad signature, a key it does not know, garbage and no token', async () => {
     const authenticate = auth();
     const token = await rsa.sign(claims());
@@ -184,12 +216,14 @@ describe('jwksAuthentication: key rotation and the JWKS cache', () => {
     ]);
     const idp = await startJwksProvider(oldKey);
     try {
-      const authenticate = auth({ cooldownSeconds: 0 }, idp.jwksUrl);
+      const authenticate = auth({ cooldownSeconds: 1 }, idp.jwksUrl);
+      const pastCooldown = () => new Promise((resolve) => setTimeout(resolve, 1100));
       const oldToken = await oldKey.sign(claims());
       expect(await authenticate(withToken(oldToken))).toMatchObject({ tenant: 'acme' });
       expect(idp.fetches).toBe(1);
       // Rotation: the provider publishes the new key next to the old one and signs with it.
       idp.publish(oldKey, newKey);
+      await pastCooldown();
       const newToken = await newKey.sign(claims());
       expect(await authenticate(withToken(newToken))).toMatchObject({ tenant: 'acme' });
       expect(idp.fetches).toBe(2); // the unknown kid fetched the key set again
@@ -200,6 +234,7 @@ describe('jwksAuthentication: key rotation and the JWKS cache', () => {
       // The old key is withdrawn; the next fetch (here: caused by another unknown kid) drops it,
       // for new tokens and for the old token verified (and cached) before.
       idp.publish(newKey);
+      await pastCooldown();
       const stranger = await providerKey('RS256', 'stranger');
       expect(await refusal(authenticate, await stranger.sign(claims()))).toMatch(/unknown key/);
       expect(await refusal(authenticate, oldToken)).toMatch(/unknown key/);
@@ -244,11 +279,11 @@ describe('jwksAuthentication: key rotation and the JWKS cache', () => {
     const [oldKey, newKey] = await Promise.all([providerKey('ES256'), providerKey('ES256')]);
     const idp = await startJwksProvider(oldKey, newKey);
     try {
-      const authenticate = auth({ cacheMaxAgeSeconds: 0.2 }, idp.jwksUrl);
+      const authenticate = auth({ cacheMaxAgeSeconds: 1 }, idp.jwksUrl);
       const oldToken = await oldKey.sign(claims());
       expect(await authenticate(withToken(oldToken))).toMatchObject({ tenant: 'acme' });
       idp.publish(newKey);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 1100));
       expect(await refusal(authenticate, oldToken)).toMatch(/unknown key/);
       expect(await authenticate(withToken(await newKey.sign(claims())))).toMatchObject({
         tenant: 'acme',

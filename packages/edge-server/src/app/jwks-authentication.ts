@@ -63,19 +63,32 @@ export interface JwksAuthenticationOptions {
   readonly tenant?: (claims: Readonly<Record<string, unknown>>) => string | undefined;
   /** Refuse tokens without an `exp` claim. Defaults to true. */
   readonly requireExpiry?: boolean;
-  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`. Defaults to 30. */
+  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`, 0 to 300. Defaults to 30. */
   readonly clockToleranceSeconds?: number;
   /** The clock for the token's times, in milliseconds since the epoch (tests). Defaults to `Date.now`. */
   readonly now?: () => number;
-  /** Seconds the key set is used before it is fetched again. Defaults to 600. */
+  /** Seconds the key set is used before it is fetched again, 1 to 86400. Defaults to 600. */
   readonly cacheMaxAgeSeconds?: number;
-  /** Seconds after a fetch during which an unknown `kid` does not fetch again. Defaults to 30. */
+  /** Seconds after a fetch during which an unknown `kid` does not fetch again, 1 to 86400. Defaults to 30. */
   readonly cooldownSeconds?: number;
-  /** Milliseconds a fetch of the key set may take. Defaults to 5000. */
+  /** Milliseconds a fetch of the key set may take, 1 to 2^31-1. Defaults to 5000. */
   readonly timeoutMs?: number;
   /** Verified tokens kept so the same token's signature is not checked again. Defaults to 1024. */
   readonly verifiedTokenCacheSize?: number;
 }
+
+/**
+ * The accepted range of each timing option, inclusive. Cooldown and cache age from 1 s (0 would
+ * let every made-up `kid` fetch the key set) to a day (a withdrawn key must stop being trusted);
+ * the clock tolerance up to 5 minutes (more would accept long-expired tokens); a fetch timeout up
+ * to the longest a timer can wait (Node fires a longer one after 1 ms).
+ */
+export const JWKS_LIMITS = {
+  cooldownSeconds: [1, 86_400],
+  cacheMaxAgeSeconds: [1, 86_400],
+  clockToleranceSeconds: [0, 300],
+  timeoutMs: [1, 2_147_483_647],
+} as const satisfies Record<string, readonly [number, number]>;
 
 /** Seconds a client is told to wait when the key set cannot be fetched; no fetch is tried meanwhile. */
 const UNREACHABLE_RETRY_SECONDS = 5;
@@ -100,25 +113,40 @@ const UNREACHABLE_RETRY_SECONDS = 5;
  */
 export function jwksAuthentication(options: JwksAuthenticationOptions): Authenticate {
   const url = new URL(options.jwksUrl);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError(`jwksUrl must be an http(s) URL, not ${url.href}`);
+  if (!isAllowedJwksUrl(url)) {
+    throw new TypeError(
+      `jwksUrl must be an https:// URL (http:// only on a loopback host), not ${url.href}`,
+    );
   }
   const issuer = nonEmptyList(options.issuer, 'issuer');
   const audience = nonEmptyList(options.audience, 'audience');
   const algorithms = allowedAlgorithms(options.algorithms ?? DEFAULT_JWKS_ALGORITHMS);
   const policy = {
     requireExpiry: options.requireExpiry ?? DEFAULT_TOKEN_TIME_POLICY.requireExpiry,
-    clockToleranceSeconds:
-      options.clockToleranceSeconds ?? DEFAULT_TOKEN_TIME_POLICY.clockToleranceSeconds,
+    clockToleranceSeconds: inRange(
+      options.clockToleranceSeconds,
+      DEFAULT_TOKEN_TIME_POLICY.clockToleranceSeconds,
+      'clockToleranceSeconds',
+      JWKS_LIMITS.clockToleranceSeconds,
+    ),
   };
   const now = options.now ?? Date.now;
   const tenantOf = options.tenant ?? claimAt(options.tenantClaim ?? 'tenant');
   const tenantName =
     options.tenant === undefined ? `"${options.tenantClaim ?? 'tenant'}"` : 'tenant';
   const remote = createRemoteJWKSet(url, {
-    cacheMaxAge: seconds(options.cacheMaxAgeSeconds, 600, 'cacheMaxAgeSeconds') * 1000,
-    cooldownDuration: seconds(options.cooldownSeconds, 30, 'cooldownSeconds') * 1000,
-    timeoutDuration: Math.round(seconds(options.timeoutMs, 5000, 'timeoutMs')),
+    cacheMaxAge:
+      inRange(
+        options.cacheMaxAgeSeconds,
+        600,
+        'cacheMaxAgeSeconds',
+        JWKS_LIMITS.cacheMaxAgeSeconds,
+      ) * 1000,
+    cooldownDuration:
+      inRange(options.cooldownSeconds, 30, 'cooldownSeconds', JWKS_LIMITS.cooldownSeconds) * 1000,
+    timeoutDuration: Math.round(
+      inRange(options.timeoutMs, 5000, 'timeoutMs', JWKS_LIMITS.timeoutMs),
+    ),
   });
   const verified = verifiedTokens(options.verifiedTokenCacheSize ?? 1024);
   // The key each cached token's signature was verified with (keyed by its claims object, which
@@ -311,11 +339,33 @@ function nonEmptyList(value: string | readonly string[], name: string): readonly
   return list;
 }
 
-function seconds(value: number | undefined, fallback: number, name: string): number {
+function inRange(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  [least, most]: readonly [number, number],
+): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0)
-    throw new TypeError(`${name} must be >= 0, got ${value}`);
+  if (!(value >= least && value <= most)) {
+    throw new RangeError(`${name} must be from ${least} to ${most}, got ${value}`);
+  }
   return value;
+}
+
+/**
+ * Whether keys may be fetched from `url`: https, or http on a loopback host (a local provider
+ * in development and tests). Keys fetched over plain http from elsewhere could be swapped by
+ * anyone on the path, and with them every token's signature.
+ *
+ * @example
+ * isAllowedJwksUrl(new URL('http://127.0.0.1:8080/jwks.json')); // true
+ */
+export function isAllowedJwksUrl(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  if (url.protocol !== 'http:') return false;
+  return (
+    url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d+){3}$/.test(url.hostname)
+  );
 }
 
 /** Reads `path` from claims: the claim of that exact name, else a dotted walk into objects. */

@@ -135,6 +135,57 @@ describe('authenticationFromEnv: tokens from hosted auth (JWT_JWKS_URL)', () => 
     );
   });
 
+  it.each([
+    ['JWT_JWKS_COOLDOWN_SECONDS', '0', 'from 1 to 86400'],
+    ['JWT_JWKS_COOLDOWN_SECONDS', '0.5', 'from 1 to 86400'],
+    ['JWT_JWKS_CACHE_MAX_AGE_SECONDS', '0', 'from 1 to 86400'],
+    ['JWT_JWKS_CACHE_MAX_AGE_SECONDS', '1e308', 'from 1 to 86400'],
+    ['JWT_JWKS_CACHE_MAX_AGE_SECONDS', '86401', 'from 1 to 86400'],
+    ['JWT_JWKS_CACHE_MAX_AGE_SECONDS', '0x10', 'from 1 to 86400'],
+    ['JWT_CLOCK_TOLERANCE_SECONDS', '1e12', 'from 0 to 300'],
+    ['JWT_CLOCK_TOLERANCE_SECONDS', '301', 'from 0 to 300'],
+    ['JWT_CLOCK_TOLERANCE_SECONDS', '-1', 'from 0 to 300'],
+    ['JWT_CLOCK_TOLERANCE_SECONDS', ' 1_0', 'from 0 to 300'],
+  ])('refuses %s=%s at startup (%s seconds)', (name, value, range) => {
+    expect(() => authenticationFromEnv(jwksEnv({ [name]: value }), () => {})).toThrow(
+      `${name} must be a number of seconds ${range}, not "${value.trim()}"`,
+    );
+  });
+
+  it('accepts the bounds and decimals: cooldown 1, cache age a day, tolerance 300 and 2.5', () => {
+    for (const env of [
+      { JWT_JWKS_COOLDOWN_SECONDS: '1', JWT_JWKS_CACHE_MAX_AGE_SECONDS: '86400' },
+      { JWT_CLOCK_TOLERANCE_SECONDS: '300' },
+      { JWT_CLOCK_TOLERANCE_SECONDS: '2.5', JWT_JWKS_CACHE_MAX_AGE_SECONDS: '1.5' },
+    ]) {
+      expect(() => authenticationFromEnv(jwksEnv(env), () => {})).not.toThrow();
+    }
+    // JWT_CLOCK_TOLERANCE_SECONDS also bounds HS256 tokens.
+    expect(() =>
+      authenticationFromEnv({ JWT_SECRET: SECRET, JWT_CLOCK_TOLERANCE_SECONDS: '1e12' }, () => {}),
+    ).toThrow(/JWT_CLOCK_TOLERANCE_SECONDS must be a number of seconds from 0 to 300/);
+  });
+
+  it('requires an https JWKS URL unless the host is loopback', () => {
+    for (const url of [
+      'http://idp.example.com/.well-known/jwks.json',
+      'http://10.0.0.5/jwks.json',
+      'http://localhost.evil.example/jwks.json',
+    ]) {
+      expect(() => authenticationFromEnv(jwksEnv({ JWT_JWKS_URL: url }), () => {})).toThrow(
+        `JWT_JWKS_URL must be an https:// URL (http:// only on a loopback host), not ${url}`,
+      );
+    }
+    for (const url of [
+      'https://idp.example.com/.well-known/jwks.json',
+      'http://127.0.0.1:8080/jwks.json',
+      'http://[::1]:8080/jwks.json',
+      'http://localhost:8080/jwks.json',
+    ]) {
+      expect(() => authenticationFromEnv(jwksEnv({ JWT_JWKS_URL: url }), () => {})).not.toThrow();
+    }
+  });
+
   it('env.ts authenticationFor delegates here', async () => {
     const warnings: string[] = [];
     expect(authenticatesNobody(authenticationFor(undefined, (line) => warnings.push(line)))).toBe(

@@ -8,7 +8,9 @@
  */
 import { type Authenticate, jwtAuthentication, singleTenant } from '../app/auth.ts';
 import {
+  isAllowedJwksUrl,
   JWKS_ALGORITHMS,
+  JWKS_LIMITS,
   type JwksAlgorithm,
   jwksAuthentication,
 } from '../app/jwks-authentication.ts';
@@ -45,10 +47,11 @@ const EITHER = ['JWT_TENANT_CLAIM', 'JWT_CLOCK_TOLERANCE_SECONDS'] as const;
  * - `JWT_JWKS_URL` → tokens from hosted auth (`jwksAuthentication`), with the required
  *   `JWT_ISSUER` and `JWT_AUDIENCE` (comma-separated lists allowed), optional `JWT_ALGORITHMS`
  *   (default `RS256,ES256,EdDSA`), `JWT_JWKS_CACHE_MAX_AGE_SECONDS` (600) and
- *   `JWT_JWKS_COOLDOWN_SECONDS` (30).
+ *   `JWT_JWKS_COOLDOWN_SECONDS` (30), each from 1 to 86400. The URL is https (http only on a
+ *   loopback host).
  * - `JWT_SECRET` → HS256 tokens (`jwtAuthentication`).
  * - Either: `JWT_TENANT_CLAIM` (default `tenant`; a dotted path such as `o.id` for JWKS tokens)
- *   and `JWT_CLOCK_TOLERANCE_SECONDS` (default 30).
+ *   and `JWT_CLOCK_TOLERANCE_SECONDS` (default 30, at most 300).
  * - Nothing set → every request is one principal of the tenant `default`, and `warn` is told so
  *   (local development only; the app then answers loopback hosts only, see `authenticatesNobody`).
  *
@@ -66,7 +69,11 @@ export function authenticationFromEnv(
   const secret = variable(env, 'JWT_SECRET');
   const jwksUrl = variable(env, 'JWT_JWKS_URL');
   const tenantClaim = variable(env, 'JWT_TENANT_CLAIM');
-  const clockToleranceSeconds = seconds(env, 'JWT_CLOCK_TOLERANCE_SECONDS');
+  const clockToleranceSeconds = seconds(
+    env,
+    'JWT_CLOCK_TOLERANCE_SECONDS',
+    JWKS_LIMITS.clockToleranceSeconds,
+  );
   const common = {
     ...(tenantClaim === undefined ? {} : { tenantClaim }),
     ...(clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds }),
@@ -131,8 +138,12 @@ function jwksFromEnv(
     throw new Error(`JWT_JWKS_URL is not a URL: ${jwksUrl}`, { cause });
   }
   const algorithms = list(variable(env, 'JWT_ALGORITHMS'));
-  const cacheMaxAgeSeconds = seconds(env, 'JWT_JWKS_CACHE_MAX_AGE_SECONDS');
-  const cooldownSeconds = seconds(env, 'JWT_JWKS_COOLDOWN_SECONDS');
+  const cacheMaxAgeSeconds = seconds(
+    env,
+    'JWT_JWKS_CACHE_MAX_AGE_SECONDS',
+    JWKS_LIMITS.cacheMaxAgeSeconds,
+  );
+  const cooldownSeconds = seconds(env, 'JWT_JWKS_COOLDOWN_SECONDS', JWKS_LIMITS.cooldownSeconds);
   const unknown = algorithms.filter((alg) => !(JWKS_ALGORITHMS as readonly string[]).includes(alg));
   if (unknown.length > 0) {
     throw new Error(
@@ -140,8 +151,10 @@ function jwksFromEnv(
         `HMAC); allowed: ${JWKS_ALGORITHMS.join(', ')}`,
     );
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error(`JWT_JWKS_URL must be an https:// URL, not ${jwksUrl}`);
+  if (!isAllowedJwksUrl(url)) {
+    throw new Error(
+      `JWT_JWKS_URL must be an https:// URL (http:// only on a loopback host), not ${jwksUrl}`,
+    );
   }
   return jwksAuthentication({
     jwksUrl: url,
@@ -167,12 +180,17 @@ function list(value: string | undefined): string[] {
     .filter((item) => item !== '');
 }
 
-function seconds(env: object, name: string): number | undefined {
+/** A decimal number of seconds in `[least, most]` (no `0x10`, `1e3` or `Infinity`). */
+function seconds(
+  env: object,
+  name: string,
+  [least, most]: readonly [number, number],
+): number | undefined {
   const value = variable(env, name);
   if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isFinite(number) || number < 0) {
-    throw new Error(`${name} must be a number of seconds (0 or more), not "${value}"`);
+  const number = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(number >= least && number <= most)) {
+    throw new Error(`${name} must be a number of seconds from ${least} to ${most}, not "${value}"`);
   }
   return number;
 }
