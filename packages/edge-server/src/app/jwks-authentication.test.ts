@@ -318,14 +318,26 @@ describe('jwksAuthentication: a provider that is down or broken', () => {
     const idp = await startJwksProvider(rsa);
     const deadUrl = idp.jwksUrl;
     await idp.close(); // nothing listens on that port any more
-    const authenticate = auth({}, deadUrl);
+    const reported: unknown[] = [];
+    const authenticate = auth({ onProviderError: (e) => reported.push(e) }, deadUrl);
     const error = await failure(authenticate, await rsa.sign(claims()));
     expect(error.code).toBe('UNAVAILABLE');
-    expect(error.message).toMatch(/key set \(JWKS\) at http:\/\/127\.0\.0\.1:\d+.* unreachable/);
+    // The caller (not yet authenticated) learns nothing of the provider; the operator does.
+    expect(error.message).toBe("The identity provider's keys could not be fetched; retry");
+    expect(reported).toHaveLength(1);
+    expect(String((reported[0] as Error).message)).toMatch(
+      /key set \(JWKS\) at http:\/\/127\.0\.0\.1:\d+.* unreachable/,
+    );
     const response = problemResponse(error, '/v1/pull');
     expect(response.status).toBe(503);
     expect(response.headers.get('content-type')).toBe(PROBLEM_JSON);
     expect(response.headers.get('retry-after')).toBe('5');
+    const body = await response.text();
+    expect(body).not.toContain('127.0.0.1');
+    expect(body).not.toMatch(/JWKS|fetch failed/);
+    // Within the 5 s after the failure, requests are answered 503 without a new report.
+    await failure(authenticate, await rsa.sign(claims()));
+    expect(reported).toHaveLength(1);
     // Still refuses bad tokens as 401 without asking the provider (the alg is checked first).
     expect(await refusal(authenticate, unsignedToken(claims()))).toMatch(/not allowed/);
   });
@@ -364,15 +376,21 @@ describe('jwksAuthentication: a provider that is down or broken', () => {
     const idp = await startJwksProvider(rsa);
     try {
       const token = await rsa.sign(claims());
+      const reported: string[] = [];
+      const reporting = () => ({
+        onProviderError: (error: Error) => reported.push(error.message),
+      });
       idp.answer(200, JSON.stringify({ keys: 'none here' }));
-      const malformed = await failure(auth({}, idp.jwksUrl), token);
+      const malformed = await failure(auth(reporting(), idp.jwksUrl), token);
       expect(malformed).toMatchObject({ code: 'UNAVAILABLE' });
-      expect(malformed.message).toMatch(/is malformed/);
+      expect(reported.at(-1)).toMatch(/is malformed/);
       idp.answer(200, '<html>login</html>');
-      expect((await failure(auth({}, idp.jwksUrl), token)).message).toMatch(/as JSON/);
+      expect((await failure(auth(reporting(), idp.jwksUrl), token)).code).toBe('UNAVAILABLE');
+      expect(reported.at(-1)).toMatch(/as JSON/);
       idp.answer(500, 'oops');
-      const authenticate = auth({}, idp.jwksUrl);
-      expect((await failure(authenticate, token)).message).toMatch(/Expected 200 OK/);
+      const authenticate = auth(reporting(), idp.jwksUrl);
+      expect((await failure(authenticate, token)).code).toBe('UNAVAILABLE');
+      expect(reported.at(-1)).toMatch(/Expected 200 OK/);
       // Within the 5 s after a failure the provider is not asked again; after it, it is.
       idp.publish(rsa);
       const fetches = idp.fetches;

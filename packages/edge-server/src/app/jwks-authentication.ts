@@ -73,6 +73,12 @@ export interface JwksAuthenticationOptions {
   readonly cooldownSeconds?: number;
   /** Milliseconds a fetch of the key set may take, 1 to 2^31-1. Defaults to 5000. */
   readonly timeoutMs?: number;
+  /**
+   * Told why the key set could not be fetched (the URL and the provider's answer), once per failed
+   * fetch: the 503 the caller gets says only that the keys could not be fetched. Defaults to a
+   * line on console.error.
+   */
+  readonly onProviderError?: (error: Error) => void;
   /** Verified tokens kept so the same token's signature is not checked again. Defaults to 1024. */
   readonly verifiedTokenCacheSize?: number;
 }
@@ -89,6 +95,9 @@ export const JWKS_LIMITS = {
   clockToleranceSeconds: [0, 300],
   timeoutMs: [1, 2_147_483_647],
 } as const satisfies Record<string, readonly [number, number]>;
+
+/** The 503's detail: what the provider answered is reported (`onProviderError`), not sent. */
+const UNAVAILABLE_DETAIL = "The identity provider's keys could not be fetched; retry";
 
 /** Seconds a client is told to wait when the key set cannot be fetched; no fetch is tried meanwhile. */
 const UNREACHABLE_RETRY_SECONDS = 5;
@@ -148,6 +157,8 @@ export function jwksAuthentication(options: JwksAuthenticationOptions): Authenti
       inRange(options.timeoutMs, 5000, 'timeoutMs', JWKS_LIMITS.timeoutMs),
     ),
   });
+  const report =
+    options.onProviderError ?? ((error: Error) => console.error(`[strata] ${error.message}`));
   const verified = verifiedTokens(options.verifiedTokenCacheSize ?? 1024);
   // The key each cached token's signature was verified with (keyed by its claims object, which
   // the cache hands back as it was stored).
@@ -175,8 +186,14 @@ export function jwksAuthentication(options: JwksAuthenticationOptions): Authenti
       unreachable = undefined;
       return key;
     } catch (error) {
-      const failure = providerFailure(error, url);
-      if (failure === undefined) throw error;
+      const detail = providerFailure(error, url);
+      if (detail === undefined) throw error;
+      // The details are the operator's; the caller, not yet authenticated, gets a generic 503.
+      report(detail);
+      const failure = new UnavailableError(UNAVAILABLE_DETAIL, {
+        cause: detail,
+        retryAfterSeconds: UNREACHABLE_RETRY_SECONDS,
+      });
       const jwks = remote.fresh ? remote.jwks() : undefined;
       const held = jwks === undefined ? undefined : createLocalJWKSet(jwks);
       unreachable = { until: Date.now() + UNREACHABLE_RETRY_SECONDS * 1000, error: failure, held };
@@ -284,11 +301,11 @@ function refusalReason(error: unknown): string {
 }
 
 /**
- * The 503 for a failed key lookup that is the provider's fault: unreachable, timed out, not 200,
- * not JSON, not a JWK set, a key that does not import. Undefined for the token's own faults (no
- * key matches its `kid` and `alg`).
+ * What went wrong, for the operator, when a failed key lookup is the provider's fault:
+ * unreachable, timed out, not 200, not JSON, not a JWK set, a key that does not import.
+ * Undefined for the token's own faults (no key matches its `kid` and `alg`).
  */
-function providerFailure(error: unknown, url: URL): UnavailableError | undefined {
+function providerFailure(error: unknown, url: URL): Error | undefined {
   if (
     error instanceof errors.JWKSNoMatchingKey ||
     error instanceof errors.JWKSMultipleMatchingKeys ||
@@ -297,28 +314,19 @@ function providerFailure(error: unknown, url: URL): UnavailableError | undefined
     return undefined;
   }
   const where = `the identity provider's key set (JWKS) at ${url.href}`;
-  const options = { cause: error, retryAfterSeconds: UNREACHABLE_RETRY_SECONDS };
+  const options = { cause: error };
   if (error instanceof errors.JWKSInvalid || error instanceof errors.JWKInvalid) {
-    return new UnavailableError(`Tokens cannot be verified: ${where} is malformed`, options);
+    return new Error(`Tokens cannot be verified: ${where} is malformed`, options);
   }
   if (error instanceof errors.JWKSTimeout) {
-    return new UnavailableError(
-      `Tokens cannot be verified: ${where} did not answer in time`,
-      options,
-    );
+    return new Error(`Tokens cannot be verified: ${where} did not answer in time`, options);
   }
   if (error instanceof errors.JOSEError) {
     // "Expected 200 OK from the JSON Web Key Set HTTP response", "Failed to parse … as JSON"
-    return new UnavailableError(
-      `Tokens cannot be verified: ${where} failed: ${error.message}`,
-      options,
-    );
+    return new Error(`Tokens cannot be verified: ${where} failed: ${error.message}`, options);
   }
   // fetch itself failed (connection refused, DNS), or WebCrypto refused a published key.
-  return new UnavailableError(
-    `Tokens cannot be verified: ${where} is unreachable or unusable`,
-    options,
-  );
+  return new Error(`Tokens cannot be verified: ${where} is unreachable or unusable`, options);
 }
 
 function allowedAlgorithms(list: readonly string[]): readonly JwksAlgorithm[] {

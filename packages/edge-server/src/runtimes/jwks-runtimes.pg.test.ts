@@ -131,10 +131,14 @@ describe.each(runtimes)('JWKS authentication on $name', ({ name, command, args }
     expect(response.status).toBe(503);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     expect(response.headers.get('retry-after')).toBe('5');
-    expect(await response.json()).toMatchObject({
+    const problem = (await response.json()) as { code: string; detail: string };
+    // The caller gets a generic detail; the provider's URL and answer go to the server's log.
+    expect(problem).toMatchObject({
       code: 'UNAVAILABLE',
-      detail: expect.stringMatching(/key set \(JWKS\).*unreachable/),
+      detail: "The identity provider's keys could not be fetched; retry",
     });
+    expect(JSON.stringify(problem)).not.toContain('127.0.0.1');
+    expect(server.output()).toMatch(/key set \(JWKS\) at http:\/\/127\.0\.0\.1.*unreachable/);
     expect((await fetch(new URL('/healthz', server.url))).status).toBe(200);
     expect(await storedEventIds(tenant)).toEqual(before);
   });
