@@ -209,7 +209,8 @@ export const OPENAPI_ROUTES: readonly RouteDescription[] = [
     operationId: 'openapi',
     tag: 'probes',
     summary: 'This description',
-    description: 'The OpenAPI 3.1 document of the protocol, generated from the shared schemas.',
+    description:
+      'The OpenAPI 3.1 document of the protocol, generated from the shared schemas. It carries a strong `ETag` with `Cache-Control: public, max-age=300`, and `If-None-Match` naming it answers 304 with no body.',
     auth: 'none',
     answer: { kind: 'openapi', description: 'The OpenAPI document.' },
     problems: [],
@@ -234,7 +235,7 @@ export const OPENAPI_ROUTES: readonly RouteDescription[] = [
     tag: 'sync v1',
     summary: "A page of the tenant's events",
     description:
-      'The events after `after` (absent: from the start) that the principal may read. With `strata-anchor` (the last event the client read), a log that no longer holds it answers 409 `LOG_DIVERGED`. A full page (`hasMore`, `limit` events, no `count`) can never change: it carries a strong `ETag` with `Cache-Control: private, no-cache`, and `If-None-Match` naming it answers 304.',
+      'The events after `after` (absent: from the start) that the principal may read. With `strata-anchor` (the last event the client read), a log that no longer holds it answers 409 `LOG_DIVERGED`. A full page (`hasMore`, `limit` events, no `count`) does not grow, but may still change (a forgotten payload, a revoked read, a reset log): it carries a strong `ETag` with `Cache-Control: private, no-cache`, so a cache revalidates it, and `If-None-Match` naming it answers 304.',
     auth: 'bearer',
     query: PullQuerySchema,
     requestHeaders: ['strata-anchor', 'if-none-match'],
