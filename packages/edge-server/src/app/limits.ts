@@ -29,6 +29,13 @@ export interface SyncLimits {
    * connection is cut. Defaults to 30 000 ms.
    */
   readonly subscriptionCloseGraceMs: number;
+  /**
+   * How long a subscriber's connection may take nothing while a message (at least the heartbeat)
+   * waits for it before the connection is cut, freeing its slot, and on Workers its database
+   * connection: some runtimes neither cancel the stream nor abort the request when a client
+   * leaves. A reader that takes anything, however slowly, is not stalled. Defaults to 120 000 ms.
+   */
+  readonly subscriptionStallMs: number;
   /** Most open subscriptions of one principal (tenant + subject) on one instance. Defaults to 8. */
   readonly maxSubscriptionsPerPrincipal: number;
   /** Most open subscriptions on one instance, over all principals. Defaults to 1000. */
@@ -42,6 +49,7 @@ export const DEFAULT_LIMITS: SyncLimits = {
   maxEventBytes: 64 * 1024,
   maxSubscriptionBufferBytes: 4 * 1024 * 1024,
   subscriptionCloseGraceMs: 30_000,
+  subscriptionStallMs: 120_000,
   maxSubscriptionsPerPrincipal: 8,
   maxSubscriptions: 1000,
 };

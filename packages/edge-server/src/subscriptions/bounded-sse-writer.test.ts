@@ -133,4 +133,41 @@ describe('createBoundedSseWriter', () => {
     overflowed.write('too long for the cap');
     expect(heard).toEqual(['closed', 'late', 'cancelled', 'overflow']);
   });
+
+  it('cuts a stream whose transport takes nothing for stallMs while a message waits', async () => {
+    const writer = createBoundedSseWriter({ maxBufferedBytes: 10_000, stallMs: 40 });
+    const heard: string[] = [];
+    writer.onEnded(() => heard.push(String(writer.ended)));
+    const reader = writer.body.getReader();
+    writer.write('{"n":1}', 'c1');
+    expect(await readChunk(reader)).toContain('"n":1');
+    writer.write('{"kind":"heartbeat"}'); // the transport reads no more
+    await writer.wait(60_000);
+    expect(heard).toEqual(['stalled']);
+    expect(writer.write('{}')).toBe(false);
+    await expect(reader.read()).rejects.toThrow('took nothing for 40 ms');
+    expect(writer.lastDeliveredId).toBe('c1');
+  });
+
+  it('does not cut a reader that takes a chunk now and then, nor one that waits with nothing queued', async () => {
+    const writer = createBoundedSseWriter({ maxBufferedBytes: 10_000, stallMs: 60 });
+    const reader = writer.body.getReader();
+    // Slow: each message waits 25 ms, and the stream lives past several stall periods.
+    for (let i = 0; i < 8; i++) {
+      writer.write(`{"i":${i}}`, `c${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(await readChunk(reader)).toContain(`"i":${i}`);
+    }
+    // Idle: a read is pending and nothing is written for longer than stallMs.
+    const pending = readChunk(reader);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(writer.ended).toBeUndefined();
+    writer.close();
+    expect(await pending).toBeNull();
+    expect(writer.ended).toBe('closed');
+  });
+
+  it('refuses a stall period that is not positive', () => {
+    expect(() => createBoundedSseWriter({ maxBufferedBytes: 1, stallMs: 0 })).toThrow(RangeError);
+  });
 });

@@ -13,6 +13,11 @@
  * ends after what the runtime already holds: a client sees a prefix of whole messages, so it
  * resumes from the SSE `id` of the last one it got, with nothing lost or doubled. A client that
  * does not read that end within `closeGraceMs` has its connection cut (the body errors).
+ *
+ * A transport that takes nothing at all for `stallMs` while a message waits (heartbeats make sure
+ * one does) has its connection cut too: a runtime may neither cancel the body nor abort the
+ * request when its client leaves (seen in workerd under load), and such a stream would otherwise
+ * hold its subscription slot, and on Workers its database connection, for ever.
  */
 
 /** Options of `createBoundedSseWriter`. */
@@ -32,6 +37,11 @@ export interface BoundedSseWriterOptions {
    * the connection is cut. Defaults to 30 000 ms.
    */
   readonly closeGraceMs?: number;
+  /**
+   * How long the transport may take nothing while a message waits before the connection is cut
+   * (the body errors, `ended` is `'stalled'`). Defaults to none: no stall check.
+   */
+  readonly stallMs?: number;
   /** The SSE id the client resumes from if no message with an id is delivered. */
   readonly initialId?: string;
   /**
@@ -41,8 +51,11 @@ export interface BoundedSseWriterOptions {
   readonly overflowMessage?: (lastDeliveredId: string | undefined) => string | undefined;
 }
 
-/** Why a writer stopped: its buffer overflowed, the client went away, or the server closed it. */
-export type SseWriterEnd = 'overflow' | 'cancelled' | 'closed';
+/**
+ * Why a writer stopped: its buffer overflowed, the client went away, the server closed it, or its
+ * transport took nothing for `stallMs`.
+ */
+export type SseWriterEnd = 'overflow' | 'cancelled' | 'closed' | 'stalled';
 
 /** A bounded queue of SSE messages in front of a pull-based response body. */
 export interface BoundedSseWriter {
@@ -98,6 +111,9 @@ interface Queued {
  */
 export function createBoundedSseWriter(options: BoundedSseWriterOptions): BoundedSseWriter {
   if (!(options.maxBufferedBytes > 0)) throw new RangeError('maxBufferedBytes must be positive');
+  if (options.stallMs !== undefined && !(options.stallMs > 0)) {
+    throw new RangeError('stallMs must be positive');
+  }
   const lowWater =
     options.lowWaterBytes ?? Math.min(MAX_CHUNK_BYTES, Math.floor(options.maxBufferedBytes / 4));
   const encoder = new TextEncoder();
@@ -111,6 +127,9 @@ export function createBoundedSseWriter(options: BoundedSseWriterOptions): Bounde
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   let wakePull: (() => void) | undefined;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Since when a message has waited with the transport taking nothing; undefined: none waits. */
+  let waitingSince: number | undefined;
+  let stallTimer: ReturnType<typeof setTimeout> | undefined;
   const waiters = new Set<() => void>();
 
   const notify = () => {
@@ -119,6 +138,7 @@ export function createBoundedSseWriter(options: BoundedSseWriterOptions): Bounde
   const finish = () => {
     finished = true;
     if (graceTimer !== undefined) clearTimeout(graceTimer);
+    if (stallTimer !== undefined) clearTimeout(stallTimer);
     queue = [];
     buffered = 0;
     notify();
@@ -144,11 +164,31 @@ export function createBoundedSseWriter(options: BoundedSseWriterOptions): Bounde
     buffered = 0;
     end('overflow', options.overflowMessage?.(lastDeliveredId));
   };
+  // One timer per writer, re-armed only when it fires: a read just moves `waitingSince`, so a
+  // fast stream costs no timer per chunk.
+  const checkStall = () => {
+    stallTimer = undefined;
+    if (finished || waitingSince === undefined || options.stallMs === undefined) return;
+    const waited = Date.now() - waitingSince;
+    if (waited < options.stallMs) {
+      stallTimer = setTimeout(checkStall, options.stallMs - waited);
+      return;
+    }
+    ended ??= 'stalled';
+    closing = true;
+    controller?.error(new Error(`SSE subscriber took nothing for ${options.stallMs} ms`));
+    finish();
+    wakePull?.();
+  };
   const enqueue = (data: string, id: string | undefined) => {
     const message = `data: ${data}\n${id === undefined ? '' : `id: ${id}\n`}\n`;
     const bytes = encoder.encode(message);
     queue.push({ bytes, id });
     buffered += bytes.byteLength;
+    waitingSince ??= Date.now();
+    if (stallTimer === undefined && options.stallMs !== undefined && !finished) {
+      stallTimer = setTimeout(checkStall, options.stallMs);
+    }
   };
 
   const body = new ReadableStream<Uint8Array>(
@@ -185,6 +225,7 @@ export function createBoundedSseWriter(options: BoundedSseWriterOptions): Bounde
           if (id !== undefined) lastDeliveredId = id;
         }
         buffered -= size;
+        waitingSince = queue.length === 0 ? undefined : Date.now();
         c.enqueue(chunk);
         if (buffered <= lowWater) notify();
       },

@@ -27,6 +27,7 @@ export interface SubscriptionResponderOptions {
     SyncLimits,
     | 'maxSubscriptionBufferBytes'
     | 'subscriptionCloseGraceMs'
+    | 'subscriptionStallMs'
     | 'maxSubscriptionsPerPrincipal'
     | 'maxSubscriptions'
   >;
@@ -83,6 +84,7 @@ export function createSseResponder(options: SubscriptionResponderOptions): SseRe
     const writer = createBoundedSseWriter({
       maxBufferedBytes: limits.maxSubscriptionBufferBytes,
       closeGraceMs: limits.subscriptionCloseGraceMs,
+      stallMs: limits.subscriptionStallMs,
       ...(initialId === undefined ? {} : { initialId }),
       ...(closing ? { overflowMessage: closingMessage } : {}),
     });
