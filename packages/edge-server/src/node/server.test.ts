@@ -38,6 +38,14 @@ beforeAll(async () => {
     // Files named like API routes: the API must still answer.
     'site/healthz': 'shadow',
     'site/v1/pull': 'shadow',
+    'site/v2/pull': 'shadow',
+    'site/openapi.json': 'shadow',
+    // Hidden: a build stamp, secrets, a repository; and what the web does publish.
+    'site/.build-inputs.json': SECRET,
+    'site/.env': SECRET,
+    'site/.git/config': SECRET,
+    'site/assets/.cache/x.js': SECRET,
+    'site/.well-known/security.txt': 'Contact: mailto:security@example.com',
     // Outside the served folder.
     'secret.txt': SECRET,
     'site-other/secret.txt': SECRET,
@@ -133,7 +141,11 @@ describe('startNodeServer with staticDir', () => {
     }
   });
 
-  it('leaves /healthz and /v1/* to the API, even where a file has that name', async () => {
+  it('leaves /healthz, /openapi.json, /v1/* and /v2/* to the API, even where a file has that name', async () => {
+    const description = await get('/openapi.json');
+    expect(await description.json()).toMatchObject({ openapi: expect.stringMatching(/^3\.1/) });
+    const scoped = await get('/v2/pull', { method: 'POST' });
+    expect(scoped.headers.get('content-type')).toBe('application/problem+json');
     const health = await get('/healthz');
     expect(health.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await health.json()).toEqual({ ok: true });
@@ -147,6 +159,24 @@ describe('startNodeServer with staticDir', () => {
     const unknown = await get('/v1/nothing-here');
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('never serves a dotfile or a dot-folder’s file, except under /.well-known/', async () => {
+    for (const path of [
+      '/.build-inputs.json',
+      '/.env',
+      '/.git/config',
+      '/assets/.cache/x.js',
+      '/%2eenv',
+      '/.git%2fconfig',
+    ]) {
+      const { status, text } = await rawGet(path);
+      expect(text, path).not.toContain(SECRET);
+      expect([400, 404], `${path}: ${status}`).toContain(status);
+    }
+    const wellKnown = await get('/.well-known/security.txt');
+    expect(wellKnown.status).toBe(200);
+    expect(await wellKnown.text()).toContain('Contact:');
   });
 
   it('never serves a file outside the folder', async () => {

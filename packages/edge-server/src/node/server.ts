@@ -291,8 +291,19 @@ function resolveDataDir(dataDir: string | undefined, databaseUrl: string | undef
 }
 
 /** Paths that belong to the sync app even when a file of that name exists. */
+const API_ROUTES = ['/healthz', '/readyz', '/metrics', '/openapi.json'];
+const API_PREFIXES = ['/v1', '/v2'];
 const isApiPath = (path: string) =>
-  path === '/healthz' || path === '/readyz' || path === '/v1' || path.startsWith('/v1/');
+  API_ROUTES.includes(path) ||
+  API_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+
+/**
+ * A path naming a dotfile or a file in a dot-folder (`/.env`, `/.git/config`, the demo's
+ * `/.build-inputs.json`): never a file of the site, even if it is in the folder; `/.well-known/`
+ * is the exception the web defines.
+ */
+const isHiddenPath = (path: string) =>
+  !path.startsWith('/.well-known/') && path.split('/').some((segment) => segment.startsWith('.'));
 
 /**
  * The sync app with the files of `root` in front of its 404s. Files are revalidated on every
@@ -303,7 +314,9 @@ function withStaticFiles(
   root: string,
 ): (request: Request, bindings: HttpBindings) => Response | Promise<Response> {
   const files = new Hono<{ Bindings: HttpBindings }>();
-  files.use('*', async (c, next) => (isApiPath(c.req.path) ? app.fetch(c.req.raw, c.env) : next()));
+  files.use('*', async (c, next) =>
+    isApiPath(c.req.path) || isHiddenPath(c.req.path) ? app.fetch(c.req.raw, c.env) : next(),
+  );
   files.use(
     '*',
     serveStatic({
