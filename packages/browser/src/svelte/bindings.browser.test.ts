@@ -1,7 +1,8 @@
 import { newKsuid } from '@strata/core';
 import { Todo } from '@strata/example-todo';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cleanup, render } from 'vitest-browser-svelte';
+import { bindingRuntimes } from '../../test/fixtures/binding-runtimes.ts';
 import {
   countingStrata,
   countingSync,
@@ -14,43 +15,8 @@ import SyncView from '../../test/fixtures/svelte/SyncView.svelte';
 import TodoBoard from '../../test/fixtures/svelte/TodoBoard.svelte';
 import TodoView from '../../test/fixtures/svelte/TodoView.svelte';
 import WithStrata from '../../test/fixtures/svelte/WithStrata.svelte';
-import { todoList, todoTables } from '../../test/fixtures/todo-list.ts';
-import { createStrata, type Strata } from '../runtime/create-strata.ts';
-import type { LockManagerLike } from '../sync/leader-lock.ts';
-import { type SyncClient, startSync } from '../sync/start-sync.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  // Unmounted before the runtimes close (the library would unmount before the next test): a
-  // live query still subscribed would open the database again and block its deletion.
-  cleanup();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  for (const step of cleanups.splice(0).reverse()) await step();
-});
-
-/** A runtime on database `name` (a fresh one by default), closed and deleted after the test. */
-async function openStrata(name = `svelte-bindings-${newKsuid()}`): Promise<Strata> {
-  const strata = await createStrata({ name, tables: todoTables, projections: [todoList] });
-  cleanups.push(async () => {
-    strata.close();
-    await strata.db.delete();
-  });
-  return strata;
-}
-
-/** A Web Lock that is never granted: the sync client follows as a tab without the lock does. */
-const NEVER: LockManagerLike = {
-  request: (_name, { signal }) =>
-    new Promise((_granted, reject) => {
-      signal?.addEventListener('abort', () => reject(signal.reason));
-    }),
-};
-
-function followingSync(strata: Strata): SyncClient {
-  const sync = startSync(strata, { url: 'http://127.0.0.1:9', aggregates: [Todo], locks: NEVER });
-  cleanups.push(() => sync.stop());
-  return sync;
-}
+const { openStrata, openOther, followingSync } = bindingRuntimes('svelte-bindings', cleanup);
 
 describe('@strata/browser/svelte', () => {
   it('useLiveQuery and useExecute: a todo added through the form shows in the list', async () => {
@@ -70,10 +36,8 @@ describe('@strata/browser/svelte', () => {
   });
 
   it('useLiveQuery shows a change another runtime on the same database makes', async () => {
-    const name = `svelte-bindings-${newKsuid()}`;
-    const strata = await openStrata(name);
-    const other = await createStrata({ name, tables: todoTables, projections: [todoList] });
-    cleanups.push(() => other.close());
+    const strata = await openStrata();
+    const other = await openOther(strata);
     const screen = await render(WithStrata, { strata, view: TodoBoard, status: 'active' });
     await expect.element(screen.getByTestId('titles')).toHaveTextContent('none');
 
