@@ -177,6 +177,8 @@ describe('jwksAuthentication: refusals', () => {
       [{ timeoutMs: 1e12 }, 'timeoutMs must be from 1 to 2147483647, got 1000000000000'],
       [{ timeoutMs: 0 }, 'timeoutMs must be from 1 to 2147483647, got 0'],
       [{ cooldownSeconds: Number.NaN }, 'cooldownSeconds must be from 1 to 86400, got NaN'],
+      [{ staleIfErrorSeconds: -1 }, 'staleIfErrorSeconds must be from 0 to 86400, got -1'],
+      [{ staleIfErrorSeconds: 86_401 }, 'staleIfErrorSeconds must be from 0 to 86400, got 86401'],
     ];
     for (const [options, message] of refused) {
       expect(() => auth(options)).toThrow(new RangeError(message));
@@ -187,6 +189,7 @@ describe('jwksAuthentication: refusals', () => {
         cacheMaxAgeSeconds: 86_400,
         clockToleranceSeconds: 300,
         timeoutMs: 2_147_483_647,
+        staleIfErrorSeconds: 0,
       }),
     ).not.toThrow();
   });
@@ -342,11 +345,14 @@ describe('jwksAuthentication: a provider that is down or broken', () => {
     expect(await refusal(authenticate, unsignedToken(claims()))).toMatch(/not allowed/);
   });
 
-  it('keeps verifying with a fresh key set while a refetch for an unknown kid fails; 503 once the set expires', async () => {
+  it('keeps verifying with a fresh key set while a refetch for an unknown kid fails; 503 once the set expires (no stale-if-error)', async () => {
     const key = await providerKey('RS256');
     const idp = await startJwksProvider(key);
     try {
-      const authenticate = auth({ cooldownSeconds: 1, cacheMaxAgeSeconds: 2 }, idp.jwksUrl);
+      const authenticate = auth(
+        { cooldownSeconds: 1, cacheMaxAgeSeconds: 2, staleIfErrorSeconds: 0 },
+        idp.jwksUrl,
+      );
       const alice = await key.sign(claims({ sub: 'alice' }));
       expect(await authenticate(withToken(alice))).toMatchObject({ subject: 'alice' });
       idp.answer(429, 'slow down'); // the provider blips
@@ -371,6 +377,48 @@ describe('jwksAuthentication: a provider that is down or broken', () => {
       await idp.close();
     }
   });
+
+  it('keeps verifying with a stale key set for staleIfErrorSeconds while the provider is down, then 503, and recovers', async () => {
+    const key = await providerKey('RS256');
+    const idp = await startJwksProvider(key);
+    try {
+      const reported: string[] = [];
+      const authenticate = auth(
+        {
+          cacheMaxAgeSeconds: 1,
+          staleIfErrorSeconds: 2,
+          onProviderError: (error) => reported.push(error.message),
+        },
+        idp.jwksUrl,
+      );
+      const alice = await key.sign(claims({ sub: 'alice' }));
+      expect(await authenticate(withToken(alice))).toMatchObject({ subject: 'alice' });
+      expect(idp.fetches).toBe(1);
+      idp.answer(500, 'down');
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // the set is now stale
+      // Renewing fails; the stale set serves: cached and new tokens of its key, and an unknown
+      // kid is still a 401, not a 503.
+      expect(await authenticate(withToken(alice))).toMatchObject({ subject: 'alice' });
+      expect(idp.fetches).toBe(2);
+      expect(reported).toHaveLength(1);
+      const bob = await key.sign(claims({ sub: 'bob' }));
+      expect(await authenticate(withToken(bob))).toMatchObject({ subject: 'bob' });
+      expect(await refusal(authenticate, await key.sign(claims(), { kid: 'made-up' }))).toMatch(
+        /unknown key/,
+      );
+      expect(idp.fetches).toBe(2); // within the 5 s after the failure: not asked again
+      // Past staleIfErrorSeconds since the set was last fresh: nothing verifies.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect((await failure(authenticate, alice)).code).toBe('UNAVAILABLE');
+      // The provider is back: once the 5 s after the last failure are over, it is asked again.
+      idp.publish(key);
+      await new Promise((resolve) => setTimeout(resolve, 5100 - 2000));
+      expect(await authenticate(withToken(alice))).toMatchObject({ subject: 'alice' });
+      expect(idp.fetches).toBe(3);
+    } finally {
+      await idp.close();
+    }
+  }, 15_000);
 
   it('answers 503 for a malformed key set, a non-JSON answer and a 500, and recovers', async () => {
     const idp = await startJwksProvider(rsa);

@@ -3,7 +3,8 @@
  * with the provider's private key (RS256, ES256, EdDSA…) and verified against the public keys it
  * publishes at a JWKS URL. The key set is fetched once and cached (jose's `createRemoteJWKSet`); a
  * token whose `kid` is not in it makes it fetch again, so rotated keys are picked up, but at most
- * once per cooldown, so a flood of made-up `kid`s cannot hammer the provider.
+ * once per cooldown, so a flood of made-up `kid`s cannot hammer the provider. While the provider
+ * cannot be reached, the last key set keeps verifying for `staleIfErrorSeconds` past its age.
  */
 import { UnauthorizedError, UnavailableError } from '@strata/core';
 import {
@@ -71,6 +72,13 @@ export interface JwksAuthenticationOptions {
   readonly cacheMaxAgeSeconds?: number;
   /** Seconds after a fetch during which an unknown `kid` does not fetch again, 1 to 86400. Defaults to 30. */
   readonly cooldownSeconds?: number;
+  /**
+   * Seconds a key set past `cacheMaxAgeSeconds` keeps verifying while it cannot be fetched again
+   * (HTTP's stale-if-error), 0 to 86400: a provider outage is not an outage of the sync server
+   * for that long. The price: a key withdrawn during the outage is trusted until it ends or this
+   * runs out. 0 answers 503 as soon as the set is too old. Defaults to 3600.
+   */
+  readonly staleIfErrorSeconds?: number;
   /** Milliseconds a fetch of the key set may take, 1 to 2^31-1. Defaults to 5000. */
   readonly timeoutMs?: number;
   /**
@@ -92,6 +100,7 @@ export interface JwksAuthenticationOptions {
 export const JWKS_LIMITS = {
   cooldownSeconds: [1, 86_400],
   cacheMaxAgeSeconds: [1, 86_400],
+  staleIfErrorSeconds: [0, 86_400],
   clockToleranceSeconds: [0, 300],
   timeoutMs: [1, 2_147_483_647],
 } as const satisfies Record<string, readonly [number, number]>;
@@ -157,6 +166,17 @@ export function jwksAuthentication(options: JwksAuthenticationOptions): Authenti
       inRange(options.timeoutMs, 5000, 'timeoutMs', JWKS_LIMITS.timeoutMs),
     ),
   });
+  const staleMs =
+    inRange(
+      options.staleIfErrorSeconds,
+      3600,
+      'staleIfErrorSeconds',
+      JWKS_LIMITS.staleIfErrorSeconds,
+    ) * 1000;
+  // When the set was last seen fresh (fetched less than cacheMaxAge before): its age past
+  // cacheMaxAge is at most the time since, which is what `staleMs` bounds.
+  let freshSeenAt = Number.NEGATIVE_INFINITY;
+  const usable = () => remote.fresh || Date.now() - freshSeenAt <= staleMs;
   const report =
     options.onProviderError ?? ((error: Error) => console.error(`[strata] ${error.message}`));
   const verified = verifiedTokens(options.verifiedTokenCacheSize ?? 1024);
@@ -165,8 +185,9 @@ export function jwksAuthentication(options: JwksAuthenticationOptions): Authenti
   const verifiedWith = new WeakMap<object, unknown>();
   // After a failed fetch, the provider is not asked again for a few seconds: jose keeps no memory
   // of failures, so an outage would be hit by every request. Meanwhile a key set still fresh
-  // keeps verifying (`held`: its keys, looked up without fetching; an unknown kid is a 401), and
-  // only without one (never fetched, or older than cacheMaxAgeSeconds) is every request a 503.
+  // or stale within staleIfErrorSeconds keeps verifying (`held`: its keys, looked up without
+  // fetching; an unknown kid is a 401), and only without one (never fetched, or too old) is
+  // every request a 503.
   let unreachable:
     | {
         until: number;
@@ -178,12 +199,13 @@ export function jwksAuthentication(options: JwksAuthenticationOptions): Authenti
   // provider's (a fetch, or a key set that is not one: a 503).
   const keys = async (...args: Parameters<typeof remote>) => {
     if (unreachable !== undefined && Date.now() < unreachable.until) {
-      if (unreachable.held === undefined || !remote.fresh) throw unreachable.error;
+      if (unreachable.held === undefined || !usable()) throw unreachable.error;
       return unreachable.held(...args);
     }
     try {
       const key = await remote(...args);
       unreachable = undefined;
+      if (remote.fresh) freshSeenAt = Date.now();
       return key;
     } catch (error) {
       const detail = providerFailure(error, url);
@@ -194,11 +216,12 @@ export function jwksAuthentication(options: JwksAuthenticationOptions): Authenti
         cause: detail,
         retryAfterSeconds: UNREACHABLE_RETRY_SECONDS,
       });
-      const jwks = remote.fresh ? remote.jwks() : undefined;
+      const jwks = usable() ? remote.jwks() : undefined;
       const held = jwks === undefined ? undefined : createLocalJWKSet(jwks);
       unreachable = { until: Date.now() + UNREACHABLE_RETRY_SECONDS * 1000, error: failure, held };
-      // A fresh set was held, so the fetch was for a kid not in it: that token's key is unknown.
-      if (held !== undefined) throw new errors.JWKSNoMatchingKey();
+      // The fetch was for a kid not in a fresh set (that token's key is unknown: a 401), or to
+      // renew a set gone stale, whose keys still serve.
+      if (held !== undefined) return held(...args);
       throw failure;
     }
   };

@@ -142,6 +142,8 @@ describe('authenticationFromEnv: tokens from hosted auth (JWT_JWKS_URL)', () => 
     ['JWT_JWKS_CACHE_MAX_AGE_SECONDS', '1e308', 'from 1 to 86400'],
     ['JWT_JWKS_CACHE_MAX_AGE_SECONDS', '86401', 'from 1 to 86400'],
     ['JWT_JWKS_CACHE_MAX_AGE_SECONDS', '0x10', 'from 1 to 86400'],
+    ['JWT_JWKS_STALE_IF_ERROR_SECONDS', '-1', 'from 0 to 86400'],
+    ['JWT_JWKS_STALE_IF_ERROR_SECONDS', '86401', 'from 0 to 86400'],
     ['JWT_CLOCK_TOLERANCE_SECONDS', '1e12', 'from 0 to 300'],
     ['JWT_CLOCK_TOLERANCE_SECONDS', '301', 'from 0 to 300'],
     ['JWT_CLOCK_TOLERANCE_SECONDS', '-1', 'from 0 to 300'],
@@ -152,9 +154,11 @@ describe('authenticationFromEnv: tokens from hosted auth (JWT_JWKS_URL)', () => 
     );
   });
 
-  it('accepts the bounds and decimals: cooldown 1, cache age a day, tolerance 300 and 2.5', () => {
+  it('accepts the bounds and decimals: cooldown 1, cache age a day, no stale-if-error, tolerance 300 and 2.5', () => {
     for (const env of [
       { JWT_JWKS_COOLDOWN_SECONDS: '1', JWT_JWKS_CACHE_MAX_AGE_SECONDS: '86400' },
+      { JWT_JWKS_STALE_IF_ERROR_SECONDS: '0' },
+      { JWT_JWKS_STALE_IF_ERROR_SECONDS: '86400' },
       { JWT_CLOCK_TOLERANCE_SECONDS: '300' },
       { JWT_CLOCK_TOLERANCE_SECONDS: '2.5', JWT_JWKS_CACHE_MAX_AGE_SECONDS: '1.5' },
     ]) {

@@ -29,6 +29,7 @@ export const AUTHENTICATION_ENV_VARS = [
   'JWT_CLOCK_TOLERANCE_SECONDS',
   'JWT_JWKS_CACHE_MAX_AGE_SECONDS',
   'JWT_JWKS_COOLDOWN_SECONDS',
+  'JWT_JWKS_STALE_IF_ERROR_SECONDS',
 ] as const;
 
 /** Variables that only mean something with a JWKS: set without `JWT_JWKS_URL`, they are a mistake. */
@@ -38,6 +39,7 @@ const JWKS_ONLY = [
   'JWT_ALGORITHMS',
   'JWT_JWKS_CACHE_MAX_AGE_SECONDS',
   'JWT_JWKS_COOLDOWN_SECONDS',
+  'JWT_JWKS_STALE_IF_ERROR_SECONDS',
 ] as const;
 
 /** Variables of either kind of token. */
@@ -47,8 +49,9 @@ const EITHER = ['JWT_TENANT_CLAIM', 'JWT_CLOCK_TOLERANCE_SECONDS'] as const;
  * - `JWT_JWKS_URL` → tokens from hosted auth (`jwksAuthentication`), with the required
  *   `JWT_ISSUER` and `JWT_AUDIENCE` (comma-separated lists allowed), optional `JWT_ALGORITHMS`
  *   (default `RS256,ES256,EdDSA`), `JWT_JWKS_CACHE_MAX_AGE_SECONDS` (600) and
- *   `JWT_JWKS_COOLDOWN_SECONDS` (30), each from 1 to 86400. The URL is https (http only on a
- *   loopback host).
+ *   `JWT_JWKS_COOLDOWN_SECONDS` (30), each from 1 to 86400, and
+ *   `JWT_JWKS_STALE_IF_ERROR_SECONDS` (3600, from 0). The URL is https (http only on a loopback
+ *   host).
  * - `JWT_SECRET` → HS256 tokens (`jwtAuthentication`).
  * - Either: `JWT_TENANT_CLAIM` (default `tenant`; a dotted path such as `o.id` for JWKS tokens)
  *   and `JWT_CLOCK_TOLERANCE_SECONDS` (default 30, at most 300).
@@ -144,6 +147,11 @@ function jwksFromEnv(
     JWKS_LIMITS.cacheMaxAgeSeconds,
   );
   const cooldownSeconds = seconds(env, 'JWT_JWKS_COOLDOWN_SECONDS', JWKS_LIMITS.cooldownSeconds);
+  const staleIfErrorSeconds = seconds(
+    env,
+    'JWT_JWKS_STALE_IF_ERROR_SECONDS',
+    JWKS_LIMITS.staleIfErrorSeconds,
+  );
   const unknown = algorithms.filter((alg) => !(JWKS_ALGORITHMS as readonly string[]).includes(alg));
   if (unknown.length > 0) {
     throw new Error(
@@ -164,6 +172,7 @@ function jwksFromEnv(
     ...(algorithms.length === 0 ? {} : { algorithms: algorithms as JwksAlgorithm[] }),
     ...(cacheMaxAgeSeconds === undefined ? {} : { cacheMaxAgeSeconds }),
     ...(cooldownSeconds === undefined ? {} : { cooldownSeconds }),
+    ...(staleIfErrorSeconds === undefined ? {} : { staleIfErrorSeconds }),
   });
 }
 
