@@ -93,6 +93,47 @@ describe('loadAggregate', () => {
       expect(readStream.mock.calls[0]?.[1]?.fromVersion).toBe(6);
     });
 
+    it('reads again when a base is adopted between its snapshot read and its event read', async () => {
+      const store = createInMemoryEventStore();
+      const Counter = defineCounter(3);
+      const app = createCommandHandler({ store });
+      for (let i = 0; i < 4; i++) await app.execute(Counter, 'c1', 'increment', { by: 1 });
+      const snapshot = await store.loadSnapshot(stream); // at version 3
+      const events = await store.readStream(stream);
+      // As a device that adopted a server base at version 3 holds it: no event below the base.
+      const loadSnapshot = vi
+        .spyOn(store, 'loadSnapshot')
+        .mockResolvedValueOnce(undefined) // read before the adoption committed
+        .mockResolvedValue(snapshot);
+      vi.spyOn(store, 'readStream').mockImplementation(async (_stream, options) =>
+        events.filter((event) => event.version >= Math.max(3, options?.fromVersion ?? 1)),
+      );
+      expect(await loadAggregate(store, Counter, 'c1')).toEqual({
+        state: { count: 4, resets: 0 },
+        version: 4,
+        snapshotVersion: 3,
+        lastEventId: events[3]?.id,
+      });
+      expect(loadSnapshot).toHaveBeenCalledTimes(2);
+    });
+
+    it('refuses a gap that is still there when it reads again', async () => {
+      const store = createInMemoryEventStore();
+      const Counter = defineCounter(3);
+      const app = createCommandHandler({ store });
+      for (let i = 0; i < 4; i++) await app.execute(Counter, 'c1', 'increment', { by: 1 });
+      const events = await store.readStream(stream);
+      vi.spyOn(store, 'loadSnapshot').mockResolvedValue(undefined);
+      const readStream = vi
+        .spyOn(store, 'readStream')
+        .mockResolvedValue(events.filter((event) => event.version >= 3));
+      await expect(loadAggregate(store, Counter, 'c1')).rejects.toMatchObject({
+        code: 'INTERNAL',
+        message: 'Counter/c1: the store returned version 3 after 0',
+      });
+      expect(readStream).toHaveBeenCalledTimes(2);
+    });
+
     it('a snapshot with another fingerprint is ignored', async () => {
       const store = createInMemoryEventStore();
       const app = createCommandHandler({ store });
