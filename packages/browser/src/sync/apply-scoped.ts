@@ -1,9 +1,20 @@
-import { type ScopedItem, type Snapshot, type StreamRef, streamKey } from '@strata/core';
+import {
+  type LogAnchor,
+  type ScopedItem,
+  type Snapshot,
+  type StreamRef,
+  streamKey,
+} from '@strata/core';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { RejectedCommandRow, ScopeMemberRow } from '../database/strata-database.ts';
 import type { StrataTransaction } from '../event-store/strata-transaction.ts';
 import { adoptBases } from './adopt-bases.ts';
-import { LAST_SYNCED_AT_KEY, storeUpstreamEvents, type UpstreamResult } from './apply-upstream.ts';
+import {
+  ANCHOR_KEY,
+  LAST_SYNCED_AT_KEY,
+  storeUpstreamEvents,
+  type UpstreamResult,
+} from './apply-upstream.ts';
 import { releaseAggregates, sweepLeaving } from './drop-aggregates.ts';
 import { noteHoles } from './history-holes.ts';
 import { LEAVING } from './scope-members.ts';
@@ -95,9 +106,31 @@ export async function applyScopedItems(
       await sweepLeaving(context, transaction);
       await writeScopeStates(db, advanced(states, batch));
       await db.syncState.put({ key: LAST_SYNCED_AT_KEY, value: context.clock().toISOString() });
+      await advanceAnchor(context, events);
       return { ...stored, rejected, dropped: orphans, holes };
     }),
   );
+}
+
+/**
+ * Keeps as the anchor (`ANCHOR_KEY`, sent by the next catch-up: issue 17) the latest event the
+ * server sent, by tenant position. Scoped items do not come in the log's order (an aggregate
+ * joining a scope brings its older history, a new scope back-fills from the start), so an
+ * earlier one never replaces a later one: a restore that lost the later one must be told.
+ */
+async function advanceAnchor(context: SyncContext, events: readonly UpstreamEvent[]) {
+  const { db } = context.strata;
+  let latest: UpstreamEvent | undefined;
+  for (const event of events) {
+    if (latest === undefined || event.position > latest.position) latest = event;
+  }
+  if (latest === undefined) return;
+  const stored = (await db.syncState.get(ANCHOR_KEY))?.value as LogAnchor | undefined;
+  if (stored !== undefined && stored.position >= latest.position) return;
+  await db.syncState.put({
+    key: ANCHOR_KEY,
+    value: { position: latest.position, eventId: latest.id } satisfies LogAnchor,
+  });
 }
 
 /**

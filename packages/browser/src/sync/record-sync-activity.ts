@@ -58,9 +58,9 @@ export function recordTransport(
         throw failed('pull', error, options?.signal);
       }
     },
-    async pullScopes(request, signal) {
+    async pullScopes(request, options) {
       try {
-        const page = await transport.pullScopes(request, signal);
+        const page = await transport.pullScopes(request, options);
         activity.record(
           'pull',
           `${plural(page.items.length, 'item')} of ${plural(request.scopes.length, 'scope')}` +
@@ -68,7 +68,7 @@ export function recordTransport(
         );
         return page;
       } catch (error) {
-        throw failed('scoped pull', error, signal);
+        throw failed('scoped pull', error, options?.signal);
       }
     },
     async streamHistory(stream, fromVersion, limit, signal) {

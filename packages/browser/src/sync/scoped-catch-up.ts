@@ -17,7 +17,10 @@ export interface ScopedCatchUpOptions {
   readonly snapshots?: Readonly<Record<string, string>>;
   /** Called after each page is stored. */
   readonly onPage?: (page: { readonly items: number; readonly done: boolean }) => Promise<void>;
-  /** The log this device read from: the first page's log id is compared (see log-check.ts). */
+  /**
+   * The log this device read from: the first page sends the anchor and compares the server's log
+   * id (see log-check.ts); left out, neither is checked.
+   */
   readonly log?: ReadLog;
   readonly signal: AbortSignal;
 }
@@ -47,7 +50,7 @@ export async function pullScopesToEnd(
   const bootstrap = new Set(
     bootstraps ? scopes.filter((state) => !state.complete).map((state) => state.key) : [],
   );
-  const known = (await options.log?.read())?.logId;
+  const log = (await options.log?.read()) ?? {};
   const hadCursor = Object.keys(cursors).length > 0;
   for (let first = true; ; first = false) {
     const page = await options.transport
@@ -61,12 +64,16 @@ export async function pullScopesToEnd(
           limit: options.pullLimit,
           ...(bootstrap.size > 0 ? { snapshots } : {}),
         },
-        options.signal,
+        {
+          // A restore that kept the log id leaves it, and only the anchor tells (issue 17).
+          ...(first && log.anchor !== undefined ? { anchor: log.anchor } : {}),
+          signal: options.signal,
+        },
       )
       .catch((error: unknown) => {
         throw options.log === undefined ? error : divergedOr(error, hadCursor);
       });
-    if (first && options.log !== undefined) await checkSameLog(options.log, known, page.logId);
+    if (first && options.log !== undefined) await checkSameLog(options.log, log.logId, page.logId);
     // Only the scopes asked for: a server naming others does not move them.
     let moved = false;
     for (const key of keys) {

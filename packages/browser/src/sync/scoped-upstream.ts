@@ -19,7 +19,7 @@ import type { SyncTransport } from './sync-transport.ts';
 
 export interface ScopedUpstreamOptions {
   readonly db: StrataDatabase;
-  /** The log this device read from: each pull's log id is compared (see log-check.ts). */
+  /** The log this device read from: each catch-up sends its anchor and compares its log id. */
   readonly log?: ReadLog;
   readonly transport: Pick<SyncTransport, 'pullScopes' | 'subscribeScopes'>;
   readonly apply: (batch: ScopedBatch) => Promise<unknown>;

@@ -88,11 +88,12 @@ export interface SyncTransport {
   subscribe(after: string | undefined, signal: AbortSignal): AsyncIterable<SubscriptionMessage>;
   /**
    * `POST /v2/pull` (scoped sync): one page of the named scopes, each after its own cursor. A
-   * scope the principal may not hold is a `FORBIDDEN` error naming it in `scopes`.
+   * scope the principal may not hold is a `FORBIDDEN` error naming it in `scopes`. `anchor` is
+   * checked as on `pull` (`LOG_DIVERGED` when the server's log no longer holds it).
    */
   pullScopes(
     request: ScopedPullRequest,
-    signal?: AbortSignal,
+    options?: { readonly anchor?: LogAnchor | undefined; readonly signal?: AbortSignal },
   ): Promise<ScopedPullResponse & { readonly logId?: string | undefined }>;
   /**
    * `GET /v2/subscribe` (scoped sync): the scopes' items after the one cursor they share, as
@@ -278,10 +279,13 @@ export function createSyncTransport(options: SyncTransportOptions): SyncTranspor
       });
       return json(response, STREAM_HISTORY_RESPONSE, 'stream history');
     },
-    async pullScopes(body, signal) {
+    async pullScopes(body, { anchor, signal } = {}) {
       const response = await request('v2/pull', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(anchor === undefined ? {} : { [LOG_ANCHOR_HEADER]: formatLogAnchor(anchor) }),
+        },
         body: JSON.stringify(body),
         ...(signal === undefined ? {} : { signal }),
       });

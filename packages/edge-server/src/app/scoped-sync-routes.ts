@@ -1,4 +1,6 @@
 import {
+  LOG_ANCHOR_HEADER,
+  parseLogAnchor,
   parseOrThrow,
   ScopedPullRequestSchema,
   type ScopedPullResponse,
@@ -8,6 +10,8 @@ import {
   ValidationFailedError,
 } from '@strata/core';
 import { type Context, Hono } from 'hono';
+import { checkLogAnchor } from '../log-identity/log-anchor-check.ts';
+import { createPostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { SqlDatabase } from '../postgres/sql-database.ts';
 import { readScopes, type ScopeReadRequest } from '../scopes/read-scopes.ts';
 import { assertHolds, type ScopeAccess } from '../scopes/scope-rules.ts';
@@ -45,6 +49,8 @@ export interface ScopedSyncRoutesOptions {
  * - `POST /pull` (`ScopedPullRequestSchema`): a page of the scopes' items, each scope after its
  *   own cursor; answers `ScopedPullResponseSchema`. Its `bootstrap` reads answer the snapshots
  *   the body names (`readScopes`), unless the app has a `canRead`: then they read as the others.
+ *   With `strata-anchor` (the last event the client received, at its tenant position as every
+ *   item carries it), a log that no longer holds it is 409 `LOG_DIVERGED`, as on `GET /v1/pull`.
  * - `GET /subscribe?scope=k&scope=k2&after=c` (SSE): the same from one cursor, then live; the
  *   rules are checked again at every heartbeat, and a refused one ends the stream with
  *   `closing: access-changed`. `Last-Event-ID` wins over `after`.
@@ -73,6 +79,15 @@ export function scopedSyncRoutes(options: ScopedSyncRoutesOptions): Hono<SyncEnv
       (index) => ['scopes', index, 'scope'],
     );
     await assertHolds(access, principal, scopes);
+    // As on v1 (sync-routes.ts), after the scope checks and before the page is read: items carry
+    // tenant positions, so the anchor names one in the tenant's log. Malformed: ignored.
+    const anchor = parseLogAnchor(c.req.header(LOG_ANCHOR_HEADER));
+    if (anchor !== undefined) {
+      await checkLogAnchor(
+        createPostgresEventStore(database, { tenant: principal.tenant }),
+        anchor,
+      );
+    }
     const page = await readScopes(
       database,
       principal.tenant,

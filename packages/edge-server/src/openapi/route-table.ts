@@ -456,9 +456,10 @@ export const OPENAPI_ROUTES: readonly RouteDescription[] = [
     tag: 'sync v2',
     summary: "A page of the scopes' items",
     description:
-      "Each scope after its own cursor. Every scope is resolved against the server's definitions (400 `VALIDATION_FAILED`) and checked against its rule (403 `FORBIDDEN` with `scopes`) before anything is read.",
+      "Each scope after its own cursor. Every scope is resolved against the server's definitions (400 `VALIDATION_FAILED`) and checked against its rule (403 `FORBIDDEN` with `scopes`) before anything is read. With `strata-anchor` (the last event the client received, at the tenant position its item carried), a log that no longer holds it answers 409 `LOG_DIVERGED`, as on `GET /v1/pull`.",
     auth: 'bearer',
     body: { schema: ScopedPullRequestSchema, required: true },
+    requestHeaders: ['strata-anchor'],
     logId: true,
     answer: json(ScopedPullResponseSchema, "The items in order and each scope's next cursor."),
     problems: [...AUTHENTICATED, ...WITH_BODY, 'INVALID_CURSOR', 'LOG_DIVERGED'],
