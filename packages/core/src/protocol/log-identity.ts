@@ -1,14 +1,15 @@
 /**
  * A server's log has an identity (issue 17): a random id made when its database was created,
- * sent with every pull answer (`GET /v1/pull`) in this header. A client that finds another id than the one it
- * synced with is talking to a reset or replaced database, and re-bootstraps instead of reading
- * after a cursor that means nothing there.
+ * sent with every pull answer (`GET /v1/pull`, `POST /v2/pull`) in this header. A client that
+ * finds another id than the one it synced with is talking to a reset or replaced database, and
+ * re-bootstraps instead of reading after a cursor that means nothing there.
  */
 export const LOG_ID_HEADER = 'strata-log-id';
 
 /**
- * The request header by which a pull names the last event the client received (`<position>:<id>`):
- * the server answers `LOG_DIVERGED` (409) unless its log still holds that event at that position.
+ * The request header by which a pull (`GET /v1/pull`, `POST /v2/pull`) names the last event the
+ * client received (`<position>:<id>`, its tenant position): the server answers `LOG_DIVERGED`
+ * (409) unless its log still holds that event at that position.
  * A database restored from an older backup keeps its log id, and its new events reuse positions
  * the client has read past, so only this check tells such a log from the one the client read.
  */
