@@ -3,6 +3,7 @@ import { CLIENT_ID_KEY } from '../database/database-kept.ts';
 import { withStorageErrors } from '../database/storage-errors.ts';
 import type { PendingCommandRow, StrataDatabase } from '../database/strata-database.ts';
 import { REBOOTSTRAP_KEY } from './rebootstrap.ts';
+import { writeScopeStates } from './scope-set.ts';
 import type { Rebootstrap } from './sync-status.ts';
 
 /** Why a device re-bootstraps after its database went (`SyncStatus.rebootstrap.reason`). */
@@ -16,6 +17,11 @@ export interface DatabaseLossOptions {
   readonly clock: () => Date;
   /** The pushes this tab still holds in memory (read before the database went). */
   readonly held: () => readonly CommandCommit[];
+  /**
+   * Scoped sync: the keys of the scopes this device asked for, as last read. Their rows went
+   * with the database: without them it re-bootstrapped into no scope and held nothing.
+   */
+  readonly askedScopes: () => readonly string[];
   /** Called first, before anything is written: stop the live stream, forget what was read. */
   readonly onLost: () => void;
   /** Called once the new database is set up to re-bootstrap. */
@@ -29,9 +35,9 @@ export interface DatabaseLossOptions {
  * access, into which the sync loops would write the cursor they remember: the device then held a
  * few events while its status said synced. On a close this tab did not ask for, the sync is told
  * (`onLost`: it drops its stream and in-memory reading position), and the new database is set
- * up to re-bootstrap like a reset server: the client id again, the commands this tab still held
- * in memory as pending (re-run on the server's state after the catch-up, or rejected visibly),
- * and the re-bootstrap mark. Every tab's sync client does the same; only the syncing one writes.
+ * up to re-bootstrap like a reset server: the client id again, the scopes it asked for (scoped
+ * sync), the commands this tab still held in memory as pending (re-run on the server's state
+ * after the catch-up, or rejected visibly), and the re-bootstrap mark. Every tab's sync client does the same; only the syncing one writes.
  * Returns the unsubscribe.
  */
 export function watchDatabaseLoss(options: DatabaseLossOptions): () => void {
@@ -40,6 +46,7 @@ export function watchDatabaseLoss(options: DatabaseLossOptions): () => void {
     // A close this app asked for (strata.close, sync.stop) leaves Dexie closed for good.
     if (db.hasBeenClosed()) return;
     const held = options.held();
+    const askedScopes = options.askedScopes();
     options.onLost();
     if (!db.isOpen()) await db.open();
     const rebootstrap = await withStorageErrors(() =>
@@ -53,6 +60,11 @@ export function watchDatabaseLoss(options: DatabaseLossOptions): () => void {
             { key: CLIENT_ID_KEY, value: options.clientId },
             { key: REBOOTSTRAP_KEY, value },
           ]);
+          // Asked for again, read from the start (a refused one is asked again too).
+          await writeScopeStates(
+            db,
+            askedScopes.map((key) => ({ key, complete: false })),
+          );
         }
         // Closed for another reason (an upgrade elsewhere): the data is still there. Else this
         // tab or another one (the first to notice) set the new database up.

@@ -96,14 +96,26 @@ export function createScopeControl(
   };
 }
 
+/** A watch over the device's scope rows (`watchScopeSet`). */
+export interface ScopeSetWatch {
+  /**
+   * The keys of the scopes asked for as last read, in key order: what the device holds once
+   * its database is gone (database-loss.ts). None before the first read.
+   */
+  readonly keys: () => readonly string[];
+  readonly stop: () => void;
+}
+
 /**
  * Calls `onChange` when the set of scopes or their standing changes (in any tab: Dexie
- * broadcasts), not when a cursor moves; returns the function that stops watching.
+ * broadcasts), not when a cursor moves.
  */
-export function watchScopeSet(context: SyncContext, onChange: () => void): () => void {
+export function watchScopeSet(context: SyncContext, onChange: () => void): ScopeSetWatch {
   let last: string | undefined;
+  let keys: readonly string[] = [];
   const subscription = liveQuery(() => readScopeStates(context.strata.db)).subscribe({
     next: (states) => {
+      keys = states.map((state) => state.key);
       const standing = JSON.stringify(
         states.map((state) => [state.key, state.complete, state.refusedAt ?? null]),
       );
@@ -112,5 +124,5 @@ export function watchScopeSet(context: SyncContext, onChange: () => void): () =>
     },
     error: () => undefined,
   });
-  return () => subscription.unsubscribe();
+  return { keys: () => keys, stop: () => subscription.unsubscribe() };
 }

@@ -3,59 +3,19 @@
 // from the start, and re-runs its pending commands once every scope is back. Against the real
 // edge server on Postgres.
 import 'fake-indexeddb/auto';
-import type { CommandPrincipal } from '@strata/core';
-import { project, Task, taskScopes } from '@strata/example-todo';
-import { bearerToken } from '@strata/tooling/sync/sync-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  eventually,
-  localEventIds,
-  sortedIds,
-  startTestClient,
-  startTestServer,
-  TEST_TENANT,
-  type TestClient,
-  type TestServer,
-} from '../../test/fixtures/sync-harness.ts';
-import { taskList, taskTables } from '../../test/fixtures/task-list.ts';
+import { project } from '@strata/example-todo';
+import { describe, expect, it } from 'vitest';
+import { createTask, scopedTaskServerPerTest } from '../../test/fixtures/scoped-task-server.ts';
+import { eventually, localEventIds, sortedIds } from '../../test/fixtures/sync-harness.ts';
 import type { SyncStatus } from './sync-status.ts';
 
-const secret = 'a-test-secret-of-enough-length';
-let server: TestServer;
-let client: TestClient | undefined;
-
-beforeEach(async () => {
-  server = await startTestServer({
-    jwtSecret: secret,
-    aggregates: [Task],
-    scopes: {
-      definitions: [project],
-      membership: [taskScopes],
-      // The harness reads the server's whole log as user-1 (see scoped-sync.pg.test.ts).
-      rules: { project: () => true, tenant: (principal) => principal.subject === 'user-1' },
-    },
-    heartbeatMs: 200,
-  });
-}, 60_000);
-
-afterEach(async () => {
-  await client?.close();
-  await server?.stop();
-});
+const { server: currentServer, device } = scopedTaskServerPerTest();
 
 describe('scoped sync and a reset server', () => {
   it('re-bootstraps: the scope is read again, the pending command re-runs, nothing of the old log stays', async () => {
-    const token = await bearerToken(secret, TEST_TENANT, 'bob');
-    const principal: CommandPrincipal = { userId: 'bob', tenant: TEST_TENANT, claims: {} };
-    const phone = await startTestClient(
-      server.url,
-      'bob-phone',
-      { aggregates: [Task], token: () => token, scopes: [project({ projectId: 'p1' })] },
-      { tables: taskTables, projections: [taskList], principal },
-    );
-    client = phone;
-    const create = (id: string) =>
-      phone.strata.execute(Task, id, 'create', { projectId: 'p1', title: id, assignee: 'bob' });
+    const server = currentServer();
+    const phone = await device('bob', 'bob-phone');
+    const create = (id: string) => createTask(phone, id);
     await create('t1');
     await create('t2');
     await phone.sync.whenSynced();

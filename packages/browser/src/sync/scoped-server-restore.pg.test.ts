@@ -6,75 +6,27 @@
 // the server's events, its pending commands re-run (or rejected, visibly). Real edge server on
 // Postgres, `pg_dump`/`pg_restore`, fake-indexeddb.
 import 'fake-indexeddb/auto';
-import type { CommandPrincipal } from '@strata/core';
-import { project, Task, taskScopes } from '@strata/example-todo';
-import { bearerToken } from '@strata/tooling/sync/sync-client';
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { project, Task } from '@strata/example-todo';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { backUp } from '../../test/fixtures/pg-backup.ts';
-import {
-  eventually,
-  localEventIds,
-  sortedIds,
-  startTestClient,
-  startTestServer,
-  TEST_TENANT,
-  type TestClient,
-  type TestServer,
-} from '../../test/fixtures/sync-harness.ts';
-import { taskList, taskTables } from '../../test/fixtures/task-list.ts';
+import { createTask, scopedTaskServerPerTest } from '../../test/fixtures/scoped-task-server.ts';
+import { eventually, localEventIds, sortedIds } from '../../test/fixtures/sync-harness.ts';
 import type { SyncStatus } from './sync-status.ts';
 
-const secret = 'a-test-secret-of-enough-length';
-let server: TestServer;
-const clients: TestClient[] = [];
-
-beforeEach(async () => {
-  server = await startTestServer({
-    jwtSecret: secret,
-    aggregates: [Task],
-    scopes: {
-      definitions: [project],
-      membership: [taskScopes],
-      // The harness reads the server's whole log as user-1 (see scoped-sync.pg.test.ts).
-      rules: { project: () => true, tenant: (principal) => principal.subject === 'user-1' },
-    },
-    heartbeatMs: 200,
-  });
-}, 60_000);
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.stop();
-});
-
-/** A device of `user` holding project p1's scope. */
-async function scopedDevice(user: string, name: string): Promise<TestClient> {
-  const token = await bearerToken(secret, TEST_TENANT, user);
-  const principal: CommandPrincipal = { userId: user, tenant: TEST_TENANT, claims: {} };
-  const client = await startTestClient(
-    server.url,
-    name,
-    { aggregates: [Task], token: () => token, scopes: [project({ projectId: 'p1' })] },
-    { tables: taskTables, projections: [taskList], principal },
-  );
-  clients.push(client);
-  return client;
-}
-
-const create = (client: TestClient, id: string) =>
-  client.strata.execute(Task, id, 'create', { projectId: 'p1', title: id, assignee: 'bob' });
+const { server: currentServer, device } = scopedTaskServerPerTest();
 
 describe('scoped sync and a server restored from an older dump (same log id)', () => {
   it('the anchor tells: the device re-bootstraps, re-runs its pending commands and ends with exactly the server events', async () => {
-    const phone = await scopedDevice('bob', 'bob-phone');
-    await create(phone, 't1');
-    await create(phone, 't2');
+    const server = currentServer();
+    const phone = await device('bob', 'bob-phone');
+    await createTask(phone, 't1');
+    await createTask(phone, 't2');
     await phone.sync.whenSynced();
     const backup = await backUp(server.databaseUrl);
     onTestFinished(() => backup.discard());
 
     // Confirmed after the backup: the restore loses it.
-    await create(phone, 't3');
+    await createTask(phone, 't3');
     await phone.sync.whenSynced();
     expect((await server.events()).length).toBe(3);
     expect((await phone.strata.db.table('syncState').get('anchor'))?.value).toMatchObject({
@@ -83,7 +35,7 @@ describe('scoped sync and a server restored from an older dump (same log id)', (
 
     // Offline, pending: a new task, and a rename of the task the restore loses.
     phone.network.setOnline(false);
-    await create(phone, 't4');
+    await createTask(phone, 't4');
     await phone.strata.execute(Task, 't3', 'rename', { title: 'renamed while offline' });
     expect(await phone.strata.db.table('commands').count()).toBe(2);
 
@@ -98,9 +50,9 @@ describe('scoped sync and a server restored from an older dump (same log id)', (
     expect(after).toBe(before); // the log id cannot tell
     // Another device writes to the restored log before the phone is back: its events take the
     // positions the phone had read past, so the phone's scope cursor is not past the end.
-    const laptop = await scopedDevice('ann', 'ann-laptop');
-    await create(laptop, 't5');
-    await create(laptop, 't6');
+    const laptop = await device('ann', 'ann-laptop');
+    await createTask(laptop, 't5');
+    await createTask(laptop, 't6');
     await laptop.sync.whenSynced();
     expect((await server.events()).length).toBe(4);
 

@@ -245,6 +245,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     clientId: strata.clientId,
     clock: strata.clock,
     held: () => [...heldPushes.values()],
+    askedScopes: () => scopeWatch?.keys() ?? [],
     onLost: () => {
       generation++;
       // Not caught up any more: the new database holds nothing yet. In Chromium this write
@@ -282,12 +283,12 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
   const scopesReady = scoped
     ? prepareScopedStart(db).then(() => scopeControl.setScopes(options.scopes ?? []))
     : Promise.resolve();
-  const unwatchScopes = scoped
+  const scopeWatch = scoped
     ? watchScopeSet(context, () => {
         scopesChanged.wake();
         synced.check();
       })
-    : () => undefined;
+    : undefined;
   const unseen = createUnseenConflicts(context);
   let liveStream: AbortController | undefined;
   // Pushing waits for the first catch-up (or its failure): commands written offline are then
@@ -502,7 +503,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
       unwatchPending();
       unwatchNetwork();
       unwatchLoss();
-      unwatchScopes();
+      scopeWatch?.stop();
       await running;
       await scopesReady.catch(() => undefined);
     },
