@@ -15,6 +15,7 @@ import {
   type TestClient,
 } from '../../test/fixtures/sync-harness.ts';
 import { DATABASE_LOST_REASON } from './database-loss.ts';
+import { writeScopeStates } from './scope-set.ts';
 import type { SyncStatus } from './sync-status.ts';
 
 const { server, device } = scopedTaskServerPerTest();
@@ -90,6 +91,21 @@ describe('the local database of a scoped device deleted under the running app', 
     // It said what happened.
     const after = statuses.slice(before);
     expect(after.some((s) => s.rebootstrap?.reason === DATABASE_LOST_REASON)).toBe(true);
+    // Another tab of the app adds a scope after the loss (a row written to the shared database):
+    // this tab's watch of the scope rows still runs, so it back-fills it.
+    const p2 = project({ projectId: 'p2' }).key;
+    await writeScopeStates(phone.strata.db, [{ key: p2, complete: false }]);
+    await eventually(async () => {
+      expect(statuses.at(-1)?.scopes?.held).toEqual([p1, p2].sort());
+      const rows = await phone.strata.db.table('tasks').toArray();
+      expect(rows.map((row: { id: string }) => row.id).sort()).toEqual([
+        't1',
+        't2',
+        't3',
+        't4',
+        'x1',
+      ]);
+    });
     // Still the same device, in the new database.
     expect((await phone.strata.db.table('syncState').get('clientId'))?.value).toBe(
       phone.strata.clientId,
