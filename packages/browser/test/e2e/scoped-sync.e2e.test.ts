@@ -724,4 +724,48 @@ describe('scoped sync in Chromium through the edge server on Postgres', () => {
     expect(await call(bob, 'rejected')).toEqual([]);
     expect(await server.events()).toHaveLength(4);
   });
+
+  it('site data cleared under a scoped device: it asks for its scopes again and ends with exactly their tasks', async () => {
+    const server = await startScopedServer();
+    grants.set('bob', new Set(['pA']));
+    grants.set('ann', new Set(['pA', 'pB']));
+    const bobOwn = assignedTo({ userId: 'bob' });
+    const pA = project({ projectId: 'pA' });
+    const bob = await openDevice(server, 'bob', [bobOwn, pA]);
+    await create(bob, 'b1', 'pA', 'bob');
+    await serverHolds(server, 1);
+    await server.command('ann', 'a1', 'create', { projectId: 'pA', title: 'a1', assignee: 'ann' });
+    await server.command('ann', 'x1', 'create', { projectId: 'pB', title: 'x1', assignee: 'ann' });
+    await eventually(() => expectHoldsExactly(server, bob, ['a1', 'b1']));
+
+    const cdp = await bob.context.newCDPSession(bob.page);
+    await cdp.send('Storage.clearDataForOrigin', { origin: app.origin, storageTypes: 'indexeddb' });
+    // Written while the device reads its scopes again from the start.
+    await server.command('ann', 'a2', 'create', { projectId: 'pA', title: 'a2', assignee: 'bob' });
+
+    // Without its scope rows the device re-bootstrapped into no scope and held nothing.
+    await eventually(() => expectHoldsExactly(server, bob, ['a1', 'a2', 'b1']));
+    await eventually(async () =>
+      expect((await call(bob, 'status'))?.scopes).toEqual({
+        held: [bobOwn.key, pA.key].sort(),
+        backfilling: [],
+        refused: [],
+      }),
+    );
+    expect((await localTasks(bob)).map((row) => row.id)).toEqual(['a1', 'a2', 'b1']);
+    expect(await localMembers(bob)).toEqual(
+      [
+        member(bobOwn, 'a2'),
+        member(bobOwn, 'b1'),
+        member(pA, 'a1'),
+        member(pA, 'a2'),
+        member(pA, 'b1'),
+      ].sort(),
+    );
+    const state = (await call(bob, 'readStore', 'syncState')) as { key: string; value: unknown }[];
+    expect(state.find((row) => row.key === 'clientId')?.value).toBe(
+      await bob.page.evaluate(() => window.strataScoped?.clientId),
+    );
+    expect((await call(bob, 'status'))?.rebootstrap).toBeUndefined();
+  });
 });
