@@ -6,25 +6,16 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import {
+  deleteLocalDatabase,
   eventually,
   localEventIds,
   serverPerTest,
   sortedIds,
-  type TestClient,
 } from '../../test/fixtures/sync-harness.ts';
 import { DATABASE_LOST_REASON } from './database-loss.ts';
 import type { SyncStatus } from './sync-status.ts';
 
 const { server, device } = serverPerTest();
-
-/** Deletes the device's IndexedDB database as clearing site data does, the app still running. */
-function deleteDatabase(client: TestClient): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.deleteDatabase(client.strata.db.name);
-    request.onsuccess = () => resolve();
-    request.onerror = () => reject(request.error);
-  });
-}
 
 const claimsSynced = (status: SyncStatus) =>
   status.catchUp.done && status.pending === 0 && status.rebootstrap === undefined;
@@ -42,7 +33,7 @@ describe('the local database deleted under a running app', () => {
     phone.sync.status.subscribe({ next: (status) => deleted && statuses.push(status) });
     await new Promise((resolve) => setTimeout(resolve, 200)); // its current status, before
     deleted = true;
-    await deleteDatabase(phone);
+    await deleteLocalDatabase(phone);
     // Another device writes meanwhile; the phone follows it live (its stream was open).
     for (let i = 0; i < 10; i++) await laptop.command(`l${i}`, 'add', { title: `laptop ${i}` });
     await laptop.sync.whenSynced();
@@ -76,7 +67,7 @@ describe('the local database deleted under a running app', () => {
     await phone.command('t1', 'rename', { title: 'renamed while offline' });
     phone.sync.syncNow();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await deleteDatabase(phone);
+    await deleteLocalDatabase(phone);
     await new Promise((resolve) => setTimeout(resolve, 300));
     phone.network.setOnline(true);
     phone.sync.syncNow();

@@ -9,25 +9,16 @@ import { project, Task } from '@strata/example-todo';
 import { describe, expect, it } from 'vitest';
 import { createTask, scopedTaskServerPerTest } from '../../test/fixtures/scoped-task-server.ts';
 import {
+  deleteLocalDatabase,
   eventually,
   localEventIds,
   sortedIds,
-  type TestClient,
 } from '../../test/fixtures/sync-harness.ts';
 import { DATABASE_LOST_REASON } from './database-loss.ts';
 import { writeScopeStates } from './scope-set.ts';
 import type { SyncStatus } from './sync-status.ts';
 
 const { server, device } = scopedTaskServerPerTest();
-
-/** Deletes the device's IndexedDB database as clearing site data does, the app still running. */
-function deleteDatabase(client: TestClient): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.deleteDatabase(client.strata.db.name);
-    request.onsuccess = () => resolve();
-    request.onerror = () => reject(request.error);
-  });
-}
 
 const p1 = project({ projectId: 'p1' }).key;
 
@@ -47,7 +38,7 @@ describe('the local database of a scoped device deleted under the running app', 
     phone.sync.syncNow();
     await new Promise((resolve) => setTimeout(resolve, 300));
     const before = statuses.length;
-    await deleteDatabase(phone);
+    await deleteLocalDatabase(phone);
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     // Another device writes into p1 and into a project the phone does not hold.
