@@ -99,10 +99,10 @@ export function createScopeControl(
 /** A watch over the device's scope rows (`watchScopeSet`). */
 export interface ScopeSetWatch {
   /**
-   * The keys of the scopes asked for as last read, in key order: what the device holds once
-   * its database is gone (database-loss.ts). None before the first read.
+   * The keys of the scopes asked for as last read, in key order: what the device asks for again
+   * once its database is gone (database-loss.ts). Undefined before the first read.
    */
-  readonly keys: () => readonly string[];
+  readonly keys: () => readonly string[] | undefined;
   readonly stop: () => void;
 }
 
@@ -112,7 +112,7 @@ export interface ScopeSetWatch {
  */
 export function watchScopeSet(context: SyncContext, onChange: () => void): ScopeSetWatch {
   let last: string | undefined;
-  let keys: readonly string[] = [];
+  let keys: readonly string[] | undefined;
   const subscription = liveQuery(() => readScopeStates(context.strata.db)).subscribe({
     next: (states) => {
       keys = states.map((state) => state.key);

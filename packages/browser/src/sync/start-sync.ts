@@ -245,7 +245,8 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     clientId: strata.clientId,
     clock: strata.clock,
     held: () => [...heldPushes.values()],
-    askedScopes: () => scopeWatch?.keys() ?? [],
+    // Before the watch's first read, the set given at start is the set.
+    askedScopes: () => scopeWatch?.keys() ?? (options.scopes ?? []).map((ref) => ref.key),
     onLost: () => {
       generation++;
       // Not caught up any more: the new database holds nothing yet. In Chromium this write
