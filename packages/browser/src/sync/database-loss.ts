@@ -37,8 +37,8 @@ export interface DatabaseLossOptions {
  * (`onLost`: it drops its stream and in-memory reading position), and the new database is set
  * up to re-bootstrap like a reset server: the client id again, the scopes it asked for (scoped
  * sync), the commands this tab still held in memory as pending (re-run on the server's state
- * after the catch-up, or rejected visibly), and the re-bootstrap mark. Every tab's sync client does the same; only the syncing one writes.
- * Returns the unsubscribe.
+ * after the catch-up, or rejected visibly), and the re-bootstrap mark. Every tab's sync client
+ * does the same; only the syncing one writes. Returns the unsubscribe.
  */
 export function watchDatabaseLoss(options: DatabaseLossOptions): () => void {
   const { db } = options;
