@@ -19,7 +19,8 @@ export interface DatabaseLossOptions {
   readonly held: () => readonly CommandCommit[];
   /**
    * Scoped sync: the keys of the scopes this device asked for, as last read. Their rows went
-   * with the database: without them it re-bootstrapped into no scope and held nothing.
+   * with the database: without them it re-bootstrapped into no scope and held nothing. Read
+   * when the database closes.
    */
   readonly askedScopes: () => readonly string[];
   /** Called first, before anything is written: stop the live stream, forget what was read. */
@@ -42,11 +43,10 @@ export interface DatabaseLossOptions {
  */
 export function watchDatabaseLoss(options: DatabaseLossOptions): () => void {
   const { db } = options;
-  const recover = async () => {
+  const recover = async (askedScopes: readonly string[]) => {
     // A close this app asked for (strata.close, sync.stop) leaves Dexie closed for good.
     if (db.hasBeenClosed()) return;
     const held = options.held();
-    const askedScopes = options.askedScopes();
     options.onLost();
     if (!db.isOpen()) await db.open();
     const rebootstrap = await withStorageErrors(() =>
@@ -85,8 +85,11 @@ export function watchDatabaseLoss(options: DatabaseLossOptions): () => void {
     if (rebootstrap !== undefined) options.onRecovered(rebootstrap);
   };
   const onClose = () => {
+    // Read now: by the time Dexie let us look, a write of the sync loops may have reopened the
+    // new, empty database and the scope watch read no scope from it.
+    const askedScopes = options.askedScopes();
     // Dexie fires `close` before it records whether it may reopen: look after that.
-    setTimeout(() => recover().catch(options.onError), 0);
+    setTimeout(() => recover(askedScopes).catch(options.onError), 0);
   };
   db.on('close', onClose);
   return () => db.on('close').unsubscribe(onClose);

@@ -108,21 +108,38 @@ export interface ScopeSetWatch {
 
 /**
  * Calls `onChange` when the set of scopes or their standing changes (in any tab: Dexie
- * broadcasts), not when a cursor moves.
+ * broadcasts), not when a cursor moves. The first read is taken once `after` settled (the set
+ * given at start written): one taken before it would name the set the start replaces.
  */
-export function watchScopeSet(context: SyncContext, onChange: () => void): ScopeSetWatch {
+export function watchScopeSet(
+  context: SyncContext,
+  onChange: () => void,
+  after: Promise<unknown> = Promise.resolve(),
+): ScopeSetWatch {
   let last: string | undefined;
   let keys: readonly string[] | undefined;
-  const subscription = liveQuery(() => readScopeStates(context.strata.db)).subscribe({
-    next: (states) => {
-      keys = states.map((state) => state.key);
-      const standing = JSON.stringify(
-        states.map((state) => [state.key, state.complete, state.refusedAt ?? null]),
-      );
-      if (last !== undefined && standing !== last) onChange();
-      last = standing;
+  let stopped = false;
+  let subscription: { unsubscribe: () => void } | undefined;
+  const watch = () => {
+    if (stopped) return;
+    subscription = liveQuery(() => readScopeStates(context.strata.db)).subscribe({
+      next: (states) => {
+        keys = states.map((state) => state.key);
+        const standing = JSON.stringify(
+          states.map((state) => [state.key, state.complete, state.refusedAt ?? null]),
+        );
+        if (last !== undefined && standing !== last) onChange();
+        last = standing;
+      },
+      error: () => undefined,
+    });
+  };
+  after.then(watch, watch);
+  return {
+    keys: () => keys,
+    stop: () => {
+      stopped = true;
+      subscription?.unsubscribe();
     },
-    error: () => undefined,
-  });
-  return { keys: () => keys, stop: () => subscription.unsubscribe() };
+  };
 }

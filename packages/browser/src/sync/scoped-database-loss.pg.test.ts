@@ -9,13 +9,14 @@ import { project, Task } from '@strata/example-todo';
 import { describe, expect, it } from 'vitest';
 import { createTask, scopedTaskServerPerTest } from '../../test/fixtures/scoped-task-server.ts';
 import {
+  deleteDatabaseNamed,
   deleteLocalDatabase,
   eventually,
   localEventIds,
   sortedIds,
 } from '../../test/fixtures/sync-harness.ts';
 import { DATABASE_LOST_REASON } from './database-loss.ts';
-import { writeScopeStates } from './scope-set.ts';
+import { readScopeStates, writeScopeStates } from './scope-set.ts';
 import type { SyncStatus } from './sync-status.ts';
 
 const { server, device } = scopedTaskServerPerTest();
@@ -101,5 +102,53 @@ describe('the local database of a scoped device deleted under the running app', 
     expect((await phone.strata.db.table('syncState').get('clientId'))?.value).toBe(
       phone.strata.clientId,
     );
+  }, 60_000);
+});
+
+describe('the local database of a scoped device deleted during its first start', () => {
+  // The start writes the set it was given while the watch of the scope rows takes its first
+  // read. Here the delete is asked for as that write begins: the set lands in the database being
+  // deleted, and the watch had read the set before it (none). The device asked for none again
+  // and held nothing until its next start (fails with the watch's first read not deferred).
+  it('asks for the scopes given at start', async () => {
+    const laptop = await device('ann', 'ann-laptop');
+    await createTask(laptop, 't1');
+    await laptop.sync.whenSynced();
+
+    // Dexie's Table.prototype, shared by every database (each has a subclass of its own).
+    const table = Object.getPrototypeOf(Object.getPrototypeOf(laptop.strata.db.syncState)) as {
+      bulkPut: (this: { db: { name: string } }, rows: { key: string }[]) => Promise<unknown>;
+    };
+    const bulkPut = table.bulkPut;
+    let deleted: Promise<void> | undefined;
+    table.bulkPut = function (rows) {
+      if (
+        deleted === undefined &&
+        this.db.name.startsWith('bob-phone') &&
+        rows.some((row) => row.key.startsWith('scope:'))
+      ) {
+        deleted = deleteDatabaseNamed(this.db.name);
+      }
+      return bulkPut.call(this, rows);
+    };
+    try {
+      const phone = await device('bob', 'bob-phone');
+      const statuses: SyncStatus[] = [];
+      phone.sync.status.subscribe({ next: (status) => statuses.push(status) });
+      await eventually(async () => expect(deleted).toBeDefined());
+      await deleted;
+
+      await eventually(async () => {
+        expect(statuses.at(-1)?.scopes?.held).toEqual([p1]);
+        const rows = await phone.strata.db.table('tasks').toArray();
+        expect(rows.map((row: { id: string }) => row.id)).toEqual(['t1']);
+      });
+      await phone.sync.whenSynced();
+      expect((await readScopeStates(phone.strata.db)).map((state) => state.key)).toEqual([p1]);
+      expect(await localEventIds(phone)).toEqual(sortedIds(await server().events()));
+      expect(statuses.some((s) => s.rebootstrap?.reason === DATABASE_LOST_REASON)).toBe(true);
+    } finally {
+      table.bulkPut = bulkPut;
+    }
   }, 60_000);
 });

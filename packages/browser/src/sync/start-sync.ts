@@ -245,7 +245,7 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     clientId: strata.clientId,
     clock: strata.clock,
     held: () => [...heldPushes.values()],
-    // Before the watch's first read, the set given at start is the set.
+    // Before the watch's first read (taken once the set given at start is written), that set.
     askedScopes: () => scopeWatch?.keys() ?? (options.scopes ?? []).map((ref) => ref.key),
     onLost: () => {
       generation++;
@@ -285,10 +285,14 @@ export function startSync(strata: Strata, options: SyncOptions): SyncClient {
     ? prepareScopedStart(db).then(() => scopeControl.setScopes(options.scopes ?? []))
     : Promise.resolve();
   const scopeWatch = scoped
-    ? watchScopeSet(context, () => {
-        scopesChanged.wake();
-        synced.check();
-      })
+    ? watchScopeSet(
+        context,
+        () => {
+          scopesChanged.wake();
+          synced.check();
+        },
+        scopesReady,
+      )
     : undefined;
   const unseen = createUnseenConflicts(context);
   let liveStream: AbortController | undefined;
