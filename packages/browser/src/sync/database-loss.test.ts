@@ -3,28 +3,19 @@
 // for when the old one closed, not what the scope watch read after (a sync loop's write can
 // reopen the new, empty database and the watch read no scope from it before recovery runs).
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { freshTodoStrata } from '../../test/fixtures/open-todo-strata.ts';
 import { deleteLocalDatabase } from '../../test/fixtures/sync-harness.ts';
-import { todoList, todoTables } from '../../test/fixtures/todo-list.ts';
 import { CLIENT_ID_KEY } from '../database/database-kept.ts';
-import { createStrata, type Strata } from '../runtime/create-strata.ts';
 import { watchDatabaseLoss } from './database-loss.ts';
 import { readScopeStates, writeScopeStates } from './scope-set.ts';
 import type { Rebootstrap } from './sync-status.ts';
 
-const opened: Strata[] = [];
-afterEach(() => {
-  for (const strata of opened.splice(0)) strata.close();
-});
+const open = freshTodoStrata(`database-loss-${crypto.randomUUID()}`);
 
 describe('the loss watch of a scoped device', () => {
   it('writes the scopes asked for when the database closed into the new one', async () => {
-    const strata = await createStrata({
-      name: `database-loss-${crypto.randomUUID()}`,
-      tables: todoTables,
-      projections: [todoList],
-    });
-    opened.push(strata);
+    const strata = await open();
     const { db } = strata;
     await writeScopeStates(db, [{ key: 'todos:ann', complete: true, cursor: 's9.9' }]);
     let asked: readonly string[] = ['todos:ann'];

@@ -114,7 +114,7 @@ export interface ScopeSetWatch {
 export function watchScopeSet(
   context: SyncContext,
   onChange: () => void,
-  after: Promise<unknown> = Promise.resolve(),
+  after: Promise<unknown>,
 ): ScopeSetWatch {
   let last: string | undefined;
   let keys: readonly string[] | undefined;
